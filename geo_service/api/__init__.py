@@ -1,0 +1,1 @@
+"""Delivery over HTTP: the FastAPI application and its routers."""

@@ -1,0 +1,38 @@
+"""``create_app``: the FastAPI application, built from settings and a store."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+from fastapi.middleware.gzip import GZipMiddleware
+
+from geo_service import __version__
+from geo_service.api.errors import add_exception_handlers
+from geo_service.api.routers import health, landing, layers, summary
+from geo_service.data.catalog import load_catalog
+from geo_service.data.stores import FileStore, LayerStore
+from geo_service.settings import Settings
+
+
+def load_store(settings: Settings) -> FileStore:
+    """The catalog and data named by ``settings``, checked (raises on the first problem)."""
+    return FileStore(load_catalog(settings.catalog_dir), settings.data_dir)
+
+
+def create_app(settings: Settings | None = None, store: LayerStore | None = None) -> FastAPI:
+    """The application. Loads and validates the data now, so a broken catalog or data
+    file stops start-up with one message instead of failing on the first request."""
+    settings = settings or Settings()
+    app = FastAPI(
+        title="geo_service",
+        version=__version__,
+        description="Walking-distance coverage of community service centres "
+        "(15-minute life circle), served as GeoJSON.",
+    )
+    app.state.settings = settings
+    app.state.store = store or load_store(settings)
+    app.state.geojson_cache = {}
+    add_exception_handlers(app)
+    app.add_middleware(GZipMiddleware, minimum_size=1024)
+    for module in (landing, health, layers, summary):
+        app.include_router(module.router)
+    return app

@@ -1,0 +1,72 @@
+"""``/layers``: the catalog entries the caller may see and their features as GeoJSON."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request
+
+from geo_service.api.deps import StoreDep, VisibleLayerDep, VisibleLayersDep
+from geo_service.api.geojson import GeoJSONResponse, layer_geojson
+from geo_service.api.params import parse_bbox
+from geo_service.data.catalog import LayerSpec
+from geo_service.data.stores import LayerStore
+
+router = APIRouter(prefix="/layers", tags=["layers"])
+
+
+def layer_summary(spec: LayerSpec, store: LayerStore, base_url: str) -> dict:
+    """What a client needs to know about a layer: metadata, count, extent and links."""
+    frame = store.query(spec.id)
+    minx, miny, maxx, maxy = (float(v) for v in frame.total_bounds)
+    body = spec.model_dump(mode="json", exclude={"source"})
+    body |= {
+        "count": len(frame),
+        "bbox": [minx, miny, maxx, maxy],
+        "links": [
+            {"rel": "self", "type": "application/json", "href": f"{base_url}layers/{spec.id}"},
+            {
+                "rel": "items",
+                "type": "application/geo+json",
+                "href": f"{base_url}layers/{spec.id}.geojson",
+            },
+        ],
+    }
+    return body
+
+
+@router.get("", summary="Layers the caller may see")
+def list_layers(layers: VisibleLayersDep, store: StoreDep, request: Request) -> dict:
+    """Every visible layer's catalog entry with its feature count and extent."""
+    base = str(request.base_url)
+    return {"layers": [layer_summary(spec, store, base) for spec in layers]}
+
+
+@router.get(
+    "/{layer_id}.geojson", summary="A layer's features as GeoJSON", response_class=GeoJSONResponse
+)
+def layer_features(
+    spec: VisibleLayerDep,
+    store: StoreDep,
+    request: Request,
+    bbox: Annotated[
+        str | None,
+        Query(
+            description="minlon,minlat,maxlon,maxlat (WGS 84); features that intersect it.",
+            max_length=200,
+        ),
+    ] = None,
+) -> GeoJSONResponse:
+    """All features of the layer (or those intersecting ``bbox``), in EPSG:4326."""
+    if bbox is None:
+        cache: dict[str, bytes] = request.app.state.geojson_cache
+        if spec.id not in cache:
+            cache[spec.id] = layer_geojson(spec, store.query(spec.id))
+        return GeoJSONResponse(cache[spec.id])
+    return GeoJSONResponse(layer_geojson(spec, store.query(spec.id, bbox=parse_bbox(bbox))))
+
+
+@router.get("/{layer_id}", summary="A layer's catalog entry")
+def layer_metadata(spec: VisibleLayerDep, store: StoreDep, request: Request) -> dict:
+    """The layer's catalog entry (titles, schema, style, provenance) with count and extent."""
+    return layer_summary(spec, store, str(request.base_url))

@@ -1,0 +1,187 @@
+"""The ``geo-service`` command: serve, inspect and validate layers, generate demo data."""
+
+from __future__ import annotations
+
+import logging
+import time
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.logging import RichHandler
+from rich.markup import escape
+from rich.table import Table
+
+from geo_service.data.catalog import Catalog, load_catalog
+from geo_service.data.stores.file import check_data, read_layer
+from geo_service.errors import GeoServiceError
+from geo_service.settings import Settings
+
+app = typer.Typer(
+    help="geo_service: walking-distance coverage of community services.", no_args_is_help=True
+)
+layers_app = typer.Typer(help="Inspect the layer catalog.", no_args_is_help=True)
+demo_app = typer.Typer(help="The synthetic demo district.", no_args_is_help=True)
+app.add_typer(layers_app, name="layers")
+app.add_typer(demo_app, name="demo")
+
+console = Console()
+err_console = Console(stderr=True, soft_wrap=True)
+
+CatalogOption = Annotated[Path | None, typer.Option(help="Catalog folder (default: settings).")]
+DataOption = Annotated[Path | None, typer.Option(help="Data folder (default: settings).")]
+
+
+def _settings(catalog_dir: Path | None = None, data_dir: Path | None = None) -> Settings:
+    overrides = {k: v for k, v in (("catalog_dir", catalog_dir), ("data_dir", data_dir)) if v}
+    return Settings(**overrides)
+
+
+def _logging(verbose: bool = True) -> None:
+    logging.basicConfig(
+        level=logging.INFO if verbose else logging.WARNING,
+        format="%(message)s",
+        handlers=[RichHandler(console=err_console, show_path=False)],
+        force=True,
+    )
+
+
+def _fail(prefix: str, message: object) -> typer.Exit:
+    """Print ``prefix: message`` to stderr (message verbatim) and return the exit to raise."""
+    err_console.print(f"[red]{prefix}:[/red] {escape(str(message))}")
+    return typer.Exit(1)
+
+
+def _catalog(settings: Settings) -> Catalog:
+    try:
+        return load_catalog(settings.catalog_dir)
+    except GeoServiceError as exc:
+        raise _fail("error", exc) from None
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="Bind address (default: settings).")] = None,
+    port: Annotated[int | None, typer.Option(help="Port (default: settings).")] = None,
+    catalog_dir: CatalogOption = None,
+    data_dir: DataOption = None,
+    workers: Annotated[int, typer.Option(min=1, help="Uvicorn worker processes.")] = 1,
+) -> None:
+    """Run the web service (FastAPI on uvicorn)."""
+    import uvicorn
+
+    from geo_service.api.app import create_app
+
+    _logging()
+    settings = _settings(catalog_dir, data_dir)
+    settings = settings.model_copy(update={k: v for k, v in (("host", host), ("port", port)) if v})
+    try:
+        application = create_app(settings)
+    except GeoServiceError as exc:
+        raise _fail("cannot start", exc) from None
+    if workers > 1:
+        err_console.print("[yellow]--workers > 1 is not supported yet; using 1[/yellow]")
+    uvicorn.run(application, host=settings.host, port=settings.port, log_level="info")
+
+
+@layers_app.command("list")
+def layers_list(catalog_dir: CatalogOption = None, data_dir: DataOption = None) -> None:
+    """List the layers with titles, geometry, access level and feature count."""
+    settings = _settings(catalog_dir, data_dir)
+    catalog = _catalog(settings)
+    table = Table("id", "title (zh)", "title (en)", "geometry", "access", "features")
+    for spec in catalog:
+        frame, _ = read_layer(spec, settings.data_dir)
+        count = str(len(frame)) if frame is not None else "[red]missing[/red]"
+        table.add_row(spec.id, spec.title.zh, spec.title.en, spec.geometry_type, spec.access, count)
+    console.print(table)
+
+
+@layers_app.command("show")
+def layers_show(
+    layer_id: Annotated[str, typer.Argument(help="Layer id.")],
+    catalog_dir: CatalogOption = None,
+    data_dir: DataOption = None,
+) -> None:
+    """Show one layer's catalog entry, schema and data summary."""
+    settings = _settings(catalog_dir, data_dir)
+    catalog = _catalog(settings)
+    try:
+        spec = catalog.get(layer_id)
+    except GeoServiceError as exc:
+        raise _fail("error", f"{exc}; known: {', '.join(s.id for s in catalog)}") from None
+    console.print(f"[bold]{spec.id}[/bold] — {spec.title.zh} / {spec.title.en}")
+    console.print(spec.description.zh)
+    console.print(spec.description.en)
+    console.print(
+        f"geometry: {spec.geometry_type}   access: {spec.access}   "
+        f"source: {spec.source}   licence: {spec.licence}"
+    )
+    console.print(f"synthetic: {spec.provenance.synthetic} — {spec.provenance.method}")
+    table = Table("property", "type", "unit", "required", "description")
+    for prop in spec.properties:
+        table.add_row(
+            prop.name,
+            prop.type,
+            prop.unit or "",
+            "yes" if prop.required else "",
+            f"{prop.description.zh} / {prop.description.en}",
+        )
+    console.print(table)
+    frame, problems = read_layer(spec, settings.data_dir)
+    if frame is not None:
+        bounds = ", ".join(f"{v:.5f}" for v in frame.total_bounds)
+        console.print(f"features: {len(frame)}   bbox (lon/lat): {bounds}")
+        if spec.id == "district" and len(frame):
+            for key, value in frame.drop(columns="geometry").iloc[0].items():
+                console.print(f"  {key}: {value}")
+    for problem in problems:
+        console.print(f"[red]problem:[/red] {escape(str(problem))}")
+
+
+@app.command()
+def validate(catalog_dir: CatalogOption = None, data_dir: DataOption = None) -> None:
+    """Check the catalog and every data file (schema, geometry, CRS, counts).
+
+    Exits 1 with a report when anything is wrong.
+    """
+    settings = _settings(catalog_dir, data_dir)
+    catalog = _catalog(settings)
+    problems = check_data(catalog, settings.data_dir)
+    table = Table("layer", "result", "problems")
+    for layer_id, layer_problems in problems.items():
+        result = "[green]ok[/green]" if not layer_problems else f"[red]{len(layer_problems)}[/red]"
+        table.add_row(
+            layer_id, result, escape("\n".join(f"{p.field}: {p.message}" for p in layer_problems))
+        )
+    console.print(table)
+    total = sum(map(len, problems.values()))
+    if total:
+        err_console.print(f"[red]{total} problem(s) in {settings.data_dir}[/red]")
+        raise typer.Exit(1)
+    console.print(f"[green]catalog and data valid[/green]: {len(catalog)} layers")
+
+
+@demo_app.command("generate")
+def demo_generate(
+    seed: Annotated[
+        int, typer.Option(help="Random seed; the same seed gives the same files.")
+    ] = 2024,
+    out: Annotated[Path | None, typer.Option(help="Output folder (default: data folder).")] = None,
+) -> None:
+    """Generate the synthetic Binhu demo district and write its GeoJSON layers."""
+    from geo_service.demo.generate import generate_demo, write_demo
+
+    _logging()
+    folder = out or Settings().data_dir
+    started = time.perf_counter()
+    layers = generate_demo(seed)
+    paths = write_demo(layers, folder, seed=seed)
+    for path in paths:
+        console.print(f"wrote {path} ({path.stat().st_size / 1024:.0f} KiB)")
+    console.print(f"[green]{len(paths)} layers in {time.perf_counter() - started:.1f} s[/green]")
+
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,1 @@
+"""Data: the layer catalog, file formats and stores."""

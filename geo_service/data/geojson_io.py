@@ -1,0 +1,104 @@
+"""Read and write layer files as GeoJSON (RFC 7946, WGS 84 lon/lat).
+
+The writer is deterministic (same frame, same bytes: fixed property order, coordinates
+rounded to ``precision`` decimals, one feature per line) and atomic (a temporary file
+renamed over the target), so a crash never leaves half a file.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pyogrio
+import shapely
+
+from geo_service.crs import STORAGE_CRS, is_storage_crs
+
+#: 7 decimals of a degree is about 1 cm on the ground.
+COORDINATE_PRECISION = 7
+
+
+def _json_value(value: Any) -> Any:
+    if value is None:
+        return None
+    if isinstance(value, (bool, np.bool_)):
+        return bool(value)
+    if isinstance(value, (int, np.integer)):
+        return int(value)
+    if isinstance(value, (float, np.floating)):
+        return None if math.isnan(value) else float(value)
+    if value is getattr(np, "nan", None):
+        return None
+    return str(value) if not isinstance(value, str) else value
+
+
+def round_coordinates(geometries: np.ndarray, precision: int = COORDINATE_PRECISION) -> np.ndarray:
+    """Round every coordinate of ``geometries`` to ``precision`` decimals (vectorised)."""
+    return shapely.transform(geometries, lambda xy: np.round(xy, precision))
+
+
+def feature_collection_text(
+    gdf: gpd.GeoDataFrame,
+    *,
+    name: str,
+    description: str,
+    id_property: str = "id",
+    precision: int = COORDINATE_PRECISION,
+) -> str:
+    """The GeoJSON text of ``gdf`` (must be in EPSG:4326), one feature per line."""
+    if not is_storage_crs(gdf.crs):
+        raise ValueError(f"GeoJSON is written in EPSG:4326, not {gdf.crs}")
+    geometries = round_coordinates(gdf.geometry.to_numpy(), precision)
+    columns = [c for c in gdf.columns if c != gdf.geometry.name]
+    header = {"type": "FeatureCollection", "name": name, "description": description}
+    lines = [json.dumps(header, ensure_ascii=False)[:-1] + ', "features": [']
+    records = gdf[columns].to_dict(orient="records")
+    for i, (record, geometry) in enumerate(zip(records, geometries, strict=True)):
+        properties = {key: _json_value(value) for key, value in record.items()}
+        feature = {
+            "type": "Feature",
+            "id": properties.get(id_property),
+            "properties": properties,
+            "geometry": json.loads(shapely.to_geojson(geometry)) if geometry else None,
+        }
+        comma = "," if i < len(gdf) - 1 else ""
+        lines.append(json.dumps(feature, ensure_ascii=False, separators=(",", ":")) + comma)
+    lines.append("]}")
+    return "\n".join(lines) + "\n"
+
+
+def write_atomic(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` through a temporary file in the same folder and a rename."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        Path(tmp).chmod(0o644)
+        Path(tmp).replace(path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def write_geojson(gdf: gpd.GeoDataFrame, path: Path, *, name: str, description: str) -> None:
+    """Write ``gdf`` to ``path`` as deterministic GeoJSON, atomically."""
+    write_atomic(path, feature_collection_text(gdf, name=name, description=description))
+
+
+def read_geojson(path: Path) -> gpd.GeoDataFrame:
+    """Read a GeoJSON layer file (EPSG:4326) into a GeoDataFrame."""
+    gdf = pyogrio.read_dataframe(path)
+    if gdf.crs is None:
+        gdf = gdf.set_crs(STORAGE_CRS)
+    return gdf

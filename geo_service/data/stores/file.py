@@ -1,0 +1,108 @@
+"""A store that reads each layer's GeoJSON file once and keeps it in memory with a
+spatial index. Paths come from the catalog only, never from a request."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Mapping
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import shapely
+
+from geo_service.data.catalog import Catalog, LayerSpec
+from geo_service.data.geojson_io import read_geojson
+from geo_service.data.stores.base import BBox
+from geo_service.data.validation import Problem, validate_layer
+from geo_service.errors import DataValidationError, FeatureNotFound, InvalidQuery
+
+log = logging.getLogger(__name__)
+
+
+def read_layer(spec: LayerSpec, data_dir: Path) -> tuple[gpd.GeoDataFrame | None, list[Problem]]:
+    """Read the layer's file and check it against ``spec``."""
+    path = Path(data_dir) / spec.source
+    if not path.is_file():
+        return None, [Problem(spec.id, str(path), "(file)", "data file does not exist")]
+    try:
+        frame = read_geojson(path)
+    except Exception as exc:  # pyogrio raises several types for unreadable files
+        return None, [Problem(spec.id, str(path), "(file)", f"cannot be read: {exc}")]
+    problems = [
+        Problem(p.layer, str(path), p.field, p.message) for p in validate_layer(spec, frame)
+    ]
+    return frame, problems
+
+
+def check_data(catalog: Catalog, data_dir: Path) -> dict[str, list[Problem]]:
+    """Every layer's problems (an empty list for a clean layer)."""
+    return {spec.id: read_layer(spec, data_dir)[1] for spec in catalog}
+
+
+class FileStore:
+    """All layers of ``catalog`` read from ``data_dir`` at construction.
+
+    Raises :class:`DataValidationError` naming the file and field if any layer's data
+    does not match its catalog entry.
+    """
+
+    def __init__(self, catalog: Catalog, data_dir: Path):
+        self.catalog = catalog
+        self.data_dir = Path(data_dir)
+        self._frames: dict[str, gpd.GeoDataFrame] = {}
+        started = time.perf_counter()
+        problems: list[Problem] = []
+        for spec in catalog:
+            frame, layer_problems = read_layer(spec, self.data_dir)
+            problems += layer_problems
+            if frame is not None and not layer_problems:
+                frame = frame.set_index(frame[spec.id_property].astype(str), drop=False)
+                frame.index.name = None
+                frame.sindex  # noqa: B018 - build the spatial index now, not on first query
+                self._frames[spec.id] = frame
+        if problems:
+            shown = "\n  ".join(str(p) for p in problems[:10])
+            more = f"\n  ... and {len(problems) - 10} more" if len(problems) > 10 else ""
+            raise DataValidationError(f"data does not match the catalog:\n  {shown}{more}")
+        log.info(
+            "loaded %d layers (%d features) from %s in %.2f s",
+            len(self._frames),
+            sum(map(len, self._frames.values())),
+            self.data_dir,
+            time.perf_counter() - started,
+        )
+
+    def _frame(self, layer_id: str) -> gpd.GeoDataFrame:
+        self.catalog.get(layer_id)  # LayerNotFound for unknown ids
+        return self._frames[layer_id]
+
+    def count(self, layer_id: str) -> int:
+        """Number of features in the layer."""
+        return len(self._frame(layer_id))
+
+    def query(
+        self,
+        layer_id: str,
+        *,
+        bbox: BBox | None = None,
+        where: Mapping[str, object] | None = None,
+    ) -> gpd.GeoDataFrame:
+        """Features intersecting ``bbox`` (lon/lat) and matching ``where``, stored order."""
+        frame = self._frame(layer_id)
+        if bbox is not None:
+            hits = frame.sindex.query(shapely.box(*bbox), predicate="intersects")
+            frame = frame.iloc[np.sort(hits)]
+        for name, value in (where or {}).items():
+            if name not in frame.columns or name == frame.geometry.name:
+                raise InvalidQuery(f"layer {layer_id!r} has no property {name!r}")
+            frame = frame[frame[name] == value]
+        return frame
+
+    def feature(self, layer_id: str, feature_id: str) -> gpd.GeoDataFrame:
+        """The one-row frame of feature ``feature_id``."""
+        frame = self._frame(layer_id)
+        if feature_id not in frame.index:
+            raise FeatureNotFound(f"layer {layer_id!r} has no feature {feature_id!r}")
+        return frame.loc[[feature_id]]

@@ -1,0 +1,1 @@
+"""The synthetic demo district (Binhu District, Wuxi): a deterministic generator."""

@@ -1,0 +1,47 @@
+"""Shared fixtures: the committed demo data, the catalog and a live server."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import httpx
+import pytest
+
+from geo_service.data.catalog import Catalog, load_catalog
+from geo_service.data.geojson_io import read_geojson
+from tests.support import CATALOG_DIR, DATA_DIR, LiveServer
+
+
+@pytest.fixture(scope="session")
+def catalog() -> Catalog:
+    return load_catalog(CATALOG_DIR)
+
+
+@pytest.fixture(scope="session")
+def demo():
+    """The committed demo layers, keyed by layer id (EPSG:4326)."""
+    return {path.stem: read_geojson(path) for path in sorted(DATA_DIR.glob("*.geojson"))}
+
+
+@pytest.fixture
+def data_copy(tmp_path: Path) -> tuple[Path, Path]:
+    """A writable copy of the catalog and data folders: (catalog_dir, data_dir)."""
+    catalog_dir, data_dir = tmp_path / "layers", tmp_path / "data"
+    shutil.copytree(CATALOG_DIR, catalog_dir)
+    shutil.copytree(DATA_DIR, data_dir)
+    return catalog_dir, data_dir
+
+
+@pytest.fixture(scope="session")
+def server():
+    """The service on the committed demo data."""
+    live = LiveServer()
+    yield live
+    live.stop()
+
+
+@pytest.fixture(scope="session")
+def client(server: LiveServer):
+    with httpx.Client(base_url=server.url, timeout=30.0) as http:
+        yield http

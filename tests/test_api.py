@@ -1,0 +1,205 @@
+"""The running service over HTTP: landing page, health, layers as GeoJSON, errors."""
+
+from __future__ import annotations
+
+import gzip
+import json
+
+import httpx
+import pytest
+
+from tests.support import DATA_DIR, LiveServer, run_cli
+
+
+def test_healthz(client):
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok", "layers": 11}
+
+
+def test_landing_page_lists_public_layers_with_titles(client, catalog):
+    response = client.get("/", headers={"Accept": "text/html"})
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/html")
+    page = response.text
+    for spec in catalog.visible("public"):
+        assert spec.title.zh in page and spec.title.en in page
+    assert "Synthetic demo data" in page and "合成示例数据" in page
+    assert "central_households" not in page and "党员中心户" not in page
+
+
+def test_landing_page_as_json(client):
+    body = client.get("/", params={"f": "json"}).json()
+    assert body["synthetic_demo_data"] is True
+    ids = [layer["id"] for layer in body["layers"]]
+    assert "compounds" in ids and "central_households" not in ids
+    counts = {layer["id"]: layer["count"] for layer in body["layers"]}
+    assert counts["communities"] == 78 and counts["service_centres"] == 86
+    assert client.get("/", headers={"Accept": "application/json"}).json()["title"] == "geo_service"
+
+
+@pytest.mark.parametrize(
+    "layer",
+    [
+        "communities",
+        "compounds",
+        "service_centres",
+        "roads",
+        "water",
+        "district",
+        "pocket_parks",
+        "trails",
+    ],
+)
+def test_public_layer_geojson_matches_the_file(client, layer):
+    response = client.get(f"/layers/{layer}.geojson")
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "application/geo+json"
+    body = response.json()
+    stored = json.loads((DATA_DIR / f"{layer}.geojson").read_text(encoding="utf-8"))
+    assert body["type"] == "FeatureCollection"
+    assert [f["properties"] for f in body["features"]] == [
+        f["properties"] for f in stored["features"]
+    ]
+    assert [f["geometry"] for f in body["features"]] == [f["geometry"] for f in stored["features"]]
+
+
+def test_geojson_is_gzipped_when_asked(server):
+    response = httpx.get(
+        f"{server.url}/layers/compounds.geojson", headers={"Accept-Encoding": "gzip"}
+    )
+    assert response.headers["content-encoding"] == "gzip"
+    assert len(response.json()["features"]) == 471
+    raw = httpx.get(
+        f"{server.url}/layers/compounds.geojson", headers={"Accept-Encoding": "gzip"}
+    ).extensions
+    assert raw is not None
+    with httpx.stream(
+        "GET", f"{server.url}/layers/water.geojson", headers={"Accept-Encoding": "gzip"}
+    ) as streamed:
+        body = b"".join(streamed.iter_raw())
+    assert json.loads(gzip.decompress(body))["features"][0]["id"] == "taihu"
+
+
+def test_bbox_returns_the_intersecting_subset(client, demo):
+    bbox = (120.25, 31.54, 120.28, 31.57)
+    body = client.get("/layers/compounds.geojson", params={"bbox": ",".join(map(str, bbox))}).json()
+    expected = demo["compounds"].cx[bbox[0] : bbox[2], bbox[1] : bbox[3]]["id"]
+    got = [f["id"] for f in body["features"]]
+    assert 0 < len(got) < 471
+    assert sorted(got) == sorted(expected)
+
+
+def test_layer_metadata(client):
+    body = client.get("/layers/service_centres").json()
+    assert body["count"] == 86 and body["access"] == "public"
+    assert body["title"]["zh"].startswith("党群服务中心")
+    assert "source" not in body
+    assert body["provenance"]["synthetic"] is True
+    lon0, lat0, lon1, lat1 = body["bbox"]
+    assert 120.0 < lon0 < lon1 < 120.4 and 31.3 < lat0 < lat1 < 31.7
+    listed = [layer["id"] for layer in client.get("/layers").json()["layers"]]
+    assert "central_households" not in listed and len(listed) == 10
+
+
+def test_summary_compares_article_and_data(client):
+    body = client.get("/summary").json()
+    figures = {f["figure"]: (f["article"], f["data"]) for f in body["figures"]}
+    assert figures["community_party_organisations"] == (78, 78)
+    assert figures["compound_party_branches"] == (471, 471)
+    assert figures["party_groups"] == (572, 572)
+    assert figures["central_households"] == (262, 262)
+    assert figures["alliances"] == (17, None)
+    assert body["district"]["name_zh"] == "滨湖区"
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/layers/central_households.geojson",
+        "/layers/central_households",
+        "/layers/nope.geojson",
+        "/layers/nope",
+    ],
+)
+def test_restricted_layer_gets_the_same_404_as_a_missing_one(client, path):
+    response = client.get(path)
+    assert response.status_code == 404
+    body = response.json()
+    assert body["code"] == "LayerNotFound"
+    assert "central_households" not in response.text or "no layer" in body["description"]
+    assert "coordinates" not in response.text
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/layers/..%2F..%2Fetc%2Fpasswd.geojson",
+        "/layers/%2e%2e%2fpyproject.geojson",
+        "/layers/..%2Fdata%2Fgeojson%2Fcentral_households.geojson",
+        "/layers/%2Fetc%2Fpasswd.geojson",
+    ],
+)
+def test_paths_from_requests_are_never_read(client, path):
+    response = client.get(path)
+    assert response.status_code == 404
+    assert response.headers["content-type"] == "application/json"
+    assert "root:" not in response.text and "[project]" not in response.text
+
+
+@pytest.mark.parametrize(
+    ("bbox", "message"),
+    [
+        ("a,b,c,d", "must be numbers"),
+        ("1,2,3", "4 comma-separated numbers"),
+        ("120,31,NaN,32", "finite"),
+        ("120,32,121,31", "minimum latitude is greater"),
+        ("120,31,500,32", "outside longitude"),
+    ],
+)
+def test_bad_bbox_is_a_400_with_a_json_message(client, bbox, message):
+    response = client.get("/layers/compounds.geojson", params={"bbox": bbox})
+    assert response.status_code == 400
+    assert message in response.json()["description"]
+
+
+def test_bad_format_parameter_is_400(client):
+    response = client.get("/", params={"f": "xml"})
+    assert response.status_code == 400
+    assert response.json()["code"] == "InvalidParameterValue"
+
+
+def test_first_response_within_a_few_seconds(server):
+    # Recorded for the closing note; the bound is generous, not a benchmark.
+    assert server.first_response_s < 30
+
+
+def test_start_up_stops_on_data_that_breaks_its_schema(data_copy):
+    catalog_dir, data_dir = data_copy
+    path = data_dir / "service_centres.geojson"
+    path.write_text(
+        path.read_text(encoding="utf-8").replace('"capacity":', '"capacity_x":', 1),
+        encoding="utf-8",
+    )
+    result = run_cli(
+        "serve", "--port", "1", "--catalog-dir", str(catalog_dir), "--data-dir", str(data_dir)
+    )
+    assert result.returncode == 1
+    assert "service_centres.geojson: field 'capacity'" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_start_up_stops_on_a_broken_catalog_entry(data_copy):
+    catalog_dir, data_dir = data_copy
+    path = catalog_dir / "trails.yaml"
+    path.write_text(
+        path.read_text(encoding="utf-8").replace("access: public", "access: open"), encoding="utf-8"
+    )
+    live = None
+    try:
+        live = LiveServer("--catalog-dir", str(catalog_dir), "--data-dir", str(data_dir))
+    except RuntimeError as exc:
+        assert "trails.yaml: field 'access'" in str(exc)
+    else:
+        live.stop()
+        pytest.fail("server started on a broken catalog")

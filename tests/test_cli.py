@@ -40,8 +40,14 @@ def test_validate_reports_every_broken_layer(data_copy):
         compounds.read_text(encoding="utf-8").replace('"population":', '"population":-', 1),
         encoding="utf-8",
     )
-    result = run_cli("validate", "--catalog-dir", str(catalog_dir), "--data-dir",
-                     str(data_dir), env={"COLUMNS": "200"})
+    result = run_cli(
+        "validate",
+        "--catalog-dir",
+        str(catalog_dir),
+        "--data-dir",
+        str(data_dir),
+        env={"COLUMNS": "200"},
+    )
     assert result.returncode == 1
     assert "data file does not exist" in result.stdout
     assert "population: below minimum 1.0 in 1 feature(s)" in result.stdout

@@ -148,7 +148,10 @@ def validate(catalog_dir: CatalogOption = None, data_dir: DataOption = None) -> 
     """
     settings = _settings(catalog_dir, data_dir)
     catalog = _catalog(settings)
-    problems = check_data(catalog, settings.data_dir)
+    from geo_service.data.derived import is_fresh
+
+    derived = settings.derived_dir if is_fresh(catalog, settings) else None
+    problems = check_data(catalog, settings.data_dir, derived)
     table = Table("layer", "result", "problems")
     for layer_id, layer_problems in problems.items():
         result = "[green]ok[/green]" if not layer_problems else f"[red]{len(layer_problems)}[/red]"
@@ -160,7 +163,60 @@ def validate(catalog_dir: CatalogOption = None, data_dir: DataOption = None) -> 
     if total:
         err_console.print(f"[red]{total} problem(s) in {settings.data_dir}[/red]")
         raise typer.Exit(1)
-    console.print(f"[green]catalog and data valid[/green]: {len(catalog)} layers")
+    console.print(f"[green]catalog and data valid[/green]: {len(problems)} layers")
+    if derived is None:
+        console.print("derived layers are not computed yet: run `geo-service coverage`")
+
+
+@app.command()
+def coverage(
+    force: Annotated[bool, typer.Option(help="Recompute even if the results are current.")] = False,
+    catalog_dir: CatalogOption = None,
+    data_dir: DataOption = None,
+) -> None:
+    """Compute walking-distance coverage and write the derived layers; print a summary."""
+    from geo_service.data.derived import compute_derived
+
+    _logging()
+    settings = _settings(catalog_dir, data_dir)
+    catalog = _catalog(settings)
+    try:
+        manifest = compute_derived(catalog, settings, force=force)
+    except GeoServiceError as exc:
+        raise _fail("cannot compute coverage", exc) from None
+    console.print(coverage_table(manifest))
+    summary = manifest["summary"]
+    console.print(
+        f"gaps: {summary['gaps']['compounds']} compounds, "
+        f"{summary['gaps']['residents']:,} residents beyond 15 minutes of a "
+        f"community centre; results in {settings.derived_dir}"
+    )
+    for key in summary["empty_facility_sets"]:
+        console.print(f"[yellow]warning:[/yellow] facility set {key!r} has no facilities")
+
+
+def coverage_table(manifest: dict) -> Table:
+    """District and sub-district shares of residents within each life circle."""
+    summary = manifest["summary"]
+    minutes = [c["minutes"] for c in manifest["params"]["circles"]]
+    table = Table(
+        "area",
+        "residents",
+        *(f"≤{m} min" for m in minutes),
+        "mean min",
+        "p90 min",
+        title="Residents within walking reach of a service centre (any level)",
+    )
+    for row in [summary["district"], *summary["subdistricts"]]:
+        name = "district" if row["group"] == "all" else row["group"]
+        table.add_row(
+            name,
+            f"{row['residents']:,}",
+            *(f"{100 * row[f'share_{m}']:.1f}%" for m in minutes),
+            f"{row['mean_min']}",
+            f"{row['p90_min']}",
+        )
+    return table
 
 
 @demo_app.command("generate")

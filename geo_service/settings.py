@@ -28,11 +28,35 @@ class Settings(BaseSettings):
         default=PROJECT_ROOT / "layers",
         description="Folder holding one YAML file per layer.",
     )
+    derived_dir: Path = Field(
+        default=PROJECT_ROOT / "cache" / "derived",
+        description="Folder for derived layers (coverage results) and the network cache.",
+    )
     host: str = Field(default="127.0.0.1", description="Address the server binds to.")
     port: int = Field(default=8000, ge=1, le=65535, description="Port the server binds to.")
     metric_crs: str = Field(
         default="EPSG:4549",
         description="Projected CRS (metres) used for every distance and area.",
+    )
+    walking_speed_mps: float = Field(
+        default=1000.0 / 900.0, gt=0, description="Walking speed, m/s (1000 m in 15 minutes)."
+    )
+    circle_5_m: float = Field(default=300.0, gt=0, description="5-minute life circle, metres.")
+    circle_10_m: float = Field(default=500.0, gt=0, description="10-minute life circle, metres.")
+    circle_15_m: float = Field(
+        default=1000.0, gt=0, description="15-minute life circle, metres (800-1000 m)."
+    )
+    max_snap_m: float = Field(
+        default=250.0, gt=0, description="Farthest a point may lie from the network, metres."
+    )
+    circle_buffer_m: float = Field(
+        default=40.0, gt=0, description="Half-width of the streets drawn as service circles, m."
+    )
+    life_circle_min_share: float = Field(
+        default=0.5,
+        gt=0,
+        le=1,
+        description="A community lacks a facility type when fewer of its residents reach it.",
     )
     api_key_secret: SecretStr | None = Field(
         default=None, description="Secret used to hash API keys (access-control issue)."

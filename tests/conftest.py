@@ -25,8 +25,10 @@ def demo():
 
 
 @pytest.fixture
-def data_copy(tmp_path: Path) -> tuple[Path, Path]:
-    """A writable copy of the catalog and data folders: (catalog_dir, data_dir)."""
+def data_copy(tmp_path: Path, monkeypatch) -> tuple[Path, Path]:
+    """A writable copy of the catalog and data folders: (catalog_dir, data_dir). Derived
+    layers go to a fresh folder (also for subprocesses, through the environment)."""
+    monkeypatch.setenv("GEO_SERVICE_DERIVED_DIR", str(tmp_path / "derived"))
     catalog_dir, data_dir = tmp_path / "layers", tmp_path / "data"
     shutil.copytree(CATALOG_DIR, catalog_dir)
     shutil.copytree(DATA_DIR, data_dir)
@@ -34,9 +36,9 @@ def data_copy(tmp_path: Path) -> tuple[Path, Path]:
 
 
 @pytest.fixture(scope="session")
-def server():
-    """The service on the committed demo data."""
-    live = LiveServer()
+def server(tmp_path_factory):
+    """The service on the committed demo data, computing its derived layers afresh."""
+    live = LiveServer(env={"GEO_SERVICE_DERIVED_DIR": str(tmp_path_factory.mktemp("derived"))})
     yield live
     live.stop()
 

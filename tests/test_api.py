@@ -14,7 +14,7 @@ from tests.support import DATA_DIR, LiveServer, run_cli
 def test_healthz(client):
     response = client.get("/healthz")
     assert response.status_code == 200
-    assert response.json() == {"status": "ok", "layers": 11}
+    assert response.json() == {"status": "ok", "layers": 15}
 
 
 def test_landing_page_lists_public_layers_with_titles(client, catalog):
@@ -99,7 +99,7 @@ def test_layer_metadata(client):
     lon0, lat0, lon1, lat1 = body["bbox"]
     assert 120.0 < lon0 < lon1 < 120.4 and 31.3 < lat0 < lat1 < 31.7
     listed = [layer["id"] for layer in client.get("/layers").json()["layers"]]
-    assert "central_households" not in listed and len(listed) == 10
+    assert "central_households" not in listed and len(listed) == 14
 
 
 def test_summary_compares_article_and_data(client):
@@ -203,3 +203,17 @@ def test_start_up_stops_on_a_broken_catalog_entry(data_copy):
     else:
         live.stop()
         pytest.fail("server started on a broken catalog")
+
+
+@pytest.mark.parametrize(
+    ("layer", "count"),
+    [("compound_coverage", 471), ("community_coverage", 78), ("service_circles", 18)],
+)
+def test_derived_coverage_layers_are_served_like_any_other(client, layer, count):
+    body = client.get(f"/layers/{layer}.geojson").json()
+    assert len(body["features"]) == count
+    meta = client.get(f"/layers/{layer}").json()
+    assert meta["derived"] is True and meta["count"] == count
+    if layer == "compound_coverage":
+        first = body["features"][0]["properties"]
+        assert first["centre_m"] > 0 and first["centre_id"]

@@ -24,6 +24,10 @@ def test_catalog_has_every_layer_with_both_languages(catalog):
         "pocket_parks",
         "trails",
         "central_households",
+        "service_circles",
+        "compound_coverage",
+        "community_coverage",
+        "coverage_gaps",
     }
     for spec in catalog:
         assert spec.title.zh and spec.title.en and spec.description.zh and spec.description.en

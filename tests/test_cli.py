@@ -26,10 +26,16 @@ def test_layers_show_unknown_layer_fails_clearly():
     assert "no layer 'nope'" in result.stderr and "compounds" in result.stderr
 
 
-def test_validate_passes_on_the_demo_data():
-    result = run_cli("validate", env={"COLUMNS": "200"})
+def test_validate_passes_on_the_demo_data(tmp_path):
+    env = {"COLUMNS": "200", "GEO_SERVICE_DERIVED_DIR": str(tmp_path)}
+    result = run_cli("validate", env=env)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "catalog and data valid: 11 layers" in result.stdout
+    assert "run `geo-service coverage`" in result.stdout
+    assert run_cli("coverage", env=env).returncode == 0
+    result = run_cli("validate", env=env)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "catalog and data valid: 15 layers" in result.stdout
 
 
 def test_validate_reports_every_broken_layer(data_copy):

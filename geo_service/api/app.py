@@ -9,13 +9,18 @@ from geo_service import __version__
 from geo_service.api.errors import add_exception_handlers
 from geo_service.api.routers import health, landing, layers, summary
 from geo_service.data.catalog import load_catalog
+from geo_service.data.derived import compute_derived, derived_layer_ids
 from geo_service.data.stores import FileStore, LayerStore
 from geo_service.settings import Settings
 
 
 def load_store(settings: Settings) -> FileStore:
-    """The catalog and data named by ``settings``, checked (raises on the first problem)."""
-    return FileStore(load_catalog(settings.catalog_dir), settings.data_dir)
+    """The catalog and data named by ``settings``, checked, with the derived (coverage)
+    layers brought up to date first. Raises on the first problem."""
+    catalog = load_catalog(settings.catalog_dir)
+    if derived_layer_ids(catalog):
+        compute_derived(catalog, settings)
+    return FileStore(catalog, settings.data_dir, settings.derived_dir)
 
 
 def create_app(settings: Settings | None = None, store: LayerStore | None = None) -> FastAPI:

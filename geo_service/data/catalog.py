@@ -98,6 +98,9 @@ class LayerSpec(_Strict):
     keywords: tuple[str, ...] = Field(min_length=1)
     group: str = Field(default="base", description="Map layer group.")
     expected_count: int | None = Field(default=None, ge=0)
+    derived: bool = Field(
+        default=False, description="Computed by geo-service (coverage); kept in the derived folder."
+    )
 
     @model_validator(mode="after")
     def _check_properties(self) -> LayerSpec:

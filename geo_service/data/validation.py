@@ -86,7 +86,9 @@ def _check_strings(values: pd.Series, ids: pd.Series, prop: PropertySpec) -> lis
     if prop.enum is not None:
         allowed = set(prop.enum)
         if prop.list_separator:
-            bad = values.map(lambda v: not set(v.split(prop.list_separator)) <= allowed)
+            bad = values.map(
+                lambda v: not set(filter(None, v.split(prop.list_separator))) <= allowed
+            )
         else:
             bad = ~values.isin(allowed)
         if bad.any():

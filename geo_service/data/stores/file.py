@@ -16,14 +16,14 @@ from geo_service.data.catalog import Catalog, LayerSpec
 from geo_service.data.geojson_io import read_geojson
 from geo_service.data.stores.base import BBox
 from geo_service.data.validation import Problem, validate_layer
-from geo_service.errors import DataValidationError, FeatureNotFound, InvalidQuery
+from geo_service.errors import DataValidationError, FeatureNotFound, InvalidQuery, LayerNotFound
 
 log = logging.getLogger(__name__)
 
 
-def read_layer(spec: LayerSpec, data_dir: Path) -> tuple[gpd.GeoDataFrame | None, list[Problem]]:
-    """Read the layer's file and check it against ``spec``."""
-    path = Path(data_dir) / spec.source
+def read_layer(spec: LayerSpec, folder: Path) -> tuple[gpd.GeoDataFrame | None, list[Problem]]:
+    """Read the layer's file from ``folder`` and check it against ``spec``."""
+    path = Path(folder) / spec.source
     if not path.is_file():
         return None, [Problem(spec.id, str(path), "(file)", "data file does not exist")]
     try:
@@ -36,9 +36,16 @@ def read_layer(spec: LayerSpec, data_dir: Path) -> tuple[gpd.GeoDataFrame | None
     return frame, problems
 
 
-def check_data(catalog: Catalog, data_dir: Path) -> dict[str, list[Problem]]:
-    """Every layer's problems (an empty list for a clean layer)."""
-    return {spec.id: read_layer(spec, data_dir)[1] for spec in catalog}
+def check_data(
+    catalog: Catalog, data_dir: Path, derived_dir: Path | None = None
+) -> dict[str, list[Problem]]:
+    """Every layer's problems (an empty list for a clean layer); derived layers are
+    checked when ``derived_dir`` is given."""
+    return {
+        spec.id: read_layer(spec, derived_dir if spec.derived else data_dir)[1]
+        for spec in catalog
+        if derived_dir is not None or not spec.derived
+    }
 
 
 class FileStore:
@@ -48,14 +55,19 @@ class FileStore:
     does not match its catalog entry.
     """
 
-    def __init__(self, catalog: Catalog, data_dir: Path):
+    def __init__(self, catalog: Catalog, data_dir: Path, derived_dir: Path | None = None):
         self.catalog = catalog
         self.data_dir = Path(data_dir)
+        self.derived_dir = Path(derived_dir) if derived_dir is not None else None
         self._frames: dict[str, gpd.GeoDataFrame] = {}
         started = time.perf_counter()
         problems: list[Problem] = []
         for spec in catalog:
-            frame, layer_problems = read_layer(spec, self.data_dir)
+            if spec.derived and self.derived_dir is None:
+                continue
+            frame, layer_problems = read_layer(
+                spec, self.derived_dir if spec.derived else self.data_dir
+            )
             problems += layer_problems
             if frame is not None and not layer_problems:
                 frame = frame.set_index(frame[spec.id_property].astype(str), drop=False)
@@ -76,7 +88,10 @@ class FileStore:
 
     def _frame(self, layer_id: str) -> gpd.GeoDataFrame:
         self.catalog.get(layer_id)  # LayerNotFound for unknown ids
-        return self._frames[layer_id]
+        try:
+            return self._frames[layer_id]
+        except KeyError:  # a derived layer of a store opened without derived layers
+            raise LayerNotFound(f"layer {layer_id!r} is not loaded") from None
 
     def count(self, layer_id: str) -> int:
         """Number of features in the layer."""

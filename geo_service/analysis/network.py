@@ -1,0 +1,165 @@
+"""The walking network as a graph of straight segments, and snapping points onto it.
+
+Everything here is in metres in a projected CRS (EPSG:4549 by default). Pedestrians ignore
+one-way rules, so the graph is undirected; of parallel segments the shortest is kept.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cached_property
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from scipy.sparse import coo_matrix, csr_matrix
+from scipy.sparse.csgraph import connected_components
+
+from geo_service.crs import DEFAULT_METRIC_CRS, to_metric
+
+#: Vertices closer than this (metres) are one node.
+NODE_TOLERANCE_M = 0.001
+
+SNAP_OK = "ok"
+SNAP_PAST_ISOLATED = (
+    "nearest_road_isolated"  # snapped to the main network; a closer road is cut off
+)
+SNAP_TOO_FAR = "too_far"  # farther than the limit from the main network: not snapped
+SNAP_INVALID = "invalid_point"  # missing, empty or non-finite point: not snapped
+
+
+@dataclass(eq=False)
+class WalkGraph:
+    """An undirected walking network of straight segments, in metres.
+
+    ``nodes`` are (n, 2) coordinates in ``crs``; segment ``i`` joins ``edge_u[i]`` and
+    ``edge_v[i]`` and is ``edge_length[i]`` metres long.
+    """
+
+    nodes: np.ndarray
+    edge_u: np.ndarray
+    edge_v: np.ndarray
+    edge_length: np.ndarray
+    crs: str = DEFAULT_METRIC_CRS.to_string()
+    component: np.ndarray = field(init=False)
+    main_component: int = field(init=False)
+
+    def __post_init__(self) -> None:
+        _, self.component = connected_components(self.matrix, directed=False)
+        sizes = np.bincount(
+            self.component[self.edge_u],
+            weights=self.edge_length,
+            minlength=self.component.max() + 1,
+        )
+        self.main_component = int(np.argmax(sizes)) if len(self.edge_u) else 0
+
+    @property
+    def n_nodes(self) -> int:
+        return len(self.nodes)
+
+    @cached_property
+    def matrix(self) -> csr_matrix:
+        """Symmetric CSR adjacency matrix of segment lengths (metres)."""
+        n = len(self.nodes)
+        rows = np.concatenate([self.edge_u, self.edge_v])
+        cols = np.concatenate([self.edge_v, self.edge_u])
+        return coo_matrix((np.tile(self.edge_length, 2), (rows, cols)), shape=(n, n)).tocsr()
+
+    @cached_property
+    def edge_geometries(self) -> np.ndarray:
+        """Each segment as a two-point LineString."""
+        return shapely.linestrings(
+            np.stack([self.nodes[self.edge_u], self.nodes[self.edge_v]], axis=1)
+        )
+
+    @cached_property
+    def main_edges(self) -> np.ndarray:
+        """Indices of the segments in the largest connected piece."""
+        return np.flatnonzero(self.component[self.edge_u] == self.main_component)
+
+    @cached_property
+    def _main_tree(self) -> shapely.STRtree:
+        return shapely.STRtree(self.edge_geometries[self.main_edges])
+
+    @cached_property
+    def _all_tree(self) -> shapely.STRtree:
+        return shapely.STRtree(self.edge_geometries)
+
+    def pieces(self) -> pd.DataFrame:
+        """Connected pieces: segment count and total length, largest first."""
+        label = self.component[self.edge_u]
+        frame = pd.DataFrame({"piece": label, "length_m": self.edge_length})
+        table = frame.groupby("piece").agg(
+            segments=("length_m", "size"), length_m=("length_m", "sum")
+        )
+        return table.sort_values("length_m", ascending=False)
+
+
+def build_walk_graph(roads: gpd.GeoDataFrame, metric_crs=DEFAULT_METRIC_CRS) -> WalkGraph:
+    """A :class:`WalkGraph` from road lines (any CRS; reprojected to ``metric_crs``).
+
+    Lines must be split at junctions (as the ``roads`` layer is): two lines are joined only
+    where they share a vertex (within 1 mm).
+    """
+    lines = to_metric(roads[["geometry"]], metric_crs).geometry.to_numpy()
+    lines = shapely.get_parts(lines[~(shapely.is_missing(lines) | shapely.is_empty(lines))])
+    coords, line_index = shapely.get_coordinates(lines, return_index=True)
+    same_line = line_index[1:] == line_index[:-1]
+    start, end = coords[:-1][same_line], coords[1:][same_line]
+    keys = np.round(np.concatenate([start, end]) / NODE_TOLERANCE_M).astype(np.int64)
+    node_keys, first, inverse = np.unique(keys, axis=0, return_index=True, return_inverse=True)
+    inverse = inverse.ravel()
+    nodes = np.concatenate([start, end])[first]
+    u, v = inverse[: len(start)], inverse[len(start) :]
+    length = np.hypot(*(nodes[v] - nodes[u]).T)
+    a, b = np.minimum(u, v), np.maximum(u, v)
+    keep = a != b
+    a, b, length = a[keep], b[keep], length[keep]
+    order = np.lexsort((length, b, a))  # shortest first within each (a, b) pair
+    a, b, length = a[order], b[order], length[order]
+    first_of_pair = np.r_[True, (a[1:] != a[:-1]) | (b[1:] != b[:-1])]
+    del node_keys
+    return WalkGraph(
+        nodes, a[first_of_pair], b[first_of_pair], length[first_of_pair], crs=str(metric_crs)
+    )
+
+
+def snap_points(graph: WalkGraph, points: np.ndarray, *, max_snap_m: float) -> pd.DataFrame:
+    """Snap points (shapely geometries in the graph's CRS) onto the largest connected piece.
+
+    Returns one row per point: ``edge`` (segment index, -1 if not snapped), ``offset_m``
+    (distance along the segment from ``edge_u``), ``snap_m`` (straight-line distance from
+    the point to the segment) and ``status`` (``ok``, ``nearest_road_isolated``,
+    ``too_far`` or ``invalid_point``).
+    """
+    points = np.asarray(points, dtype=object)
+    n = len(points)
+    edge = np.full(n, -1)
+    offset = np.full(n, np.nan)
+    snap = np.full(n, np.nan)
+    status = np.full(n, SNAP_INVALID, dtype=object)
+    xy = np.full((n, 2), np.nan)
+    present = ~(shapely.is_missing(points) | shapely.is_empty(points))
+    xy[present] = shapely.get_coordinates(points[present])[: int(present.sum())]
+    valid = present & np.isfinite(xy).all(axis=1) & (shapely.get_num_coordinates(points) == 1)
+    if valid.any() and len(graph.main_edges):
+        query = shapely.points(xy[valid])
+        (point_idx, main_idx), distance = graph._main_tree.query_nearest(
+            query, return_distance=True, all_matches=False
+        )
+        rows = np.flatnonzero(valid)[point_idx]
+        segment = graph.main_edges[main_idx]
+        edge[rows], snap[rows] = segment, distance
+        located = shapely.line_locate_point(graph.edge_geometries[segment], query[point_idx])
+        offset[rows] = np.clip(located, 0.0, graph.edge_length[segment])
+        _, nearest_any = graph._all_tree.query_nearest(
+            query, return_distance=True, all_matches=False
+        )
+        status[rows] = np.where(
+            nearest_any[point_idx] < distance - 1e-9, SNAP_PAST_ISOLATED, SNAP_OK
+        )
+        too_far = rows[distance > max_snap_m]
+        status[too_far] = SNAP_TOO_FAR
+        edge[too_far] = -1
+    return pd.DataFrame({"edge": edge, "offset_m": offset, "snap_m": snap, "status": status})

@@ -1,0 +1,186 @@
+"""Derived layers (the coverage results): computed from the input layers, kept in the
+derived folder, and recomputed when an input layer or a parameter changes.
+
+A manifest (``coverage.json``) records the digest of the inputs and parameters the files
+were made from, the run's summary and its timings.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import time
+from pathlib import Path
+
+import numpy as np
+
+from geo_service import __version__
+from geo_service.analysis.network import WalkGraph, build_walk_graph
+from geo_service.analysis.params import CoverageParams, LifeCircle
+from geo_service.analysis.run import INPUT_LAYERS, CoverageResult, run_coverage
+from geo_service.data.catalog import Catalog
+from geo_service.data.geojson_io import write_atomic, write_geojson
+from geo_service.data.stores.file import read_layer
+from geo_service.errors import DataValidationError
+from geo_service.settings import Settings
+
+log = logging.getLogger(__name__)
+
+MANIFEST = "coverage.json"
+
+
+def coverage_params(settings: Settings) -> CoverageParams:
+    """The coverage parameters the settings ask for."""
+    return CoverageParams(
+        circles=(
+            LifeCircle(5, settings.circle_5_m),
+            LifeCircle(10, settings.circle_10_m),
+            LifeCircle(15, settings.circle_15_m),
+        ),
+        walking_speed_mps=settings.walking_speed_mps,
+        max_snap_m=settings.max_snap_m,
+        circle_buffer_m=settings.circle_buffer_m,
+        life_circle_min_share=settings.life_circle_min_share,
+    )
+
+
+def _params_record(params: CoverageParams) -> dict:
+    return {
+        "circles": [{"minutes": c.minutes, "distance_m": c.distance_m} for c in params.circles],
+        "walking_speed_mps": params.walking_speed_mps,
+        "max_snap_m": params.max_snap_m,
+        "circle_buffer_m": params.circle_buffer_m,
+        "life_circle_min_share": params.life_circle_min_share,
+    }
+
+
+def _file_digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def inputs_digest(catalog: Catalog, settings: Settings) -> str:
+    """Digest of the input layer files, the parameters, the metric CRS and the version."""
+    digest = hashlib.sha256()
+    for layer_id in INPUT_LAYERS:
+        digest.update(layer_id.encode())
+        digest.update(_file_digest(settings.data_dir / catalog.get(layer_id).source).encode())
+    record = {
+        "params": _params_record(coverage_params(settings)),
+        "crs": settings.metric_crs,
+        "version": __version__,
+    }
+    digest.update(json.dumps(record, sort_keys=True).encode())
+    return digest.hexdigest()
+
+
+def derived_layer_ids(catalog: Catalog) -> list[str]:
+    """Ids of the catalog's derived layers."""
+    return [spec.id for spec in catalog if spec.derived]
+
+
+def read_manifest(settings: Settings) -> dict | None:
+    """The manifest of the derived folder, or None if there is none (or it is unreadable)."""
+    path = settings.derived_dir / MANIFEST
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+
+
+def is_fresh(catalog: Catalog, settings: Settings) -> bool:
+    """Whether every derived file exists and was made from the current inputs."""
+    manifest = read_manifest(settings)
+    if manifest is None or manifest.get("digest") != inputs_digest(catalog, settings):
+        return False
+    return all(
+        (settings.derived_dir / catalog.get(i).source).is_file() for i in derived_layer_ids(catalog)
+    )
+
+
+def load_graph(catalog: Catalog, settings: Settings, roads) -> WalkGraph:
+    """The walking graph of the roads layer, from the cache when the roads are unchanged."""
+    key = _file_digest(settings.data_dir / catalog.get("roads").source)[:20]
+    path = settings.derived_dir / f"graph-{key}-{settings.metric_crs.replace(':', '')}.npz"
+    if path.is_file():
+        with np.load(path) as cached:
+            graph = WalkGraph(
+                cached["nodes"],
+                cached["edge_u"],
+                cached["edge_v"],
+                cached["edge_length"],
+                crs=settings.metric_crs,
+            )
+        log.info("network: cached graph %s", path.name)
+        return graph
+    graph = build_walk_graph(roads, settings.metric_crs)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp.npz")
+    np.savez(
+        tmp,
+        nodes=graph.nodes,
+        edge_u=graph.edge_u,
+        edge_v=graph.edge_v,
+        edge_length=graph.edge_length,
+    )
+    tmp.replace(path)
+    for old in path.parent.glob("graph-*.npz"):
+        if old != path:
+            old.unlink(missing_ok=True)
+    return graph
+
+
+def compute_derived(catalog: Catalog, settings: Settings, *, force: bool = False) -> dict:
+    """Make sure the derived layers are current; compute and write them if not.
+
+    Returns the manifest. Raises :class:`DataValidationError` if an input layer is broken.
+    """
+    if not force and is_fresh(catalog, settings):
+        log.info("coverage: derived layers are current (%s)", settings.derived_dir)
+        return read_manifest(settings)
+    started = time.perf_counter()
+    frames = {}
+    for layer_id in INPUT_LAYERS:
+        frame, problems = read_layer(catalog.get(layer_id), settings.data_dir)
+        if problems:
+            raise DataValidationError("; ".join(str(p) for p in problems))
+        frames[layer_id] = frame
+    log.info("coverage: computing from %d input layers", len(frames))
+    graph = load_graph(catalog, settings, frames["roads"])
+    result: CoverageResult = run_coverage(
+        frames, coverage_params(settings), graph=graph, metric_crs=settings.metric_crs
+    )
+    for layer_id in derived_layer_ids(catalog):
+        spec = catalog.get(layer_id)
+        write_geojson(
+            result.layers[layer_id],
+            settings.derived_dir / spec.source,
+            name=layer_id,
+            description=f"{spec.title.en} (derived by geo-service "
+            "coverage; synthetic where its inputs are)",
+        )
+    manifest = {
+        "digest": inputs_digest(catalog, settings),
+        "version": __version__,
+        "params": _params_record(coverage_params(settings)),
+        "summary": result.summary,
+        "timings_s": result.timings_s | {"total": round(time.perf_counter() - started, 3)},
+    }
+    write_atomic(
+        settings.derived_dir / MANIFEST,
+        json.dumps(manifest, ensure_ascii=False, indent=1, default=_json_default),
+    )
+    log.info(
+        "coverage: wrote %d derived layers in %.1f s",
+        len(derived_layer_ids(catalog)),
+        time.perf_counter() - started,
+    )
+    return manifest
+
+
+def _json_default(value):
+    if isinstance(value, np.integer):
+        return int(value)
+    if isinstance(value, np.floating):
+        return None if np.isnan(value) else float(value)
+    raise TypeError(f"not JSON serialisable: {type(value).__name__}")

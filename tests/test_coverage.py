@@ -1,0 +1,199 @@
+"""Coverage on a straight street where every figure can be worked out by hand."""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pytest
+import shapely
+from shapely.geometry import LineString, Point
+
+from geo_service.analysis.circles import circle_polygon, interval_lines, reached_intervals
+from geo_service.analysis.coverage import (
+    FacilitySet,
+    access_points,
+    compound_access,
+    coverage_gaps,
+    coverage_statistics,
+    life_circle_check,
+    weighted_quantile,
+)
+from geo_service.analysis.distances import node_distances
+from geo_service.analysis.network import build_walk_graph, snap_points
+from geo_service.analysis.params import CoverageParams, LifeCircle
+from geo_service.errors import InvalidParameter
+
+METRIC = "EPSG:4549"
+PARAMS = CoverageParams()
+
+
+@pytest.fixture
+def street():
+    """A 3 km street along y = 0 with a 400 m side street at x = 700."""
+    roads = gpd.GeoDataFrame(
+        geometry=[
+            LineString([(0, 0), (700, 0)]),
+            LineString([(700, 0), (1500, 0)]),
+            LineString([(1500, 0), (3000, 0)]),
+            LineString([(700, 0), (700, 400)]),
+        ],
+        crs=METRIC,
+    )
+    return build_walk_graph(roads)
+
+
+def _points(*xy) -> np.ndarray:
+    return np.array([Point(x, y) for x, y in xy], dtype=object)
+
+
+def _facilities(*xy, ids=None) -> gpd.GeoDataFrame:
+    ids = ids or [f"F{i}" for i in range(len(xy))]
+    return gpd.GeoDataFrame({"facility_id": ids}, geometry=list(_points(*xy)), crs=METRIC)
+
+
+def test_compound_access_by_hand(street):
+    # compounds: gates 5 m off the street at x = 250, 450, 990 (two gates), 1500; one far away
+    gates = _points((250, 5), (450, -5), (990, 5), (700, 395), (1500, 5), (2000, 900))
+    owner = np.array([0, 1, 2, 2, 3, 4])
+    access = compound_access(street, gates, owner, 5, {"centre": _facilities((0, 10))}, PARAMS)
+    assert access["centre_m"].iloc[0] == pytest.approx(10 + 250 + 5)
+    assert access["centre_m"].iloc[1] == pytest.approx(10 + 450 + 5)
+    # compound 2 walks from its better gate: 10 + 990 + 5 = 1005 vs 10 + 700 + 395 = 1105
+    assert access["centre_m"].iloc[2] == pytest.approx(1005.0)
+    assert access["centre_m"].iloc[3] == pytest.approx(10 + 1500 + 5)
+    assert access["centre_circle"].iloc[0] == 5 and access["centre_circle"].iloc[1] == 10
+    assert pd.isna(access["centre_circle"].iloc[2])
+    assert access["centre_min"].iloc[0] == pytest.approx(265 / (1000 / 900) / 60, abs=0.01)
+    assert access["centre_id"].iloc[0] == "F0"
+    # the far compound (900 m off the street) is flagged, not silently snapped
+    assert access["snap_status"].iloc[4] == "too_far"
+    assert np.isnan(access["centre_m"].iloc[4]) and pd.isna(access["centre_circle"].iloc[4])
+
+
+def test_nearest_of_several_facilities_and_empty_sets(street):
+    gates = _points((1400, 5), (2900, 5))
+    sets = {"park": _facilities((100, 3), (2950, -3), ids=["P1", "P2"]), "trail": _facilities()}
+    access = compound_access(street, gates, np.array([0, 1]), 2, sets, PARAMS)
+    assert access["park_id"].tolist() == ["P1", "P2"]
+    assert access["park_m"].tolist() == [pytest.approx(3 + 1300 + 5), pytest.approx(3 + 50 + 5)]
+    assert access["trail_m"].isna().all() and access["trail_id"].isna().all()
+
+
+def test_trails_are_entered_at_both_ends():
+    trails = gpd.GeoDataFrame(
+        {"id": ["T1"]}, geometry=[LineString([(0, 0), (500, 0), (500, 300)])], crs=METRIC
+    )
+    points = access_points(trails)
+    assert points["facility_id"].tolist() == ["T1", "T1"]
+    assert shapely.get_coordinates(points.geometry.to_numpy()).tolist() == [[0, 0], [500, 300]]
+
+
+def test_statistics_are_population_weighted():
+    access = pd.DataFrame(
+        {
+            "community_id": ["A", "A", "A", "B"],
+            "population": [100, 300, 600, 50],
+            "centre_m": [250.0, 450.0, 2000.0, np.nan],
+        }
+    )
+    stats = coverage_statistics(access, "centre", PARAMS, by="community_id")
+    a = stats.loc["A"]
+    assert (a["residents"], a["residents_5"], a["residents_10"], a["residents_15"]) == (
+        1000,
+        100,
+        400,
+        400,
+    )
+    assert a["share_15"] == 0.4 and a["compounds_10"] == 2
+    minutes = np.array([250, 450, 2000]) / (1000 / 900) / 60
+    assert a["mean_min"] == pytest.approx(np.average(minutes, weights=[100, 300, 600]), abs=0.01)
+    assert a["p90_min"] == pytest.approx(minutes[2], abs=0.01)
+    assert stats.loc["B", "unreached_residents"] == 50 and stats.loc["B", "share_15"] == 0
+    assert np.isnan(stats.loc["B", "mean_min"])
+    assert coverage_statistics(access, "centre", PARAMS).loc["all", "residents"] == 1050
+
+
+def test_weighted_quantile():
+    assert weighted_quantile(np.array([1, 2, 3, 4]), np.array([1, 1, 1, 7]), 0.3) == 3
+    assert weighted_quantile(np.array([5.0, np.nan]), np.array([1, 1]), 0.9) == 5
+    assert np.isnan(weighted_quantile(np.array([]), np.array([]), 0.5))
+
+
+def test_gaps_are_ranked_by_residents():
+    access = pd.DataFrame(
+        {
+            "id": ["a", "b", "c", "d"],
+            "population": [10, 500, 80, 90],
+            "centre_community_m": [200.0, 1200.0, np.nan, 1001.0],
+        }
+    )
+    gaps = coverage_gaps(access, "centre_community", PARAMS)
+    assert gaps["id"].tolist() == ["b", "d", "c"] and gaps["rank"].tolist() == [1, 2, 3]
+
+
+def test_life_circle_check_names_what_is_lacking():
+    access = pd.DataFrame(
+        {
+            "community_id": ["A", "A"],
+            "population": [100, 300],
+            "park_m": [300.0, 1500.0],
+            "trail_m": [900.0, 400.0],
+        }
+    )
+    check = life_circle_check(access, ["park", "trail"], PARAMS, by="community_id")
+    assert check.loc["A", "reach_park"] == 0.25 and check.loc["A", "reach_trail"] == 1.0
+    assert check.loc["A", "lacks"] == "park" and check.loc["A", "lacks_count"] == 1
+
+
+def test_service_circle_follows_the_street(street):
+    sources = snap_points(street, _points((0, 10)), max_snap_m=250)
+    nodes = node_distances(street, sources, limit_m=1000)
+    intervals = reached_intervals(street, nodes, sources, 300)
+    lines = interval_lines(street, intervals)
+    reached = shapely.union_all(lines)
+    assert reached.length == pytest.approx(290.0)  # a partly reached segment, cut at 290 m
+    polygon = circle_polygon(lines, buffer_m=40)
+    minx, _miny, maxx, _maxy = polygon.bounds
+    assert (minx, maxx) == (pytest.approx(-40), pytest.approx(330))
+    assert polygon.area == pytest.approx(290 * 80 + 2 * 40 * 40 * np.sqrt(2) * 2 * 0.5, rel=0.02)
+    wide = shapely.union_all(
+        interval_lines(street, reached_intervals(street, nodes, sources, 1000))
+    )
+    # 990 m along the main street, and 290 m up the side street at x = 700
+    assert wide.length == pytest.approx(990 + 290)
+
+
+def test_facility_set_filters():
+    centres = gpd.GeoDataFrame(
+        {
+            "id": ["a", "b", "c"],
+            "level": ["community", "district", "community"],
+            "services": ["health;culture", "legal_aid", "culture"],
+        },
+        geometry=list(_points((0, 0), (1, 1), (2, 2))),
+        crs=METRIC,
+    )
+    community = FacilitySet("x", "", "", "service_centres", where=(("level", "community"),))
+    health = FacilitySet("y", "", "", "service_centres", service="culture")
+    assert community.select(centres)["id"].tolist() == ["a", "c"]
+    assert health.select(centres)["id"].tolist() == ["a", "c"]
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"circles": (LifeCircle(5, 0.0),)},
+        {"circles": (LifeCircle(5, -300.0),)},
+        {"circles": (LifeCircle(5, float("nan")),)},
+        {"circles": (LifeCircle(5, 500.0), LifeCircle(10, 300.0))},
+        {"circles": ()},
+        {"walking_speed_mps": 0.0},
+        {"walking_speed_mps": float("inf")},
+        {"max_snap_m": -1.0},
+        {"life_circle_min_share": 0.0},
+    ],
+)
+def test_bad_parameters_are_refused(change):
+    with pytest.raises(InvalidParameter):
+        CoverageParams(**change)

@@ -1,0 +1,115 @@
+"""Walking distances equal a plain networkx reference to 1e-6 m."""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import numpy as np
+import pytest
+import shapely
+from scipy.spatial import Delaunay
+from shapely.geometry import LineString
+
+from geo_service.analysis.distances import facility_catchments, node_distances, point_distances
+from geo_service.analysis.network import build_walk_graph, snap_points
+from tests.reference import walking_distances
+
+METRIC = "EPSG:4549"
+
+
+def _ours(roads: gpd.GeoDataFrame, sources_xy, targets_xy, max_snap_m=np.inf):
+    graph = build_walk_graph(roads)
+    sources = snap_points(graph, shapely.points(sources_xy), max_snap_m=max_snap_m)
+    targets = snap_points(graph, shapely.points(targets_xy), max_snap_m=max_snap_m)
+    distance, facility = point_distances(graph, node_distances(graph, sources), sources, targets)
+    return graph, sources, targets, distance, facility
+
+
+def irregular_network(seed: int = 3) -> gpd.GeoDataFrame:
+    """A Delaunay mesh with edges removed, some edges bent into curves, parallel detours and
+    a detached piece: everything a real network throws at the code."""
+    rng = np.random.default_rng(seed)
+    xy = rng.uniform(0, 3000, size=(400, 2))
+    simplices = Delaunay(xy).simplices
+    pairs = {
+        tuple(sorted((int(a), int(b))))
+        for t in simplices
+        for a, b in ((t[0], t[1]), (t[1], t[2]), (t[0], t[2]))
+    }
+    lines = []
+    for a, b in sorted(pairs):
+        if rng.uniform() < 0.3:
+            continue
+        p, q = xy[a], xy[b]
+        if rng.uniform() < 0.2:  # a curved street
+            normal = np.array([q[1] - p[1], p[0] - q[0]]) * rng.uniform(-0.3, 0.3)
+            lines.append(LineString([p, (p + q) / 2 + normal, q]))
+        else:
+            lines.append(LineString([p, q]))
+        if rng.uniform() < 0.05:  # a parallel detour
+            lines.append(LineString([p, (p + q) / 2 + [40, 40], q]))
+    lines.append(LineString([(5000, 5000), (5100, 5000), (5100, 5100)]))
+    return gpd.GeoDataFrame(geometry=lines, crs=METRIC)
+
+
+def test_irregular_network_matches_networkx():
+    roads = irregular_network()
+    rng = np.random.default_rng(9)
+    sources_xy = rng.uniform(0, 3000, size=(25, 2))
+    targets_xy = np.concatenate([rng.uniform(0, 3000, size=(300, 2)), sources_xy[:3] + 0.5])
+    graph, _, _, distance, _ = _ours(roads, sources_xy, targets_xy)
+    expected = walking_distances(roads.geometry, sources_xy, targets_xy)
+    assert len(graph.pieces()) >= 2
+    assert np.isfinite(expected).all()
+    np.testing.assert_allclose(distance, expected, rtol=0, atol=1e-6)
+
+
+def test_same_segment_and_snap_limit_match_networkx():
+    roads = gpd.GeoDataFrame(
+        geometry=[LineString([(0, 0), (1000, 0)]), LineString([(1000, 0), (1000, 800)])], crs=METRIC
+    )
+    sources_xy = np.array([[100.0, 10.0], [990.0, 700.0]])
+    targets_xy = np.array([[150.0, -5.0], [50.0, 3.0], [999.0, 20.0], [400.0, 600.0]])
+    _, _, targets, distance, facility = _ours(roads, sources_xy, targets_xy, max_snap_m=300)
+    expected = walking_distances(roads.geometry, sources_xy, targets_xy, max_snap_m=300)
+    np.testing.assert_allclose(distance, expected, atol=1e-6)
+    assert distance[0] == pytest.approx(50 + 10 + 5)  # along the shared segment
+    assert facility.tolist()[:3] == [0, 0, 1]
+    assert targets["status"].iloc[3] == "too_far" and np.isinf(distance[3])
+
+
+def test_demo_district_matches_networkx(demo):
+    roads = demo["roads"].to_crs(METRIC)
+    gates = demo["compound_entrances"].to_crs(METRIC)
+    targets_xy = shapely.get_coordinates(gates.geometry.to_numpy())
+    for layer, where in (
+        ("service_centres", None),
+        ("service_centres", "community"),
+        ("pocket_parks", None),
+    ):
+        facilities = demo[layer].to_crs(METRIC)
+        if where:
+            facilities = facilities[facilities["level"] == where]
+        sources_xy = shapely.get_coordinates(facilities.geometry.to_numpy())
+        _, _, _, distance, _ = _ours(roads, sources_xy, targets_xy, max_snap_m=250)
+        expected = walking_distances(roads.geometry, sources_xy, targets_xy, max_snap_m=250)
+        np.testing.assert_allclose(distance, expected, rtol=0, atol=1e-6)
+
+
+def test_catchments_are_sparse_and_agree_with_nearest():
+    roads = irregular_network(5)
+    rng = np.random.default_rng(1)
+    sources_xy, targets_xy = rng.uniform(0, 3000, (40, 2)), rng.uniform(0, 3000, (200, 2))
+    graph, sources, targets, distance, _ = _ours(roads, sources_xy, targets_xy)
+    catchment = facility_catchments(graph, sources, targets, limit_m=800, chunk=7)
+    assert catchment.shape == (40, 200)
+    assert 0 < catchment.nnz < 40 * 200 / 2
+    dense = catchment.toarray()
+    dense[dense == 0] = np.inf
+    nearest = dense.min(axis=0)
+    within = distance <= 800
+    np.testing.assert_allclose(nearest[within], distance[within], atol=1e-6)
+    assert np.isinf(nearest[~within]).all()
+    # one column checked against a single-source reference
+    single = walking_distances(roads.geometry, sources_xy[[4]], targets_xy)
+    reach = single <= 800
+    np.testing.assert_allclose(catchment[4].toarray()[0][reach], single[reach], atol=1e-6)

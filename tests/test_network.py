@@ -1,0 +1,108 @@
+"""The walking graph and snapping, on tiny hand-made networks (EPSG:4549 metres)."""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import numpy as np
+import pytest
+import shapely
+from shapely.geometry import LineString, Point
+
+from geo_service.analysis.network import (
+    SNAP_INVALID,
+    SNAP_OK,
+    SNAP_PAST_ISOLATED,
+    SNAP_TOO_FAR,
+    build_walk_graph,
+    snap_points,
+)
+
+METRIC = "EPSG:4549"
+
+
+def _roads(*lines) -> gpd.GeoDataFrame:
+    return gpd.GeoDataFrame(geometry=list(lines), crs=METRIC)
+
+
+@pytest.fixture
+def square_with_island():
+    """A 100 m square with a diagonal, a detour parallel to one side, and an island."""
+    return build_walk_graph(
+        _roads(
+            LineString([(0, 0), (100, 0)]),
+            LineString([(100, 0), (100, 100)]),
+            LineString([(100, 100), (0, 100)]),
+            LineString([(0, 100), (0, 0)]),
+            LineString([(0, 0), (100, 100)]),
+            LineString([(0, 0), (50, -30), (100, 0)]),  # a longer parallel path
+            LineString([(500, 500), (520, 500)]),  # an isolated piece
+        )
+    )
+
+
+def test_graph_has_segments_nodes_and_pieces(square_with_island):
+    graph = square_with_island
+    assert graph.n_nodes == 7  # 4 corners, the detour's bend, 2 island ends
+    assert len(graph.edge_u) == 8
+    assert sorted(np.round(graph.edge_length, 3))[:2] == [20.0, 58.31]
+    pieces = graph.pieces()
+    assert len(pieces) == 2 and pieces["segments"].tolist() == [7, 1]
+    assert np.isclose(graph.matrix[0].sum() + graph.matrix[:, 0].sum(), 2 * graph.matrix[0].sum())
+
+
+def test_parallel_segments_keep_the_shortest():
+    graph = build_walk_graph(
+        _roads(
+            LineString([(0, 0), (10, 0)]),
+            LineString([(10, 0), (0, 0)]),
+            LineString([(0, 0), (10, 0)]),
+        )
+    )
+    assert len(graph.edge_u) == 1 and graph.edge_length[0] == pytest.approx(10.0)
+
+
+def test_vertices_within_a_millimetre_are_one_node():
+    graph = build_walk_graph(
+        _roads(LineString([(0, 0), (10, 0)]), LineString([(10.0004, 0), (20, 0)]))
+    )
+    assert graph.n_nodes == 3 and len(graph.pieces()) == 1
+
+
+def test_reprojects_lon_lat_roads():
+    roads = _roads(LineString([(500000, 3490000), (501000, 3490000)])).to_crs(4326)
+    graph = build_walk_graph(roads)
+    assert graph.edge_length[0] == pytest.approx(1000.0, abs=0.01)
+
+
+def test_snap_onto_a_segment_not_a_node(square_with_island):
+    snapped = snap_points(square_with_island, np.array([Point(30, 10)]), max_snap_m=50)
+    row = snapped.iloc[0]
+    assert row["status"] == SNAP_OK
+    assert row["snap_m"] == pytest.approx(10.0)
+    length = square_with_island.edge_length[row["edge"]]
+    assert min(row["offset_m"], length - row["offset_m"]) == pytest.approx(30.0)
+
+
+def test_snap_statuses(square_with_island):
+    points = np.array(
+        [
+            Point(510, 495),  # nearest road is the island, 5 m away; main network far
+            Point(50, 400),  # 300 m from any road
+            Point(np.nan, 3.0),
+            None,
+            shapely.Point(),
+        ],
+        dtype=object,
+    )
+    snapped = snap_points(square_with_island, points, max_snap_m=1000)
+    assert snapped["status"].tolist() == [
+        SNAP_PAST_ISOLATED,
+        SNAP_OK,
+        SNAP_INVALID,
+        SNAP_INVALID,
+        SNAP_INVALID,
+    ]
+    assert snapped["snap_m"].iloc[0] > 500  # snapped to the main network, and said so
+    tight = snap_points(square_with_island, points[:2], max_snap_m=250)
+    assert tight["status"].tolist() == [SNAP_TOO_FAR, SNAP_TOO_FAR]
+    assert (tight["edge"] == -1).all()

@@ -40,9 +40,3 @@ class InvalidParameter(GeoServiceError, ValueError):
     """An analysis parameter is out of range (zero or negative distance, speed of 0, ...)."""
 
     status_code = 400
-
-
-class EmptyInput(GeoServiceError, ValueError):
-    """An analysis input has nothing to work with (an empty facility layer, no roads)."""
-
-    status_code = 422

@@ -9,7 +9,12 @@ import pytest
 import shapely
 from shapely.geometry import LineString, Point
 
-from geo_service.analysis.circles import circle_polygon, interval_lines, reached_intervals
+from geo_service.analysis.circles import (
+    circle_polygon,
+    facility_circles,
+    interval_lines,
+    reached_intervals,
+)
 from geo_service.analysis.coverage import (
     FacilitySet,
     access_points,
@@ -197,3 +202,14 @@ def test_facility_set_filters():
 def test_bad_parameters_are_refused(change):
     with pytest.raises(InvalidParameter):
         CoverageParams(**change)
+
+
+def test_one_facility_circles_on_demand(street):
+    five, ten, fifteen = facility_circles(street, Point(1000, -20), PARAMS)
+    assert five.area < ten.area < fifteen.area
+    # 280 m each way along the street from x = 1000 (20 m snap), 40 m either side
+    assert five.bounds[0] == pytest.approx(1000 - 280 - 40)
+    assert five.bounds[2] == pytest.approx(1000 + 280 + 40)
+    assert fifteen.intersects(Point(700, 200))  # up the side street
+    far = facility_circles(street, Point(1000, 5000), PARAMS)
+    assert all(p.is_empty for p in far)

@@ -74,7 +74,7 @@ def test_same_segment_and_snap_limit_match_networkx():
     np.testing.assert_allclose(distance, expected, atol=1e-6)
     assert distance[0] == pytest.approx(50 + 10 + 5)  # along the shared segment
     assert facility.tolist()[:3] == [0, 0, 1]
-    assert targets["status"].iloc[3] == "too_far" and np.isinf(distance[3])
+    assert targets.status[3] == "too_far" and np.isinf(distance[3])
 
 
 def test_demo_district_matches_networkx(demo):

@@ -76,7 +76,7 @@ def test_reprojects_lon_lat_roads():
 
 def test_snap_onto_a_segment_not_a_node(square_with_island):
     snapped = snap_points(square_with_island, np.array([Point(30, 10)]), max_snap_m=50)
-    row = snapped.iloc[0]
+    row = snapped.to_frame().iloc[0]
     assert row["status"] == SNAP_OK
     assert row["snap_m"] == pytest.approx(10.0)
     length = square_with_island.edge_length[row["edge"]]
@@ -95,14 +95,14 @@ def test_snap_statuses(square_with_island):
         dtype=object,
     )
     snapped = snap_points(square_with_island, points, max_snap_m=1000)
-    assert snapped["status"].tolist() == [
+    assert snapped.status.tolist() == [
         SNAP_PAST_ISOLATED,
         SNAP_OK,
         SNAP_INVALID,
         SNAP_INVALID,
         SNAP_INVALID,
     ]
-    assert snapped["snap_m"].iloc[0] > 500  # snapped to the main network, and said so
+    assert snapped.snap_m[0] > 500  # snapped to the main network, and said so
     tight = snap_points(square_with_island, points[:2], max_snap_m=250)
-    assert tight["status"].tolist() == [SNAP_TOO_FAR, SNAP_TOO_FAR]
-    assert (tight["edge"] == -1).all()
+    assert tight.status.tolist() == [SNAP_TOO_FAR, SNAP_TOO_FAR]
+    assert (tight.edge == -1).all()

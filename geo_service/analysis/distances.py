@@ -10,11 +10,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-import pandas as pd
 from scipy.sparse import coo_matrix, csr_matrix
 from scipy.sparse.csgraph import dijkstra
 
-from geo_service.analysis.network import WalkGraph
+from geo_service.analysis.network import Snapped, WalkGraph
 
 
 @dataclass(frozen=True)
@@ -22,157 +21,159 @@ class NodeDistances:
     """Distance (metres) from the nearest facility to every graph node, and which one."""
 
     distance_m: np.ndarray  # (n_nodes,), inf where unreached
-    facility: np.ndarray  # (n_nodes,), facility row index, -1 where unreached
+    facility: np.ndarray  # (n_nodes,), facility index, -1 where unreached
 
 
-def _snapped(table: pd.DataFrame) -> np.ndarray:
-    return np.flatnonzero(table["edge"].to_numpy() >= 0)
+class AugmentedGraph:
+    """A :class:`WalkGraph` plus one virtual node per snapped facility, with directed edges
+    out of it to both ends of its segment (snap distance plus offset along the segment).
 
-
-def augmented_matrix(graph: WalkGraph, sources: pd.DataFrame) -> tuple[csr_matrix, np.ndarray]:
-    """The graph plus one virtual node per snapped facility (directed edges out of it).
-
-    Returns the matrix and the facility row index of each virtual node.
+    Built once for many facilities; each run starts from any subset of them. Nothing
+    enters a virtual node, so facilities outside the subset change nothing.
     """
-    rows = _snapped(sources)
-    edge = sources["edge"].to_numpy()[rows]
-    offset = sources["offset_m"].to_numpy()[rows]
-    snap = sources["snap_m"].to_numpy()[rows]
-    n, k = graph.n_nodes, len(rows)
-    virtual = np.arange(n, n + k)
-    u, v, length = graph.edge_u, graph.edge_v, graph.edge_length
-    src = np.concatenate([u, v, virtual, virtual])
-    dst = np.concatenate([v, u, u[edge], v[edge]])
-    weight = np.concatenate([length, length, snap + offset, snap + length[edge] - offset])
-    return coo_matrix((weight, (src, dst)), shape=(n + k, n + k)).tocsr(), rows
+
+    def __init__(self, graph: WalkGraph, sources: Snapped):
+        self.graph, self.sources = graph, sources
+        rows = sources.ok
+        edge, offset, snap = sources.edge[rows], sources.offset_m[rows], sources.snap_m[rows]
+        n, k = graph.n_nodes, len(rows)
+        virtual = np.arange(n, n + k)
+        u, v, length = graph.edge_u, graph.edge_v, graph.edge_length
+        src = np.concatenate([u, v, virtual, virtual])
+        dst = np.concatenate([v, u, u[edge], v[edge]])
+        weight = np.concatenate([length, length, snap + offset, snap + length[edge] - offset])
+        self.matrix = coo_matrix((weight, (src, dst)), shape=(n + k, n + k)).tocsr()
+        self.virtual_of = np.full(len(sources), -1)
+        self.virtual_of[rows] = virtual
+        self.source_of = rows
+
+    def node_distances(
+        self, subset: np.ndarray | None = None, *, limit_m: float = np.inf
+    ) -> NodeDistances:
+        """Distance from the nearest facility of ``subset`` (indices into the sources; all
+        of them by default) to every graph node, in one multi-source run."""
+        n = self.graph.n_nodes
+        subset = np.arange(len(self.sources)) if subset is None else np.asarray(subset)
+        starts = self.virtual_of[subset]
+        starts = starts[starts >= 0]
+        if not len(starts):
+            return NodeDistances(np.full(n, np.inf), np.full(n, -1))
+        distance, _, origin = dijkstra(
+            self.matrix,
+            directed=True,
+            indices=starts,
+            min_only=True,
+            limit=limit_m,
+            return_predecessors=True,
+        )
+        facility = np.full(len(origin), -1)
+        reached = origin >= 0
+        facility[reached] = self.source_of[origin[reached] - n]
+        return NodeDistances(distance[:n], facility[:n])
 
 
-def node_distances(
-    graph: WalkGraph, sources: pd.DataFrame, *, limit_m: float = np.inf
-) -> NodeDistances:
+def node_distances(graph: WalkGraph, sources: Snapped, *, limit_m: float = np.inf) -> NodeDistances:
     """Distance from the nearest snapped facility to every node (one multi-source run)."""
-    matrix, rows = augmented_matrix(graph, sources)
-    if not len(rows):
-        return NodeDistances(np.full(graph.n_nodes, np.inf), np.full(graph.n_nodes, -1))
-    distance, _, origin = dijkstra(
-        matrix,
-        directed=True,
-        indices=np.arange(graph.n_nodes, matrix.shape[0]),
-        min_only=True,
-        limit=limit_m,
-        return_predecessors=True,
+    return AugmentedGraph(graph, sources).node_distances(limit_m=limit_m)
+
+
+def same_segment_pairs(
+    sources: Snapped, targets: Snapped, subset: np.ndarray | None = None
+) -> tuple[np.ndarray, ...]:
+    """Every (target, source) pair snapped onto one segment, and the walk between them
+    along it (metres): arrays ``target``, ``source``, ``direct_m``. Only the sources in
+    ``subset`` (all by default) take part."""
+    s_rows, t_rows = sources.ok, targets.ok
+    if subset is not None:
+        s_rows = np.intersect1d(s_rows, subset)
+    order = s_rows[np.argsort(sources.edge[s_rows], kind="stable")]
+    s_edge = sources.edge[order]
+    t_edge = targets.edge[t_rows]
+    lo = np.searchsorted(s_edge, t_edge, side="left")
+    hi = np.searchsorted(s_edge, t_edge, side="right")
+    pairs_t, pairs_s = [], []
+    for j in range(int((hi - lo).max(initial=0))):
+        has = lo + j < hi
+        pairs_t.append(t_rows[has])
+        pairs_s.append(order[lo[has] + j])
+    target = np.concatenate(pairs_t) if pairs_t else np.zeros(0, dtype=int)
+    source = np.concatenate(pairs_s) if pairs_s else np.zeros(0, dtype=int)
+    direct = (
+        np.abs(targets.offset_m[target] - sources.offset_m[source])
+        + targets.snap_m[target]
+        + sources.snap_m[source]
     )
-    reached = origin >= 0
-    facility = np.full(matrix.shape[0], -1)
-    facility[reached] = rows[origin[reached] - graph.n_nodes]
-    return NodeDistances(distance[: graph.n_nodes], facility[: graph.n_nodes])
+    return target, source, direct
 
 
 def point_distances(
     graph: WalkGraph,
     nodes: NodeDistances,
-    sources: pd.DataFrame,
-    targets: pd.DataFrame,
+    sources: Snapped,
+    targets: Snapped,
     *,
     limit_m: float = np.inf,
+    subset: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Walking distance (metres) from the nearest facility to each snapped target point,
-    and that facility's row index (-1 and inf where none is within ``limit_m``).
+    and that facility's index (inf and -1 where none is within ``limit_m``).
 
     A target reaches its segment's ends through its offset; a facility on the same
-    segment is also reached directly along it.
+    segment is also reached directly along it. ``subset`` must be the sources ``nodes``
+    was computed from, if not all of them.
     """
-    edge = targets["edge"].to_numpy()
-    ok = edge >= 0
     distance = np.full(len(targets), np.inf)
     facility = np.full(len(targets), -1)
-    e = edge[ok]
-    offset = targets["offset_m"].to_numpy()[ok]
-    snap = targets["snap_m"].to_numpy()[ok]
-    via_u = nodes.distance_m[graph.edge_u[e]] + offset
-    via_v = nodes.distance_m[graph.edge_v[e]] + graph.edge_length[e] - offset
-    best = np.minimum(via_u, via_v) + snap
-    best_facility = np.where(
-        via_u <= via_v, nodes.facility[graph.edge_u[e]], nodes.facility[graph.edge_v[e]]
-    )
-    distance[ok], facility[ok] = best, best_facility
-    same = _same_segment(sources, targets)
-    if len(same):
-        same = same.loc[same.groupby("target")["direct_m"].idxmin()]
-        better = same["direct_m"].to_numpy() < distance[same["target"].to_numpy()]
-        distance[same["target"].to_numpy()[better]] = same["direct_m"].to_numpy()[better]
-        facility[same["target"].to_numpy()[better]] = same["source"].to_numpy()[better]
+    ok = targets.ok
+    e, offset, snap = targets.edge[ok], targets.offset_m[ok], targets.snap_m[ok]
+    u, v = graph.edge_u[e], graph.edge_v[e]
+    via_u = nodes.distance_m[u] + offset
+    via_v = nodes.distance_m[v] + graph.edge_length[e] - offset
+    distance[ok] = np.minimum(via_u, via_v) + snap
+    facility[ok] = np.where(via_u <= via_v, nodes.facility[u], nodes.facility[v])
+    target, source, direct = same_segment_pairs(sources, targets, subset)
+    order = np.argsort(-direct, kind="stable")  # the shortest written last wins
+    target, source, direct = target[order], source[order], direct[order]
+    better = direct < distance[target]
+    distance[target[better]] = direct[better]
+    facility[target[better]] = source[better]
     beyond = distance > limit_m
     distance[beyond], facility[beyond] = np.inf, -1
     return distance, facility
 
 
-def _same_segment(sources: pd.DataFrame, targets: pd.DataFrame) -> pd.DataFrame:
-    """Every (target, source) pair on one segment, walked directly along it (metres)."""
-    s = sources.iloc[_snapped(sources)].reset_index(drop=True).assign(source=_snapped(sources))
-    t = targets.iloc[_snapped(targets)].reset_index(drop=True).assign(target=_snapped(targets))
-    pairs = t.merge(s, on="edge", suffixes=("_t", "_s"))
-    pairs["direct_m"] = (
-        (pairs["offset_m_t"] - pairs["offset_m_s"]).abs() + pairs["snap_m_t"] + pairs["snap_m_s"]
-    )
-    return pairs[["target", "source", "direct_m"]]
-
-
 def facility_catchments(
     graph: WalkGraph,
-    sources: pd.DataFrame,
-    targets: pd.DataFrame,
+    sources: Snapped,
+    targets: Snapped,
     *,
     limit_m: float,
     chunk: int = 64,
 ) -> csr_matrix:
     """Sparse (n_sources, n_targets) matrix of walking distances (metres) within
-    ``limit_m``: one Dijkstra run per facility, ``chunk`` facilities at a time.
-
-    Stored entries are the reachable pairs (a distance of 0 is an explicit entry).
-    """
-    matrix, rows = augmented_matrix(graph, sources)
-    t_rows = _snapped(targets)
-    e = targets["edge"].to_numpy()[t_rows]
-    offset = targets["offset_m"].to_numpy()[t_rows]
-    snap = targets["snap_m"].to_numpy()[t_rows]
+    ``limit_m``: one Dijkstra run per facility, ``chunk`` facilities at a time, never a
+    dense all-pairs matrix. Stored entries are the reachable pairs (0 is stored too)."""
+    augmented = AugmentedGraph(graph, sources)
+    matrix, rows = augmented.matrix, augmented.source_of
+    t_rows = targets.ok
+    e, offset, snap = targets.edge[t_rows], targets.offset_m[t_rows], targets.snap_m[t_rows]
     u, v, length = graph.edge_u[e], graph.edge_v[e], graph.edge_length[e]
-    out_r, out_c, out_d = [], [], []
+    found_r, found_c, found_d = [], [], []
     for start in range(0, len(rows), chunk):
         virtual = graph.n_nodes + np.arange(start, min(start + chunk, len(rows)))
         d = dijkstra(matrix, directed=True, indices=virtual, limit=limit_m)
         to_target = np.minimum(d[:, u] + offset, d[:, v] + length - offset) + snap
         r, c = np.nonzero(to_target <= limit_m)
-        out_r.append(rows[start + r])
-        out_c.append(t_rows[c])
-        out_d.append(to_target[r, c])
-    catchment = coo_matrix(
-        (
-            np.concatenate(out_d or [[]]),
-            (np.concatenate(out_r or [[]]).astype(int), np.concatenate(out_c or [[]]).astype(int)),
-        ),
-        shape=(len(sources), len(targets)),
-    ).tocsr()
-    same = _same_segment(sources, targets)
-    same = same[same["direct_m"] <= limit_m]
-    if len(same):
-        direct = coo_matrix(
-            (same["direct_m"], (same["source"], same["target"])), shape=catchment.shape
-        ).tocsr()
-        catchment = _elementwise_min(catchment, direct)
-    return catchment
-
-
-def _elementwise_min(a: csr_matrix, b: csr_matrix) -> csr_matrix:
-    """Entry-wise minimum of two sparse matrices, where a missing entry means 'unreached'."""
-    combined = (
-        pd.concat(
-            [
-                pd.DataFrame({"r": m.tocoo().row, "c": m.tocoo().col, "d": m.tocoo().data})
-                for m in (a, b)
-            ]
-        )
-        .groupby(["r", "c"], as_index=False)["d"]
-        .min()
-    )
-    return coo_matrix((combined["d"], (combined["r"], combined["c"])), shape=a.shape).tocsr()
+        found_r.append(rows[start + r])
+        found_c.append(t_rows[c])
+        found_d.append(to_target[r, c])
+    target, source, direct = same_segment_pairs(sources, targets)
+    near = direct <= limit_m
+    r = np.concatenate([*found_r, source[near]]).astype(int)
+    c = np.concatenate([*found_c, target[near]]).astype(int)
+    d = np.concatenate([*found_d, direct[near]])
+    # keep the shortest of duplicate (source, target) entries
+    order = np.lexsort((d, c, r))
+    r, c, d = r[order], c[order], d[order]
+    first = np.r_[True, (r[1:] != r[:-1]) | (c[1:] != c[:-1])]
+    return coo_matrix((d[first], (r[first], c[first])), shape=(len(sources), len(targets))).tocsr()

@@ -125,13 +125,47 @@ def build_walk_graph(roads: gpd.GeoDataFrame, metric_crs=DEFAULT_METRIC_CRS) -> 
     )
 
 
-def snap_points(graph: WalkGraph, points: np.ndarray, *, max_snap_m: float) -> pd.DataFrame:
-    """Snap points (shapely geometries in the graph's CRS) onto the largest connected piece.
+@dataclass(frozen=True)
+class Snapped:
+    """Points snapped onto a :class:`WalkGraph`, one entry per point (numpy arrays).
 
-    Returns one row per point: ``edge`` (segment index, -1 if not snapped), ``offset_m``
-    (distance along the segment from ``edge_u``), ``snap_m`` (straight-line distance from
-    the point to the segment) and ``status`` (``ok``, ``nearest_road_isolated``,
-    ``too_far`` or ``invalid_point``).
+    ``edge`` is the segment index (-1 if not snapped), ``offset_m`` the distance along it
+    from ``edge_u``, ``snap_m`` the straight-line distance from the point to the segment,
+    ``status`` one of ``ok``, ``nearest_road_isolated``, ``too_far``, ``invalid_point``.
+    """
+
+    edge: np.ndarray
+    offset_m: np.ndarray
+    snap_m: np.ndarray
+    status: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.edge)
+
+    @property
+    def ok(self) -> np.ndarray:
+        """Indices of the points that are snapped."""
+        return np.flatnonzero(self.edge >= 0)
+
+    def to_frame(self) -> pd.DataFrame:
+        """The snap table as a DataFrame."""
+        return pd.DataFrame(
+            {
+                "edge": self.edge,
+                "offset_m": self.offset_m,
+                "snap_m": self.snap_m,
+                "status": self.status,
+            }
+        )
+
+
+def snap_points(graph: WalkGraph, points: np.ndarray, *, max_snap_m: float) -> Snapped:
+    """Snap points (shapely geometries in the graph's CRS) onto the nearest segment of the
+    largest connected piece; see :class:`Snapped`.
+
+    A point farther than ``max_snap_m`` is not snapped (``too_far``); one whose nearest
+    road is a detached piece is snapped to the main network and flagged
+    (``nearest_road_isolated``); a missing, empty or non-finite point is ``invalid_point``.
     """
     points = np.asarray(points, dtype=object)
     n = len(points)
@@ -141,8 +175,9 @@ def snap_points(graph: WalkGraph, points: np.ndarray, *, max_snap_m: float) -> p
     status = np.full(n, SNAP_INVALID, dtype=object)
     xy = np.full((n, 2), np.nan)
     present = ~(shapely.is_missing(points) | shapely.is_empty(points))
-    xy[present] = shapely.get_coordinates(points[present])[: int(present.sum())]
-    valid = present & np.isfinite(xy).all(axis=1) & (shapely.get_num_coordinates(points) == 1)
+    single = present & (shapely.get_num_coordinates(points) == 1)
+    xy[single] = shapely.get_coordinates(points[single])
+    valid = single & np.isfinite(xy).all(axis=1)
     if valid.any() and len(graph.main_edges):
         query = shapely.points(xy[valid])
         (point_idx, main_idx), distance = graph._main_tree.query_nearest(
@@ -153,13 +188,13 @@ def snap_points(graph: WalkGraph, points: np.ndarray, *, max_snap_m: float) -> p
         edge[rows], snap[rows] = segment, distance
         located = shapely.line_locate_point(graph.edge_geometries[segment], query[point_idx])
         offset[rows] = np.clip(located, 0.0, graph.edge_length[segment])
-        _, nearest_any = graph._all_tree.query_nearest(
-            query, return_distance=True, all_matches=False
-        )
-        status[rows] = np.where(
-            nearest_any[point_idx] < distance - 1e-9, SNAP_PAST_ISOLATED, SNAP_OK
-        )
+        status[rows] = SNAP_OK
+        if len(graph.main_edges) < len(graph.edge_u):  # detached pieces exist
+            _, nearest_any = graph._all_tree.query_nearest(
+                query[point_idx], return_distance=True, all_matches=False
+            )
+            status[rows[nearest_any < distance - 1e-9]] = SNAP_PAST_ISOLATED
         too_far = rows[distance > max_snap_m]
         status[too_far] = SNAP_TOO_FAR
         edge[too_far] = -1
-    return pd.DataFrame({"edge": edge, "offset_m": offset, "snap_m": snap, "status": status})
+    return Snapped(edge, offset, snap, status)

@@ -217,3 +217,52 @@ def test_derived_coverage_layers_are_served_like_any_other(client, layer, count)
     if layer == "compound_coverage":
         first = body["features"][0]["properties"]
         assert first["centre_m"] > 0 and first["centre_id"]
+
+
+def test_coverage_summary_endpoint(client):
+    body = client.get("/coverage/summary").json()
+    assert body["district"]["residents"] == 500_000
+    assert (
+        0
+        < body["district"]["share_5"]
+        < body["district"]["share_10"]
+        < body["district"]["share_15"]
+        <= 1
+    )
+    assert {row["group"] for row in body["subdistricts"]} == {
+        "HL",
+        "RX",
+        "LY",
+        "LH",
+        "XL",
+        "MS",
+        "HD",
+    }
+    assert body["params"]["circles"][2]["distance_m"] == 1000.0
+
+
+def test_one_facility_circles_on_demand(client, demo):
+    body = client.get("/coverage/circles/service_centres/C-HL01").json()
+    assert [f["properties"]["minutes"] for f in body["features"]] == [5, 10, 15]
+    centre = demo["service_centres"].set_index("id").geometry["C-HL01"]
+    import shapely
+
+    polygons = [shapely.geometry.shape(f["geometry"]) for f in body["features"]]
+    assert all(p.buffer(1e-6).contains(centre) for p in polygons)
+    assert polygons[0].area < polygons[1].area < polygons[2].area
+    trail = client.get("/coverage/circles/trails/T01").json()
+    assert len(trail["features"]) == 3
+
+
+@pytest.mark.parametrize(
+    ("path", "status"),
+    [
+        ("/coverage/circles/service_centres/NOPE", 404),
+        ("/coverage/circles/compounds/HL01-01", 400),
+        ("/coverage/circles/central_households/H001", 404),
+    ],
+)
+def test_facility_circles_bad_requests(client, path, status):
+    response = client.get(path)
+    assert response.status_code == status
+    assert response.json()["description"]

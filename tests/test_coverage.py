@@ -205,11 +205,11 @@ def test_bad_parameters_are_refused(change):
 
 
 def test_one_facility_circles_on_demand(street):
-    five, ten, fifteen = facility_circles(street, Point(1000, -20), PARAMS)
+    five, ten, fifteen = facility_circles(street, [Point(1000, -20)], PARAMS)
     assert five.area < ten.area < fifteen.area
     # 280 m each way along the street from x = 1000 (20 m snap), 40 m either side
     assert five.bounds[0] == pytest.approx(1000 - 280 - 40)
     assert five.bounds[2] == pytest.approx(1000 + 280 + 40)
     assert fifteen.intersects(Point(700, 200))  # up the side street
-    far = facility_circles(street, Point(1000, 5000), PARAMS)
+    far = facility_circles(street, [Point(1000, 5000)], PARAMS)
     assert all(p.is_empty for p in far)

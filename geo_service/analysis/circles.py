@@ -81,12 +81,13 @@ def circle_polygon(lines: np.ndarray, *, buffer_m: float) -> shapely.Geometry:
 
 
 def facility_circles(
-    graph: WalkGraph, point: shapely.Point, params: CoverageParams
+    graph: WalkGraph, points: np.ndarray, params: CoverageParams
 ) -> list[shapely.Geometry]:
     """One facility's service circles (one polygon per life circle), built on demand from
-    a single Dijkstra run limited to the widest circle. Empty polygons if the point is not
-    within ``max_snap_m`` of the network."""
-    sources = snap_points(graph, np.array([point], dtype=object), max_snap_m=params.max_snap_m)
+    a single Dijkstra run limited to the widest circle. ``points`` are where the facility
+    is entered (one point, or both ends of a trail), in the graph's CRS. Empty polygons if
+    no point is within ``max_snap_m`` of the network."""
+    sources = snap_points(graph, np.asarray(points, dtype=object), max_snap_m=params.max_snap_m)
     nodes = node_distances(graph, sources, limit_m=params.widest_m)
     return [
         circle_polygon(

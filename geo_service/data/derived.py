@@ -11,6 +11,7 @@ import hashlib
 import json
 import logging
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -128,6 +129,25 @@ def load_graph(catalog: Catalog, settings: Settings, roads) -> WalkGraph:
         if old != path:
             old.unlink(missing_ok=True)
     return graph
+
+
+@dataclass(frozen=True)
+class CoverageContext:
+    """What the service needs to answer coverage questions live."""
+
+    graph: WalkGraph
+    params: CoverageParams
+    manifest: dict
+
+
+def coverage_context(catalog: Catalog, settings: Settings, manifest: dict) -> CoverageContext:
+    """The walking graph (from the cache), parameters and manifest of the current run."""
+    frame, problems = read_layer(catalog.get("roads"), settings.data_dir)
+    if problems:
+        raise DataValidationError("; ".join(str(p) for p in problems))
+    return CoverageContext(
+        load_graph(catalog, settings, frame), coverage_params(settings), manifest
+    )
 
 
 def compute_derived(catalog: Catalog, settings: Settings, *, force: bool = False) -> dict:

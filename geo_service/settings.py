@@ -58,6 +58,9 @@ class Settings(BaseSettings):
         le=1,
         description="A community lacks a facility type when fewer of its residents reach it.",
     )
+    cors_origins: list[str] = Field(
+        default=["*"], description="Origins allowed to call the API from a browser (CORS)."
+    )
     api_key_secret: SecretStr | None = Field(
         default=None, description="Secret used to hash API keys (access-control issue)."
     )

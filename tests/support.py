@@ -6,6 +6,7 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -37,28 +38,39 @@ def run_cli(
 
 
 class LiveServer:
-    """``geo-service serve`` running in a subprocess on a free local port."""
+    """``geo-service serve`` running in a subprocess on a free local port.
+
+    Its output goes to a log file (a pipe nobody reads would fill up and block it).
+    """
 
     def __init__(self, *args: str, env: dict | None = None):
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.started = time.perf_counter()
+        self.log = tempfile.NamedTemporaryFile(  # noqa: SIM115 - closed in stop()
+            mode="w+", prefix="geo-service-", suffix=".log", encoding="utf-8"
+        )
         self.process = subprocess.Popen(
             [sys.executable, "-m", "geo_service.cli", "serve", "--port", str(self.port), *args],
-            stdout=subprocess.PIPE,
+            stdout=self.log,
             stderr=subprocess.STDOUT,
-            text=True,
             cwd=ROOT,
             env={**os.environ, **(env or {})},
         )
         self.first_response_s = self._wait()
 
+    def output(self) -> str:
+        """What the server printed so far."""
+        self.log.flush()
+        self.log.seek(0)
+        return self.log.read()
+
     def _wait(self, timeout: float = 60.0) -> float:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                output = self.process.stdout.read()
-                self.process.stdout.close()
+                output = self.output()
+                self.log.close()
                 raise RuntimeError(f"server exited: {output}")
             try:
                 httpx.get(f"{self.url}/healthz", timeout=1.0).raise_for_status()
@@ -74,4 +86,5 @@ class LiveServer:
             self.process.wait(timeout=10)
         except subprocess.TimeoutExpired:
             self.process.kill()
-        self.process.stdout.close()
+            self.process.wait()
+        self.log.close()

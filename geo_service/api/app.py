@@ -2,12 +2,27 @@
 
 from __future__ import annotations
 
+import swagger_ui_bundle
 from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
 from fastapi.middleware.gzip import GZipMiddleware
+from fastapi.staticfiles import StaticFiles
 
 from geo_service import __version__
 from geo_service.api.errors import add_exception_handlers
-from geo_service.api.routers import coverage, health, landing, layers, summary
+from geo_service.api.middleware import ETagMiddleware
+from geo_service.api.ogc.features import FeatureEncoder
+from geo_service.api.routers import (
+    collections,
+    coverage,
+    docs,
+    downloads,
+    health,
+    items,
+    landing,
+    layers,
+    summary,
+)
 from geo_service.data.catalog import load_catalog
 from geo_service.data.derived import (
     CoverageContext,
@@ -24,11 +39,11 @@ def load_data(settings: Settings) -> tuple[FileStore, CoverageContext | None]:
     layers brought up to date first, and the live coverage context. Raises on the first
     problem."""
     catalog = load_catalog(settings.catalog_dir)
-    coverage = None
+    context = None
     if derived_layer_ids(catalog):
         manifest = compute_derived(catalog, settings)
-        coverage = coverage_context(catalog, settings, manifest)
-    return FileStore(catalog, settings.data_dir, settings.derived_dir), coverage
+        context = coverage_context(catalog, settings, manifest)
+    return FileStore(catalog, settings.data_dir, settings.derived_dir), context
 
 
 def create_app(settings: Settings | None = None, store: LayerStore | None = None) -> FastAPI:
@@ -39,17 +54,33 @@ def create_app(settings: Settings | None = None, store: LayerStore | None = None
         title="geo_service",
         version=__version__,
         description="Walking-distance coverage of community service centres "
-        "(15-minute life circle), served as GeoJSON.",
+        "(15-minute life circle), as OGC API – Features, GeoJSON and downloads.",
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=None,
     )
-    app.state.settings = settings
-    live_coverage = None
+    context = None
     if store is None:
-        store, live_coverage = load_data(settings)
+        store, context = load_data(settings)
+    app.state.settings = settings
     app.state.store = store
-    app.state.coverage = live_coverage
+    app.state.coverage = context
     app.state.geojson_cache = {}
+    app.state.feature_encoder = FeatureEncoder(store)
     add_exception_handlers(app)
+    app.add_middleware(ETagMiddleware)
     app.add_middleware(GZipMiddleware, minimum_size=1024)
-    for module in (landing, health, layers, summary, coverage):
+    app.add_middleware(
+        CORSMiddleware,
+        allow_origins=settings.cors_origins,
+        allow_methods=["GET", "HEAD", "OPTIONS"],
+        expose_headers=["ETag", "Content-Crs", "Content-Disposition"],
+    )
+    for module in (landing, collections, items, downloads, layers, coverage, summary, health, docs):
         app.include_router(module.router)
+    app.mount(
+        "/static/swagger-ui",
+        StaticFiles(directory=swagger_ui_bundle.swagger_ui_path),
+        name="swagger-ui",
+    )
     return app

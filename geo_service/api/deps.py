@@ -44,7 +44,16 @@ def visible_layer(
     raise LayerNotFound(f"no layer {layer_id!r}")
 
 
+def visible_collection(
+    collection_id: Annotated[str, Path(alias="collectionId", description="Collection id.")],
+    layers: Annotated[list[LayerSpec], Depends(visible_layers)],
+) -> LayerSpec:
+    """The collection ``collectionId`` if the caller may see it; 404 otherwise."""
+    return visible_layer(collection_id, layers)
+
+
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 StoreDep = Annotated[LayerStore, Depends(get_store)]
 VisibleLayersDep = Annotated[list[LayerSpec], Depends(visible_layers)]
 VisibleLayerDep = Annotated[LayerSpec, Depends(visible_layer)]
+CollectionDep = Annotated[LayerSpec, Depends(visible_collection)]

@@ -44,6 +44,33 @@ def round_coordinates(geometries: np.ndarray, precision: int = COORDINATE_PRECIS
     return shapely.transform(geometries, lambda xy: np.round(xy, precision))
 
 
+def feature_texts(
+    gdf: gpd.GeoDataFrame,
+    *,
+    id_property: str = "id",
+    precision: int = COORDINATE_PRECISION,
+    geometry: bool = True,
+) -> list[str]:
+    """Each row of ``gdf`` as the compact GeoJSON text of one Feature (coordinates as they
+    are in ``gdf``, rounded to ``precision`` decimals; ``"geometry": null`` if not
+    ``geometry``)."""
+    geometries = round_coordinates(gdf.geometry.to_numpy(), precision) if geometry else None
+    columns = [c for c in gdf.columns if c != gdf.geometry.name]
+    records = gdf[columns].to_dict(orient="records")
+    texts = []
+    for i, record in enumerate(records):
+        properties = {key: _json_value(value) for key, value in record.items()}
+        shape = geometries[i] if geometry else None
+        feature = {
+            "type": "Feature",
+            "id": properties.get(id_property),
+            "properties": properties,
+            "geometry": json.loads(shapely.to_geojson(shape)) if shape else None,
+        }
+        texts.append(json.dumps(feature, ensure_ascii=False, separators=(",", ":")))
+    return texts
+
+
 def feature_collection_text(
     gdf: gpd.GeoDataFrame,
     *,
@@ -55,23 +82,12 @@ def feature_collection_text(
     """The GeoJSON text of ``gdf`` (must be in EPSG:4326), one feature per line."""
     if not is_storage_crs(gdf.crs):
         raise ValueError(f"GeoJSON is written in EPSG:4326, not {gdf.crs}")
-    geometries = round_coordinates(gdf.geometry.to_numpy(), precision)
-    columns = [c for c in gdf.columns if c != gdf.geometry.name]
     header = {"type": "FeatureCollection", "name": name, "description": description}
+    features = feature_texts(gdf, id_property=id_property, precision=precision)
     lines = [json.dumps(header, ensure_ascii=False)[:-1] + ', "features": [']
-    records = gdf[columns].to_dict(orient="records")
-    for i, (record, geometry) in enumerate(zip(records, geometries, strict=True)):
-        properties = {key: _json_value(value) for key, value in record.items()}
-        feature = {
-            "type": "Feature",
-            "id": properties.get(id_property),
-            "properties": properties,
-            "geometry": json.loads(shapely.to_geojson(geometry)) if geometry else None,
-        }
-        comma = "," if i < len(gdf) - 1 else ""
-        lines.append(json.dumps(feature, ensure_ascii=False, separators=(",", ":")) + comma)
+    lines.append(",\n".join(features))
     lines.append("]}")
-    return "\n".join(lines) + "\n"
+    return "\n".join(line for line in lines if line) + "\n"
 
 
 def write_atomic(path: Path, text: str) -> None:

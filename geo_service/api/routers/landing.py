@@ -1,8 +1,7 @@
-"""``/``: the landing page, listing the layers the caller may see (HTML or JSON)."""
+"""``/`` and ``/conformance``: the OGC API landing page and conformance classes."""
 
 from __future__ import annotations
 
-from html import escape
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Request
@@ -10,84 +9,139 @@ from fastapi.responses import HTMLResponse
 
 from geo_service import __version__
 from geo_service.api.deps import StoreDep, VisibleLayersDep
-from geo_service.data.catalog import LayerSpec
+from geo_service.api.negotiation import base_url, wants_html
+from geo_service.api.ogc import html
 
 router = APIRouter(tags=["landing"])
 
-_STYLE = """
-body{font-family:system-ui,"Noto Sans CJK SC","Microsoft YaHei",sans-serif;margin:2rem;
-max-width:60rem;color:#222}
-.notice{background:#fff3cd;border:1px solid #e0c060;padding:.6rem 1rem;border-radius:4px}
-table{border-collapse:collapse;width:100%}th,td{text-align:left;padding:.35rem .6rem;
-border-bottom:1px solid #ddd}a{color:#0b5394}
-"""
+OPENAPI_MEDIA_TYPE = "application/vnd.oai.openapi+json;version=3.0"
+CONFORMANCE = [
+    "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core",
+    "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/oas30",
+    "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/html",
+    "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson",
+    "http://www.opengis.net/spec/ogcapi-features-2/1.0/conf/crs",
+    "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/queryables",
+    "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/queryables-query-parameters",
+    "http://www.opengis.net/spec/ogcapi-features-5/1.0/conf/schemas",
+]
+FormatQuery = Annotated[
+    Literal["json", "html"] | None, Query(description="Output format (default: by Accept header).")
+]
 
 
-def wants_html(request: Request, f: str | None) -> bool:
-    """HTML unless ``f=json`` or the Accept header prefers JSON over HTML."""
-    if f is not None:
-        return f == "html"
-    accept = request.headers.get("accept", "")
-    return "text/html" in accept or "json" not in accept
-
-
-def _rows(layers: list[LayerSpec], counts: dict[str, int]) -> str:
-    return "".join(
-        f"<tr><td><a href='layers/{escape(s.id)}'>{escape(s.id)}</a></td>"
-        f"<td>{escape(s.title.zh)}<br><small>{escape(s.title.en)}</small></td>"
-        f"<td>{escape(s.geometry_type)}</td><td>{counts[s.id]}</td>"
-        f"<td><a href='layers/{escape(s.id)}.geojson'>GeoJSON</a></td></tr>"
-        for s in layers
-    )
+def landing_links(base: str) -> list[dict]:
+    """The links every client looks for on the landing page."""
+    return [
+        {
+            "rel": "self",
+            "type": "application/json",
+            "title": "This document",
+            "href": f"{base}?f=json",
+        },
+        {
+            "rel": "alternate",
+            "type": "text/html",
+            "title": "This document as HTML",
+            "href": f"{base}?f=html",
+        },
+        {
+            "rel": "service-desc",
+            "type": OPENAPI_MEDIA_TYPE,
+            "title": "The API definition",
+            "href": f"{base}api",
+        },
+        {
+            "rel": "service-doc",
+            "type": "text/html",
+            "title": "The API documentation",
+            "href": f"{base}docs",
+        },
+        {
+            "rel": "conformance",
+            "type": "application/json",
+            "title": "Conformance classes",
+            "href": f"{base}conformance",
+        },
+        {
+            "rel": "data",
+            "type": "application/json",
+            "title": "Collections",
+            "href": f"{base}collections",
+        },
+    ]
 
 
 @router.get("/", summary="Landing page", response_model=None)
 def landing(
-    request: Request,
-    layers: VisibleLayersDep,
-    store: StoreDep,
-    f: Annotated[Literal["json", "html"] | None, Query(description="Output format.")] = None,
+    request: Request, layers: VisibleLayersDep, store: StoreDep, f: FormatQuery = None
 ) -> HTMLResponse | dict:
-    """The service's title, a synthetic-data notice when it applies, and its layers."""
-    counts = {s.id: store.count(s.id) for s in layers}
+    """The service's title, its links (API definition, conformance, collections), and the
+    layers the caller may see."""
+    base = base_url(request)
     synthetic = any(s.provenance.synthetic for s in layers)
     if not wants_html(request, f):
         return {
             "title": "geo_service",
+            "description": "Walking-distance coverage of community service centres "
+            "(15-minute life circle), as OGC API – Features.",
             "version": __version__,
             "synthetic_demo_data": synthetic,
+            "links": landing_links(base),
             "layers": [
                 {
                     "id": s.id,
                     "title": s.title.model_dump(),
-                    "count": counts[s.id],
-                    "href": f"{request.base_url}layers/{s.id}",
+                    "count": store.count(s.id),
+                    "href": f"{base}collections/{s.id}",
                 }
                 for s in layers
             ],
-            "links": [
-                {"rel": "data", "href": f"{request.base_url}layers"},
-                {"rel": "service-doc", "href": f"{request.base_url}docs"},
-                {"rel": "service-desc", "href": f"{request.base_url}openapi.json"},
-            ],
         }
-    notice = (
-        "<p class='notice' role='note'><strong>合成示例数据</strong> — "
-        "本服务加载的是合成的演示数据，并非真实调查数据。<br>"
-        "<strong>Synthetic demo data</strong> — the layers served here are "
-        "invented for demonstration, not surveyed.</p>"
-        if synthetic
-        else ""
+    rows = [
+        [
+            html.link(f"collections/{s.id}", s.id),
+            f"{html.escape(s.title.zh)}<br><small>{html.escape(s.title.en)}</small>",
+            html.escape(s.geometry_type),
+            str(store.count(s.id)),
+            html.link(f"collections/{s.id}/items?f=html", "要素 items")
+            + " · "
+            + html.link(f"layers/{s.id}.geojson", "GeoJSON"),
+        ]
+        for s in layers
+    ]
+    body = (
+        "<h1>geo_service <small>服务覆盖 · service coverage</small></h1>"
+        "<h2>图层 Layers</h2>"
+        + html.table(["id", "名称 Title", "几何 Geometry", "要素 Features", "数据 Data"], rows)
+        + "<p>"
+        + " · ".join(
+            [
+                html.link("collections?f=html", "集合 Collections"),
+                html.link("conformance?f=html", "一致性 Conformance"),
+                html.link("summary", "组织数据 Organisation figures"),
+                html.link("coverage/summary", "覆盖 Coverage"),
+                html.link("api", "OpenAPI"),
+                html.link("docs", "API 文档 API docs"),
+                html.link("healthz", "health"),
+            ]
+        )
+        + "</p>"
     )
-    html = (
-        "<!doctype html><html lang='zh-CN'><head><meta charset='utf-8'>"
-        "<meta name='viewport' content='width=device-width,initial-scale=1'>"
-        f"<title>geo_service</title><style>{_STYLE}</style></head><body>"
-        "<h1>geo_service <small>服务覆盖地图 · service coverage</small></h1>"
-        f"{notice}<h2>图层 Layers</h2><table><thead><tr><th>id</th><th>名称 Title</th>"
-        f"<th>几何 Geometry</th><th>要素 Features</th><th>下载 Data</th></tr></thead><tbody>"
-        f"{_rows(layers, counts)}</tbody></table>"
-        "<p><a href='summary'>组织数据 Organisation figures</a> · "
-        "<a href='docs'>API 文档 API docs</a> · <a href='healthz'>health</a></p></body></html>"
-    )
-    return HTMLResponse(html)
+    return HTMLResponse(html.page("geo_service", body, synthetic=synthetic))
+
+
+@router.get("/conformance", summary="Conformance classes", response_model=None)
+def conformance(request: Request, f: FormatQuery = None) -> HTMLResponse | dict:
+    """The OGC API conformance classes this service implements."""
+    if wants_html(request, f):
+        rows = [[html.escape(c)] for c in CONFORMANCE]
+        return HTMLResponse(
+            html.page(
+                "Conformance",
+                "<h1>Conformance</h1>" + html.table(["class"], rows),
+                crumbs=[("home", "./")],
+                synthetic=False,
+            )
+        )
+    return {"conformsTo": CONFORMANCE}

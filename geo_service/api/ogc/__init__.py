@@ -1,0 +1,1 @@
+"""OGC API – Features: CRS handling, query parsing, feature encoding and HTML views."""

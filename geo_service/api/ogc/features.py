@@ -1,0 +1,110 @@
+"""Select and encode features for items responses.
+
+Whole-layer CRS84 feature texts are encoded once per layer and reused, so a page is a
+slice and a join; other CRSs and property subsets are encoded per request.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+import geopandas as gpd
+import numpy as np
+
+from geo_service.api.ogc.crs import CRS84, to_output
+from geo_service.api.ogc.query import ItemsQuery
+from geo_service.data.catalog import LayerSpec
+from geo_service.data.geojson_io import feature_texts
+from geo_service.data.stores import LayerStore
+
+
+@dataclass(frozen=True)
+class Page:
+    """One page of a query: the features on it and how many matched in all."""
+
+    frame: gpd.GeoDataFrame
+    matched: int
+
+
+def matching(store: LayerStore, spec: LayerSpec, query: ItemsQuery) -> gpd.GeoDataFrame:
+    """Every feature matching the query (bbox and property filters), sorted as asked."""
+    frame = store.query(spec.id, bbox=query.bbox, where=query.filters)
+    if query.sortby:
+        frame = frame.sort_values(
+            [n for n, _ in query.sortby],
+            ascending=[a for _, a in query.sortby],
+            kind="stable",
+            na_position="last",
+        )
+    return frame
+
+
+def select(store: LayerStore, spec: LayerSpec, query: ItemsQuery) -> Page:
+    """The requested page of the matching features."""
+    frame = matching(store, spec, query)
+    return Page(frame.iloc[query.offset : query.offset + query.limit], len(frame))
+
+
+class FeatureEncoder:
+    """GeoJSON texts of features, cached per layer for the default representation."""
+
+    def __init__(self, store: LayerStore):
+        self.store = store
+        self._cache: dict[str, tuple[gpd.GeoDataFrame, np.ndarray]] = {}
+
+    def _layer(self, spec: LayerSpec) -> tuple[gpd.GeoDataFrame, np.ndarray]:
+        if spec.id not in self._cache:
+            frame = self.store.query(spec.id)
+            texts = np.array(feature_texts(frame, id_property=spec.id_property), dtype=object)
+            self._cache[spec.id] = (frame, texts)
+        return self._cache[spec.id]
+
+    def texts(self, spec: LayerSpec, page: gpd.GeoDataFrame, query: ItemsQuery) -> list[str]:
+        """The page's features as GeoJSON texts, in the query's CRS and properties."""
+        if query.crs.uri == CRS84 and query.properties is None and not query.skip_geometry:
+            full, texts = self._layer(spec)
+            return list(texts[full.index.get_indexer(page.index)])
+        columns = (
+            list(query.properties)
+            if query.properties is not None
+            else [c for c in page.columns if c != page.geometry.name]
+        )
+        if spec.id_property not in columns:
+            columns = [spec.id_property, *columns]
+        out = page[[*columns, page.geometry.name]]
+        if not query.skip_geometry:
+            out = out.set_geometry(to_output(out.geometry.to_numpy(), query.crs))
+        texts = feature_texts(
+            out,
+            id_property=spec.id_property,
+            precision=query.crs.precision,
+            geometry=not query.skip_geometry,
+        )
+        if query.properties is not None and spec.id_property not in query.properties:
+            texts = [_drop_property(t, spec.id_property) for t in texts]
+        return texts
+
+
+def _drop_property(text: str, name: str) -> str:
+    feature = json.loads(text)
+    feature["properties"].pop(name, None)
+    return json.dumps(feature, ensure_ascii=False, separators=(",", ":"))
+
+
+def collection_document(texts: list[str], *, matched: int, links: list[dict]) -> bytes:
+    """An items response: FeatureCollection with numberMatched, numberReturned and links."""
+    tail = json.dumps(
+        {"numberMatched": matched, "numberReturned": len(texts), "links": links},
+        ensure_ascii=False,
+        separators=(",", ":"),
+    )
+    return ('{"type":"FeatureCollection","features":[' + ",".join(texts) + "]," + tail[1:]).encode(
+        "utf-8"
+    )
+
+
+def feature_document(text: str, links: list[dict]) -> bytes:
+    """A single-feature response with its links."""
+    body = json.dumps({"links": links}, ensure_ascii=False, separators=(",", ":"))
+    return (text[:-1] + "," + body[1:]).encode("utf-8")

@@ -1,0 +1,57 @@
+"""``/downloads/{id}.{ext}``: a layer (or its filtered features) as a file."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+from urllib.parse import quote
+
+from fastapi import APIRouter, Path, Request
+from fastapi.responses import Response
+
+from geo_service.api.deps import StoreDep, VisibleLayersDep, visible_layer
+from geo_service.api.ogc.features import matching
+from geo_service.api.ogc.query import ItemsQuery, parse_items_query
+from geo_service.data.catalog import LayerSpec
+from geo_service.data.export import FORMATS, export_layer
+from geo_service.data.stores import LayerStore
+
+router = APIRouter(prefix="/downloads", tags=["downloads"])
+
+Format = Literal["gpkg", "shp", "csv", "fgb", "kml", "geojson"]
+
+
+def download_response(store: LayerStore, spec: LayerSpec, query: ItemsQuery, fmt: str) -> Response:
+    """Every feature matching ``query`` (paging ignored) as a ``fmt`` file attachment."""
+    frame = matching(store, spec, query)
+    if query.properties is not None:
+        frame = frame[[*query.properties, frame.geometry.name]]
+    frame = frame.to_crs(query.crs.crs)
+    export = export_layer(frame, spec, fmt)
+    disposition = (
+        f"attachment; filename=\"{export.filename}\"; filename*=UTF-8''{quote(export.filename)}"
+    )
+    return Response(
+        export.content,
+        media_type=export.media_type,
+        headers={"Content-Disposition": disposition, "Content-Crs": f"<{query.crs.uri}>"},
+    )
+
+
+@router.get(
+    "/{layer_id}.{fmt}",
+    summary="Download a layer",
+    response_class=Response,
+    responses={200: {"content": {FORMATS[f][1]: {} for f in FORMATS}}},
+)
+def download(
+    layer_id: str,
+    fmt: Annotated[Format, Path(description="gpkg, shp (zipped), csv, fgb, kml or geojson.")],
+    layers: VisibleLayersDep,
+    store: StoreDep,
+    request: Request,
+) -> Response:
+    """The layer as a file. Takes the same ``bbox``, ``bbox-crs``, ``crs``,
+    ``properties``, ``sortby`` and ``name=value`` filters as the items of the collection."""
+    spec = visible_layer(layer_id, layers)
+    query = parse_items_query(request.query_params, spec)
+    return download_response(store, spec, query, fmt)

@@ -1,0 +1,247 @@
+"""``/collections/{id}/items``: features, paged, filtered, in any offered CRS."""
+
+from __future__ import annotations
+
+from typing import Annotated
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Path, Query, Request
+from fastapi.responses import HTMLResponse, Response
+
+from geo_service.api.deps import CollectionDep, StoreDep
+from geo_service.api.geojson import GEOJSON_MEDIA_TYPE
+from geo_service.api.negotiation import base_url, wants_html
+from geo_service.api.ogc import html
+from geo_service.api.ogc.crs import CRS84, parse_crs
+from geo_service.api.ogc.features import (
+    FeatureEncoder,
+    collection_document,
+    feature_document,
+    select,
+)
+from geo_service.api.ogc.query import DEFAULT_LIMIT, MAX_LIMIT, ItemsQuery, parse_items_query
+from geo_service.api.routers.collections import DOWNLOAD_FORMATS, title
+from geo_service.api.routers.downloads import download_response
+from geo_service.errors import InvalidQuery
+
+router = APIRouter(prefix="/collections", tags=["features"])
+
+ItemsFormat = Annotated[
+    str | None,
+    Query(
+        description="json (GeoJSON, default), html, or a download format: "
+        + ", ".join(DOWNLOAD_FORMATS)
+    ),
+]
+
+
+def _encoder(request: Request) -> FeatureEncoder:
+    return request.app.state.feature_encoder
+
+
+def _items_links(
+    request: Request, spec_id: str, query: ItemsQuery, matched: int, returned: int
+) -> list[dict]:
+    href = f"{base_url(request)}collections/{spec_id}/items"
+
+    def url(**changes) -> str:
+        return f"{href}?{urlencode(query.link_params(**changes))}"
+
+    links = [
+        {"rel": "self", "type": GEOJSON_MEDIA_TYPE, "title": "This page", "href": url(f="json")},
+        {
+            "rel": "alternate",
+            "type": "text/html",
+            "title": "This page as HTML",
+            "href": url(f="html"),
+        },
+        {
+            "rel": "collection",
+            "type": "application/json",
+            "title": "The collection",
+            "href": f"{base_url(request)}collections/{spec_id}",
+        },
+    ]
+    if query.offset + returned < matched:
+        links.append(
+            {
+                "rel": "next",
+                "type": GEOJSON_MEDIA_TYPE,
+                "title": "Next page",
+                "href": url(offset=query.offset + query.limit, f="json"),
+            }
+        )
+    if query.offset > 0:
+        links.append(
+            {
+                "rel": "prev",
+                "type": GEOJSON_MEDIA_TYPE,
+                "title": "Previous page",
+                "href": url(offset=max(0, query.offset - query.limit), f="json"),
+            }
+        )
+    return links
+
+
+def _content_crs(query: ItemsQuery) -> dict[str, str]:
+    return {"Content-Crs": f"<{query.crs.uri}>"}
+
+
+@router.get(
+    "/{collectionId}/items",
+    summary="Features of a collection",
+    response_class=Response,
+    responses={200: {"content": {GEOJSON_MEDIA_TYPE: {}, "text/html": {}}}},
+)
+def items(
+    spec: CollectionDep,
+    store: StoreDep,
+    request: Request,
+    limit: Annotated[
+        int,
+        Query(
+            ge=1,
+            description=f"Features per page (default "
+            f"{DEFAULT_LIMIT}; larger than {MAX_LIMIT} is clamped).",
+            json_schema_extra={"maximum": MAX_LIMIT},
+        ),
+    ] = DEFAULT_LIMIT,
+    offset: Annotated[int, Query(ge=0, description="Features to skip.")] = 0,
+    bbox: Annotated[
+        str | None, Query(description="minx,miny,maxx,maxy in bbox-crs (default CRS84: lon/lat).")
+    ] = None,
+    bbox_crs: Annotated[
+        str | None, Query(alias="bbox-crs", description="CRS of bbox (a URI).")
+    ] = None,
+    crs: Annotated[str | None, Query(description="CRS of the response (a URI).")] = None,
+    datetime: Annotated[
+        str | None,
+        Query(
+            description="RFC 3339 instant or interval; "
+            "no layer has time yet, so nothing is "
+            "filtered out."
+        ),
+    ] = None,
+    properties: Annotated[
+        str | None, Query(description="Properties to return, comma-separated.")
+    ] = None,
+    sortby: Annotated[
+        str | None, Query(description="Sort keys: name or -name, comma-separated.")
+    ] = None,
+    f: ItemsFormat = None,
+) -> Response:
+    """A page of features (GeoJSON or HTML), or all matching features as a download
+    (``f=gpkg|shp|csv|fgb|kml|geojson``). Filter by any queryable property with
+    ``name=value``."""
+    del limit, offset, bbox, bbox_crs, crs, datetime, properties, sortby  # parsed below
+    query = parse_items_query(request.query_params, spec)
+    if f in DOWNLOAD_FORMATS:
+        return download_response(store, spec, query, f)
+    if f not in (None, "json", "html"):
+        raise InvalidQuery(f"f must be json, html or one of {', '.join(DOWNLOAD_FORMATS)}")
+    page = select(store, spec, query)
+    texts = _encoder(request).texts(spec, page.frame, query)
+    links = _items_links(request, spec.id, query, page.matched, len(texts))
+    accept = request.headers.get("accept", "")
+    if f == "html" or (f is None and "text/html" in accept):
+        return HTMLResponse(_items_html(spec, page, query, links))
+    return Response(
+        collection_document(texts, matched=page.matched, links=links),
+        media_type=GEOJSON_MEDIA_TYPE,
+        headers=_content_crs(query),
+    )
+
+
+def _items_html(spec, page, query, links) -> str:
+    shown = [p for p in spec.property_names if query.properties is None or p in query.properties]
+    rows = [
+        [
+            html.link(f"items/{fid}?f=html", str(fid)),
+            *(html.escape("" if v is None or v != v else str(v)) for v in row),
+        ]
+        for fid, row in zip(
+            page.frame.index, page.frame[shown].itertuples(index=False), strict=True
+        )
+    ]
+    paging = "".join(
+        html.link(link["href"].replace("f=json", "f=html"), text)
+        for link in links
+        for rel, text in (("prev", "← 上一页 previous"), ("next", "下一页 next →"))
+        if link["rel"] == rel
+    )
+    first = query.offset + 1 if page.matched else 0
+    body = (
+        f"<h1>{html.escape(title(spec))}</h1>"
+        f"<p>{first}–{query.offset + len(page.frame)} / {page.matched}</p>"
+        f"{html.svg_map(page.frame.geometry.to_numpy(), label=spec.title.en)}"
+        f"<p class='paging'>{paging}</p>" + html.table(["id", *shown], rows)
+    )
+    return html.page(
+        title(spec),
+        body,
+        synthetic=spec.provenance.synthetic,
+        crumbs=[
+            ("home", "../../"),
+            ("collections", "../../collections"),
+            (spec.id, f"../{spec.id}?f=html"),
+        ],
+    )
+
+
+@router.get(
+    "/{collectionId}/items/{featureId}",
+    summary="One feature",
+    response_class=Response,
+    responses={200: {"content": {GEOJSON_MEDIA_TYPE: {}, "text/html": {}}}},
+)
+def item(
+    spec: CollectionDep,
+    feature_id: Annotated[str, Path(alias="featureId", description="Feature id.")],
+    store: StoreDep,
+    request: Request,
+    crs: Annotated[str | None, Query(description="CRS of the response (a URI).")] = None,
+    f: Annotated[str | None, Query(description="json or html.")] = None,
+) -> Response:
+    """One feature by id (GeoJSON or HTML)."""
+    unknown = sorted(set(request.query_params) - {"crs", "f"})
+    if unknown:
+        raise InvalidQuery(f"unknown parameter(s): {', '.join(unknown)}")
+    query = ItemsQuery(crs=parse_crs(crs or CRS84))
+    frame = store.feature(spec.id, feature_id)
+    href = f"{base_url(request)}collections/{spec.id}"
+    links = [
+        {"rel": "self", "type": GEOJSON_MEDIA_TYPE, "href": f"{href}/items/{feature_id}?f=json"},
+        {"rel": "alternate", "type": "text/html", "href": f"{href}/items/{feature_id}?f=html"},
+        {"rel": "collection", "type": "application/json", "href": href},
+    ]
+    if wants_html(request, f):
+        row = frame.iloc[0]
+        rows = [
+            [
+                html.escape(name),
+                html.escape("" if row[name] is None or row[name] != row[name] else str(row[name])),
+            ]
+            for name in spec.property_names
+        ]
+        body = (
+            f"<h1>{html.escape(str(feature_id))}</h1>"
+            f"{html.svg_map(frame.geometry.to_numpy(), label=str(feature_id))}"
+            + html.table(["property", "value"], rows)
+        )
+        return HTMLResponse(
+            html.page(
+                f"{spec.id} {feature_id}",
+                body,
+                synthetic=spec.provenance.synthetic,
+                crumbs=[
+                    ("home", "../../../"),
+                    ("collections", "../../../collections"),
+                    (spec.id, f"../../{spec.id}?f=html"),
+                    ("items", "../items?f=html"),
+                ],
+            )
+        )
+    text = _encoder(request).texts(spec, frame, query)[0]
+    return Response(
+        feature_document(text, links), media_type=GEOJSON_MEDIA_TYPE, headers=_content_crs(query)
+    )

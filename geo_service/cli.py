@@ -67,8 +67,11 @@ def serve(
     catalog_dir: CatalogOption = None,
     data_dir: DataOption = None,
     workers: Annotated[int, typer.Option(min=1, help="Uvicorn worker processes.")] = 1,
+    access_log: Annotated[bool, typer.Option(help="Log every request.")] = True,
 ) -> None:
     """Run the web service (FastAPI on uvicorn)."""
+    import os
+
     import uvicorn
 
     from geo_service.api.app import create_app
@@ -77,12 +80,24 @@ def serve(
     settings = _settings(catalog_dir, data_dir)
     settings = settings.model_copy(update={k: v for k, v in (("host", host), ("port", port)) if v})
     try:
-        application = create_app(settings)
+        application = create_app(settings)  # checks everything, computes coverage once
     except GeoServiceError as exc:
         raise _fail("cannot start", exc) from None
-    if workers > 1:
-        err_console.print("[yellow]--workers > 1 is not supported yet; using 1[/yellow]")
-    uvicorn.run(application, host=settings.host, port=settings.port, log_level="info")
+    options = {
+        "host": settings.host,
+        "port": settings.port,
+        "log_level": "info",
+        "access_log": access_log,
+    }
+    if workers == 1:
+        uvicorn.run(application, **options)
+        return
+    # Worker processes build their own app from the environment; the derived layers are
+    # already current, so they only load them.
+    os.environ["GEO_SERVICE_CATALOG_DIR"] = str(settings.catalog_dir)
+    os.environ["GEO_SERVICE_DATA_DIR"] = str(settings.data_dir)
+    os.environ["GEO_SERVICE_DERIVED_DIR"] = str(settings.derived_dir)
+    uvicorn.run("geo_service.api.app:create_app", factory=True, workers=workers, **options)
 
 
 @layers_app.command("list")

@@ -12,44 +12,49 @@ from geo_service.errors import LayerNotFound
 from geo_service.settings import Settings
 
 
-def get_settings(request: Request) -> Settings:
+async def get_settings(request: Request) -> Settings:
     """The settings the app was created with."""
     return request.app.state.settings
 
 
-def get_store(request: Request) -> LayerStore:
+async def get_store(request: Request) -> LayerStore:
     """The store the app was created with."""
     return request.app.state.store
 
 
-def get_catalog(store: Annotated[LayerStore, Depends(get_store)]) -> Catalog:
+async def get_catalog(store: Annotated[LayerStore, Depends(get_store)]) -> Catalog:
     """The layer catalog."""
     return store.catalog
 
 
-def visible_layers(catalog: Annotated[Catalog, Depends(get_catalog)]) -> list[LayerSpec]:
+async def visible_layers(catalog: Annotated[Catalog, Depends(get_catalog)]) -> list[LayerSpec]:
     """Layers this caller may see. Until access control lands: public layers only."""
     return catalog.visible("public")
 
 
-def visible_layer(
-    layer_id: Annotated[str, Path(description="Layer id from the catalog.")],
-    layers: Annotated[list[LayerSpec], Depends(visible_layers)],
-) -> LayerSpec:
-    """The layer ``layer_id`` if the caller may see it; the same 404 as a missing layer
-    otherwise (no existence leak)."""
+def find_visible(layer_id: str, layers: list[LayerSpec]) -> LayerSpec:
+    """The layer ``layer_id`` among ``layers``; the same 404 as a missing layer otherwise
+    (no existence leak)."""
     for layer in layers:
         if layer.id == layer_id:
             return layer
     raise LayerNotFound(f"no layer {layer_id!r}")
 
 
-def visible_collection(
+async def visible_layer(
+    layer_id: Annotated[str, Path(description="Layer id from the catalog.")],
+    layers: Annotated[list[LayerSpec], Depends(visible_layers)],
+) -> LayerSpec:
+    """The layer ``layer_id`` if the caller may see it; 404 otherwise."""
+    return find_visible(layer_id, layers)
+
+
+async def visible_collection(
     collection_id: Annotated[str, Path(alias="collectionId", description="Collection id.")],
     layers: Annotated[list[LayerSpec], Depends(visible_layers)],
 ) -> LayerSpec:
     """The collection ``collectionId`` if the caller may see it; 404 otherwise."""
-    return visible_layer(collection_id, layers)
+    return find_visible(collection_id, layers)
 
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]

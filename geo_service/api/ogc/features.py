@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 
 from geo_service.api.ogc.crs import CRS84, to_output
 from geo_service.api.ogc.query import ItemsQuery
@@ -21,9 +22,9 @@ from geo_service.data.stores import LayerStore
 
 @dataclass(frozen=True)
 class Page:
-    """One page of a query: the features on it and how many matched in all."""
+    """One page of a query: the ids of the features on it, and how many matched in all."""
 
-    frame: gpd.GeoDataFrame
+    ids: pd.Index
     matched: int
 
 
@@ -41,9 +42,9 @@ def matching(store: LayerStore, spec: LayerSpec, query: ItemsQuery) -> gpd.GeoDa
 
 
 def select(store: LayerStore, spec: LayerSpec, query: ItemsQuery) -> Page:
-    """The requested page of the matching features."""
+    """The requested page of the matching features (ids only: no frame is copied)."""
     frame = matching(store, spec, query)
-    return Page(frame.iloc[query.offset : query.offset + query.limit], len(frame))
+    return Page(frame.index[query.offset : query.offset + query.limit], len(frame))
 
 
 class FeatureEncoder:
@@ -60,11 +61,12 @@ class FeatureEncoder:
             self._cache[spec.id] = (frame, texts)
         return self._cache[spec.id]
 
-    def texts(self, spec: LayerSpec, page: gpd.GeoDataFrame, query: ItemsQuery) -> list[str]:
-        """The page's features as GeoJSON texts, in the query's CRS and properties."""
+    def texts(self, spec: LayerSpec, ids: pd.Index, query: ItemsQuery) -> list[str]:
+        """The features ``ids`` as GeoJSON texts, in the query's CRS and properties."""
+        full, texts = self._layer(spec)
         if query.crs.uri == CRS84 and query.properties is None and not query.skip_geometry:
-            full, texts = self._layer(spec)
-            return list(texts[full.index.get_indexer(page.index)])
+            return texts[full.index.get_indexer(ids)].tolist()
+        page = full.loc[ids]
         columns = (
             list(query.properties)
             if query.properties is not None

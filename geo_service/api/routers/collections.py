@@ -160,7 +160,7 @@ def queryables_document(spec: LayerSpec, base: str, *, schema: bool = False) -> 
 
 
 @router.get("", summary="The collections", response_model=None)
-def collections(
+async def collections(
     request: Request, layers: VisibleLayersDep, store: StoreDep, f: FormatQuery = None
 ) -> HTMLResponse | dict:
     """Every collection the caller may see."""
@@ -199,7 +199,7 @@ def collections(
 
 
 @router.get("/{collectionId}", summary="One collection", response_model=None)
-def collection(
+async def collection(
     spec: CollectionDep, request: Request, store: StoreDep, f: FormatQuery = None
 ) -> HTMLResponse | dict:
     """A collection's description, extent, CRSs and links."""
@@ -242,7 +242,7 @@ def collection(
 
 
 @router.get("/{collectionId}/queryables", summary="Queryable properties (JSON Schema)")
-def queryables(spec: CollectionDep, request: Request) -> JSONResponse:
+async def queryables(spec: CollectionDep, request: Request) -> JSONResponse:
     """The properties a client may filter on with ``name=value``, as JSON Schema."""
     return JSONResponse(
         queryables_document(spec, base_url(request)), media_type="application/schema+json"
@@ -250,7 +250,7 @@ def queryables(spec: CollectionDep, request: Request) -> JSONResponse:
 
 
 @router.get("/{collectionId}/schema", summary="Feature schema (JSON Schema)")
-def schema(spec: CollectionDep, request: Request) -> JSONResponse:
+async def schema(spec: CollectionDep, request: Request) -> JSONResponse:
     """The features' schema: every property with type, unit and description."""
     return JSONResponse(
         queryables_document(spec, base_url(request), schema=True),

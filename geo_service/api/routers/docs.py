@@ -14,13 +14,13 @@ router = APIRouter(include_in_schema=False)
 
 @router.get("/api")
 @router.get("/openapi.json")
-def api_definition(request: Request) -> JSONResponse:
+async def api_definition(request: Request) -> JSONResponse:
     """The OpenAPI 3.0 document."""
     return JSONResponse(openapi_30(request.app), media_type=OPENAPI_MEDIA_TYPE)
 
 
 @router.get("/docs")
-def api_docs() -> HTMLResponse:
+async def api_docs() -> HTMLResponse:
     """Swagger UI, with its script and styles served by this service (no CDN)."""
     return get_swagger_ui_html(
         openapi_url="api",

@@ -8,7 +8,7 @@ from urllib.parse import quote
 from fastapi import APIRouter, Path, Request
 from fastapi.responses import Response
 
-from geo_service.api.deps import StoreDep, VisibleLayersDep, visible_layer
+from geo_service.api.deps import StoreDep, VisibleLayersDep, find_visible
 from geo_service.api.ogc.features import matching
 from geo_service.api.ogc.query import ItemsQuery, parse_items_query
 from geo_service.data.catalog import LayerSpec
@@ -52,6 +52,6 @@ def download(
 ) -> Response:
     """The layer as a file. Takes the same ``bbox``, ``bbox-crs``, ``crs``,
     ``properties``, ``sortby`` and ``name=value`` filters as the items of the collection."""
-    spec = visible_layer(layer_id, layers)
+    spec = find_visible(layer_id, layers)
     query = parse_items_query(request.query_params, spec)
     return download_response(store, spec, query, fmt)

@@ -10,6 +10,6 @@ router = APIRouter(tags=["health"])
 
 
 @router.get("/healthz", summary="Liveness and data check")
-def healthz(store: StoreDep) -> dict:
+async def healthz(store: StoreDep) -> dict:
     """``{"status": "ok"}`` with the number of layers loaded."""
     return {"status": "ok", "layers": len(store.catalog)}

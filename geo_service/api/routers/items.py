@@ -7,6 +7,7 @@ from urllib.parse import urlencode
 
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import HTMLResponse, Response
+from starlette.concurrency import run_in_threadpool
 
 from geo_service.api.deps import CollectionDep, StoreDep
 from geo_service.api.geojson import GEOJSON_MEDIA_TYPE
@@ -25,14 +26,6 @@ from geo_service.api.routers.downloads import download_response
 from geo_service.errors import InvalidQuery
 
 router = APIRouter(prefix="/collections", tags=["features"])
-
-ItemsFormat = Annotated[
-    str | None,
-    Query(
-        description="json (GeoJSON, default), html, or a download format: "
-        + ", ".join(DOWNLOAD_FORMATS)
-    ),
-]
 
 
 def _encoder(request: Request) -> FeatureEncoder:
@@ -87,64 +80,81 @@ def _content_crs(query: ItemsQuery) -> dict[str, str]:
     return {"Content-Crs": f"<{query.crs.uri}>"}
 
 
+def _parameter(name: str, description: str, schema: dict) -> dict:
+    return {
+        "name": name,
+        "in": "query",
+        "required": False,
+        "description": description,
+        "schema": schema,
+        "style": "form",
+        "explode": False,
+    }
+
+
+#: The items query, declared for the OpenAPI document (GDAL and QGIS read ``limit`` from
+#: it) and parsed by :func:`parse_items_query`, which also knows the layer's properties.
+ITEMS_PARAMETERS = [
+    _parameter(
+        "limit",
+        f"Features per page (default {DEFAULT_LIMIT}; larger than {MAX_LIMIT} is clamped).",
+        {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT, "default": DEFAULT_LIMIT},
+    ),
+    _parameter("offset", "Features to skip.", {"type": "integer", "minimum": 0, "default": 0}),
+    _parameter(
+        "bbox",
+        "minx,miny,maxx,maxy in bbox-crs (default CRS84: lon/lat).",
+        {"type": "array", "minItems": 4, "maxItems": 6, "items": {"type": "number"}},
+    ),
+    _parameter("bbox-crs", "CRS of bbox (a URI).", {"type": "string", "format": "uri"}),
+    _parameter("crs", "CRS of the response (a URI).", {"type": "string", "format": "uri"}),
+    _parameter(
+        "datetime",
+        "RFC 3339 instant or interval; no layer has time yet, so nothing is filtered out.",
+        {"type": "string"},
+    ),
+    _parameter(
+        "properties",
+        "Properties to return, comma-separated.",
+        {"type": "array", "items": {"type": "string"}},
+    ),
+    _parameter(
+        "sortby",
+        "Sort keys: name or -name, comma-separated.",
+        {"type": "array", "items": {"type": "string"}},
+    ),
+    _parameter("skipGeometry", "Leave the geometry out.", {"type": "boolean"}),
+    _parameter(
+        "f",
+        "json (GeoJSON, default), html, or a download format: " + ", ".join(DOWNLOAD_FORMATS),
+        {"type": "string", "enum": ["json", "html", *DOWNLOAD_FORMATS]},
+    ),
+]
+
+
 @router.get(
     "/{collectionId}/items",
     summary="Features of a collection",
     response_class=Response,
+    openapi_extra={"parameters": ITEMS_PARAMETERS},
     responses={200: {"content": {GEOJSON_MEDIA_TYPE: {}, "text/html": {}}}},
 )
-def items(
-    spec: CollectionDep,
-    store: StoreDep,
-    request: Request,
-    limit: Annotated[
-        int,
-        Query(
-            ge=1,
-            description=f"Features per page (default "
-            f"{DEFAULT_LIMIT}; larger than {MAX_LIMIT} is clamped).",
-            json_schema_extra={"maximum": MAX_LIMIT},
-        ),
-    ] = DEFAULT_LIMIT,
-    offset: Annotated[int, Query(ge=0, description="Features to skip.")] = 0,
-    bbox: Annotated[
-        str | None, Query(description="minx,miny,maxx,maxy in bbox-crs (default CRS84: lon/lat).")
-    ] = None,
-    bbox_crs: Annotated[
-        str | None, Query(alias="bbox-crs", description="CRS of bbox (a URI).")
-    ] = None,
-    crs: Annotated[str | None, Query(description="CRS of the response (a URI).")] = None,
-    datetime: Annotated[
-        str | None,
-        Query(
-            description="RFC 3339 instant or interval; "
-            "no layer has time yet, so nothing is "
-            "filtered out."
-        ),
-    ] = None,
-    properties: Annotated[
-        str | None, Query(description="Properties to return, comma-separated.")
-    ] = None,
-    sortby: Annotated[
-        str | None, Query(description="Sort keys: name or -name, comma-separated.")
-    ] = None,
-    f: ItemsFormat = None,
-) -> Response:
+async def items(spec: CollectionDep, store: StoreDep, request: Request) -> Response:
     """A page of features (GeoJSON or HTML), or all matching features as a download
     (``f=gpkg|shp|csv|fgb|kml|geojson``). Filter by any queryable property with
     ``name=value``."""
-    del limit, offset, bbox, bbox_crs, crs, datetime, properties, sortby  # parsed below
     query = parse_items_query(request.query_params, spec)
+    f = request.query_params.get("f")
     if f in DOWNLOAD_FORMATS:
-        return download_response(store, spec, query, f)
+        return await run_in_threadpool(download_response, store, spec, query, f)
     if f not in (None, "json", "html"):
         raise InvalidQuery(f"f must be json, html or one of {', '.join(DOWNLOAD_FORMATS)}")
     page = select(store, spec, query)
-    texts = _encoder(request).texts(spec, page.frame, query)
-    links = _items_links(request, spec.id, query, page.matched, len(texts))
-    accept = request.headers.get("accept", "")
-    if f == "html" or (f is None and "text/html" in accept):
-        return HTMLResponse(_items_html(spec, page, query, links))
+    links = _items_links(request, spec.id, query, page.matched, len(page.ids))
+    if f == "html" or (f is None and "text/html" in request.headers.get("accept", "")):
+        frame = store.query(spec.id).loc[page.ids]
+        return HTMLResponse(_items_html(spec, frame, page.matched, query, links))
+    texts = _encoder(request).texts(spec, page.ids, query)
     return Response(
         collection_document(texts, matched=page.matched, links=links),
         media_type=GEOJSON_MEDIA_TYPE,
@@ -152,16 +162,14 @@ def items(
     )
 
 
-def _items_html(spec, page, query, links) -> str:
+def _items_html(spec, frame, matched, query, links) -> str:
     shown = [p for p in spec.property_names if query.properties is None or p in query.properties]
     rows = [
         [
             html.link(f"items/{fid}?f=html", str(fid)),
             *(html.escape("" if v is None or v != v else str(v)) for v in row),
         ]
-        for fid, row in zip(
-            page.frame.index, page.frame[shown].itertuples(index=False), strict=True
-        )
+        for fid, row in zip(frame.index, frame[shown].itertuples(index=False), strict=True)
     ]
     paging = "".join(
         html.link(link["href"].replace("f=json", "f=html"), text)
@@ -169,11 +177,11 @@ def _items_html(spec, page, query, links) -> str:
         for rel, text in (("prev", "← 上一页 previous"), ("next", "下一页 next →"))
         if link["rel"] == rel
     )
-    first = query.offset + 1 if page.matched else 0
+    first = query.offset + 1 if matched else 0
     body = (
         f"<h1>{html.escape(title(spec))}</h1>"
-        f"<p>{first}–{query.offset + len(page.frame)} / {page.matched}</p>"
-        f"{html.svg_map(page.frame.geometry.to_numpy(), label=spec.title.en)}"
+        f"<p>{first}–{query.offset + len(frame)} / {matched}</p>"
+        f"{html.svg_map(frame.geometry.to_numpy(), label=spec.title.en)}"
         f"<p class='paging'>{paging}</p>" + html.table(["id", *shown], rows)
     )
     return html.page(
@@ -194,7 +202,7 @@ def _items_html(spec, page, query, links) -> str:
     response_class=Response,
     responses={200: {"content": {GEOJSON_MEDIA_TYPE: {}, "text/html": {}}}},
 )
-def item(
+async def item(
     spec: CollectionDep,
     feature_id: Annotated[str, Path(alias="featureId", description="Feature id.")],
     store: StoreDep,
@@ -241,7 +249,7 @@ def item(
                 ],
             )
         )
-    text = _encoder(request).texts(spec, frame, query)[0]
+    text = _encoder(request).texts(spec, frame.index, query)[0]
     return Response(
         feature_document(text, links), media_type=GEOJSON_MEDIA_TYPE, headers=_content_crs(query)
     )

@@ -73,7 +73,7 @@ def landing_links(base: str) -> list[dict]:
 
 
 @router.get("/", summary="Landing page", response_model=None)
-def landing(
+async def landing(
     request: Request, layers: VisibleLayersDep, store: StoreDep, f: FormatQuery = None
 ) -> HTMLResponse | dict:
     """The service's title, its links (API definition, conformance, collections), and the
@@ -132,7 +132,7 @@ def landing(
 
 
 @router.get("/conformance", summary="Conformance classes", response_model=None)
-def conformance(request: Request, f: FormatQuery = None) -> HTMLResponse | dict:
+async def conformance(request: Request, f: FormatQuery = None) -> HTMLResponse | dict:
     """The OGC API conformance classes this service implements."""
     if wants_html(request, f):
         rows = [[html.escape(c)] for c in CONFORMANCE]

@@ -36,7 +36,7 @@ def layer_summary(spec: LayerSpec, store: LayerStore, base_url: str) -> dict:
 
 
 @router.get("", summary="Layers the caller may see")
-def list_layers(layers: VisibleLayersDep, store: StoreDep, request: Request) -> dict:
+async def list_layers(layers: VisibleLayersDep, store: StoreDep, request: Request) -> dict:
     """Every visible layer's catalog entry with its feature count and extent."""
     base = str(request.base_url)
     return {"layers": [layer_summary(spec, store, base) for spec in layers]}
@@ -45,7 +45,7 @@ def list_layers(layers: VisibleLayersDep, store: StoreDep, request: Request) -> 
 @router.get(
     "/{layer_id}.geojson", summary="A layer's features as GeoJSON", response_class=GeoJSONResponse
 )
-def layer_features(
+async def layer_features(
     spec: VisibleLayerDep,
     store: StoreDep,
     request: Request,
@@ -67,6 +67,6 @@ def layer_features(
 
 
 @router.get("/{layer_id}", summary="A layer's catalog entry")
-def layer_metadata(spec: VisibleLayerDep, store: StoreDep, request: Request) -> dict:
+async def layer_metadata(spec: VisibleLayerDep, store: StoreDep, request: Request) -> dict:
     """The layer's catalog entry (titles, schema, style, provenance) with count and extent."""
     return layer_summary(spec, store, str(request.base_url))

@@ -1,10 +1,14 @@
-# Two commands for a new user: `make serve` and `make test`. Both set up .venv first.
+# Two commands for a new user: `make serve` and `make test`. Both set up .venv first;
+# `make test` also installs the Debian packages the tests drive (needs root or sudo).
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+# Debian packages the tests use: GDAL's command-line OGC API client.
+SYSTEM_PACKAGES := gdal-bin
 
-.PHONY: serve test lint demo clean
+.PHONY: serve test lint demo system-deps clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -15,7 +19,13 @@ $(STAMP): pyproject.toml
 serve: $(STAMP)  ## run the service on the demo data at http://127.0.0.1:8000
 	$(BIN)/geo-service serve
 
-test: $(STAMP)  ## lint, then the whole test suite
+system-deps:  ## the Debian packages the tests drive
+	@command -v ogrinfo >/dev/null || { \
+	  $(SUDO) apt-get update -q && \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -q --no-install-recommends \
+	    $(SYSTEM_PACKAGES); }
+
+test: $(STAMP) system-deps  ## lint, then the whole test suite
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/python -m pytest
@@ -24,4 +34,4 @@ demo: $(STAMP)  ## regenerate the committed demo data (same seed, same bytes)
 	$(BIN)/geo-service demo generate --seed 2024
 
 clean:
-	rm -rf $(VENV) build .pytest_cache .ruff_cache
+	rm -rf $(VENV) build .pytest_cache .ruff_cache cache

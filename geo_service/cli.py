@@ -23,8 +23,10 @@ app = typer.Typer(
 )
 layers_app = typer.Typer(help="Inspect the layer catalog.", no_args_is_help=True)
 demo_app = typer.Typer(help="The synthetic demo district.", no_args_is_help=True)
+keys_app = typer.Typer(help="API keys for staff and restricted data.", no_args_is_help=True)
 app.add_typer(layers_app, name="layers")
 app.add_typer(demo_app, name="demo")
+app.add_typer(keys_app, name="keys")
 
 console = Console()
 err_console = Console(stderr=True, soft_wrap=True)
@@ -232,6 +234,61 @@ def coverage_table(manifest: dict) -> Table:
             f"{row['p90_min']}",
         )
     return table
+
+
+def _key_store(settings: Settings):
+    from geo_service.data.keys import KeyStore
+
+    pepper = settings.api_key_secret.get_secret_value() if settings.api_key_secret else None
+    return KeyStore(settings.state_dir / "keys.json", pepper)
+
+
+@keys_app.command("create")
+def keys_create(
+    role: Annotated[str, typer.Option(help="staff (internal layers) or restricted (all).")],
+    name: Annotated[str, typer.Option(help="Who or what the key is for.")],
+    days: Annotated[int | None, typer.Option(min=1, help="Expire after this many days.")] = None,
+) -> None:
+    """Issue a key. It is printed once; only its hash is stored."""
+    try:
+        key, record = _key_store(Settings()).create(role, name, days=days)  # type: ignore[arg-type]
+    except ValueError as exc:
+        raise _fail("error", exc) from None
+    console.print(
+        f"key id {record.id} ({record.role}, {record.name}); expires: {record.expires or 'never'}"
+    )
+    console.print("the key (shown once; send it as 'Authorization: Bearer <key>'):")
+    print(key)
+
+
+@keys_app.command("revoke")
+def keys_revoke(key_id: Annotated[str, typer.Argument(help="The key's id.")]) -> None:
+    """Revoke a key at once."""
+    try:
+        record = _key_store(Settings()).revoke(key_id)
+    except KeyError:
+        raise _fail("error", f"no key with id {key_id!r}") from None
+    console.print(f"revoked {record.id} ({record.role}, {escape(record.name)})")
+
+
+@keys_app.command("list")
+def keys_list() -> None:
+    """The keys: id, role, name, dates, status (never the key itself)."""
+    from datetime import UTC, datetime
+
+    table = Table("id", "role", "name", "created", "expires", "status")
+    now = datetime.now(UTC)
+    for record in _key_store(Settings()).list():
+        status = "revoked" if record.revoked else ("active" if record.active(now) else "expired")
+        table.add_row(
+            record.id,
+            record.role,
+            escape(record.name),
+            record.created,
+            record.expires or "never",
+            status,
+        )
+    console.print(table)
 
 
 @demo_app.command("generate")

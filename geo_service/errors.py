@@ -40,3 +40,37 @@ class InvalidParameter(GeoServiceError, ValueError):
     """An analysis parameter is out of range (zero or negative distance, speed of 0, ...)."""
 
     status_code = 400
+
+
+class Unauthorized(GeoServiceError, PermissionError):
+    """The credentials sent are unknown, revoked or expired."""
+
+    status_code = 401
+
+
+class Forbidden(GeoServiceError, PermissionError):
+    """The caller is known but its role does not allow this."""
+
+    status_code = 403
+
+
+class PayloadTooLarge(GeoServiceError, ValueError):
+    """The request body is over the size limit."""
+
+    status_code = 413
+
+
+class UnsupportedMediaType(GeoServiceError, ValueError):
+    """The request body has a content type the route does not take."""
+
+    status_code = 415
+
+
+class TooManyRequests(GeoServiceError, RuntimeError):
+    """The caller sent too many expensive requests; ``retry_after`` seconds to wait."""
+
+    status_code = 429
+
+    def __init__(self, message: str, retry_after: int):
+        super().__init__(message)
+        self.retry_after = retry_after

@@ -32,6 +32,10 @@ class Settings(BaseSettings):
         default=PROJECT_ROOT / "cache" / "derived",
         description="Folder for derived layers (coverage results) and the network cache.",
     )
+    state_dir: Path = Field(
+        default=PROJECT_ROOT / "var",
+        description="Folder for the API keys file and the audit log (keep it private).",
+    )
     host: str = Field(default="127.0.0.1", description="Address the server binds to.")
     port: int = Field(default=8000, ge=1, le=65535, description="Port the server binds to.")
     metric_crs: str = Field(
@@ -62,7 +66,13 @@ class Settings(BaseSettings):
         default=["*"], description="Origins allowed to call the API from a browser (CORS)."
     )
     api_key_secret: SecretStr | None = Field(
-        default=None, description="Secret used to hash API keys (access-control issue)."
+        default=None, description="Pepper for hashing API keys (keep it out of the repo)."
+    )
+    max_body_bytes: int = Field(default=1_000_000, gt=0, description="Largest request body.")
+    max_query_chars: int = Field(default=2048, gt=0, description="Longest query string.")
+    request_timeout_s: float = Field(default=20.0, gt=0, description="Slowest request allowed.")
+    rate_limit_per_minute: int = Field(
+        default=60, gt=0, description="Expensive requests (downloads, scenarios) per client."
     )
     tianditu_key: SecretStr | None = Field(
         default=None, description="Tianditu tile key for the optional basemap."

@@ -36,9 +36,21 @@ def data_copy(tmp_path: Path, monkeypatch) -> tuple[Path, Path]:
 
 
 @pytest.fixture(scope="session")
-def server(tmp_path_factory):
+def state_dir(tmp_path_factory) -> Path:
+    """The session server's private state (API keys, audit log)."""
+    return tmp_path_factory.mktemp("state")
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory, state_dir):
     """The service on the committed demo data, computing its derived layers afresh."""
-    live = LiveServer(env={"GEO_SERVICE_DERIVED_DIR": str(tmp_path_factory.mktemp("derived"))})
+    live = LiveServer(
+        env={
+            "GEO_SERVICE_DERIVED_DIR": str(tmp_path_factory.mktemp("derived")),
+            "GEO_SERVICE_STATE_DIR": str(state_dir),
+            "GEO_SERVICE_RATE_LIMIT_PER_MINUTE": "100000",
+        }
+    )
     yield live
     live.stop()
 

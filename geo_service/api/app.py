@@ -9,8 +9,9 @@ from fastapi.middleware.gzip import GZipMiddleware
 from fastapi.staticfiles import StaticFiles
 
 from geo_service import __version__
-from geo_service.api.errors import add_exception_handlers
-from geo_service.api.middleware import ETagMiddleware
+from geo_service.api.errors import ERROR_RESPONSES, add_exception_handlers
+from geo_service.api.limits import RateLimiter, RequestLimitsMiddleware
+from geo_service.api.middleware import ETagMiddleware, SecurityHeadersMiddleware
 from geo_service.api.ogc.features import FeatureEncoder
 from geo_service.api.routers import (
     collections,
@@ -23,6 +24,7 @@ from geo_service.api.routers import (
     layers,
     summary,
 )
+from geo_service.data.audit import AuditLog
 from geo_service.data.catalog import load_catalog
 from geo_service.data.derived import (
     CoverageContext,
@@ -30,6 +32,7 @@ from geo_service.data.derived import (
     coverage_context,
     derived_layer_ids,
 )
+from geo_service.data.keys import KeyStore
 from geo_service.data.stores import FileStore, LayerStore
 from geo_service.settings import Settings
 
@@ -67,17 +70,29 @@ def create_app(settings: Settings | None = None, store: LayerStore | None = None
     app.state.coverage = context
     app.state.geojson_cache = {}
     app.state.feature_encoder = FeatureEncoder(store)
+    pepper = settings.api_key_secret.get_secret_value() if settings.api_key_secret else None
+    app.state.keys = KeyStore(settings.state_dir / "keys.json", pepper)
+    app.state.audit = AuditLog(settings.state_dir / "audit.log")
     add_exception_handlers(app)
+    app.state.rate_limiter = RateLimiter(settings.rate_limit_per_minute)
     app.add_middleware(ETagMiddleware)
+    app.add_middleware(SecurityHeadersMiddleware)
     app.add_middleware(GZipMiddleware, minimum_size=1024)
     app.add_middleware(
         CORSMiddleware,
         allow_origins=settings.cors_origins,
-        allow_methods=["GET", "HEAD", "OPTIONS"],
-        expose_headers=["ETag", "Content-Crs", "Content-Disposition"],
+        allow_methods=["GET", "HEAD", "OPTIONS", "POST"],
+        allow_headers=["Authorization", "X-API-Key", "Content-Type", "If-None-Match"],
+        expose_headers=["ETag", "Content-Crs", "Content-Disposition", "Retry-After"],
+    )
+    app.add_middleware(
+        RequestLimitsMiddleware,
+        max_query_chars=settings.max_query_chars,
+        max_body_bytes=settings.max_body_bytes,
+        timeout_s=settings.request_timeout_s,
     )
     for module in (landing, collections, items, downloads, layers, coverage, summary, health, docs):
-        app.include_router(module.router)
+        app.include_router(module.router, responses=ERROR_RESPONSES)
     app.mount(
         "/static/swagger-ui",
         StaticFiles(directory=swagger_ui_bundle.swagger_ui_path),

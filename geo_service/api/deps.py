@@ -1,15 +1,30 @@
-"""FastAPI dependencies: settings, store, catalog and the layers a caller may see."""
+"""FastAPI dependencies: settings, store, catalog, the caller and the layers it may see."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, Path, Request
 
 from geo_service.data.catalog import Catalog, LayerSpec
+from geo_service.data.keys import ROLE_ACCESS
 from geo_service.data.stores import LayerStore
-from geo_service.errors import LayerNotFound
+from geo_service.errors import Forbidden, LayerNotFound, Unauthorized
 from geo_service.settings import Settings
+
+
+@dataclass(frozen=True)
+class Caller:
+    """Who is asking: ``public`` (no key), ``staff`` or ``restricted``, and the key id."""
+
+    role: str = "public"
+    key_id: str | None = None
+
+    @property
+    def access(self) -> str:
+        """The most private access level this caller may see."""
+        return ROLE_ACCESS[self.role]
 
 
 async def get_settings(request: Request) -> Settings:
@@ -27,38 +42,85 @@ async def get_catalog(store: Annotated[LayerStore, Depends(get_store)]) -> Catal
     return store.catalog
 
 
-async def visible_layers(catalog: Annotated[Catalog, Depends(get_catalog)]) -> list[LayerSpec]:
-    """Layers this caller may see. Until access control lands: public layers only."""
-    return catalog.visible("public")
+def _credentials(request: Request) -> str | None:
+    authorization = request.headers.get("authorization")
+    if authorization:
+        scheme, _, token = authorization.partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            raise Unauthorized("use 'Authorization: Bearer <key>' or 'X-API-Key: <key>'")
+        return token.strip()
+    return request.headers.get("x-api-key")
 
 
-def find_visible(layer_id: str, layers: list[LayerSpec]) -> LayerSpec:
-    """The layer ``layer_id`` among ``layers``; the same 404 as a missing layer otherwise
-    (no existence leak)."""
+async def get_caller(request: Request) -> Caller:
+    """The caller behind the request's API key (``public`` without one). An unknown,
+    revoked or expired key is refused (401), not treated as public."""
+    key = _credentials(request)
+    if key is None:
+        return Caller()
+    record = request.app.state.keys.check(key)
+    if record is None:
+        raise Unauthorized("the API key is unknown, revoked or expired")
+    return Caller(record.role, record.id)
+
+
+async def visible_layers(
+    catalog: Annotated[Catalog, Depends(get_catalog)],
+    caller: Annotated[Caller, Depends(get_caller)],
+) -> list[LayerSpec]:
+    """Layers this caller may see."""
+    return catalog.visible(caller.access)
+
+
+def find_visible(
+    layer_id: str, layers: list[LayerSpec], catalog: Catalog, caller: Caller
+) -> LayerSpec:
+    """The layer ``layer_id`` if the caller may see it. The public gets the same 404 for a
+    layer it may not see as for a missing one; a caller with a key gets 403."""
     for layer in layers:
         if layer.id == layer_id:
             return layer
+    if caller.role != "public" and layer_id in catalog:
+        raise Forbidden(f"your role ({caller.role}) may not read layer {layer_id!r}")
     raise LayerNotFound(f"no layer {layer_id!r}")
 
 
 async def visible_layer(
     layer_id: Annotated[str, Path(description="Layer id from the catalog.")],
     layers: Annotated[list[LayerSpec], Depends(visible_layers)],
+    catalog: Annotated[Catalog, Depends(get_catalog)],
+    caller: Annotated[Caller, Depends(get_caller)],
 ) -> LayerSpec:
-    """The layer ``layer_id`` if the caller may see it; 404 otherwise."""
-    return find_visible(layer_id, layers)
+    """The layer ``layer_id`` if the caller may see it (see :func:`find_visible`)."""
+    return find_visible(layer_id, layers, catalog, caller)
 
 
 async def visible_collection(
     collection_id: Annotated[str, Path(alias="collectionId", description="Collection id.")],
     layers: Annotated[list[LayerSpec], Depends(visible_layers)],
+    catalog: Annotated[Catalog, Depends(get_catalog)],
+    caller: Annotated[Caller, Depends(get_caller)],
 ) -> LayerSpec:
-    """The collection ``collectionId`` if the caller may see it; 404 otherwise."""
-    return find_visible(collection_id, layers)
+    """The collection ``collectionId`` if the caller may see it."""
+    return find_visible(collection_id, layers, catalog, caller)
+
+
+def audit(request: Request, caller: Caller, spec: LayerSpec, features: int) -> None:
+    """Record a read of a restricted layer in the audit log."""
+    if spec.access == "restricted":
+        request.app.state.audit.record(
+            key_id=caller.key_id,
+            role=caller.role,
+            layer=spec.id,
+            path=request.url.path,
+            features=features,
+        )
 
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 StoreDep = Annotated[LayerStore, Depends(get_store)]
+CallerDep = Annotated[Caller, Depends(get_caller)]
+CatalogDep = Annotated[Catalog, Depends(get_catalog)]
 VisibleLayersDep = Annotated[list[LayerSpec], Depends(visible_layers)]
 VisibleLayerDep = Annotated[LayerSpec, Depends(visible_layer)]
 CollectionDep = Annotated[LayerSpec, Depends(visible_collection)]

@@ -9,9 +9,31 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from geo_service.errors import GeoServiceError
+from geo_service.errors import GeoServiceError, TooManyRequests, Unauthorized
 
 log = logging.getLogger(__name__)
+
+
+_ERROR_SCHEMA = {
+    "type": "object",
+    "required": ["code", "description"],
+    "properties": {"code": {"type": "string"}, "description": {"type": "string"}},
+}
+#: The error answers every route may give, for the OpenAPI document.
+ERROR_RESPONSES = {
+    status: {"description": text, "content": {"application/json": {"schema": _ERROR_SCHEMA}}}
+    for status, text in (
+        (400, "Bad request"),
+        (401, "Unknown, revoked or expired key"),
+        (403, "Not allowed for this role"),
+        (404, "Not found"),
+        (413, "Body too large"),
+        (414, "Query string too long"),
+        (415, "Unsupported body type"),
+        (429, "Too many requests"),
+        (503, "Timed out"),
+    )
+}
 
 
 def error_response(status: int, code: str, description: str) -> JSONResponse:
@@ -24,7 +46,12 @@ def add_exception_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(GeoServiceError)
     async def _domain(_: Request, exc: GeoServiceError) -> JSONResponse:
-        return error_response(exc.status_code, type(exc).__name__, str(exc))
+        response = error_response(exc.status_code, type(exc).__name__, str(exc))
+        if isinstance(exc, Unauthorized):
+            response.headers["WWW-Authenticate"] = 'Bearer realm="geo_service"'
+        if isinstance(exc, TooManyRequests):
+            response.headers["Retry-After"] = str(exc.retry_after)
+        return response
 
     @app.exception_handler(RequestValidationError)
     async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
@@ -33,7 +60,9 @@ def add_exception_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
-        return error_response(exc.status_code, "HTTPError", str(exc.detail))
+        response = error_response(exc.status_code, "HTTPError", str(exc.detail))
+        response.headers.update(exc.headers or {})  # e.g. Allow on 405
+        return response
 
     @app.exception_handler(Exception)
     async def _unexpected(_: Request, exc: Exception) -> JSONResponse:

@@ -9,7 +9,7 @@ from geo_service.api.deps import CollectionDep, StoreDep, VisibleLayersDep
 from geo_service.api.negotiation import base_url, wants_html
 from geo_service.api.ogc import html
 from geo_service.api.ogc.crs import CRS84, supported
-from geo_service.api.routers.landing import FormatQuery
+from geo_service.api.routers.landing import JSON_OR_HTML, FormatQuery
 from geo_service.data.catalog import LayerSpec
 from geo_service.data.stores import LayerStore
 
@@ -159,7 +159,7 @@ def queryables_document(spec: LayerSpec, base: str, *, schema: bool = False) -> 
     return document
 
 
-@router.get("", summary="The collections", response_model=None)
+@router.get("", summary="The collections", response_model=None, responses=JSON_OR_HTML)
 async def collections(
     request: Request, layers: VisibleLayersDep, store: StoreDep, f: FormatQuery = None
 ) -> HTMLResponse | dict:
@@ -198,7 +198,9 @@ async def collections(
     }
 
 
-@router.get("/{collectionId}", summary="One collection", response_model=None)
+@router.get(
+    "/{collectionId}", summary="One collection", response_model=None, responses=JSON_OR_HTML
+)
 async def collection(
     spec: CollectionDep, request: Request, store: StoreDep, f: FormatQuery = None
 ) -> HTMLResponse | dict:

@@ -3,17 +3,71 @@
 from __future__ import annotations
 
 import geopandas as gpd
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
+from starlette.concurrency import run_in_threadpool
 
 from geo_service.analysis.circles import facility_circles
 from geo_service.analysis.coverage import access_points
+from geo_service.analysis.scenario import scenario_coverage
 from geo_service.api.deps import StoreDep, VisibleLayerDep
 from geo_service.api.geojson import GeoJSONResponse
+from geo_service.api.limits import expensive
+from geo_service.api.scenario_body import parse_json, parse_scenario
 from geo_service.crs import STORAGE_CRS, to_metric
 from geo_service.data.geojson_io import feature_collection_text
 from geo_service.errors import InvalidQuery, LayerNotFound
 
 router = APIRouter(prefix="/coverage", tags=["coverage"])
+
+_POSITION = {
+    "type": "array",
+    "minItems": 2,
+    "maxItems": 2,
+    "items": {"type": "number", "minimum": -180, "maximum": 180},
+}
+_POINT = {
+    "type": "object",
+    "required": ["type", "coordinates"],
+    "properties": {"type": {"type": "string", "enum": ["Point"]}, "coordinates": _POSITION},
+}
+_POLYGON = {
+    "type": "object",
+    "required": ["type", "coordinates"],
+    "properties": {
+        "type": {"type": "string", "enum": ["Polygon"]},
+        "coordinates": {
+            "type": "array",
+            "minItems": 1,
+            "items": {"type": "array", "minItems": 4, "items": _POSITION},
+        },
+    },
+}
+_FEATURE = {
+    "type": "object",
+    "required": ["type", "geometry"],
+    "properties": {
+        "type": {"type": "string", "enum": ["Feature"]},
+        "properties": {"type": "object"},
+        "geometry": {"oneOf": [_POINT, _POLYGON]},
+    },
+}
+#: The what-if body, for the OpenAPI document (the route checks more: valid geometry).
+SCENARIO_SCHEMA = {
+    "type": "object",
+    "additionalProperties": False,
+    "minProperties": 1,
+    "properties": {
+        "add": {
+            "type": "object",
+            "required": ["type", "features"],
+            "properties": {
+                "type": {"type": "string", "enum": ["FeatureCollection"]},
+                "features": {"type": "array", "maxItems": 50, "items": _FEATURE},
+            },
+        },
+        "remove": {"type": "array", "items": {"type": "string"}},
+    },
+}
 
 #: Layers whose features are facilities with service circles.
 FACILITY_LAYERS = ("service_centres", "pocket_parks", "trails")
@@ -68,3 +122,41 @@ def facility_service_circles(
         description="Service circles along the walking network",
     )
     return GeoJSONResponse(text.encode("utf-8"))
+
+
+@router.post(
+    "/scenario",
+    summary="What-if: coverage with centres added or closed",
+    dependencies=[Depends(expensive)],
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/json": {"schema": SCENARIO_SCHEMA},
+                "application/geo+json": {"schema": SCENARIO_SCHEMA},
+            },
+        }
+    },
+)
+async def scenario(request: Request, store: StoreDep) -> dict:
+    """Post ``{"add": <GeoJSON FeatureCollection of Points or Polygons>, "remove": [ids]}``
+    to see the share of residents within 5/10/15 minutes of a service centre before and
+    after: where a new centre would help most."""
+    context = _coverage(request)
+    document = parse_json(await request.body(), request.headers.get("content-type", ""))
+    added, removed = parse_scenario(document)
+    centres = store.query("service_centres")
+    unknown = sorted(set(removed) - set(centres["id"]))
+    if unknown:
+        raise InvalidQuery(f"no service centre(s) {', '.join(unknown)}")
+    crs = context.graph.crs
+    return await run_in_threadpool(
+        scenario_coverage,
+        context.graph,
+        to_metric(store.query("compounds"), crs),
+        to_metric(store.query("compound_entrances"), crs),
+        to_metric(centres, crs),
+        to_metric(added, crs),
+        removed,
+        context.params,
+    )

@@ -5,10 +5,19 @@ from __future__ import annotations
 from typing import Annotated, Literal
 from urllib.parse import quote
 
-from fastapi import APIRouter, Path, Request
+from fastapi import APIRouter, Depends, Path, Request
 from fastapi.responses import Response
 
-from geo_service.api.deps import StoreDep, VisibleLayersDep, find_visible
+from geo_service.api.deps import (
+    Caller,
+    CallerDep,
+    CatalogDep,
+    StoreDep,
+    VisibleLayersDep,
+    audit,
+    find_visible,
+)
+from geo_service.api.limits import expensive
 from geo_service.api.ogc.features import matching
 from geo_service.api.ogc.query import ItemsQuery, parse_items_query
 from geo_service.data.catalog import LayerSpec
@@ -20,13 +29,21 @@ router = APIRouter(prefix="/downloads", tags=["downloads"])
 Format = Literal["gpkg", "shp", "csv", "fgb", "kml", "geojson"]
 
 
-def download_response(store: LayerStore, spec: LayerSpec, query: ItemsQuery, fmt: str) -> Response:
+def download_response(
+    request: Request,
+    caller: Caller,
+    store: LayerStore,
+    spec: LayerSpec,
+    query: ItemsQuery,
+    fmt: str,
+) -> Response:
     """Every feature matching ``query`` (paging ignored) as a ``fmt`` file attachment."""
     frame = matching(store, spec, query)
     if query.properties is not None:
         frame = frame[[*query.properties, frame.geometry.name]]
     frame = frame.to_crs(query.crs.crs)
     export = export_layer(frame, spec, fmt)
+    audit(request, caller, spec, len(frame))
     disposition = (
         f"attachment; filename=\"{export.filename}\"; filename*=UTF-8''{quote(export.filename)}"
     )
@@ -41,17 +58,20 @@ def download_response(store: LayerStore, spec: LayerSpec, query: ItemsQuery, fmt
     "/{layer_id}.{fmt}",
     summary="Download a layer",
     response_class=Response,
+    dependencies=[Depends(expensive)],
     responses={200: {"content": {FORMATS[f][1]: {} for f in FORMATS}}},
 )
 def download(
     layer_id: str,
     fmt: Annotated[Format, Path(description="gpkg, shp (zipped), csv, fgb, kml or geojson.")],
     layers: VisibleLayersDep,
+    catalog: CatalogDep,
+    caller: CallerDep,
     store: StoreDep,
     request: Request,
 ) -> Response:
     """The layer as a file. Takes the same ``bbox``, ``bbox-crs``, ``crs``,
     ``properties``, ``sortby`` and ``name=value`` filters as the items of the collection."""
-    spec = find_visible(layer_id, layers)
+    spec = find_visible(layer_id, layers, catalog, caller)
     query = parse_items_query(request.query_params, spec)
-    return download_response(store, spec, query, fmt)
+    return download_response(request, caller, store, spec, query, fmt)

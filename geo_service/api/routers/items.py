@@ -9,8 +9,9 @@ from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import HTMLResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from geo_service.api.deps import CollectionDep, StoreDep
+from geo_service.api.deps import CallerDep, CollectionDep, StoreDep, audit
 from geo_service.api.geojson import GEOJSON_MEDIA_TYPE
+from geo_service.api.limits import expensive
 from geo_service.api.negotiation import base_url, wants_html
 from geo_service.api.ogc import html
 from geo_service.api.ogc.crs import CRS84, parse_crs
@@ -139,22 +140,27 @@ ITEMS_PARAMETERS = [
     openapi_extra={"parameters": ITEMS_PARAMETERS},
     responses={200: {"content": {GEOJSON_MEDIA_TYPE: {}, "text/html": {}}}},
 )
-async def items(spec: CollectionDep, store: StoreDep, request: Request) -> Response:
+async def items(
+    spec: CollectionDep, store: StoreDep, caller: CallerDep, request: Request
+) -> Response:
     """A page of features (GeoJSON or HTML), or all matching features as a download
     (``f=gpkg|shp|csv|fgb|kml|geojson``). Filter by any queryable property with
     ``name=value``."""
     query = parse_items_query(request.query_params, spec)
     f = request.query_params.get("f")
     if f in DOWNLOAD_FORMATS:
-        return await run_in_threadpool(download_response, store, spec, query, f)
+        await expensive(request, caller)
+        return await run_in_threadpool(download_response, request, caller, store, spec, query, f)
     if f not in (None, "json", "html"):
         raise InvalidQuery(f"f must be json, html or one of {', '.join(DOWNLOAD_FORMATS)}")
     page = select(store, spec, query)
     links = _items_links(request, spec.id, query, page.matched, len(page.ids))
     if f == "html" or (f is None and "text/html" in request.headers.get("accept", "")):
         frame = store.query(spec.id).loc[page.ids]
+        audit(request, caller, spec, len(frame))
         return HTMLResponse(_items_html(spec, frame, page.matched, query, links))
     texts = _encoder(request).texts(spec, page.ids, query)
+    audit(request, caller, spec, len(texts))
     return Response(
         collection_document(texts, matched=page.matched, links=links),
         media_type=GEOJSON_MEDIA_TYPE,
@@ -206,6 +212,7 @@ async def item(
     spec: CollectionDep,
     feature_id: Annotated[str, Path(alias="featureId", description="Feature id.")],
     store: StoreDep,
+    caller: CallerDep,
     request: Request,
     crs: Annotated[str | None, Query(description="CRS of the response (a URI).")] = None,
     f: Annotated[str | None, Query(description="json or html.")] = None,
@@ -216,6 +223,7 @@ async def item(
         raise InvalidQuery(f"unknown parameter(s): {', '.join(unknown)}")
     query = ItemsQuery(crs=parse_crs(crs or CRS84))
     frame = store.feature(spec.id, feature_id)
+    audit(request, caller, spec, 1)
     href = f"{base_url(request)}collections/{spec.id}"
     links = [
         {"rel": "self", "type": GEOJSON_MEDIA_TYPE, "href": f"{href}/items/{feature_id}?f=json"},

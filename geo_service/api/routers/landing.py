@@ -25,6 +25,8 @@ CONFORMANCE = [
     "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/queryables-query-parameters",
     "http://www.opengis.net/spec/ogcapi-features-5/1.0/conf/schemas",
 ]
+#: Routes that answer JSON or HTML (``f`` or the Accept header).
+JSON_OR_HTML = {200: {"content": {"application/json": {}, "text/html": {}}}}
 FormatQuery = Annotated[
     Literal["json", "html"] | None, Query(description="Output format (default: by Accept header).")
 ]
@@ -72,7 +74,7 @@ def landing_links(base: str) -> list[dict]:
     ]
 
 
-@router.get("/", summary="Landing page", response_model=None)
+@router.get("/", summary="Landing page", response_model=None, responses=JSON_OR_HTML)
 async def landing(
     request: Request, layers: VisibleLayersDep, store: StoreDep, f: FormatQuery = None
 ) -> HTMLResponse | dict:
@@ -131,7 +133,9 @@ async def landing(
     return HTMLResponse(html.page("geo_service", body, synthetic=synthetic))
 
 
-@router.get("/conformance", summary="Conformance classes", response_model=None)
+@router.get(
+    "/conformance", summary="Conformance classes", response_model=None, responses=JSON_OR_HTML
+)
 async def conformance(request: Request, f: FormatQuery = None) -> HTMLResponse | dict:
     """The OGC API conformance classes this service implements."""
     if wants_html(request, f):

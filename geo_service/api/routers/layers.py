@@ -6,9 +6,10 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
 
-from geo_service.api.deps import StoreDep, VisibleLayerDep, VisibleLayersDep
+from geo_service.api.deps import CallerDep, StoreDep, VisibleLayerDep, VisibleLayersDep, audit
 from geo_service.api.geojson import GeoJSONResponse, layer_geojson
-from geo_service.api.params import parse_bbox
+from geo_service.api.ogc.crs import CRS84, bbox_to_crs84, supported
+from geo_service.api.ogc.query import parse_bbox_values
 from geo_service.data.catalog import LayerSpec
 from geo_service.data.stores import LayerStore
 
@@ -48,6 +49,7 @@ async def list_layers(layers: VisibleLayersDep, store: StoreDep, request: Reques
 async def layer_features(
     spec: VisibleLayerDep,
     store: StoreDep,
+    caller: CallerDep,
     request: Request,
     bbox: Annotated[
         str | None,
@@ -62,8 +64,12 @@ async def layer_features(
         cache: dict[str, bytes] = request.app.state.geojson_cache
         if spec.id not in cache:
             cache[spec.id] = layer_geojson(spec, store.query(spec.id))
+        audit(request, caller, spec, store.count(spec.id))
         return GeoJSONResponse(cache[spec.id])
-    return GeoJSONResponse(layer_geojson(spec, store.query(spec.id, bbox=parse_bbox(bbox))))
+    box = bbox_to_crs84(parse_bbox_values(bbox), supported()[CRS84])
+    frame = store.query(spec.id, bbox=box)
+    audit(request, caller, spec, len(frame))
+    return GeoJSONResponse(layer_geojson(spec, frame))
 
 
 @router.get("/{layer_id}", summary="A layer's catalog entry")

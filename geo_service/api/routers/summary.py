@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 
-from geo_service.api.deps import StoreDep
+from geo_service.api.deps import CallerDep, StoreDep, audit
 from geo_service.errors import LayerNotFound
 
 router = APIRouter(tags=["summary"])
@@ -21,7 +21,7 @@ FIGURE_LAYERS = {
 
 
 @router.get("/summary", summary="Organisation figures: article versus data")
-def summary(store: StoreDep) -> dict:
+async def summary(store: StoreDep) -> dict:
     """The district's article figures and, where a layer holds them, the data's counts.
 
     Counts are totals only: no location of any restricted feature is disclosed.
@@ -56,3 +56,33 @@ def summary(store: StoreDep) -> dict:
         },
         "figures": figures,
     }
+
+
+#: Counts below this are shown to the public as "<3" (a household could be identified).
+SMALL_COUNT = 3
+
+
+@router.get("/summary/households", summary="Party-member central households per community")
+async def household_counts(store: StoreDep, caller: CallerDep, request: Request) -> dict:
+    """How many central households each community has. The public sees counts below 3 as
+    "<3"; only a caller cleared for restricted data sees exact numbers. No locations."""
+    if "central_households" not in store.catalog or "communities" not in store.catalog:
+        raise LayerNotFound("no household data in this catalog")
+    homes = store.query("central_households")
+    communities = store.query("communities")
+    counts = homes.groupby("community_id").size().reindex(communities["id"], fill_value=0)
+    exact = caller.access == "restricted"
+    if exact:
+        audit(request, caller, store.catalog.get("central_households"), len(homes))
+    rows = [
+        {
+            "community_id": cid,
+            "name_zh": zh,
+            "name_en": en,
+            "households": int(n) if exact or n >= SMALL_COUNT else f"<{SMALL_COUNT}",
+        }
+        for cid, zh, en, n in zip(
+            communities["id"], communities["name_zh"], communities["name_en"], counts, strict=True
+        )
+    ]
+    return {"total": len(homes), "exact": exact, "communities": rows}

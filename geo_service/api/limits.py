@@ -1,0 +1,116 @@
+"""Limits on what one request or one client may cost."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import threading
+import time
+from typing import Annotated
+
+from fastapi import Depends, Request
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from geo_service.api.deps import Caller, get_caller
+from geo_service.errors import TooManyRequests
+
+
+class RateLimiter:
+    """A token bucket per client: ``per_minute`` expensive requests, refilled steadily."""
+
+    def __init__(self, per_minute: int):
+        self.capacity = float(per_minute)
+        self.rate = per_minute / 60.0
+        self._buckets: dict[str, tuple[float, float]] = {}
+        self._lock = threading.Lock()
+
+    def take(self, client: str) -> None:
+        """Spend one token of ``client``'s; :class:`TooManyRequests` if none is left."""
+        now = time.monotonic()
+        with self._lock:
+            tokens, last = self._buckets.get(client, (self.capacity, now))
+            tokens = min(self.capacity, tokens + (now - last) * self.rate)
+            if tokens < 1.0:
+                wait = max(1, round((1.0 - tokens) / self.rate))
+                self._buckets[client] = (tokens, now)
+                raise TooManyRequests(f"too many expensive requests; retry in {wait} s", wait)
+            self._buckets[client] = (tokens - 1.0, now)
+
+
+async def expensive(request: Request, caller: Annotated[Caller, Depends(get_caller)]) -> None:
+    """Dependency for costly routes (downloads, scenarios): one token per request."""
+    client = caller.key_id or (request.client.host if request.client else "unknown")
+    request.app.state.rate_limiter.take(client)
+
+
+def _error(status: int, code: str, description: str) -> tuple[dict, bytes]:
+    body = json.dumps({"code": code, "description": description}).encode()
+    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
+    return {"type": "http.response.start", "status": status, "headers": headers}, body
+
+
+class RequestLimitsMiddleware:
+    """Refuse over-long query strings (414) and over-size bodies (413) before any route
+    runs, and answer 503 when a request takes longer than the timeout."""
+
+    def __init__(
+        self, app: ASGIApp, *, max_query_chars: int, max_body_bytes: int, timeout_s: float
+    ):
+        self.app = app
+        self.max_query = max_query_chars
+        self.max_body = max_body_bytes
+        self.timeout = timeout_s
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        if len(scope.get("query_string", b"")) > self.max_query:
+            await self._send(
+                send, 414, "URITooLong", f"the query string is over {self.max_query} characters"
+            )
+            return
+        declared = dict(scope["headers"]).get(b"content-length")
+        if declared is not None and (not declared.isdigit() or int(declared) > self.max_body):
+            await self._send(
+                send, 413, "PayloadTooLarge", f"the request body is over {self.max_body} bytes"
+            )
+            return
+        received = 0
+        started = False
+
+        async def counted_receive() -> Message:
+            nonlocal received
+            message = await receive()
+            received += len(message.get("body", b""))
+            if received > self.max_body:
+                raise _BodyTooLarge
+            return message
+
+        async def tracked_send(message: Message) -> None:
+            nonlocal started
+            started = True
+            await send(message)
+
+        try:
+            await asyncio.wait_for(self.app(scope, counted_receive, tracked_send), self.timeout)
+        except _BodyTooLarge:
+            if not started:
+                await self._send(
+                    send, 413, "PayloadTooLarge", f"the request body is over {self.max_body} bytes"
+                )
+        except TimeoutError:
+            if not started:
+                await self._send(
+                    send, 503, "Timeout", f"the request took longer than {self.timeout:g} s"
+                )
+
+    @staticmethod
+    async def _send(send: Send, status: int, code: str, description: str) -> None:
+        start, body = _error(status, code, description)
+        await send(start)
+        await send({"type": "http.response.body", "body": body})
+
+
+class _BodyTooLarge(Exception):
+    pass

@@ -1,0 +1,96 @@
+"""Read and check a what-if request body: GeoJSON of proposed sites, ids to close.
+
+Every problem is a 4xx with a message: wrong content type (415), malformed or deeply
+nested JSON, not GeoJSON, an invalid geometry (unclosed or self-intersecting ring),
+coordinates that are not finite lon/lat (400).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+
+import geopandas as gpd
+import shapely
+
+from geo_service.crs import STORAGE_CRS
+from geo_service.errors import InvalidQuery, UnsupportedMediaType
+
+MAX_SITES = 50
+JSON_TYPES = ("application/json", "application/geo+json")
+
+
+def parse_json(body: bytes, content_type: str) -> object:
+    """The JSON document of a request body."""
+    if content_type.split(";")[0].strip().lower() not in JSON_TYPES:
+        raise UnsupportedMediaType(f"send {' or '.join(JSON_TYPES)}, not {content_type!r}")
+    try:
+        return json.loads(
+            body.decode("utf-8"), parse_constant=_refuse_constant, parse_float=_finite_float
+        )
+    except RecursionError:
+        raise InvalidQuery("the JSON is nested too deeply") from None
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise InvalidQuery(f"the body is not valid JSON: {exc}") from None
+
+
+def _refuse_constant(name: str) -> float:
+    raise ValueError(f"{name} is not a finite number")
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError(f"{text} is not a finite number")
+    return value
+
+
+def _geometry(feature: object, index: int) -> shapely.Geometry:
+    if not isinstance(feature, dict) or feature.get("type") != "Feature":
+        raise InvalidQuery(f"add.features[{index}] is not a GeoJSON Feature")
+    geometry = feature.get("geometry")
+    if not isinstance(geometry, dict) or geometry.get("type") not in ("Point", "Polygon"):
+        raise InvalidQuery(f"add.features[{index}]: a site is a Point or a Polygon")
+    try:
+        shape = shapely.from_geojson(json.dumps(geometry))
+    except (shapely.errors.GEOSException, ValueError) as exc:
+        raise InvalidQuery(f"add.features[{index}]: invalid geometry: {exc}") from None
+    if shapely.has_z(shape):
+        raise InvalidQuery(f"add.features[{index}]: positions are [lon, lat], without height")
+    coords = shapely.get_coordinates(shape)
+    if not len(coords) or not all(math.isfinite(v) for v in coords.ravel()):
+        raise InvalidQuery(f"add.features[{index}]: coordinates must be finite numbers")
+    if (abs(coords[:, 0]) > 180).any() or (abs(coords[:, 1]) > 90).any():
+        raise InvalidQuery(f"add.features[{index}]: coordinates are lon/lat in degrees")
+    if not shape.is_valid:
+        raise InvalidQuery(
+            f"add.features[{index}]: invalid geometry: {shapely.is_valid_reason(shape)}"
+        )
+    return shape
+
+
+def parse_scenario(document: object) -> tuple[gpd.GeoDataFrame, list[str]]:
+    """Proposed sites (EPSG:4326, column ``id``) and ids of centres to close."""
+    if not isinstance(document, dict):
+        raise InvalidQuery("the body is a JSON object with 'add' and/or 'remove'")
+    unknown = sorted(set(document) - {"add", "remove"})
+    if unknown:
+        raise InvalidQuery(f"unknown fields: {', '.join(unknown)}")
+    add = document.get("add", {"type": "FeatureCollection", "features": []})
+    if (
+        not isinstance(add, dict)
+        or add.get("type") != "FeatureCollection"
+        or not isinstance(add.get("features"), list)
+    ):
+        raise InvalidQuery("'add' is a GeoJSON FeatureCollection")
+    features = add["features"]
+    if len(features) > MAX_SITES:
+        raise InvalidQuery(f"at most {MAX_SITES} proposed sites, got {len(features)}")
+    shapes = [_geometry(feature, i) for i, feature in enumerate(features)]
+    remove = document.get("remove", [])
+    if not isinstance(remove, list) or not all(isinstance(r, str) for r in remove):
+        raise InvalidQuery("'remove' is a list of service centre ids")
+    if not shapes and not remove:
+        raise InvalidQuery("nothing to change: give 'add' sites or 'remove' ids")
+    ids = [f"proposed-{i + 1}" for i in range(len(shapes))]
+    return gpd.GeoDataFrame({"id": ids}, geometry=shapes, crs=STORAGE_CRS), remove

@@ -12,17 +12,14 @@ Prints requests per second, p50 and p99 latency and errors per query and server 
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import os
-import socket
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
-import numpy as np
+from loadgen import drive, free_port, wait_until_up
 
 ROOT = Path(__file__).resolve().parent.parent
 VENV = ROOT / "build" / "bench-pygeoapi"
@@ -73,12 +70,6 @@ resources:
 """
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def ensure_pygeoapi() -> Path:
     python = VENV / "bin" / "python"
     if not python.exists():
@@ -89,19 +80,6 @@ def ensure_pygeoapi() -> Path:
             check=True,
         )
     return python
-
-
-def wait_until_up(port: int, process: subprocess.Popen, seconds: float = 90) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"server on port {port} exited")
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                return
-        except OSError:
-            time.sleep(0.2)
-    raise RuntimeError(f"server on port {port} did not start")
 
 
 def start_pygeoapi(folder: Path) -> tuple[subprocess.Popen, int]:
@@ -152,53 +130,6 @@ def start_geo_service() -> tuple[subprocess.Popen, int]:
     return process, port
 
 
-async def _connection(port: int, path: str, until: float, latencies: list, errors: list):
-    reader, writer = await asyncio.open_connection("127.0.0.1", port)
-    request = (
-        f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nAccept: application/geo+json\r\n\r\n"
-    ).encode()
-    try:
-        while time.perf_counter() < until:
-            started = time.perf_counter()
-            writer.write(request)
-            head = await reader.readuntil(b"\r\n\r\n")
-            status = int(head.split(b" ", 2)[1])
-            length = next(
-                int(line.split(b":")[1])
-                for line in head.split(b"\r\n")
-                if line.lower().startswith(b"content-length")
-            )
-            await reader.readexactly(length)
-            latencies.append(time.perf_counter() - started)
-            if status != 200:
-                errors.append(status)
-    finally:
-        writer.close()
-
-
-async def drive(port: int, path: str, seconds: float, connections: int) -> dict:
-    # warm-up, then the measured run
-    await asyncio.gather(
-        *(_connection(port, path, time.perf_counter() + 0.5, [], []) for _ in range(2))
-    )
-    latencies: list[float] = []
-    errors: list[int] = []
-    started = time.perf_counter()
-    until = started + seconds
-    await asyncio.gather(
-        *(_connection(port, path, until, latencies, errors) for _ in range(connections))
-    )
-    elapsed = time.perf_counter() - started
-    ms = np.array(latencies) * 1000
-    return {
-        "requests": len(latencies),
-        "requests_per_s": round(len(latencies) / elapsed, 1),
-        "p50_ms": round(float(np.percentile(ms, 50)), 2),
-        "p99_ms": round(float(np.percentile(ms, 99)), 2),
-        "errors": len(errors),
-    }
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=5.0)
@@ -214,9 +145,9 @@ def main() -> None:
                 results[name] = {}
                 for label, path in QUERIES.items():
                     print(f"{name}: {label} for {args.seconds:.0f} s ...", file=sys.stderr)
-                    results[name][label] = asyncio.run(
-                        drive(port, path, args.seconds, args.connections)
-                    )
+                    results[name][label] = drive(
+                        port, {label: path}, args.seconds, args.connections
+                    )[label]
         finally:
             for process, _ in servers.values():
                 process.terminate()

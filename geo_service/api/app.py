@@ -11,7 +11,7 @@ from fastapi.staticfiles import StaticFiles
 from geo_service import __version__
 from geo_service.api.errors import ERROR_RESPONSES, add_exception_handlers
 from geo_service.api.limits import RateLimiter, RequestLimitsMiddleware
-from geo_service.api.middleware import ETagMiddleware, SecurityHeadersMiddleware
+from geo_service.api.middleware import ResponseMiddleware
 from geo_service.api.ogc.features import FeatureEncoder
 from geo_service.api.routers import (
     collections,
@@ -75,8 +75,7 @@ def create_app(settings: Settings | None = None, store: LayerStore | None = None
     app.state.audit = AuditLog(settings.state_dir / "audit.log")
     add_exception_handlers(app)
     app.state.rate_limiter = RateLimiter(settings.rate_limit_per_minute)
-    app.add_middleware(ETagMiddleware)
-    app.add_middleware(SecurityHeadersMiddleware)
+    app.add_middleware(ResponseMiddleware)
     app.add_middleware(GZipMiddleware, minimum_size=1024)
     app.add_middleware(
         CORSMiddleware,

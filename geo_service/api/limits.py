@@ -93,7 +93,8 @@ class RequestLimitsMiddleware:
             await send(message)
 
         try:
-            await asyncio.wait_for(self.app(scope, counted_receive, tracked_send), self.timeout)
+            async with asyncio.timeout(self.timeout):
+                await self.app(scope, counted_receive, tracked_send)
         except _BodyTooLarge:
             if not started:
                 await self._send(

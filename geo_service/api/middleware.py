@@ -1,4 +1,4 @@
-"""HTTP plumbing for every response: ETag with 304 on If-None-Match, security headers."""
+"""HTTP plumbing for every response: security headers, ETag with 304 on If-None-Match."""
 
 from __future__ import annotations
 
@@ -10,22 +10,25 @@ from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 
-class ETagMiddleware:
-    """Give every successful GET response a weak ETag (a hash of its body) and answer
-    a matching ``If-None-Match`` with 304 Not Modified and no body."""
+class ResponseMiddleware:
+    """Finish every response in one pass over its body: security headers
+    (``X-Content-Type-Options``, ``Referrer-Policy``; on HTML pages a Content-Security-Policy
+    that allows inline scripts by hash), ``Vary``, and for a successful GET a weak ETag (a
+    hash of the body) with 304 Not Modified for a matching ``If-None-Match``."""
 
     def __init__(self, app: ASGIApp):
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["method"] != "GET":
+        if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        if_none_match = Headers(scope=scope).get("if-none-match")
+        is_get = scope["method"] == "GET"
+        if_none_match = Headers(scope=scope).get("if-none-match") if is_get else None
         start: Message | None = None
         chunks: list[bytes] = []
 
-        async def buffer(message: Message) -> None:
+        async def finish(message: Message) -> None:
             nonlocal start
             if message["type"] == "http.response.start":
                 start = message
@@ -35,13 +38,17 @@ class ETagMiddleware:
                 return
             body = b"".join(chunks)
             headers = MutableHeaders(raw=start["headers"])
-            if start["status"] == 200 and "etag" not in headers:
-                headers["ETag"] = 'W/"' + hashlib.blake2b(body, digest_size=16).hexdigest() + '"'
+            headers["X-Content-Type-Options"] = "nosniff"
+            headers["Referrer-Policy"] = "same-origin"
             headers["Vary"] = "Accept, Accept-Encoding"
+            if headers.get("content-type", "").startswith("text/html"):
+                headers["Content-Security-Policy"] = content_security_policy(body)
+                headers["X-Frame-Options"] = "DENY"
+            if is_get and start["status"] == 200 and "etag" not in headers:
+                headers["ETag"] = 'W/"' + hashlib.blake2b(body, digest_size=16).hexdigest() + '"'
             etag = headers.get("etag")
             if etag and if_none_match and _matches(if_none_match, etag):
-                del headers["content-length"]
-                for name in ("content-type", "content-disposition"):
+                for name in ("content-length", "content-type", "content-disposition"):
                     if name in headers:
                         del headers[name]
                 await send({"type": "http.response.start", "status": 304, "headers": headers.raw})
@@ -51,7 +58,7 @@ class ETagMiddleware:
             await send(start)
             await send({"type": "http.response.body", "body": body})
 
-        await self.app(scope, receive, buffer)
+        await self.app(scope, receive, finish)
 
 
 def _matches(if_none_match: str, etag: str) -> bool:
@@ -78,38 +85,3 @@ def content_security_policy(body: bytes) -> str:
         "connect-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; "
         "frame-ancestors 'none'"
     )
-
-
-class SecurityHeadersMiddleware:
-    """``X-Content-Type-Options``, ``Referrer-Policy`` on every response; a
-    Content-Security-Policy (inline scripts allowed by hash) on HTML pages."""
-
-    def __init__(self, app: ASGIApp):
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        start: Message | None = None
-        chunks: list[bytes] = []
-
-        async def buffer(message: Message) -> None:
-            nonlocal start
-            if message["type"] == "http.response.start":
-                start = message
-                return
-            chunks.append(message.get("body", b""))
-            if message.get("more_body"):
-                return
-            body = b"".join(chunks)
-            headers = MutableHeaders(raw=start["headers"])
-            headers["X-Content-Type-Options"] = "nosniff"
-            headers["Referrer-Policy"] = "same-origin"
-            if headers.get("content-type", "").startswith("text/html"):
-                headers["Content-Security-Policy"] = content_security_policy(body)
-                headers["X-Frame-Options"] = "DENY"
-            await send(start)
-            await send({"type": "http.response.body", "body": body})
-
-        await self.app(scope, receive, buffer)

@@ -81,7 +81,7 @@ def _coverage(request: Request):
 
 
 @router.get("/summary", summary="Walking-distance coverage: district and sub-districts")
-def coverage_summary(request: Request) -> dict:
+async def coverage_summary(request: Request) -> dict:
     """Residents within each life circle of a service centre, per district and
     sub-district, with the parameters the figures were computed with."""
     context = _coverage(request)

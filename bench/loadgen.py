@@ -1,0 +1,89 @@
+"""Load-generation helpers shared by the serving benchmarks: keep-alive HTTP/1.1
+connections from asyncio streams, each sending its next request when the last one is
+answered, bounded in time. Loopback only."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import socket
+import subprocess
+import time
+
+import numpy as np
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_until_up(port: int, process: subprocess.Popen, seconds: float = 120) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"server on port {port} exited")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                return
+        except OSError:
+            time.sleep(0.2)
+    raise RuntimeError(f"server on port {port} did not start")
+
+
+async def _connection(port: int, paths, until: float, samples: list) -> None:
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    try:
+        for label, path in paths:
+            if time.perf_counter() >= until:
+                break
+            request = (
+                f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nAccept: application/json\r\n\r\n"
+            ).encode()
+            started = time.perf_counter()
+            writer.write(request)
+            head = await reader.readuntil(b"\r\n\r\n")
+            status = int(head.split(b" ", 2)[1])
+            length = next(
+                int(line.split(b":")[1])
+                for line in head.split(b"\r\n")
+                if line.lower().startswith(b"content-length")
+            )
+            await reader.readexactly(length)
+            samples.append((label, time.perf_counter() - started, status))
+    finally:
+        writer.close()
+
+
+async def _drive(port: int, mix: dict[str, str], seconds: float, connections: int):
+    samples: list = []
+    until = time.perf_counter() + seconds
+    started = time.perf_counter()
+    await asyncio.gather(
+        *(
+            _connection(
+                port, itertools.islice(itertools.cycle(mix.items()), k, None), until, samples
+            )
+            for k in range(connections)
+        )
+    )
+    return samples, time.perf_counter() - started
+
+
+def drive(port: int, mix: dict[str, str], seconds: float, connections: int) -> dict:
+    """Send the ``mix`` (label → path, in turn) for ``seconds``; per-label figures."""
+    asyncio.run(_drive(port, mix, min(1.0, seconds), 2))  # warm-up
+    samples, elapsed = asyncio.run(_drive(port, mix, seconds, connections))
+    result = {}
+    for label in mix:
+        mine = [(d, s) for name, d, s in samples if name == label]
+        ms = np.array([d for d, _ in mine]) * 1000
+        result[label] = {
+            "requests": len(mine),
+            "requests_per_s": round(len(mine) / elapsed, 1),
+            "p50_ms": round(float(np.percentile(ms, 50)), 2) if len(ms) else None,
+            "p99_ms": round(float(np.percentile(ms, 99)), 2) if len(ms) else None,
+            "errors": sum(s >= 400 for _, s in mine),
+        }
+    return result

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import swagger_ui_bundle
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.middleware.gzip import GZipMiddleware
 from fastapi.staticfiles import StaticFiles
 
 from geo_service import __version__
+from geo_service.api.deps import reject_unknown_parameters
 from geo_service.api.errors import ERROR_RESPONSES, add_exception_handlers
 from geo_service.api.limits import RateLimiter, RequestLimitsMiddleware
 from geo_service.api.middleware import ResponseMiddleware
@@ -58,6 +59,7 @@ def create_app(settings: Settings | None = None, store: LayerStore | None = None
         version=__version__,
         description="Walking-distance coverage of community service centres "
         "(15-minute life circle), as OGC API – Features, GeoJSON and downloads.",
+        dependencies=[Depends(reject_unknown_parameters)],
         docs_url=None,
         redoc_url=None,
         openapi_url=None,

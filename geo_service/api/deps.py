@@ -10,7 +10,7 @@ from fastapi import Depends, Path, Request
 from geo_service.data.catalog import Catalog, LayerSpec
 from geo_service.data.keys import ROLE_ACCESS
 from geo_service.data.stores import LayerStore
-from geo_service.errors import Forbidden, LayerNotFound, Unauthorized
+from geo_service.errors import Forbidden, InvalidQuery, LayerNotFound, Unauthorized
 from geo_service.settings import Settings
 
 
@@ -103,6 +103,32 @@ async def visible_collection(
 ) -> LayerSpec:
     """The collection ``collectionId`` if the caller may see it."""
     return find_visible(collection_id, layers, catalog, caller)
+
+
+#: Routes that take property names as query parameters and check their query themselves.
+OPEN_QUERY_ROUTES = frozenset({"/collections/{collectionId}/items", "/downloads/{layer_id}.{fmt}"})
+
+
+def _query_names(dependant) -> set[str]:
+    """Query parameter names a route's dependency tree declares."""
+    names = {param.alias for param in dependant.query_params}
+    for child in dependant.dependencies:
+        names |= _query_names(child)
+    return names
+
+
+async def reject_unknown_parameters(request: Request) -> None:
+    """Refuse (400) query parameters a route does not declare, instead of ignoring them."""
+    route = request.scope.get("route")
+    if route is None or getattr(route, "path", None) in OPEN_QUERY_ROUTES:
+        return
+    declared = _query_names(route.dependant)
+    unknown = sorted(set(request.query_params) - declared)
+    if unknown:
+        raise InvalidQuery(
+            f"unknown parameter(s): {', '.join(unknown)[:200]}; this route takes "
+            f"{', '.join(sorted(declared)) or 'none'}"
+        )
 
 
 def audit(request: Request, caller: Caller, spec: LayerSpec, features: int) -> None:

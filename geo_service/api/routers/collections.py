@@ -243,7 +243,17 @@ async def collection(
     )
 
 
-@router.get("/{collectionId}/queryables", summary="Queryable properties (JSON Schema)")
+JSON_SCHEMA_RESPONSE = {
+    200: {"content": {"application/schema+json": {"schema": {"type": "object"}}}}
+}
+
+
+@router.get(
+    "/{collectionId}/queryables",
+    summary="Queryable properties (JSON Schema)",
+    response_class=JSONResponse,
+    responses=JSON_SCHEMA_RESPONSE,
+)
 async def queryables(spec: CollectionDep, request: Request) -> JSONResponse:
     """The properties a client may filter on with ``name=value``, as JSON Schema."""
     return JSONResponse(
@@ -251,7 +261,12 @@ async def queryables(spec: CollectionDep, request: Request) -> JSONResponse:
     )
 
 
-@router.get("/{collectionId}/schema", summary="Feature schema (JSON Schema)")
+@router.get(
+    "/{collectionId}/schema",
+    summary="Feature schema (JSON Schema)",
+    response_class=JSONResponse,
+    responses=JSON_SCHEMA_RESPONSE,
+)
 async def schema(spec: CollectionDep, request: Request) -> JSONResponse:
     """The features' schema: every property with type, unit and description."""
     return JSONResponse(

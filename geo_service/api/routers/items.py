@@ -24,6 +24,7 @@ from geo_service.api.ogc.features import (
 from geo_service.api.ogc.query import DEFAULT_LIMIT, MAX_LIMIT, ItemsQuery, parse_items_query
 from geo_service.api.routers.collections import DOWNLOAD_FORMATS, title
 from geo_service.api.routers.downloads import download_response
+from geo_service.data.export import FORMATS
 from geo_service.errors import InvalidQuery
 
 router = APIRouter(prefix="/collections", tags=["features"])
@@ -138,7 +139,15 @@ ITEMS_PARAMETERS = [
     summary="Features of a collection",
     response_class=Response,
     openapi_extra={"parameters": ITEMS_PARAMETERS},
-    responses={200: {"content": {GEOJSON_MEDIA_TYPE: {}, "text/html": {}}}},
+    responses={
+        200: {
+            "content": {
+                GEOJSON_MEDIA_TYPE: {},
+                "text/html": {},
+                **{FORMATS[f][1]: {} for f in FORMATS},
+            }
+        }
+    },
 )
 async def items(
     spec: CollectionDep, store: StoreDep, caller: CallerDep, request: Request

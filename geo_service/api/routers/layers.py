@@ -44,7 +44,11 @@ async def list_layers(layers: VisibleLayersDep, store: StoreDep, request: Reques
 
 
 @router.get(
-    "/{layer_id}.geojson", summary="A layer's features as GeoJSON", response_class=GeoJSONResponse
+    "/{layer_id}.geojson",
+    summary="A layer's features as GeoJSON",
+    response_class=GeoJSONResponse,
+    response_model=None,
+    responses={200: {"content": {"application/geo+json": {"schema": {"type": "object"}}}}},
 )
 async def layer_features(
     spec: VisibleLayerDep,

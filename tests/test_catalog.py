@@ -86,3 +86,10 @@ def test_empty_or_missing_folder(tmp_path):
         load_catalog(tmp_path)
     with pytest.raises(CatalogError, match="does not exist"):
         load_catalog(tmp_path / "missing")
+
+
+def test_service_vocabulary_matches_the_catalog(catalog):
+    from geo_service.data.vocabulary import SERVICE_VOCABULARY
+
+    services = catalog.get("service_centres").get_property("services")
+    assert services.enum == SERVICE_VOCABULARY and services.list_separator == ";"

@@ -29,6 +29,7 @@ from geo_service.analysis.distances import node_distances
 from geo_service.analysis.network import SNAP_OK, WalkGraph, build_walk_graph, snap_points
 from geo_service.analysis.params import CoverageParams
 from geo_service.crs import STORAGE_CRS, to_metric
+from geo_service.data.vocabulary import SERVICE_VOCABULARY
 
 log = logging.getLogger(__name__)
 
@@ -44,16 +45,7 @@ INPUT_LAYERS = (
     "subdistricts",
 )
 
-SERVICES = (
-    "party_education",
-    "deliberation",
-    "volunteer_service",
-    "elderly_care",
-    "childrens_room",
-    "legal_aid",
-    "health",
-    "culture",
-)
+SERVICES = SERVICE_VOCABULARY
 
 #: Facility sets shown on maps and in the compound table.
 DISPLAY_SETS = (

@@ -119,16 +119,6 @@ ARTERIALS = (
 #: Bridges: (name zh, name en, lon/lat point in the water to cross, water to cross).
 LIHU_BRIDGE_LON = 120.272
 
-SERVICE_VOCABULARY = (
-    "party_education",
-    "deliberation",
-    "volunteer_service",
-    "elderly_care",
-    "childrens_room",
-    "legal_aid",
-    "health",
-    "culture",
-)
 
 OPENING_HOURS_CHOICES = (
     "Mo-Fr 08:30-17:30; Sa 09:00-12:00",

@@ -189,7 +189,6 @@ def generate_demo(seed: int = DEFAULT_SEED) -> dict[str, gpd.GeoDataFrame]:
         district_target=project([binhu.DISTRICT_CENTRE_TARGET])[0],
     )
     tables = layer_tables(
-        seed=seed,
         lake=lake,
         lake_source=lake_source,
         lihu=lihu,

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import geopandas as gpd
 import numpy as np
-import pandas as pd
 import shapely
 from shapely.geometry import MultiPolygon, Polygon
 
 from geo_service.crs import DEFAULT_METRIC_CRS, STORAGE_CRS
+from geo_service.data.vocabulary import SERVICE_VOCABULARY
 from geo_service.demo import binhu
+from geo_service.demo.compounds import allocate
 from geo_service.demo.geography import as_multipolygon
 
 _CORE_SERVICES = ("party_education", "deliberation", "volunteer_service")
@@ -77,12 +78,12 @@ def centre_table(
             ids.append("D00")
             zh.append(binhu.DISTRICT["name_zh"] + "党群服务中心")
             en.append(binhu.DISTRICT["name_en"] + " Party-and-Public Service Centre")
-            offered, hours_text, cap = binhu.SERVICE_VOCABULARY, "Mo-Su 08:30-20:30", 800
+            offered, hours_text, cap = SERVICE_VOCABULARY, "Mo-Su 08:30-20:30", 800
         elif level == "subdistrict":
             ids.append(f"S-{unit}")
             zh.append(units[unit].name_zh + "党群服务中心")
             en.append(units[unit].name_en + " Party-and-Public Service Centre")
-            offered = binhu.SERVICE_VOCABULARY
+            offered = SERVICE_VOCABULARY
             hours_text, cap = "Mo-Sa 08:30-20:00", int(rng.integers(20, 50)) * 10
         else:
             ids.append(f"C-{unit}")
@@ -99,7 +100,7 @@ def centre_table(
             ]
             hours_text = binhu.OPENING_HOURS_CHOICES[rng.integers(len(binhu.OPENING_HOURS_CHOICES))]
             cap = int(rng.integers(6, 21)) * 10
-        services.append(";".join(s for s in binhu.SERVICE_VOCABULARY if s in offered))
+        services.append(";".join(s for s in SERVICE_VOCABULARY if s in offered))
         hours.append(hours_text)
         capacity.append(cap)
     subdistrict = names["subdistrict_id"].reindex(community_id).to_numpy()
@@ -121,7 +122,6 @@ def centre_table(
 
 def layer_tables(
     *,
-    seed,
     lake,
     lake_source,
     lihu,
@@ -134,7 +134,6 @@ def layer_tables(
     rng,
 ) -> dict[str, gpd.GeoDataFrame]:
     """Every demo layer (metric CRS except water), with catalog-ordered columns."""
-    del seed
     compound_ids = []
     for community_id, group in compounds.groupby("community_id", sort=False):
         compound_ids += [f"{community_id}-{j:02d}" for j in range(1, len(group) + 1)]
@@ -143,8 +142,6 @@ def layer_tables(
         compounds=("id", "size"), population=("population", "sum"), households=("households", "sum")
     )
     per_community = per_community.reindex(communities["id"]).fillna(0).astype(int)
-    from geo_service.demo.compounds import allocate
-
     groups = allocate(
         per_community["population"].to_numpy(float),
         binhu.ARTICLE_FIGURES["party_groups"],
@@ -295,6 +292,3 @@ def layer_tables(
         "trails": trail_table,
         "central_households": household_table,
     }
-
-
-__all__ = ["layer_tables", "pd"]

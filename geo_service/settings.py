@@ -68,6 +68,9 @@ class Settings(BaseSettings):
     api_key_secret: SecretStr | None = Field(
         default=None, description="Pepper for hashing API keys (keep it out of the repo)."
     )
+    max_items: int = Field(
+        default=10_000, ge=1, description="Most features in one response (larger limits clamp)."
+    )
     max_body_bytes: int = Field(default=1_000_000, gt=0, description="Largest request body.")
     max_query_chars: int = Field(default=2048, gt=0, description="Longest query string.")
     request_timeout_s: float = Field(default=20.0, gt=0, description="Slowest request allowed.")

@@ -206,13 +206,14 @@ def test_a_good_scenario(client):
     assert body["sites"][0]["snap_status"] == "ok"
 
 
-def test_rate_limit_and_timeout(tmp_path):
+def test_limits_from_settings(tmp_path):
     live = LiveServer(
         env={
             "GEO_SERVICE_DERIVED_DIR": str(tmp_path / "derived"),
             "GEO_SERVICE_STATE_DIR": str(tmp_path / "state"),
             "GEO_SERVICE_RATE_LIMIT_PER_MINUTE": "3",
             "GEO_SERVICE_REQUEST_TIMEOUT_S": "0.05",
+            "GEO_SERVICE_MAX_ITEMS": "50",
         }
     )
     try:
@@ -227,6 +228,12 @@ def test_rate_limit_and_timeout(tmp_path):
                 json={"add": {"type": "FeatureCollection", "features": [POINT] * 50}},
             )
             assert slow.status_code in (429, 503)
+            page = http.get("/collections/compounds/items", params={"limit": 1000}).json()
+            assert page["numberReturned"] == 50
+            parameters = http.get("/api").json()["paths"]["/collections/{collectionId}/items"][
+                "get"
+            ]["parameters"]
+            assert next(p for p in parameters if p["name"] == "limit")["schema"]["maximum"] == 50
             assert http.get("/healthz").status_code == 200
     finally:
         live.stop()

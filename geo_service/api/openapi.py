@@ -52,5 +52,9 @@ def openapi_30(app: FastAPI) -> dict:
         )
         document = _downgrade(document)
         document["openapi"] = OPENAPI_VERSION
+        items = document["paths"].get("/collections/{collectionId}/items", {}).get("get", {})
+        for parameter in items.get("parameters", []):
+            if parameter["name"] == "limit":  # the configured maximum, for GDAL and QGIS
+                parameter["schema"]["maximum"] = app.state.settings.max_items
         app.openapi_schema = document
     return app.openapi_schema

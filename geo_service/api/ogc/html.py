@@ -17,7 +17,8 @@ max-width:62rem;padding:0 1rem;color:#222;line-height:1.45}
 table{border-collapse:collapse;width:100%;font-size:.92rem}th,td{text-align:left;
 padding:.3rem .5rem;border-bottom:1px solid #ddd;vertical-align:top}a{color:#0b5394}
 nav.crumbs{font-size:.9rem;margin-bottom:1rem}svg.map{border:1px solid #ccc;background:#f7fbff;
-max-width:100%;height:auto}.paging a{margin-right:1rem}code{background:#f3f3f3;padding:0 .2rem}
+max-width:100%;height:auto}.paging a{margin-right:1rem}.scroll{overflow-x:auto}
+code{background:#f3f3f3;padding:0 .2rem}
 """
 
 SYNTHETIC_NOTICE = (
@@ -44,7 +45,10 @@ def table(headers: list[str], rows: list[list[str]]) -> str:
     """An HTML table; cells are HTML already (escape text before)."""
     head = "".join(f"<th scope='col'>{escape(h)}</th>" for h in headers)
     body = "".join("<tr>" + "".join(f"<td>{c}</td>" for c in row) + "</tr>" for row in rows)
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+    return (
+        f"<div class='scroll'><table><thead><tr>{head}</tr></thead><tbody>{body}</tbody>"
+        "</table></div>"
+    )
 
 
 def link(href: str, text: str) -> str:

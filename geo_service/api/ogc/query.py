@@ -146,8 +146,11 @@ def parse_datetime(text: str) -> str:
     return text
 
 
-def parse_items_query(params: QueryParams, spec: LayerSpec) -> ItemsQuery:
-    """Check ``params`` against the API and the layer's schema."""
+def parse_items_query(
+    params: QueryParams, spec: LayerSpec, *, max_items: int = MAX_LIMIT
+) -> ItemsQuery:
+    """Check ``params`` against the API and the layer's schema; ``limit`` is clamped to
+    ``max_items``."""
     names = {p.name: p for p in spec.properties}
     unknown = sorted(set(params.keys()) - ITEMS_PARAMETERS - set(names))
     if unknown:
@@ -187,7 +190,7 @@ def parse_items_query(params: QueryParams, spec: LayerSpec) -> ItemsQuery:
         if name in names and name not in ITEMS_PARAMETERS
     }
     return ItemsQuery(
-        limit=min(limit, MAX_LIMIT),
+        limit=min(limit, max_items),
         offset=offset,
         bbox=bbox,
         crs=crs,

@@ -155,7 +155,9 @@ async def items(
     """A page of features (GeoJSON or HTML), or all matching features as a download
     (``f=gpkg|shp|csv|fgb|kml|geojson``). Filter by any queryable property with
     ``name=value``."""
-    query = parse_items_query(request.query_params, spec)
+    query = parse_items_query(
+        request.query_params, spec, max_items=request.app.state.settings.max_items
+    )
     f = request.query_params.get("f")
     if f in DOWNLOAD_FORMATS:
         await expensive(request, caller)
@@ -178,7 +180,11 @@ async def items(
 
 
 def _items_html(spec, frame, matched, query, links) -> str:
-    shown = [p for p in spec.property_names if query.properties is None or p in query.properties]
+    shown = [
+        p
+        for p in spec.property_names
+        if p != spec.id_property and (query.properties is None or p in query.properties)
+    ]
     rows = [
         [
             html.link(f"items/{fid}?f=html", str(fid)),

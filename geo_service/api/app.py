@@ -23,6 +23,7 @@ from geo_service.api.routers import (
     items,
     landing,
     layers,
+    locator,
     summary,
 )
 from geo_service.data.audit import AuditLog
@@ -92,7 +93,18 @@ def create_app(settings: Settings | None = None, store: LayerStore | None = None
         max_body_bytes=settings.max_body_bytes,
         timeout_s=settings.request_timeout_s,
     )
-    for module in (landing, collections, items, downloads, layers, coverage, summary, health, docs):
+    for module in (
+        landing,
+        collections,
+        items,
+        downloads,
+        layers,
+        coverage,
+        locator,
+        summary,
+        health,
+        docs,
+    ):
         app.include_router(module.router, responses=ERROR_RESPONSES)
     app.mount(
         "/static/swagger-ui",

@@ -1,0 +1,119 @@
+"""The locator API: nearest centres on foot, filters, routes, phone-map links."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import shapely
+from pyproj import Geod, Transformer
+
+from geo_service.crs import wgs84_to_bd09, wgs84_to_gcj02
+from tests.reference import walking_distances
+
+METRIC = "EPSG:4549"
+ORIGIN = (120.262, 31.560)
+
+
+def test_nearest_centres_in_walking_order_match_the_reference(client, demo):
+    body = client.get(
+        "/locator/nearest", params={"lon": ORIGIN[0], "lat": ORIGIN[1], "n": 8}
+    ).json()
+    distances = [f["properties"]["distance_m"] for f in body["features"]]
+    assert len(distances) == 8 and distances == sorted(distances)
+    centres = demo["service_centres"].to_crs(METRIC).set_index("id")
+    to_metric = Transformer.from_crs("EPSG:4326", METRIC, always_xy=True)
+    origin_xy = np.array([to_metric.transform(*ORIGIN)])
+    ids = [f["id"] for f in body["features"]]
+    targets = shapely.get_coordinates(centres.geometry[ids].to_numpy())
+    expected = [
+        walking_distances(
+            demo["roads"].to_crs(METRIC).geometry, origin_xy, targets[[k]], max_snap_m=250
+        )[0]
+        for k in range(len(ids))
+    ]
+    np.testing.assert_allclose(distances, expected, atol=0.06)  # the API rounds to 0.1 m
+    every = walking_distances(
+        demo["roads"].to_crs(METRIC).geometry,
+        origin_xy,
+        shapely.get_coordinates(centres.geometry.to_numpy()),
+        max_snap_m=250,
+    )
+    assert distances[0] == pytest.approx(np.min(every), abs=0.06)
+    first = body["features"][0]["properties"]
+    assert first["minutes"] == pytest.approx(first["distance_m"] / (1000 / 900) / 60, abs=0.06)
+
+
+def test_route_runs_from_the_origin_to_the_centre(client):
+    feature = client.get(
+        "/locator/nearest", params={"lon": ORIGIN[0], "lat": ORIGIN[1], "n": 1}
+    ).json()["features"][0]
+    route = feature["properties"]["route"]["coordinates"]
+    assert route[0] == pytest.approx(list(ORIGIN), abs=1e-7)
+    assert route[-1] == pytest.approx(feature["geometry"]["coordinates"], abs=1e-7)
+    lons, lats = zip(*route, strict=True)
+    length = Geod(ellps="GRS80").line_length(lons, lats)
+    assert length == pytest.approx(feature["properties"]["distance_m"], rel=0.005)
+
+
+def test_filters_by_service_and_opening_hours(client):
+    saturday_evening = "2026-11-28T19:00"
+    body = client.get(
+        "/locator/nearest",
+        params={
+            "lon": ORIGIN[0],
+            "lat": ORIGIN[1],
+            "n": 10,
+            "service": "legal_aid",
+            "open_now": "true",
+            "at": saturday_evening,
+        },
+    ).json()
+    assert body["features"]
+    for feature in body["features"]:
+        assert "legal_aid" in feature["properties"]["services"]
+        assert feature["properties"]["open_now"] is True
+    closed_everywhere = client.get(
+        "/locator/nearest",
+        params={"lon": ORIGIN[0], "lat": ORIGIN[1], "open_now": "true", "at": "2026-11-29T03:00"},
+    )
+    assert closed_everywhere.json()["features"] == []
+
+
+@pytest.mark.parametrize(
+    ("params", "message"),
+    [
+        ({"lon": 121.47, "lat": 31.23}, "outside the district"),
+        ({"lon": "NaN", "lat": 31.5}, "lon"),
+        ({"lon": 120.2, "lat": 95}, "lat"),
+        ({"lon": 120.2, "lat": 31.5, "n": 0}, "n"),
+        ({"lon": 120.2, "lat": 31.5, "n": 1000}, "n"),
+        ({"lon": 120.2, "lat": 31.5, "service": "karaoke"}, "service must be one of"),
+        ({"lon": 120.2, "lat": 31.5, "at": "yesterday"}, "ISO 8601"),
+        ({"lon": 120.2}, "lat"),
+    ],
+)
+def test_bad_locator_requests(client, params, message):
+    response = client.get("/locator/nearest", params=params)
+    assert response.status_code == 400
+    assert message in response.json()["description"]
+
+
+def test_phone_map_links_use_their_datums(client):
+    feature = client.get(
+        "/locator/nearest", params={"lon": ORIGIN[0], "lat": ORIGIN[1], "n": 1}
+    ).json()["features"][0]
+    lon, lat = feature["geometry"]["coordinates"]
+    g_lon, g_lat = wgs84_to_gcj02(lon, lat)
+    b_lon, b_lat = wgs84_to_bd09(lon, lat)
+    links = feature["properties"]["links"]
+    assert f"position={g_lon:.6f},{g_lat:.6f}" in links["amap"]
+    assert f"location={b_lat:.6f},{b_lon:.6f}" in links["baidu"]
+    shift = Geod(ellps="WGS84").inv(lon, lat, g_lon, g_lat)[2]
+    assert 200 < shift < 800  # GCJ-02 is offset by a few hundred metres in Wuxi
+    assert Geod(ellps="WGS84").inv(g_lon, g_lat, b_lon, b_lat)[2] > 500
+
+
+def test_gcj02_known_point():
+    # The transform's published reference pair (WGS 84 → GCJ-02), Beijing.
+    g_lon, g_lat = wgs84_to_gcj02(116.404, 39.915)
+    assert (g_lon, g_lat) == pytest.approx((116.410244, 39.916403), abs=2e-5)

@@ -5,8 +5,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
-# Debian packages the tests use: GDAL's command-line OGC API client.
-SYSTEM_PACKAGES := gdal-bin
+# Debian packages the tests use: GDAL's command-line OGC API client, and Chromium (with
+# CJK fonts) for the pages.
+SYSTEM_PACKAGES := gdal-bin chromium fonts-noto-cjk
 
 .PHONY: serve test lint demo system-deps clean
 
@@ -20,7 +21,7 @@ serve: $(STAMP)  ## run the service on the demo data at http://127.0.0.1:8000
 	$(BIN)/geo-service serve
 
 system-deps:  ## the Debian packages the tests drive
-	@command -v ogrinfo >/dev/null || { \
+	@{ command -v ogrinfo && command -v chromium; } >/dev/null || { \
 	  $(SUDO) apt-get update -q && \
 	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -q --no-install-recommends \
 	    $(SYSTEM_PACKAGES); }

@@ -125,6 +125,47 @@ def build_walk_graph(roads: gpd.GeoDataFrame, metric_crs=DEFAULT_METRIC_CRS) -> 
     )
 
 
+#: First search radius for snapping, metres: most points lie this close to a road.
+_NEAR_M = 60.0
+
+
+def _point_segment(graph: WalkGraph, xy: np.ndarray, segment: np.ndarray):
+    """Distance from each point to its segment, and the offset of the nearest point on it."""
+    a, b = graph.nodes[graph.edge_u[segment]], graph.nodes[graph.edge_v[segment]]
+    ab = b - a
+    length = graph.edge_length[segment]
+    t = np.clip(np.einsum("ij,ij->i", xy - a, ab) / np.where(length > 0, length**2, 1.0), 0, 1)
+    return np.hypot(*(xy - (a + ab * t[:, None])).T), t * length
+
+
+def _nearest_segments(graph: WalkGraph, xy: np.ndarray):
+    """Nearest main-piece segment of each point: (segment, distance, offset), all metres.
+
+    Candidates within ``_NEAR_M`` come from one tree query and numpy distances; points with
+    none that close fall back to the tree's nearest-neighbour search.
+    """
+    n = len(xy)
+    segment = np.full(n, -1)
+    distance = np.full(n, np.inf)
+    point_idx, main_idx = graph._main_tree.query(
+        shapely.points(xy), predicate="dwithin", distance=_NEAR_M
+    )
+    if len(point_idx):
+        d, _ = _point_segment(graph, xy[point_idx], graph.main_edges[main_idx])
+        order = np.lexsort((main_idx, d, point_idx))
+        first = order[np.r_[True, point_idx[order][1:] != point_idx[order][:-1]]]
+        segment[point_idx[first]] = graph.main_edges[main_idx[first]]
+        distance[point_idx[first]] = d[first]
+    rest = np.flatnonzero(segment < 0)
+    if len(rest):
+        (hit, main_hit), _ = graph._main_tree.query_nearest(
+            shapely.points(xy[rest]), return_distance=True, all_matches=False
+        )
+        segment[rest[hit]] = graph.main_edges[main_hit]
+    distance, offset = _point_segment(graph, xy, segment)
+    return segment, distance, offset
+
+
 @dataclass(frozen=True)
 class Snapped:
     """Points snapped onto a :class:`WalkGraph`, one entry per point (numpy arrays).
@@ -179,19 +220,13 @@ def snap_points(graph: WalkGraph, points: np.ndarray, *, max_snap_m: float) -> S
     xy[single] = shapely.get_coordinates(points[single])
     valid = single & np.isfinite(xy).all(axis=1)
     if valid.any() and len(graph.main_edges):
-        query = shapely.points(xy[valid])
-        (point_idx, main_idx), distance = graph._main_tree.query_nearest(
-            query, return_distance=True, all_matches=False
-        )
-        rows = np.flatnonzero(valid)[point_idx]
-        segment = graph.main_edges[main_idx]
-        edge[rows], snap[rows] = segment, distance
-        located = shapely.line_locate_point(graph.edge_geometries[segment], query[point_idx])
-        offset[rows] = np.clip(located, 0.0, graph.edge_length[segment])
+        rows = np.flatnonzero(valid)
+        segment, distance, along = _nearest_segments(graph, xy[valid])
+        edge[rows], snap[rows], offset[rows] = segment, distance, along
         status[rows] = SNAP_OK
         if len(graph.main_edges) < len(graph.edge_u):  # detached pieces exist
             _, nearest_any = graph._all_tree.query_nearest(
-                query[point_idx], return_distance=True, all_matches=False
+                shapely.points(xy[valid]), return_distance=True, all_matches=False
             )
             status[rows[nearest_any < distance - 1e-9]] = SNAP_PAST_ISOLATED
         too_far = rows[distance > max_snap_m]

@@ -51,6 +51,12 @@ def table(headers: list[str], rows: list[list[str]]) -> str:
     )
 
 
+def cell(value: object) -> str:
+    """A property value as escaped table-cell text (empty for a missing value)."""
+    missing = value is None or (isinstance(value, float) and value != value)
+    return "" if missing else escape(str(value))
+
+
 def link(href: str, text: str) -> str:
     """An escaped anchor."""
     return f"<a href='{escape(href)}'>{escape(text)}</a>"

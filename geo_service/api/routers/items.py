@@ -188,7 +188,7 @@ def _items_html(spec, frame, matched, query, links) -> str:
     rows = [
         [
             html.link(f"items/{fid}?f=html", str(fid)),
-            *(html.escape("" if v is None or v != v else str(v)) for v in row),
+            *(html.cell(v) for v in row),
         ]
         for fid, row in zip(frame.index, frame[shown].itertuples(index=False), strict=True)
     ]
@@ -250,7 +250,7 @@ async def item(
         rows = [
             [
                 html.escape(name),
-                html.escape("" if row[name] is None or row[name] != row[name] else str(row[name])),
+                html.cell(row[name]),
             ]
             for name in spec.property_names
         ]

@@ -5,11 +5,12 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
-# Debian packages the tests use: GDAL's command-line OGC API client, and Chromium (with
-# CJK fonts) for the pages.
+# Debian packages the tests use: GDAL's command-line OGC API client, Chromium (with CJK
+# fonts) for the pages, and npm for axe-core (the accessibility checker the tests inject).
 SYSTEM_PACKAGES := gdal-bin chromium fonts-noto-cjk
+NODE_PACKAGES := nodejs npm
 
-.PHONY: serve test lint demo system-deps clean
+.PHONY: serve test lint demo system-deps maps vendor clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -26,13 +27,27 @@ system-deps:  ## the Debian packages the tests drive
 	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -q --no-install-recommends \
 	    $(SYSTEM_PACKAGES); }
 
-test: $(STAMP) system-deps  ## lint, then the whole test suite
+# axe-core for the browser tests, at the version package-lock.json pins.
+node_modules/.package-lock.json: package.json package-lock.json
+	@command -v npm >/dev/null || { \
+	  $(SUDO) apt-get update -q && \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -q --no-install-recommends \
+	    $(NODE_PACKAGES); }
+	npm ci --no-audit --no-fund --loglevel=error
+
+test: $(STAMP) system-deps node_modules/.package-lock.json  ## lint, then the whole test suite
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/python -m pytest
+
+maps: $(STAMP)  ## the map pages as standalone HTML in build/maps
+	$(BIN)/geo-service maps build
+
+vendor: node_modules/.package-lock.json  ## refresh the vendored Leaflet assets from npm
+	$(BIN)/python scripts/vendor_assets.py --no-install
 
 demo: $(STAMP)  ## regenerate the committed demo data (same seed, same bytes)
 	$(BIN)/geo-service demo generate --seed 2024
 
 clean:
-	rm -rf $(VENV) build .pytest_cache .ruff_cache cache
+	rm -rf $(VENV) build .pytest_cache .ruff_cache cache node_modules

@@ -24,9 +24,11 @@ app = typer.Typer(
 layers_app = typer.Typer(help="Inspect the layer catalog.", no_args_is_help=True)
 demo_app = typer.Typer(help="The synthetic demo district.", no_args_is_help=True)
 keys_app = typer.Typer(help="API keys for staff and restricted data.", no_args_is_help=True)
+maps_app = typer.Typer(help="The map pages as standalone HTML files.", no_args_is_help=True)
 app.add_typer(layers_app, name="layers")
 app.add_typer(demo_app, name="demo")
 app.add_typer(keys_app, name="keys")
+app.add_typer(maps_app, name="maps")
 
 console = Console()
 err_console = Console(stderr=True, soft_wrap=True)
@@ -210,6 +212,37 @@ def coverage(
     )
     for key in summary["empty_facility_sets"]:
         console.print(f"[yellow]warning:[/yellow] facility set {key!r} has no facilities")
+
+
+@maps_app.command("build")
+def maps_build(
+    out: Annotated[Path | None, typer.Option(help="Output folder (default: settings).")] = None,
+    api_url: Annotated[
+        str | None,
+        typer.Option(help="Service the locator page calls (default: this host and port)."),
+    ] = None,
+    catalog_dir: CatalogOption = None,
+    data_dir: DataOption = None,
+) -> None:
+    """Write planner.html (features inline: opens from disk, no server or internet) and
+    locator.html (calls the API at --api-url) with their assets, public layers only."""
+    from geo_service.api.app import load_data
+    from geo_service.maps.build import build_maps
+
+    _logging()
+    settings = _settings(catalog_dir, data_dir)
+    try:
+        store, _ = load_data(settings)
+        written = build_maps(
+            settings,
+            store,
+            out or settings.build_dir,
+            api_url or f"http://{settings.host}:{settings.port}/",
+        )
+    except GeoServiceError as exc:
+        raise _fail("cannot build the maps", exc) from None
+    for path in written:
+        console.print(f"{path}")
 
 
 def coverage_table(manifest: dict) -> Table:

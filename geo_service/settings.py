@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 #: The checkout the package was installed from (editable installs); defaults hang off it.
@@ -35,6 +36,14 @@ class Settings(BaseSettings):
     state_dir: Path = Field(
         default=PROJECT_ROOT / "var",
         description="Folder for the API keys file and the audit log (keep it private).",
+    )
+    maps_dir: Path = Field(
+        default=PROJECT_ROOT / "maps",
+        description="Folder holding the map definitions (one YAML file per map page).",
+    )
+    build_dir: Path = Field(
+        default=PROJECT_ROOT / "build" / "maps",
+        description="Where `geo-service maps build` writes the standalone HTML maps.",
     )
     host: str = Field(default="127.0.0.1", description="Address the server binds to.")
     port: int = Field(default=8000, ge=1, le=65535, description="Port the server binds to.")
@@ -80,6 +89,23 @@ class Settings(BaseSettings):
     tianditu_key: SecretStr | None = Field(
         default=None, description="Tianditu tile key for the optional basemap."
     )
+    basemaps: list[Literal["osm", "tianditu", "amap"]] = Field(
+        default=[],
+        description="Tile basemaps offered on the maps besides our own layers (which need no "
+        "internet): osm, tianditu (needs tianditu_key), or amap alone (its tiles are in "
+        "GCJ-02, so the maps shift our WGS 84 layers to match).",
+    )
+
+    @model_validator(mode="after")
+    def _check_basemaps(self) -> Settings:
+        if "amap" in self.basemaps and len(set(self.basemaps)) > 1:
+            raise ValueError(
+                "basemaps: amap (GCJ-02) cannot be mixed with WGS 84 tile basemaps; "
+                "a map that mixes datums is off by ~500 m"
+            )
+        if "tianditu" in self.basemaps and self.tianditu_key is None:
+            raise ValueError("basemaps: tianditu needs GEO_SERVICE_TIANDITU_KEY")
+        return self
 
 
 @lru_cache

@@ -59,3 +59,18 @@ def server(tmp_path_factory, state_dir):
 def client(server: LiveServer):
     with httpx.Client(base_url=server.url, timeout=30.0) as http:
         yield http
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """One headless Chromium for the whole session (a launch costs ~2 s)."""
+    from playwright.sync_api import sync_playwright
+
+    from tests.browser import chromium_path
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(
+            executable_path=chromium_path(), args=["--no-sandbox", "--disable-gpu"]
+        )
+        yield chromium
+        chromium.close()

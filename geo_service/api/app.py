@@ -24,6 +24,8 @@ from geo_service.api.routers import (
     landing,
     layers,
     locator,
+    pages,
+    places,
     summary,
 )
 from geo_service.data.audit import AuditLog
@@ -34,8 +36,11 @@ from geo_service.data.derived import (
     coverage_context,
     derived_layer_ids,
 )
+from geo_service.data.gazetteer import build_gazetteer
 from geo_service.data.keys import KeyStore
 from geo_service.data.stores import FileStore, LayerStore
+from geo_service.maps.pages import STATIC_DIR, STATIC_ROUTE, MapPages
+from geo_service.maps.tiles import tile_hosts
 from geo_service.settings import Settings
 
 
@@ -71,6 +76,8 @@ def create_app(settings: Settings | None = None, store: LayerStore | None = None
     app.state.settings = settings
     app.state.store = store
     app.state.coverage = context
+    app.state.gazetteer = build_gazetteer(store.catalog, store)
+    app.state.pages = MapPages(settings, store)
     app.state.geojson_cache = {}
     app.state.feature_encoder = FeatureEncoder(store)
     pepper = settings.api_key_secret.get_secret_value() if settings.api_key_secret else None
@@ -78,7 +85,7 @@ def create_app(settings: Settings | None = None, store: LayerStore | None = None
     app.state.audit = AuditLog(settings.state_dir / "audit.log")
     add_exception_handlers(app)
     app.state.rate_limiter = RateLimiter(settings.rate_limit_per_minute)
-    app.add_middleware(ResponseMiddleware)
+    app.add_middleware(ResponseMiddleware, image_hosts=tile_hosts(settings.basemaps))
     app.add_middleware(GZipMiddleware, minimum_size=1024)
     app.add_middleware(
         CORSMiddleware,
@@ -101,6 +108,8 @@ def create_app(settings: Settings | None = None, store: LayerStore | None = None
         layers,
         coverage,
         locator,
+        places,
+        pages,
         summary,
         health,
         docs,
@@ -111,4 +120,5 @@ def create_app(settings: Settings | None = None, store: LayerStore | None = None
         StaticFiles(directory=swagger_ui_bundle.swagger_ui_path),
         name="swagger-ui",
     )
+    app.mount(STATIC_ROUTE, StaticFiles(directory=STATIC_DIR), name="maps-static")
     return app

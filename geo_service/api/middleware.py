@@ -16,8 +16,9 @@ class ResponseMiddleware:
     that allows inline scripts by hash), ``Vary``, and for a successful GET a weak ETag (a
     hash of the body) with 304 Not Modified for a matching ``If-None-Match``."""
 
-    def __init__(self, app: ASGIApp):
+    def __init__(self, app: ASGIApp, image_hosts: list[str] | None = None):
         self.app = app
+        self.image_hosts = image_hosts or []
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -42,7 +43,7 @@ class ResponseMiddleware:
             headers["Referrer-Policy"] = "same-origin"
             headers["Vary"] = "Accept, Accept-Encoding"
             if headers.get("content-type", "").startswith("text/html"):
-                headers["Content-Security-Policy"] = content_security_policy(body)
+                headers["Content-Security-Policy"] = content_security_policy(body, self.image_hosts)
                 headers["X-Frame-Options"] = "DENY"
             if is_get and start["status"] == 200 and "etag" not in headers:
                 headers["ETag"] = 'W/"' + hashlib.blake2b(body, digest_size=16).hexdigest() + '"'
@@ -71,9 +72,10 @@ def _matches(if_none_match: str, etag: str) -> bool:
 _INLINE_SCRIPT = re.compile(rb"<script(?![^>]*\bsrc=)[^>]*>(.*?)</script>", re.DOTALL | re.I)
 
 
-def content_security_policy(body: bytes) -> str:
-    """A policy that allows nothing from another origin, and the page's own inline scripts
-    by their SHA-256 hashes (never ``'unsafe-inline'`` for scripts)."""
+def content_security_policy(body: bytes, image_hosts: list[str] | None = None) -> str:
+    """A policy that allows nothing from another origin but images from ``image_hosts``
+    (the tile servers of optional basemaps), and the page's own inline scripts by their
+    SHA-256 hashes (never ``'unsafe-inline'`` for scripts)."""
     hashes = " ".join(
         "'sha256-" + base64.b64encode(hashlib.sha256(script).digest()).decode() + "'"
         for script in _INLINE_SCRIPT.findall(body)
@@ -81,7 +83,9 @@ def content_security_policy(body: bytes) -> str:
     return (
         "default-src 'self'; "
         f"script-src 'self'{' ' + hashes if hashes else ''}; "
-        "style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; font-src 'self'; "
+        "style-src 'self' 'unsafe-inline'; "
+        f"img-src 'self' data: blob:{''.join(' ' + host for host in image_hosts or [])}; "
+        "font-src 'self'; "
         "connect-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; "
         "frame-ancestors 'none'"
     )

@@ -15,3 +15,15 @@ SERVICE_VOCABULARY = (
     "health",
     "culture",
 )
+
+#: Labels of the services for people, Chinese and English.
+SERVICE_LABELS: dict[str, dict[str, str]] = {
+    "party_education": {"zh": "党员教育", "en": "Party-member education"},
+    "deliberation": {"zh": "议事协商", "en": "Deliberation"},
+    "volunteer_service": {"zh": "志愿服务", "en": "Volunteer service"},
+    "elderly_care": {"zh": "养老服务", "en": "Elderly care"},
+    "childrens_room": {"zh": "儿童之家", "en": "Children's room"},
+    "legal_aid": {"zh": "法律援助", "en": "Legal aid"},
+    "health": {"zh": "健康服务", "en": "Health"},
+    "culture": {"zh": "文化活动", "en": "Culture"},
+}

@@ -1,0 +1,301 @@
+"""A local gazetteer of public place names for the locator's search box.
+
+Each named feature of a public, non-derived layer becomes a :class:`Place` with a point
+inside it and its name in Chinese, English, tone-less pinyin and pinyin initials. Pinyin
+comes from ``pypinyin``, corrected by the phrase readings in ``place_pinyin.yaml``.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import shapely
+import yaml
+from pypinyin import Style, lazy_pinyin
+
+from geo_service.data.catalog import Catalog
+from geo_service.data.stores.base import LayerStore
+from geo_service.errors import InvalidQuery
+
+#: Phrase readings that override pypinyin.
+PLACE_PINYIN_FILE = Path(__file__).with_name("place_pinyin.yaml")
+#: Order of kinds (layer ids) among equally good matches; other kinds come after.
+KIND_PRIORITY = (
+    "communities",
+    "subdistricts",
+    "compounds",
+    "service_centres",
+    "pocket_parks",
+    "trails",
+)
+#: Named public layers that are not places to look for: the whole map and its lakes.
+SKIPPED_LAYERS = frozenset({"district", "water"})
+MAX_QUERY_CHARS = 100
+
+_HAN_RUN = re.compile(r"([\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+)")
+_ASCII_TOKEN = re.compile(r"[a-z0-9]+")
+_SYLLABLE = re.compile(r"^[a-z]+$")
+_NOT_WORD = re.compile(r"[\W_]+")
+
+
+def load_place_pinyin(path: Path = PLACE_PINYIN_FILE) -> dict[str, tuple[str, ...]]:
+    """Phrase readings that override pypinyin.
+
+    Parameters
+    ----------
+    path
+        YAML mapping of a phrase of Chinese characters to its syllables, one per character.
+
+    Returns
+    -------
+    dict
+        Phrase → tuple of lower-case, tone-less syllables.
+
+    Raises
+    ------
+    ValueError
+        Naming the file and phrase if an entry is malformed.
+    """
+    raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    readings: dict[str, tuple[str, ...]] = {}
+    for phrase, syllables in raw.items():
+        if not (isinstance(phrase, str) and _HAN_RUN.fullmatch(phrase)):
+            raise ValueError(f"{path}: {phrase!r} is not a phrase of Chinese characters")
+        if not isinstance(syllables, list) or len(syllables) != len(phrase):
+            raise ValueError(f"{path}: {phrase!r} needs one syllable per character")
+        if not all(isinstance(s, str) and _SYLLABLE.match(s) for s in syllables):
+            raise ValueError(f"{path}: {phrase!r}: syllables must be lower-case letters")
+        readings[phrase] = tuple(syllables)
+    return readings
+
+
+def _pypinyin(text: str) -> list[str]:
+    return lazy_pinyin(text, style=Style.NORMAL, errors="ignore")
+
+
+class Romaniser:
+    """Tone-less pinyin of place names: phrase readings first (longest first), then
+    pypinyin (``Style.NORMAL``, one reading per character) for the other characters."""
+
+    def __init__(self, readings: Mapping[str, Sequence[str]]):
+        self.readings = {phrase: tuple(syllables) for phrase, syllables in readings.items()}
+        phrases = sorted(self.readings, key=len, reverse=True)
+        self._phrases = re.compile("|".join(map(re.escape, phrases)) or r"(?!)")
+
+    def _han(self, run: str) -> list[str]:
+        syllables: list[str] = []
+        start = 0
+        for match in self._phrases.finditer(run):
+            syllables += [*_pypinyin(run[start : match.start()]), *self.readings[match[0]]]
+            start = match.end()
+        return syllables + _pypinyin(run[start:])
+
+    def __call__(self, name: str) -> tuple[str, str]:
+        """Pinyin and initials of a name.
+
+        Parameters
+        ----------
+        name
+            A place name; runs of Latin letters and digits in it are kept whole.
+
+        Returns
+        -------
+        tuple of str
+            ``(pinyin, initials)``: lower-case syllables joined by spaces, e.g.
+            ``"chang guang xi"``, and their first letters, e.g. ``"cgx"``.
+        """
+        words: list[str] = []
+        initials: list[str] = []
+        for k, run in enumerate(_HAN_RUN.split(unicodedata.normalize("NFKC", name))):
+            if k % 2:  # a run of Chinese characters
+                syllables = self._han(run)
+                words += syllables
+                initials += [s[0] for s in syllables]
+            else:
+                tokens = _ASCII_TOKEN.findall(run.casefold())
+                words += tokens
+                initials += tokens
+        return " ".join(words), "".join(initials)
+
+
+@lru_cache(maxsize=1)
+def default_romaniser() -> Romaniser:
+    """The romaniser with the readings of :data:`PLACE_PINYIN_FILE`."""
+    return Romaniser(load_place_pinyin())
+
+
+def squash(text: str) -> str:
+    """``text`` as searched: NFKC, case-folded, without whitespace or punctuation."""
+    return _NOT_WORD.sub("", unicodedata.normalize("NFKC", text).casefold())
+
+
+@dataclass(frozen=True, slots=True)
+class Place:
+    """One gazetteer entry: a named feature and a point (WGS 84) inside it."""
+
+    layer: str
+    feature_id: str
+    name_zh: str
+    name_en: str
+    lon: float
+    lat: float
+    pinyin: str
+    initials: str
+
+    @property
+    def kind(self) -> str:
+        """What the place is: its layer id."""
+        return self.layer
+
+
+def _rank_key(place: Place) -> tuple[int, str, str, str]:
+    kind = KIND_PRIORITY.index(place.kind) if place.kind in KIND_PRIORITY else len(KIND_PRIORITY)
+    return kind, place.pinyin, place.name_zh, place.feature_id
+
+
+class Gazetteer:
+    """Places searchable by Chinese or English name, pinyin and pinyin initials."""
+
+    #: Rank of a match: exact, prefix, substring; no match is NO_MATCH.
+    EXACT, PREFIX, SUBSTRING, NO_MATCH = 0, 1, 2, 3
+
+    def __init__(self, places: Iterable[Place]):
+        self.places = sorted(places, key=_rank_key)
+        self._fields = pd.DataFrame(
+            {
+                "zh": [squash(p.name_zh) for p in self.places],
+                "en": [squash(p.name_en) for p in self.places],
+                "pinyin": [p.pinyin.replace(" ", "") for p in self.places],
+                "initials": [p.initials for p in self.places],
+            },
+            dtype=str,
+        )
+
+    def __len__(self) -> int:
+        return len(self.places)
+
+    def _ranks(self, column: str, text: str, substring: bool = True) -> np.ndarray:
+        values = self._fields[column]
+        rank = np.full(len(values), self.NO_MATCH)
+        if substring:
+            rank[values.str.contains(text, regex=False).to_numpy(dtype=bool)] = self.SUBSTRING
+        rank[values.str.startswith(text).to_numpy(dtype=bool)] = self.PREFIX
+        rank[(values == text).to_numpy(dtype=bool)] = self.EXACT
+        return rank
+
+    def search(self, query: str, limit: int = 10) -> list[Place]:
+        """Places whose name matches ``query``, best first.
+
+        Parameters
+        ----------
+        query
+            Chinese or English name, pinyin with or without spaces, or pinyin initials;
+            case, whitespace and punctuation are ignored. Names and pinyin match as a
+            whole, a prefix or a substring; initials as a whole or a prefix.
+        limit
+            The most places to return (at least 1).
+
+        Returns
+        -------
+        list of Place
+            Exact matches, then prefixes, then substrings; ties in order of kind
+            (:data:`KIND_PRIORITY`), then pinyin.
+
+        Raises
+        ------
+        InvalidQuery
+            For a query with no letter, digit or Chinese character, one over
+            :data:`MAX_QUERY_CHARS` characters, or a limit below 1.
+        """
+        if len(query) > MAX_QUERY_CHARS:
+            raise InvalidQuery(f"q must be at most {MAX_QUERY_CHARS} characters")
+        text = squash(query)
+        if not text:
+            raise InvalidQuery("q must contain a letter, digit or Chinese character")
+        if limit < 1:
+            raise InvalidQuery("limit must be at least 1")
+        rank = np.minimum.reduce(
+            [
+                self._ranks("zh", text),
+                self._ranks("en", text),
+                self._ranks("pinyin", text),
+                self._ranks("initials", text, substring=False),
+            ]
+        )
+        hits = np.flatnonzero(rank < self.NO_MATCH)
+        hits = hits[np.argsort(rank[hits], kind="stable")][:limit]
+        return [self.places[i] for i in hits]
+
+
+def gazetteer_layers(catalog: Catalog) -> list[str]:
+    """Ids of the layers the gazetteer reads: public, not derived, not skipped, named."""
+    return [
+        spec.id
+        for spec in catalog
+        if spec.access == "public"
+        and not spec.derived
+        and spec.id not in SKIPPED_LAYERS
+        and {"name_zh", "name_en"} <= set(spec.property_names)
+    ]
+
+
+def build_gazetteer(
+    catalog: Catalog, store: LayerStore, romaniser: Romaniser | None = None
+) -> Gazetteer:
+    """The gazetteer of the named public places in ``store``.
+
+    Parameters
+    ----------
+    catalog
+        The catalog; only layers in :func:`gazetteer_layers` are read.
+    store
+        Where the features come from (EPSG:4326).
+    romaniser
+        Pinyin of names; :func:`default_romaniser` if not given.
+
+    Returns
+    -------
+    Gazetteer
+        One place per named feature, at a point on the surface of its polygon or line
+        (the point itself for points), rounded to 1e-7 degree.
+    """
+    romaniser = romaniser or default_romaniser()
+    places: list[Place] = []
+    for layer_id in gazetteer_layers(catalog):
+        frame = store.query(layer_id)
+        spec = catalog.get(layer_id)
+        points = shapely.point_on_surface(frame.geometry.to_numpy())
+        lons, lats = shapely.get_x(points), shapely.get_y(points)
+        names = zip(frame[spec.id_property], frame["name_zh"], frame["name_en"], strict=True)
+        for (fid, zh, en), lon, lat in zip(names, lons, lats, strict=True):
+            if not (isinstance(zh, str) and zh and np.isfinite(lon) and np.isfinite(lat)):
+                continue  # no name or no geometry: nothing to find or to show
+            pinyin, initials = romaniser(zh)
+            en = en if isinstance(en, str) else ""
+            lon, lat = round(float(lon), 7), round(float(lat), 7)
+            places.append(Place(layer_id, str(fid), zh, en, lon, lat, pinyin, initials))
+    return Gazetteer(places)
+
+
+def place_feature(place: Place) -> dict:
+    """``place`` as a GeoJSON Point feature with id ``<layer>/<feature id>``."""
+    return {
+        "type": "Feature",
+        "id": f"{place.layer}/{place.feature_id}",
+        "geometry": {"type": "Point", "coordinates": [place.lon, place.lat]},
+        "properties": {
+            "layer": place.layer,
+            "feature_id": place.feature_id,
+            "name_zh": place.name_zh,
+            "name_en": place.name_en,
+            "pinyin": place.pinyin,
+            "initials": place.initials,
+        },
+    }

@@ -1,0 +1,1 @@
+"""Map pages: folium builders, vendored Leaflet assets."""

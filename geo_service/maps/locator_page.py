@@ -1,0 +1,84 @@
+"""The public service-centre locator page: a mobile-first HTML page (Leaflet, our own
+``locator.js``) over the public API — place search, nearest centres on foot, filters,
+route, phone-map links — in Chinese with an English switch. Public layers only."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import jinja2
+
+from geo_service.data.catalog import Catalog
+from geo_service.data.vocabulary import SERVICE_LABELS
+from geo_service.maps.assets import LOCAL_ASSETS, AssetError, external_asset_count
+from geo_service.maps.client_layers import client_layer, source_url, used_properties
+from geo_service.maps.definition import MapLayer
+from geo_service.maps.planner import PageBase
+from geo_service.maps.tiles import TILE_SOURCES, datum_of
+
+_TEMPLATES = jinja2.Environment(
+    loader=jinja2.FileSystemLoader(Path(__file__).parent / "templates"),
+    autoescape=True,
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
+
+#: Background layers of the locator map, drawn from our own public layers.
+BACKGROUND = (
+    MapLayer(layer="water", group="basemap", interactive=False, tooltip=None),
+    MapLayer(layer="district", group="basemap", fill=False, interactive=False, tooltip=None),
+    MapLayer(layer="communities", group="basemap", fill=False, interactive=False, tooltip=None),
+    MapLayer(layer="roads", group="basemap", interactive=False, tooltip=None),
+)
+
+
+def locator_page(
+    catalog: Catalog,
+    bounds: tuple[float, float, float, float],
+    *,
+    base: PageBase,
+    basemaps: list[str] | tuple[str, ...] = (),
+    tianditu_key: str | None = None,
+) -> str:
+    """The locator page's HTML.
+
+    Parameters
+    ----------
+    bounds
+        minlon, minlat, maxlon, maxlat (WGS 84) the map opens on.
+    base
+        URL prefixes of the static folder and of the API the page calls.
+    """
+    public = {spec.id for spec in catalog.visible("public")}
+    background = []
+    for entry in BACKGROUND:
+        if entry.layer in public:
+            spec = catalog.get(entry.layer)
+            url = source_url(spec, entry, base.api or "", used_properties(spec, entry))
+            background.append(client_layer(spec, entry, url=url))
+    synthetic = any(catalog.get(layer_id).provenance.synthetic for layer_id in public)
+    tiles = [
+        {**TILE_SOURCES[name], "url": str(TILE_SOURCES[name]["url"]).replace("{key}", key)}
+        for name in basemaps
+        for key in [tianditu_key or ""]
+    ]
+    config = {
+        "api": base.api or "",
+        "bounds": bounds,
+        "background": background,
+        "services": SERVICE_LABELS,
+        "tiles": tiles,
+        "datum": datum_of(basemaps),
+        "synthetic": synthetic,
+    }
+    page = _TEMPLATES.get_template("locator.html").render(
+        static=base.static,
+        assets=LOCAL_ASSETS,
+        config=json.dumps(config, ensure_ascii=False).replace("</", "<\\/"),
+        services=SERVICE_LABELS,
+        synthetic=synthetic,
+    )
+    if external_asset_count(page):
+        raise AssetError("the locator page would load assets from another host")
+    return page

@@ -1,0 +1,108 @@
+"""The map pages of a running service or a standalone build: map definitions loaded once,
+pages built on first request and kept per access level."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+from geo_service.data.catalog import Access, Catalog
+from geo_service.data.stores.base import LayerStore
+from geo_service.errors import CatalogError
+from geo_service.maps.definition import MapDefinition, load_map_definition
+from geo_service.maps.locator_page import locator_page
+from geo_service.maps.planner import FeatureSource, PageBase, planner_page
+from geo_service.settings import Settings
+
+#: The layer whose extent a map opens on.
+EXTENT_LAYER = "district"
+
+#: Where the service mounts the static folder.
+STATIC_ROUTE = "/static/maps"
+STATIC_DIR = Path(__file__).parent / "static"
+#: URL prefixes the served pages use (absolute paths on the service).
+SERVED = PageBase(static=STATIC_ROUTE + "/", api="/")
+
+
+def load_map_definitions(folder: Path, catalog: Catalog) -> dict[str, MapDefinition]:
+    """Every ``*.yaml`` map definition in ``folder``, checked against ``catalog``."""
+    definitions = {}
+    for path in sorted(Path(folder).glob("*.yaml")):
+        definition = load_map_definition(path)
+        if definition.id != path.stem:
+            raise CatalogError(f"{path}: id {definition.id!r} must match the file name")
+        definition.check_against(catalog)
+        definitions[definition.id] = definition
+    if "planner" not in definitions:
+        raise CatalogError(f"{folder}: no planner.yaml map definition")
+    return definitions
+
+
+def extent(store: LayerStore) -> tuple[float, float, float, float]:
+    """minlon, minlat, maxlon, maxlat (WGS 84) of the district (else of every layer)."""
+    ids = [EXTENT_LAYER] if EXTENT_LAYER in store.catalog else [s.id for s in store.catalog]
+    boxes = [store.query(layer_id).total_bounds for layer_id in ids]
+    return (
+        min(b[0] for b in boxes),
+        min(b[1] for b in boxes),
+        max(b[2] for b in boxes),
+        max(b[3] for b in boxes),
+    )
+
+
+class MapPages:
+    """Builds the planner and locator pages for ``store`` on first use and keeps them."""
+
+    def __init__(self, settings: Settings, store: LayerStore, *, base: PageBase = SERVED):
+        self.settings = settings
+        self.store = store
+        self.base = base
+        self.definitions = load_map_definitions(settings.maps_dir, store.catalog)
+        self._pages: dict[tuple[str, str], str] = {}
+        self._lock = threading.Lock()
+
+    def planner(
+        self,
+        access: Access = "public",
+        features: FeatureSource | None = None,
+        index: dict | None = None,
+    ) -> str:
+        """The planner map showing the layers a caller cleared for ``access`` may see
+        (``features`` and ``index``: inline the layers and the search index)."""
+        return self._page(
+            ("planner", access),
+            lambda: planner_page(
+                self.definitions["planner"],
+                self.store.catalog,
+                extent(self.store),
+                base=self.base,
+                access=access,
+                basemaps=self.settings.basemaps,
+                tianditu_key=self._tianditu_key(),
+                features=features,
+                search_index=index,
+            ),
+        )
+
+    def locator(self) -> str:
+        """The public service-centre locator (public layers only, whoever asks)."""
+        return self._page(
+            ("locator", "public"),
+            lambda: locator_page(
+                self.store.catalog,
+                extent(self.store),
+                base=self.base,
+                basemaps=self.settings.basemaps,
+                tianditu_key=self._tianditu_key(),
+            ),
+        )
+
+    def _tianditu_key(self) -> str | None:
+        key = self.settings.tianditu_key
+        return key.get_secret_value() if key else None
+
+    def _page(self, key: tuple[str, str], build) -> str:
+        with self._lock:
+            if key not in self._pages:
+                self._pages[key] = build()
+            return self._pages[key]

@@ -1,0 +1,457 @@
+/* The public service-centre locator: choose a place (search, my location, or a tap on the
+ * map), list the nearest centres on foot with the map in step, filter by service and
+ * "open now", show the route and links to phone map apps. Chinese by default, English on
+ * the switch. Calls locator/places and locator/nearest of our API. */
+(function () {
+  "use strict";
+  var config = JSON.parse(document.getElementById("gs-config").textContent);
+  var TEXT = {
+    zh: {
+      title: "党群服务中心查询",
+      skip: "跳到查询结果",
+      searchLabel: "输入社区、小区或地名（汉字或拼音）",
+      search: "搜索",
+      hint: "也可以点击“我的位置”，或在地图上点选一个位置。",
+      locate: "我的位置",
+      service: "服务类型",
+      allServices: "全部服务",
+      openNow: "仅显示正在开放",
+      mapLabel: "地图",
+      results: "最近的服务中心",
+      start: "请先选择一个位置。",
+      synthetic: "示例数据：服务中心位置、服务与开放时间均为合成数据，仅供演示。",
+      places: "地点",
+      noPlaces: "没有找到这个地点。",
+      loading: "正在查询…",
+      found: "找到 {n} 个服务中心，按步行距离排序。",
+      none: "附近没有符合条件的服务中心。",
+      from: "出发地：{name}",
+      here: "地图上选定的位置",
+      myLocation: "我的位置",
+      noLocation: "无法获取您的位置。",
+      walk: "步行 {m} 米，约 {min} 分钟",
+      open: "正在开放",
+      closed: "现在未开放",
+      unknown: "开放时间未知",
+      hours: "开放时间",
+      services: "服务",
+      route: "显示步行路线",
+      routeShown: "已显示步行路线",
+      amap: "在高德地图中打开",
+      baidu: "在百度地图中打开",
+      levels: { district: "区级", subdistrict: "街道级", community: "社区级" },
+      switchTo: " Switch to English",
+      switchLabel: "EN",
+      error: "查询失败：{message}",
+    },
+    en: {
+      title: "Find a Party-and-public service centre",
+      skip: "Skip to results",
+      searchLabel: "Community, compound or place (Chinese or pinyin)",
+      search: "Search",
+      hint: "Or use “My location”, or tap a place on the map.",
+      locate: "My location",
+      service: "Service",
+      allServices: "All services",
+      openNow: "Open now only",
+      mapLabel: "Map",
+      results: "Nearest service centres",
+      start: "Choose a place first.",
+      synthetic: "Synthetic demo data: centre locations, services and hours are made up.",
+      places: "Places",
+      noPlaces: "No place of that name.",
+      loading: "Searching…",
+      found: "{n} service centres, nearest on foot first.",
+      none: "No service centre nearby matches.",
+      from: "From: {name}",
+      here: "the point chosen on the map",
+      myLocation: "my location",
+      noLocation: "Your location is not available.",
+      walk: "{m} m on foot, about {min} min",
+      open: "Open now",
+      closed: "Closed now",
+      unknown: "Hours unknown",
+      hours: "Opening hours",
+      services: "Services",
+      route: "Show walking route",
+      routeShown: "Walking route shown",
+      amap: "Open in Amap",
+      baidu: "Open in Baidu Maps",
+      levels: { district: "District", subdistrict: "Sub-district", community: "Community" },
+      switchTo: " 切换到中文",
+      switchLabel: "中文",
+      error: "Search failed: {message}",
+    },
+  };
+  var lang = /(^|[?&])lang=en\b/.test(location.search) ? "en" : "zh";
+  var state = { origin: null, originName: null, results: [], selected: null };
+  var $ = function (id) {
+    return document.getElementById(id);
+  };
+
+  function t(key, values) {
+    var text = TEXT[lang][key];
+    Object.keys(values || {}).forEach(function (name) {
+      text = text.replace("{" + name + "}", values[name]);
+    });
+    return text;
+  }
+
+  function applyLanguage() {
+    document.documentElement.lang = lang === "en" ? "en" : "zh-CN";
+    document.querySelectorAll("[data-i18n]").forEach(function (node) {
+      node.textContent = t(node.getAttribute("data-i18n"));
+    });
+    document.querySelectorAll("[data-i18n-label]").forEach(function (node) {
+      node.setAttribute("aria-label", t(node.getAttribute("data-i18n-label")));
+    });
+    document.querySelectorAll("option[data-en]").forEach(function (node) {
+      node.textContent = node.getAttribute("data-" + lang);
+    });
+    $("places").setAttribute("aria-label", t("places"));
+    var other = lang === "en" ? "zh-CN" : "en";
+    $("lang-label").textContent = TEXT[lang].switchLabel;
+    $("lang-hint").textContent = t("switchTo");
+    $("lang-label").setAttribute("lang", other);
+    $("lang-hint").setAttribute("lang", other);
+    if (state.origin) {
+      showOrigin();
+      render();
+    }
+  }
+
+  /* The map: our own public layers as the background (no tiles needed). */
+  var map = L.map("map", { maxZoom: 18, minZoom: 9, zoomControl: true, keyboard: true });
+  var b = config.bounds;
+  map.fitBounds([
+    [b[1], b[0]],
+    [b[3], b[2]],
+  ]);
+  L.control.scale({ imperial: false }).addTo(map);
+  function toMap(lon, lat) {
+    if (config.datum === "gcj02" && window.GeoService) {
+      return window.GeoService.toMap(lon, lat);
+    }
+    return L.latLng(lat, lon);
+  }
+  config.tiles.forEach(function (tile, i) {
+    if (i === 0) {
+      L.tileLayer(tile.url, {
+        attribution: tile.attr,
+        maxZoom: tile.max_zoom,
+        subdomains: tile.subdomains || "abc",
+      }).addTo(map);
+    }
+  });
+  config.background.forEach(function (def) {
+    fetch(def.url)
+      .then(function (response) {
+        return response.json();
+      })
+      .then(function (collection) {
+        L.geoJSON(collection, {
+          interactive: false,
+          style: {
+            color: def.style.color,
+            weight: def.style.weight,
+            fill: def.fill && def.geometry.indexOf("Line") < 0,
+            fillColor: def.style.fillColor,
+            fillOpacity: def.style.fillOpacity,
+          },
+          coordsToLatLng: function (c) {
+            return toMap(c[0], c[1]);
+          },
+        }).addTo(map);
+      });
+  });
+  var resultLayer = L.layerGroup().addTo(map);
+  var routeLayer = L.layerGroup().addTo(map);
+  var originMarker = null;
+
+  function escapeHtml(text) {
+    return String(text).replace(/[&<>"']/g, function (c) {
+      return { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" }[c];
+    });
+  }
+
+  function nameOf(props) {
+    return lang === "en" ? props.name_en : props.name_zh;
+  }
+
+  function showOrigin() {
+    $("origin").textContent = t("from", { name: state.originName() });
+  }
+
+  /* Place search: our gazetteer of community, compound and centre names. */
+  var searchTimer = null;
+  function searchPlaces(text, chooseFirst) {
+    var query = text.trim();
+    if (!query) {
+      $("places").hidden = true;
+      return;
+    }
+    fetch(config.api + "locator/places?limit=8&q=" + encodeURIComponent(query))
+      .then(function (response) {
+        return response.ok ? response.json() : { features: [] };
+      })
+      .then(function (collection) {
+        var list = $("places");
+        list.innerHTML = "";
+        if (!collection.features.length) {
+          list.innerHTML = '<li class="empty">' + escapeHtml(t("noPlaces")) + "</li>";
+        }
+        collection.features.forEach(function (feature) {
+          var item = document.createElement("li");
+          var button = document.createElement("button");
+          button.type = "button";
+          button.className = "place";
+          button.textContent = feature.properties.name_zh + " · " + feature.properties.name_en;
+          button.addEventListener("click", function () {
+            choosePlace(feature);
+          });
+          item.appendChild(button);
+          list.appendChild(item);
+        });
+        list.hidden = false;
+        if (chooseFirst && collection.features.length) {
+          choosePlace(collection.features[0]);
+        }
+      });
+  }
+
+  function choosePlace(feature) {
+    var c = feature.geometry.coordinates;
+    $("places").hidden = true;
+    $("q").value = nameOf(feature.properties);
+    setOrigin(c[0], c[1], function () {
+      return nameOf(feature.properties);
+    });
+  }
+
+  function setOrigin(lon, lat, name) {
+    state.origin = [lon, lat];
+    state.originName = name;
+    if (originMarker) {
+      map.removeLayer(originMarker);
+    }
+    originMarker = L.circleMarker(toMap(lon, lat), {
+      radius: 8,
+      color: "#ffffff",
+      weight: 3,
+      fillColor: "#0b57a4",
+      fillOpacity: 1,
+    }).addTo(map);
+    showOrigin();
+    findNearest();
+  }
+
+  function findNearest() {
+    if (!state.origin) {
+      return;
+    }
+    var query = "lon=" + state.origin[0].toFixed(6) + "&lat=" + state.origin[1].toFixed(6);
+    query += "&n=5";
+    if ($("service").value) {
+      query += "&service=" + encodeURIComponent($("service").value);
+    }
+    if ($("open-now").checked) {
+      query += "&open_now=true";
+    }
+    $("status").textContent = t("loading");
+    document.body.setAttribute("data-gs-busy", "true");
+    fetch(config.api + "locator/nearest?" + query)
+      .then(function (response) {
+        return response.json().then(function (body) {
+          if (!response.ok) {
+            throw new Error(body.detail || body.description || response.status);
+          }
+          return body;
+        });
+      })
+      .then(function (collection) {
+        state.results = collection.features;
+        state.selected = state.results.length ? state.results[0].id : null;
+        render();
+        fitResults();
+      })
+      .catch(function (error) {
+        state.results = [];
+        state.selected = null;
+        render();
+        $("status").textContent = t("error", { message: error.message });
+      })
+      .then(function () {
+        document.body.setAttribute("data-gs-busy", "false");
+      });
+  }
+
+  function openText(value) {
+    return value === true ? t("open") : value === false ? t("closed") : t("unknown");
+  }
+
+  function serviceNames(codes) {
+    return codes
+      .map(function (code) {
+        return config.services[code] ? config.services[code][lang] : code;
+      })
+      .join(lang === "en" ? ", " : "、");
+  }
+
+  /* The list and the map, drawn from the same results and the same selection. */
+  function render() {
+    var list = $("results");
+    list.innerHTML = "";
+    resultLayer.clearLayers();
+    routeLayer.clearLayers();
+    $("status").textContent = state.results.length
+      ? t("found", { n: state.results.length })
+      : t("none");
+    state.results.forEach(function (feature, i) {
+      var p = feature.properties;
+      var selected = feature.id === state.selected;
+      var item = document.createElement("li");
+      item.className = "result" + (selected ? " selected" : "");
+      item.setAttribute("data-id", feature.id);
+      item.innerHTML =
+        "<h3>" + (i + 1) + ". " + escapeHtml(nameOf(p)) +
+        ' <span class="level">' + escapeHtml(TEXT[lang].levels[p.level] || p.level) +
+        "</span></h3>" +
+        '<p class="walk">' +
+        escapeHtml(t("walk", { m: Math.round(p.distance_m), min: Math.round(p.minutes) })) +
+        "</p>" +
+        '<p><span class="open ' + (p.open_now ? "yes" : "no") + '">' +
+        escapeHtml(openText(p.open_now)) + "</span> " + escapeHtml(t("hours")) + "：" +
+        escapeHtml(p.opening_hours) + "</p>" +
+        "<p>" + escapeHtml(t("services")) + "：" + escapeHtml(serviceNames(p.services)) +
+        "</p>";
+      var actions = document.createElement("p");
+      actions.className = "actions";
+      var routeButton = document.createElement("button");
+      routeButton.type = "button";
+      routeButton.className = "route";
+      routeButton.textContent = selected ? t("routeShown") : t("route");
+      routeButton.setAttribute("aria-pressed", selected ? "true" : "false");
+      routeButton.addEventListener("click", function () {
+        select(feature.id, true);
+      });
+      actions.appendChild(routeButton);
+      [
+        ["amap", p.links.amap],
+        ["baidu", p.links.baidu],
+      ].forEach(function (link) {
+        var a = document.createElement("a");
+        a.href = link[1];
+        a.target = "_blank";
+        a.rel = "noopener";
+        a.textContent = t(link[0]);
+        actions.appendChild(a);
+      });
+      item.appendChild(actions);
+      list.appendChild(item);
+
+      var c = feature.geometry.coordinates;
+      var marker = L.marker(toMap(c[0], c[1]), {
+        title: nameOf(p),
+        alt: nameOf(p),
+        icon: L.divIcon({
+          className: "centre-marker" + (selected ? " selected" : ""),
+          html: "<span>" + (i + 1) + "</span>",
+          iconSize: [28, 28],
+        }),
+      });
+      marker.on("click", function () {
+        select(feature.id, false);
+        var row = list.querySelector('[data-id="' + feature.id + '"] button.route');
+        if (row) {
+          row.focus();
+        }
+      });
+      resultLayer.addLayer(marker);
+      if (selected && p.route) {
+        L.geoJSON(p.route, {
+          style: { color: "#0b57a4", weight: 5, opacity: 0.85 },
+          coordsToLatLng: function (coords) {
+            return toMap(coords[0], coords[1]);
+          },
+        }).addTo(routeLayer);
+      }
+    });
+  }
+
+  function select(id, focusButton) {
+    state.selected = id;
+    render();
+    if (focusButton) {
+      var row = $("results").querySelector('[data-id="' + id + '"] button.route');
+      if (row) {
+        row.focus();
+      }
+    }
+  }
+
+  function fitResults() {
+    var points = state.results.map(function (f) {
+      return toMap(f.geometry.coordinates[0], f.geometry.coordinates[1]);
+    });
+    if (state.origin) {
+      points.push(toMap(state.origin[0], state.origin[1]));
+    }
+    if (points.length) {
+      map.fitBounds(L.latLngBounds(points), { padding: [30, 30], maxZoom: 16 });
+    }
+  }
+
+  $("search").addEventListener("submit", function (event) {
+    event.preventDefault();
+    clearTimeout(searchTimer);
+    searchPlaces($("q").value, true);
+  });
+  $("q").addEventListener("input", function () {
+    clearTimeout(searchTimer);
+    searchTimer = setTimeout(function () {
+      searchPlaces($("q").value, false);
+    }, 200);
+  });
+  $("q").addEventListener("keydown", function (event) {
+    if (event.key === "Escape") {
+      $("places").hidden = true;
+    }
+  });
+  $("service").addEventListener("change", findNearest);
+  $("open-now").addEventListener("change", findNearest);
+  $("locate").addEventListener("click", function () {
+    if (!navigator.geolocation) {
+      $("status").textContent = t("noLocation");
+      return;
+    }
+    navigator.geolocation.getCurrentPosition(
+      function (position) {
+        setOrigin(position.coords.longitude, position.coords.latitude, function () {
+          return t("myLocation");
+        });
+      },
+      function () {
+        $("status").textContent = t("noLocation");
+      },
+      { enableHighAccuracy: true, timeout: 10000 }
+    );
+  });
+  map.on("click", function (event) {
+    var lon = event.latlng.lng;
+    var lat = event.latlng.lat;
+    if (config.datum === "gcj02") {
+      /* Undo the shift: the API speaks WGS 84 (one fixed-point step is ~1 m). */
+      var shifted = window.GeoService.wgs84ToGcj02(lon, lat);
+      lon -= shifted[0] - lon;
+      lat -= shifted[1] - lat;
+    }
+    setOrigin(lon, lat, function () {
+      return t("here");
+    });
+  });
+  $("lang").addEventListener("click", function () {
+    lang = lang === "zh" ? "en" : "zh";
+    applyLanguage();
+  });
+  applyLanguage();
+})();

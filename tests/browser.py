@@ -1,0 +1,81 @@
+"""Pages in a real Chromium (Debian's, driven by Playwright): every request that leaves
+127.0.0.1 is blocked and recorded, console errors are collected."""
+
+from __future__ import annotations
+
+import shutil
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from tests.support import ROOT
+
+#: Where Debian's chromium package puts the browser binary (``/usr/bin/chromium`` is a
+#: shell wrapper around it).
+CHROMIUM_PATHS = ("/usr/lib/chromium/chromium", "/usr/bin/chromium")
+AXE_JS = ROOT / "node_modules" / "axe-core" / "axe.min.js"
+SCREENSHOTS = ROOT / "build" / "screenshots"
+DESKTOP = {"width": 1280, "height": 800}
+PHONE = {"width": 390, "height": 844}
+
+
+def chromium_path() -> str:
+    for path in CHROMIUM_PATHS:
+        if Path(path).exists():
+            return path
+    found = shutil.which("chromium")
+    assert found, "Chromium is not installed (make test installs it)"
+    return found
+
+
+@dataclass
+class Visit:
+    """A page opened on our service, with what it tried to fetch elsewhere and the errors
+    it logged."""
+
+    page: object
+    external: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+
+    def screenshot(self, name: str) -> Path:
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        path = SCREENSHOTS / f"{name}.png"
+        self.page.screenshot(path=str(path))
+        return path
+
+    def inject_axe(self) -> None:
+        assert AXE_JS.exists(), f"{AXE_JS} is missing (make test runs npm ci)"
+        self.page.add_script_tag(path=str(AXE_JS))
+
+    def serious_accessibility_violations(self) -> list[str]:
+        """axe-core's serious and critical violations, one line each."""
+        self.inject_axe()
+        result = self.page.evaluate("axe.run(document, {resultTypes: ['violations']})")
+        return [
+            f"{v['id']} ({v['impact']}): {v['help']} — "
+            + "; ".join(node["target"][0] for node in v["nodes"][:3])
+            for v in result["violations"]
+            if v["impact"] in ("serious", "critical")
+        ]
+
+
+def open_page(browser, url: str, *, viewport=DESKTOP, bypass_csp: bool = False, **options):
+    """Open ``url`` in a fresh context; requests to any host but 127.0.0.1 are aborted
+    and recorded in :attr:`Visit.external`."""
+    context = browser.new_context(viewport=viewport, bypass_csp=bypass_csp, **options)
+    page = context.new_page()
+    visit = Visit(page)
+
+    def local_only(route) -> None:
+        url = urlsplit(route.request.url)
+        if url.scheme == "file" or url.hostname == "127.0.0.1":
+            route.continue_()
+        else:
+            visit.external.append(route.request.url)
+            route.abort()
+
+    context.route("**/*", local_only)
+    page.on("console", lambda m: visit.errors.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda error: visit.errors.append(str(error)))
+    page.goto(url)
+    return visit

@@ -1,0 +1,151 @@
+"""The public locator page in a real Chromium: search a community, centres listed in
+walking order as the API gives them, list and map in step, filters, English, keyboard
+only, screen-reader labels, axe-core; no request leaves 127.0.0.1."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.browser import PHONE, open_page
+
+RESULTS = "#results li.result"
+
+
+def _nearest_from_api(client, query: str, **filters) -> list[dict]:
+    place = client.get("/locator/places", params={"q": query, "limit": 8}).json()["features"][0]
+    lon, lat = place["geometry"]["coordinates"]
+    params = {"lon": f"{lon:.6f}", "lat": f"{lat:.6f}", "n": 5, **filters}
+    return client.get("/locator/nearest", params=params).json()["features"]
+
+
+def _search(page, query: str) -> None:
+    page.fill("#q", query)
+    page.press("#q", "Enter")
+    page.wait_for_selector(RESULTS)
+    page.wait_for_function("() => document.body.dataset.gsBusy === 'false'")
+
+
+@pytest.fixture
+def locator(browser, server):
+    visit = open_page(browser, f"{server.url}/locator", viewport=PHONE, is_mobile=True)
+    yield visit
+    visit.page.context.close()
+
+
+def test_search_lists_the_centres_the_api_gives_in_walking_order(locator, client):
+    page = locator.page
+    _search(page, "水秀社区")
+    expected = _nearest_from_api(client, "水秀社区")
+    items = page.locator(RESULTS)
+    assert items.count() == len(expected) == 5
+    for i, feature in enumerate(expected):
+        item = items.nth(i)
+        assert item.get_attribute("data-id") == feature["id"]
+        assert feature["properties"]["name_zh"] in item.locator("h3").inner_text()
+        metres = round(feature["properties"]["distance_m"])
+        assert f"步行 {metres} 米" in item.locator(".walk").inner_text()
+    distances = [f["properties"]["distance_m"] for f in expected]
+    assert distances == sorted(distances)
+    # The map shows the same centres, numbered as in the list, and the route to the first.
+    assert page.locator(".centre-marker").count() == 5
+    assert page.locator(".centre-marker.selected").inner_text() == "1"
+    assert page.locator(".leaflet-overlay-pane path").count() >= 1
+    assert "水秀社区" in page.locator("#origin").inner_text()
+    assert locator.external == []
+    assert locator.errors == []
+
+
+def test_choosing_a_centre_on_the_map_selects_it_in_the_list(locator):
+    page = locator.page
+    _search(page, "shuixiu")
+    page.locator(".centre-marker").nth(2).click()
+    third = page.locator(RESULTS).nth(2)
+    assert "selected" in third.get_attribute("class")
+    assert third.locator("button.route").get_attribute("aria-pressed") == "true"
+    assert page.locator(".centre-marker.selected").inner_text() == "3"
+    links = third.locator(".actions a")
+    assert links.nth(0).get_attribute("href").startswith("https://uri.amap.com/marker?")
+    assert links.nth(1).get_attribute("href").startswith("https://api.map.baidu.com/marker?")
+
+
+def test_service_filter_narrows_the_results(locator, client):
+    page = locator.page
+    _search(page, "水秀社区")
+    page.select_option("#service", "legal_aid")
+    page.wait_for_function("() => document.body.dataset.gsBusy === 'false'")
+    expected = _nearest_from_api(client, "水秀社区", service="legal_aid")
+    ids = [page.locator(RESULTS).nth(i).get_attribute("data-id") for i in range(len(expected))]
+    assert ids == [f["id"] for f in expected]
+    for feature in expected:
+        assert "legal_aid" in feature["properties"]["services"]
+    assert "法律援助" in page.locator(RESULTS).first.inner_text()
+
+
+def test_english_switch(locator):
+    page = locator.page
+    _search(page, "水秀社区")
+    page.click("#lang")
+    assert page.evaluate("document.documentElement.lang") == "en"
+    assert page.locator("h1").inner_text() == "Find a Party-and-public service centre"
+    assert page.locator("label[for=q]").inner_text().startswith("Community, compound")
+    first = page.locator(RESULTS).first
+    assert "m on foot, about" in first.locator(".walk").inner_text()
+    assert "Community" in first.locator("h3").inner_text()
+    assert "中文" in page.locator("#lang").inner_text()
+    page.click("#lang")
+    assert page.locator("h1").inner_text() == "党群服务中心查询"
+
+
+def test_keyboard_alone_reaches_the_results(browser, server):
+    visit = open_page(browser, f"{server.url}/locator")
+    page = visit.page
+    try:
+        for _ in range(5):
+            page.keyboard.press("Tab")
+            if page.evaluate("document.activeElement.id") == "q":
+                break
+        assert page.evaluate("document.activeElement.id") == "q"
+        page.keyboard.type("水秀社区")
+        page.keyboard.press("Enter")
+        page.wait_for_selector(RESULTS)
+        page.wait_for_function("() => document.body.dataset.gsBusy === 'false'")
+        assert "找到 5 个服务中心" in page.locator("#status").inner_text()
+        assert page.locator("#status").get_attribute("aria-live") == "polite"
+        presses = 0
+        while not page.evaluate("!!document.activeElement.closest('#results')"):
+            assert presses < 40, "the results are not reachable with Tab"
+            page.keyboard.press("Tab")
+            presses += 1
+        assert page.evaluate("document.activeElement.className") == "route"
+        page.keyboard.press("Tab")
+        page.keyboard.press("Tab")
+        page.keyboard.press("Tab")
+        page.keyboard.press("Enter")  # the second centre's "show route"
+        assert page.locator(RESULTS).nth(1).get_attribute("class") == "result selected"
+        assert page.evaluate("document.activeElement.getAttribute('aria-pressed')") == "true"
+        assert visit.errors == []
+    finally:
+        page.context.close()
+
+
+def test_a_point_outside_the_district_gets_an_explanation(locator):
+    page = locator.page
+    page.wait_for_function("() => document.querySelectorAll('.leaflet-overlay-pane path').length")
+    box = page.locator("#map").bounding_box()
+    page.mouse.click(box["x"] + 5, box["y"] + box["height"] - 5)  # the lake, far out
+    page.wait_for_function("() => document.body.dataset.gsBusy === 'false'")
+    assert "outside the district" in page.locator("#status").inner_text()
+    assert page.locator(RESULTS).count() == 0
+
+
+@pytest.mark.parametrize("viewport", [None, PHONE], ids=["desktop", "phone"])
+def test_locator_accessibility_and_screenshots(browser, server, viewport):
+    options = {"viewport": viewport} if viewport else {}
+    visit = open_page(browser, f"{server.url}/locator", bypass_csp=True, **options)
+    try:
+        _search(visit.page, "水秀社区")
+        assert visit.serious_accessibility_violations() == []
+        name = "locator-phone" if viewport else "locator-desktop"
+        assert visit.screenshot(name).stat().st_size > 20_000
+    finally:
+        visit.page.context.close()

@@ -1,0 +1,132 @@
+"""The planner map and the public locator in a real Chromium, served by the running
+service: layers drawn, toggled, searched; no request leaves 127.0.0.1; no console error;
+keyboard use; axe-core finds no serious or critical violation."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.browser import PHONE, open_page
+
+PLANNER_READY = """() => GeoService.layers.length > 0 && GeoService.layers.every(
+    l => !l._map || l.gsFeatureCount > 0 || l.gsError)"""
+LAYER_STATE = """() => GeoService.layers.map(l => ({
+    id: l.gsDefinition.id, shown: !!l._map, count: l.gsFeatureCount, error: l.gsError || null}))"""
+PATHS = "() => document.querySelectorAll('.leaflet-overlay-pane path').length"
+
+
+def _planner(browser, server, **options):
+    visit = open_page(browser, f"{server.url}/maps/planner", **options)
+    visit.page.wait_for_function(PLANNER_READY, timeout=30_000)
+    return visit
+
+
+def _matched(client, layer_id: str, **filters) -> int:
+    response = client.get(
+        f"/collections/{layer_id}/items", params={"f": "json", "limit": 1, **filters}
+    )
+    return response.json()["numberMatched"]
+
+
+@pytest.fixture(scope="module")
+def planner(browser, server):
+    visit = _planner(browser, server)
+    yield visit
+    visit.page.context.close()
+
+
+def test_planner_draws_its_layers_from_the_api(planner, client):
+    layers = {layer["id"]: layer for layer in planner.page.evaluate(LAYER_STATE)}
+    assert list(layers) == [
+        "water", "roads", "district", "subdistricts", "communities", "compounds",
+        "community_coverage", "compound_coverage", "service_circles", "coverage_gaps",
+        "service_centres", "pocket_parks", "trails",
+    ]  # fmt: skip
+    assert "central_households" not in layers
+    hidden = {"compounds", "community_coverage"}
+    assert {i for i, layer in layers.items() if not layer["shown"]} == hidden
+    for layer_id, layer in layers.items():
+        assert layer["error"] is None
+        if layer_id in hidden:
+            assert layer["count"] == 0  # not loaded until shown
+        elif layer_id == "service_circles":
+            assert layer["count"] == _matched(client, layer_id, facility_set="centre") == 3
+        else:
+            assert layer["count"] == _matched(client, layer_id), layer_id
+    lines_and_areas = sum(
+        layer["count"]
+        for i, layer in layers.items()
+        if layer["shown"] and i not in {"service_centres", "pocket_parks"}
+    )
+    assert planner.page.evaluate(PATHS) == lines_and_areas
+    markers = planner.page.locator(".gs-marker, .marker-cluster").count()
+    assert 10 < markers <= 86 + 36
+
+
+def test_planner_loads_nothing_from_elsewhere_and_logs_no_error(planner):
+    assert planner.external == []
+    assert planner.errors == []
+    assert '<script src="http' not in planner.page.content()
+
+
+def test_planner_notice_title_and_legend(planner):
+    page = planner.page
+    assert "示例数据" in page.locator(".gs-notice").inner_text()
+    assert "Synthetic demo data" in page.locator(".gs-notice").inner_text()
+    assert page.locator("h1").inner_text().startswith("15分钟生活圈")
+    legend = page.locator(".gs-legend")
+    assert legend.locator("section[data-layer=compound_coverage] li").count() == 6
+    assert legend.locator("section[data-layer=service_centres] li").count() == 3
+    assert legend.locator("section[data-layer=compounds]").count() == 0
+    assert page.locator(".leaflet-control-scale").count() == 1
+    assert page.locator(".leaflet-control-zoom-fullscreen").count() == 1
+    measure = page.locator(".gs-measure")
+    assert measure.get_attribute("role") == "button"
+    assert measure.get_attribute("aria-label") == "测量距离 / Measure distance"
+
+
+def test_toggling_a_layer_changes_what_is_drawn(planner, client):
+    page = planner.page
+    before = page.evaluate(PATHS)
+    page.hover(".leaflet-control-layers")
+    page.get_by_label("住宅小区（示例） / Residential compounds (demo)").check()
+    page.wait_for_function(
+        "() => GeoService.layers.find(l => l.gsDefinition.id === 'compounds').gsFeatureCount"
+    )
+    compounds = _matched(client, "compounds")
+    assert page.evaluate(PATHS) == before + compounds
+    assert page.locator(".gs-legend section[data-layer=compounds]").count() == 1
+    page.get_by_label("住宅小区（示例） / Residential compounds (demo)").uncheck()
+    page.get_by_label("社区（示例） / Communities (demo)").uncheck()
+    assert page.evaluate(PATHS) == before - _matched(client, "communities")
+    page.get_by_label("社区（示例） / Communities (demo)").check()
+    assert page.evaluate(PATHS) == before
+
+
+def test_planner_search_finds_a_community_by_pinyin(planner):
+    page = planner.page
+    page.locator(".leaflet-control-search .search-button").click()
+    page.locator(".leaflet-control-search input").press_sequentially("shuixiu")
+    tip = page.locator(".leaflet-control-search .search-tip").first
+    tip.wait_for()
+    assert tip.inner_text().startswith("水秀社区")
+    zoom = page.evaluate("() => GeoService.layers[0]._map.getZoom()")
+    tip.click()
+    page.wait_for_function(f"() => GeoService.layers[0]._map.getZoom() > {zoom}")
+
+
+def test_planner_accessibility(browser, server):
+    visit = _planner(browser, server, bypass_csp=True)
+    try:
+        assert visit.serious_accessibility_violations() == []
+    finally:
+        visit.page.context.close()
+
+
+def test_planner_screenshots(browser, server):
+    for name, viewport in (("planner-desktop", None), ("planner-phone", PHONE)):
+        options = {"viewport": viewport} if viewport else {}
+        visit = _planner(browser, server, **options)
+        path = visit.screenshot(name)
+        assert path.stat().st_size > 20_000
+        visit.page.context.close()

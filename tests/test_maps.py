@@ -1,0 +1,178 @@
+"""Map pages as built: definitions checked against the catalog, every asset local, layers
+by clearance, optional tile basemaps, and the standalone build (opened from disk in
+Chromium with no server)."""
+
+from __future__ import annotations
+
+import re
+
+import httpx
+import pytest
+import yaml
+
+from geo_service.crs import wgs84_to_gcj02
+from geo_service.data.stores import FileStore
+from geo_service.errors import CatalogError
+from geo_service.maps.assets import LOCAL_ASSETS, AssetError, external_asset_count
+from geo_service.maps.definition import load_map_definition
+from geo_service.maps.pages import STATIC_DIR, MapPages
+from geo_service.settings import Settings
+from tests.browser import open_page
+from tests.support import DATA_DIR, ROOT, LiveServer, run_cli
+
+PLANNER = ROOT / "maps" / "planner.yaml"
+
+
+@pytest.fixture(scope="module")
+def store(catalog):
+    return FileStore(catalog, DATA_DIR)
+
+
+def _pages(store, tmp_path, **settings) -> MapPages:
+    return MapPages(Settings(derived_dir=tmp_path / "derived", **settings), store)
+
+
+def test_every_local_asset_exists():
+    for name, path in LOCAL_ASSETS.items():
+        assert (STATIC_DIR / path).is_file(), name
+
+
+def test_external_assets_are_counted():
+    assert external_asset_count('<script src="https://cdn.example/x.js"></script>') == 1
+    assert external_asset_count('<link rel="stylesheet" href="//cdn.example/x.css">') == 1
+    assert external_asset_count('<script src="/static/maps/x.js"></script>') == 0
+    assert external_asset_count('<a href="https://www.openstreetmap.org">OSM</a>') == 0
+
+
+def test_a_folium_element_without_a_local_copy_is_refused():
+    from folium import plugins
+
+    from geo_service.maps.assets import use_local_assets
+
+    with pytest.raises(AssetError, match=r"leaflet\.draw"):
+        use_local_assets(plugins.Draw(), "/static/maps/")  # not vendored
+
+
+def test_public_planner_page_has_public_layers_only(store, tmp_path):
+    page = _pages(store, tmp_path).planner("public")
+    assert external_asset_count(page) == 0
+    assert not re.search(r"""(src|href)=["']?https?://""", page)
+    assert '<html lang="zh-CN">' in page
+    assert "central_households" not in page
+    assert '"id": "service_centres"' in page
+    assert "user-scalable=no" not in page
+    assert "Synthetic demo data" in page
+
+
+def test_restricted_planner_page_offers_the_households(store, tmp_path):
+    page = _pages(store, tmp_path).planner("restricted")
+    assert '"id": "central_households"' in page
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (lambda d: d["layers"][0].update(group="nowhere"), "unknown group 'nowhere'"),
+        (lambda d: d["layers"][6]["classes"]["colors"].pop(), "colors needs 5 items"),
+        (lambda d: d["layers"][3].update(popup=["no_such_field"]), "no properties no_such_field"),
+        (lambda d: d["layers"].append({"layer": "nope", "group": "basemap"}), "no layer 'nope'"),
+    ],
+)
+def test_a_broken_map_definition_is_named(store, tmp_path, change, message):
+    definition = yaml.safe_load(PLANNER.read_text(encoding="utf-8"))
+    change(definition)
+    maps_dir = tmp_path / "maps"
+    maps_dir.mkdir()
+    (maps_dir / "planner.yaml").write_text(yaml.safe_dump(definition), encoding="utf-8")
+    with pytest.raises(CatalogError, match=re.escape(message)):
+        load_map_definition(maps_dir / "planner.yaml").check_against(store.catalog)
+        _pages(store, tmp_path, maps_dir=maps_dir)
+
+
+def test_tile_basemaps_are_optional_and_never_mix_datums(store, tmp_path):
+    with pytest.raises(ValueError, match="cannot be mixed"):
+        Settings(basemaps=["amap", "osm"])
+    with pytest.raises(ValueError, match="needs GEO_SERVICE_TIANDITU_KEY"):
+        Settings(basemaps=["tianditu"])
+    osm = _pages(store, tmp_path, basemaps=["osm"]).planner()
+    assert "https://tile.openstreetmap.org/{z}/{x}/{y}.png" in osm
+    assert 'GeoService.datum = "wgs84"' in osm
+    amap = _pages(store, tmp_path, basemaps=["amap"]).planner()
+    assert 'GeoService.datum = "gcj02"' in amap
+    assert external_asset_count(amap) == 0
+    tianditu = _pages(store, tmp_path, basemaps=["tianditu"], tianditu_key="k123").planner()
+    assert "tk=k123" in tianditu
+
+
+def test_tile_hosts_are_allowed_images_only_when_configured(client, tmp_path):
+    default = client.get("/maps/planner").headers["content-security-policy"]
+    assert "img-src 'self' data: blob:;" in default
+    live = LiveServer(
+        env={
+            "GEO_SERVICE_BASEMAPS": '["osm"]',
+            "GEO_SERVICE_DERIVED_DIR": str(tmp_path / "derived"),
+        }
+    )
+    try:
+        response = httpx.get(f"{live.url}/maps/planner")
+    finally:
+        live.stop()
+    policy = response.headers["content-security-policy"]
+    assert "img-src 'self' data: blob: https://tile.openstreetmap.org;" in policy
+    assert "script-src 'self' 'sha256-" in policy
+    assert "tile.openstreetmap.org/{z}/{x}/{y}.png" in response.text
+
+
+def test_static_assets_are_served(client):
+    response = client.get("/static/maps/vendor/leaflet/leaflet.js")
+    assert response.status_code == 200
+    assert "javascript" in response.headers["content-type"]
+    assert response.text.startswith("/* @preserve\n * Leaflet 1.9.4")
+    assert client.get("/static/maps/../settings.py").status_code == 404
+
+
+def test_js_gcj02_shift_matches_python(browser, server):
+    visit = open_page(browser, f"{server.url}/maps/planner")
+    try:
+        visit.page.wait_for_function("() => window.GeoService && GeoService.wgs84ToGcj02")
+        for lon, lat in [(120.25, 31.5), (120.1, 31.42), (116.39, 39.91)]:
+            js = visit.page.evaluate(f"GeoService.wgs84ToGcj02({lon}, {lat})")
+            assert js == pytest.approx(list(wgs84_to_gcj02(lon, lat)), abs=1e-9)
+    finally:
+        visit.page.context.close()
+
+
+def test_standalone_build_opens_from_disk_with_every_layer(browser, tmp_path):
+    out = tmp_path / "maps"
+    result = run_cli(
+        "maps", "build", "--out", str(out), "--api-url", "http://127.0.0.1:9/",
+        env={"GEO_SERVICE_DERIVED_DIR": str(tmp_path / "derived")},
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert "map layer service_centres: 86 features inlined" in result.stderr
+    planner = (out / "planner.html").read_text(encoding="utf-8")
+    locator = (out / "locator.html").read_text(encoding="utf-8")
+    assert external_asset_count(planner) == external_asset_count(locator) == 0
+    assert (out / "static" / LOCAL_ASSETS["leaflet"]).is_file()
+    assert '"api": "http://127.0.0.1:9/"' in locator
+    assert "central_households" not in planner
+    visit = open_page(browser, (out / "planner.html").as_uri())
+    try:
+        visit.page.wait_for_function(
+            "() => GeoService.layers.filter(l => l._map).every(l => l.gsFeatureCount > 0)"
+        )
+        counts = visit.page.evaluate(
+            "() => Object.fromEntries(GeoService.layers.map("
+            "l => [l.gsDefinition.id, l.gsFeatureCount]))"
+        )
+        assert counts["service_centres"] == 86
+        assert counts["communities"] == 78
+        assert counts["compounds"] == 0  # hidden until shown, but inline
+        assert '"id": "compounds"' in planner
+        visit.page.locator(".leaflet-control-search .search-button").click()
+        visit.page.locator(".leaflet-control-search input").press_sequentially("shuixiu")
+        assert visit.page.locator(".search-tip").first.inner_text().startswith("水秀社区")
+        assert visit.external == []
+        assert visit.errors == []
+    finally:
+        visit.page.context.close()

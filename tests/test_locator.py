@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
+import geopandas as gpd
 import numpy as np
+import opening_hours
 import pytest
 import shapely
 from pyproj import Geod, Transformer
 
+from geo_service.analysis.network import build_walk_graph
+from geo_service.analysis.routing import NearestWalks
 from geo_service.crs import wgs84_to_bd09, wgs84_to_gcj02
 from tests.reference import walking_distances
 
@@ -117,3 +123,96 @@ def test_gcj02_known_point():
     # The transform's published reference pair (WGS 84 → GCJ-02), Beijing.
     g_lon, g_lat = wgs84_to_gcj02(116.404, 39.915)
     assert (g_lon, g_lat) == pytest.approx((116.410244, 39.916403), abs=2e-5)
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"lon": 120.30, "lat": 31.58, "n": 1},
+        {"lon": 120.10, "lat": 31.45, "n": 6, "service": "legal_aid"},
+        {"lon": 120.25, "lat": 31.59, "n": 10, "open_now": "true", "at": "2026-11-29T10:00"},
+        {  # 11 centres offer legal aid and are open then: fewer than asked for
+            "lon": 120.15,
+            "lat": 31.55,
+            "n": 20,
+            "service": "legal_aid",
+            "open_now": "true",
+            "at": "2026-11-28T19:00",
+        },
+    ],
+)
+def test_nearest_are_the_nearest_of_every_candidate(client, demo, params):
+    # Against walking distances to every centre from the networkx reference.
+    body = client.get("/locator/nearest", params=params).json()
+    got = [f["properties"]["distance_m"] for f in body["features"]]
+    assert got == sorted(got)
+    centres = demo["service_centres"]
+    wanted = np.ones(len(centres), dtype=bool)
+    if "service" in params:
+        wanted &= [params["service"] in s.split(";") for s in centres["services"]]
+    if "open_now" in params:
+        at = datetime.fromisoformat(params["at"])
+        wanted &= [opening_hours.OpeningHours(t).is_open(at) for t in centres["opening_hours"]]
+    to_metric = Transformer.from_crs("EPSG:4326", METRIC, always_xy=True)
+    origin_xy = np.array([to_metric.transform(params["lon"], params["lat"])])
+    every = walking_distances(
+        demo["roads"].to_crs(METRIC).geometry,
+        origin_xy,
+        shapely.get_coordinates(centres.to_crs(METRIC).geometry.to_numpy()),
+        max_snap_m=250,
+    )
+    expected = np.sort(every[wanted & np.isfinite(every)])[: params["n"]]
+    assert len(got) == len(expected) > 0
+    np.testing.assert_allclose(got, expected, atol=0.06)  # the API rounds to 0.1 m
+    by_id = dict(zip(centres["id"], every, strict=True))
+    np.testing.assert_allclose(got, [by_id[f["id"]] for f in body["features"]], atol=0.06)
+
+
+@pytest.fixture(scope="module")
+def nearest_walks(demo):
+    graph = build_walk_graph(demo["roads"], METRIC)
+    centres = demo["service_centres"].to_crs(METRIC).geometry.to_numpy()
+    return NearestWalks(graph, centres, max_snap_m=250)
+
+
+def test_bounded_search_finds_what_a_search_of_the_whole_network_finds(nearest_walks):
+    graph = nearest_walks.graph
+    rng = np.random.default_rng(5)
+    nodes = graph.nodes[graph.edge_u[rng.choice(graph.main_edges, 25, replace=False)]]
+    origins = shapely.points(nodes + rng.normal(0, 30, nodes.shape))
+    few = np.arange(0, 86, 9)
+    for origin in origins:
+        for count, subset in ((1, None), (4, None), (12, None), (4, few), (15, few)):
+            # radius_m=inf: one Dijkstra over the whole network
+            whole = nearest_walks.walks(origin, count=count, subset=subset, radius_m=np.inf)
+            assert len(whole) == min(count, 86 if subset is None else len(few))
+            for radius_m in (None, 1.0, 100.0, 600.0, 1500.0):
+                bounded = nearest_walks.walks(origin, count=count, subset=subset, radius_m=radius_m)
+                assert [(w.facility, w.distance_m) for w in bounded] == [
+                    (w.facility, w.distance_m) for w in whole
+                ]
+                for walk in bounded:
+                    assert walk.route.length == pytest.approx(walk.distance_m, abs=1e-6)
+
+
+def test_a_search_that_stops_short_is_widened_until_the_nearest_is_certain():
+    # O-E runs east 1000 m; O-P-Q north. Within 350 m of the origin only F (on O-E,
+    # 995 m along it) has a finite distance; G, behind P, is nearer (711 m) but beyond.
+    x0, y0 = 500_000.0, 3_500_000.0
+    roads = gpd.GeoDataFrame(
+        geometry=[
+            shapely.LineString([(x0, y0), (x0 + 1000, y0)]),
+            shapely.LineString([(x0, y0), (x0, y0 + 400)]),
+            shapely.LineString([(x0, y0 + 400), (x0, y0 + 1400)]),
+        ],
+        crs=METRIC,
+    )
+    facilities = shapely.points([(x0 + 990, y0 + 5), (x0 + 5, y0 + 700)])  # F, G
+    finder = NearestWalks(build_walk_graph(roads, METRIC), facilities, max_snap_m=250)
+    origin = shapely.Point(x0 + 3, y0 - 3)
+    for radius_m in (None, 350.0, np.inf):
+        walks = finder.walks(origin, count=1, radius_m=radius_m)
+        assert [(w.facility, round(w.distance_m, 6)) for w in walks] == [(1, 711.0)]
+        assert walks[0].route.length == pytest.approx(711.0)
+        both = finder.walks(origin, count=3, radius_m=radius_m)
+        assert [(w.facility, round(w.distance_m, 6)) for w in both] == [(1, 711.0), (0, 995.0)]

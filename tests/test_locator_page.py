@@ -149,3 +149,28 @@ def test_locator_accessibility_and_screenshots(browser, server, viewport):
         assert visit.screenshot(name).stat().st_size > 20_000
     finally:
         visit.page.context.close()
+
+
+def test_my_location_finds_the_centres_near_the_phone(browser, server, client):
+    place = client.get("/locator/places", params={"q": "西园社区"}).json()["features"][0]
+    lon, lat = place["geometry"]["coordinates"]
+    visit = open_page(
+        browser,
+        f"{server.url}/locator",
+        viewport=PHONE,
+        geolocation={"longitude": lon, "latitude": lat},
+        permissions=["geolocation"],
+    )
+    try:
+        page = visit.page
+        page.click("#locate")
+        page.wait_for_selector(RESULTS)
+        page.wait_for_function("() => document.body.dataset.gsBusy === 'false'")
+        params = {"lon": f"{lon:.6f}", "lat": f"{lat:.6f}", "n": 5}
+        expected = client.get("/locator/nearest", params=params).json()["features"]
+        assert [page.locator(RESULTS).nth(i).get_attribute("data-id") for i in range(5)] == [
+            f["id"] for f in expected
+        ]
+        assert page.locator("#origin").inner_text() == "出发地：我的位置"
+    finally:
+        visit.page.context.close()

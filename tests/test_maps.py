@@ -104,23 +104,36 @@ def test_tile_basemaps_are_optional_and_never_mix_datums(store, tmp_path):
     assert "tk=k123" in tianditu
 
 
-def test_tile_hosts_are_allowed_images_only_when_configured(client, tmp_path):
+def test_amap_tiles_shift_our_layers_to_gcj02(client, browser, tmp_path):
     default = client.get("/maps/planner").headers["content-security-policy"]
     assert "img-src 'self' data: blob:;" in default
     live = LiveServer(
         env={
-            "GEO_SERVICE_BASEMAPS": '["osm"]',
+            "GEO_SERVICE_BASEMAPS": '["amap"]',
             "GEO_SERVICE_DERIVED_DIR": str(tmp_path / "derived"),
         }
     )
+    visit = open_page(browser, f"{live.url}/maps/planner")
     try:
-        response = httpx.get(f"{live.url}/maps/planner")
+        policy = httpx.get(f"{live.url}/maps/planner").headers["content-security-policy"]
+        assert "img-src 'self' data: blob: https://*.is.autonavi.com;" in policy
+        visit.page.wait_for_function(
+            "() => GeoService.layers.filter(l => l._map).every(l => l.gsFeatureCount > 0)"
+        )
+        drawn, stored = visit.page.evaluate(
+            """() => {
+                const centres = GeoService.layers.find(
+                    l => l.gsDefinition.id === 'service_centres').getLayers();
+                const m = centres[0];
+                return [[m.getLatLng().lng, m.getLatLng().lat], m.feature.geometry.coordinates];
+            }"""
+        )
+        assert drawn == pytest.approx(list(wgs84_to_gcj02(*stored)), abs=1e-9)
+        assert abs(drawn[0] - stored[0]) > 0.003  # ~450 m east: really shifted
+        assert all("autonavi.com" in url for url in visit.external)  # tiles only, blocked
     finally:
+        visit.page.context.close()
         live.stop()
-    policy = response.headers["content-security-policy"]
-    assert "img-src 'self' data: blob: https://tile.openstreetmap.org;" in policy
-    assert "script-src 'self' 'sha256-" in policy
-    assert "tile.openstreetmap.org/{z}/{x}/{y}.png" in response.text
 
 
 def test_static_assets_are_served(client):

@@ -347,7 +347,7 @@
     };
     control.addTo(map);
     control.redraw();
-    map.on("overlayadd overlayremove layeradd layerremove", function () {
+    map.on("overlayadd overlayremove", function () {
       control.redraw();
     });
     return control;

@@ -1,0 +1,212 @@
+"""The public locator's answers: the nearest service centres on foot from a point, with
+distance, minutes, services, opening hours, open now, the walking route and phone-map links.
+
+Everything that depends only on the data is prepared once, in a :class:`LocatorIndex`
+(the district in metres, the centres snapped onto the walking network, their services and
+parsed opening hours, the parts of their GeoJSON that never change, the CRS transformers);
+:meth:`LocatorIndex.nearest` answers one point.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from urllib.parse import quote
+from zoneinfo import ZoneInfo
+
+import geopandas as gpd
+import numpy as np
+import opening_hours
+import shapely
+from pyproj import CRS, Transformer
+
+from geo_service.analysis.network import WalkGraph
+from geo_service.analysis.params import CoverageParams
+from geo_service.analysis.routing import NearestWalks
+from geo_service.crs import STORAGE_CRS, to_metric, wgs84_to_bd09, wgs84_to_gcj02
+from geo_service.errors import InvalidQuery
+
+#: Local time for "open now" (Wuxi).
+TIMEZONE = ZoneInfo("Asia/Shanghai")
+#: A point farther than this from the district gets an explanation, not a far centre.
+OUTSIDE_M = 1000.0
+
+
+def _parse_hours(text: str) -> opening_hours.OpeningHours | None:
+    try:
+        return opening_hours.OpeningHours(text)
+    except (opening_hours.ParserError, ValueError):
+        return None
+
+
+def _open_at(hours: opening_hours.OpeningHours | None, at: datetime) -> bool | None:
+    if hours is None:
+        return None
+    try:
+        return bool(hours.is_open(at))
+    except (opening_hours.ParserError, ValueError):
+        return None
+
+
+def is_open(text: str, at: datetime) -> bool | None:
+    """Whether OSM ``opening_hours`` ``text`` is open at local time ``at`` (None: unknown)."""
+    return _open_at(_parse_hours(text), at)
+
+
+def app_links(lon: float, lat: float, name: str) -> dict[str, str]:
+    """Links that open the point in phone map apps, in the datum each expects."""
+    g_lon, g_lat = wgs84_to_gcj02(lon, lat)
+    b_lon, b_lat = wgs84_to_bd09(lon, lat)
+    label = quote(name)
+    return {
+        "amap": f"https://uri.amap.com/marker?position={g_lon:.6f},{g_lat:.6f}&name={label}"
+        "&coordinate=gaode",
+        "baidu": f"https://api.map.baidu.com/marker?location={b_lat:.6f},{b_lon:.6f}"
+        f"&title={label}&content={label}&coord_type=bd09ll&output=html",
+    }
+
+
+@dataclass(frozen=True)
+class _Centre:
+    """The parts of one centre's GeoJSON feature that do not depend on the request."""
+
+    id: str
+    coordinates: tuple[float, float]
+    head: dict  # id, names, level, services, opening hours: in output order
+    links: dict[str, str]
+
+
+@dataclass(frozen=True, eq=False)
+class LocatorIndex:
+    """What the locator needs, prepared once from the data (see :meth:`build`)."""
+
+    graph: WalkGraph
+    params: CoverageParams
+    district: shapely.Geometry  # in the graph's CRS, prepared
+    walks: NearestWalks  # the centres, snapped onto the graph
+    services: dict[str, np.ndarray]  # service -> which centres offer it
+    hours: tuple[opening_hours.OpeningHours | None, ...]
+    centres: tuple[_Centre, ...]
+    to_metric: Transformer  # lon/lat -> graph CRS
+    to_storage: Transformer  # graph CRS -> lon/lat
+
+    @classmethod
+    def build(
+        cls,
+        district: gpd.GeoDataFrame,
+        centres: gpd.GeoDataFrame,
+        graph: WalkGraph,
+        params: CoverageParams,
+    ) -> LocatorIndex:
+        """The index of the ``district`` and ``service_centres`` layers (any CRS; the
+        centres' own coordinates are the ones answered) on the walking ``graph``."""
+        area = to_metric(district, graph.crs).union_all()
+        shapely.prepare(area)
+        metric = to_metric(centres, graph.crs).geometry.to_numpy()
+        offered = [text.split(";") for text in centres["services"]]
+        names = {name for services in offered for name in services}
+        rows = []
+        for k in range(len(centres)):
+            row = centres.iloc[k]
+            point = row.geometry
+            rows.append(
+                _Centre(
+                    id=row["id"],
+                    coordinates=(round(point.x, 7), round(point.y, 7)),
+                    head={
+                        "id": row["id"],
+                        "name_zh": row["name_zh"],
+                        "name_en": row["name_en"],
+                        "level": row["level"],
+                        "services": row["services"].split(";"),
+                        "opening_hours": row["opening_hours"],
+                    },
+                    links=app_links(point.x, point.y, row["name_zh"]),
+                )
+            )
+        metric_crs = CRS.from_user_input(graph.crs)
+        return cls(
+            graph=graph,
+            params=params,
+            district=area,
+            walks=NearestWalks(graph, metric, max_snap_m=params.max_snap_m),
+            services={
+                name: np.array([name in services for services in offered], dtype=bool)
+                for name in names
+            },
+            hours=tuple(_parse_hours(text) for text in centres["opening_hours"]),
+            centres=tuple(rows),
+            to_metric=Transformer.from_crs(STORAGE_CRS, metric_crs, always_xy=True),
+            to_storage=Transformer.from_crs(metric_crs, STORAGE_CRS, always_xy=True),
+        )
+
+    def nearest(
+        self,
+        lon: float,
+        lat: float,
+        *,
+        n: int,
+        service: str | None = None,
+        open_now: bool = False,
+        moment: datetime,
+    ) -> dict:
+        """The GeoJSON FeatureCollection of the ``n`` centres nearest (lon, lat) on foot,
+        nearest first; only those offering ``service`` and, with ``open_now``, open at
+        local time ``moment``. :class:`InvalidQuery` for a point more than
+        :data:`OUTSIDE_M` outside the district or too far from any road."""
+        x, y = self.to_metric.transform(lon, lat)
+        origin = shapely.Point(x, y)
+        if not shapely.contains_xy(self.district, x, y):
+            away = self.district.distance(origin)
+            if away > OUTSIDE_M:
+                raise InvalidQuery(
+                    f"the point is {away / 1000:.1f} km outside the district; the "
+                    "locator covers the district's service centres only"
+                )
+        keep = np.ones(len(self.centres), dtype=bool)
+        if service is not None:
+            keep &= self.services.get(service, np.zeros(len(self.centres), dtype=bool))
+        opened: dict[int, bool | None] = {}
+        if open_now:
+            opened = {k: _open_at(hours, moment) for k, hours in enumerate(self.hours)}
+            keep &= np.array([opened[k] is True for k in range(len(self.centres))], dtype=bool)
+        walks = self.walks.walks(origin, count=n, subset=np.flatnonzero(keep))
+        routes = self._to_storage([walk.route for walk in walks])
+        features = []
+        for walk, route in zip(walks, routes, strict=True):
+            centre = self.centres[walk.facility]
+            if walk.facility not in opened:
+                opened[walk.facility] = _open_at(self.hours[walk.facility], moment)
+            features.append(
+                {
+                    "type": "Feature",
+                    "id": centre.id,
+                    "geometry": {"type": "Point", "coordinates": list(centre.coordinates)},
+                    "properties": {
+                        **centre.head,
+                        "services": list(centre.head["services"]),
+                        "open_now": opened[walk.facility],
+                        "distance_m": round(walk.distance_m, 1),
+                        "minutes": round(self.params.minutes(walk.distance_m), 1),
+                        "route": json.loads(route),
+                        "links": dict(centre.links),
+                    },
+                }
+            )
+        return {
+            "type": "FeatureCollection",
+            "features": features,
+            "origin": {"type": "Point", "coordinates": [lon, lat]},
+            "at": moment.isoformat(timespec="minutes"),
+            "numberReturned": len(features),
+        }
+
+    def _to_storage(self, routes: list[shapely.LineString]) -> list[str]:
+        """Routes (graph CRS) as GeoJSON geometries in lon/lat, to 1e-7 degrees."""
+        if not routes:
+            return []
+        coords, which = shapely.get_coordinates(routes, return_index=True)
+        lon, lat = self.to_storage.transform(coords[:, 0], coords[:, 1])
+        lines = shapely.linestrings(np.column_stack([lon, lat]), indices=which)
+        return list(shapely.to_geojson(shapely.set_precision(lines, 1e-7)))

@@ -174,3 +174,20 @@ def test_my_location_finds_the_centres_near_the_phone(browser, server, client):
         assert page.locator("#origin").inner_text() == "出发地：我的位置"
     finally:
         visit.page.context.close()
+
+
+def test_open_now_filter_matches_the_api(locator, client):
+    page = locator.page
+    _search(page, "水秀社区")
+    page.check("#open-now")
+    page.wait_for_function("() => document.body.dataset.gsBusy === 'false'")
+    expected = _nearest_from_api(client, "水秀社区", open_now="true")
+    shown = page.locator(RESULTS)
+    assert [shown.nth(i).get_attribute("data-id") for i in range(shown.count())] == [
+        f["id"] for f in expected
+    ]
+    assert all(f["properties"]["open_now"] is True for f in expected)
+    if expected:
+        assert "正在开放" in shown.first.inner_text()
+    else:
+        assert page.locator("#status").inner_text() == "附近没有符合条件的服务中心。"

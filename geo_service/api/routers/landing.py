@@ -71,6 +71,18 @@ def landing_links(base: str) -> list[dict]:
             "title": "Collections",
             "href": f"{base}collections",
         },
+        {
+            "rel": "related",
+            "type": "text/html",
+            "title": "Planner map",
+            "href": f"{base}maps/planner",
+        },
+        {
+            "rel": "related",
+            "type": "text/html",
+            "title": "Service-centre locator",
+            "href": f"{base}locator",
+        },
     ]
 
 
@@ -114,6 +126,11 @@ async def landing(
     ]
     body = (
         "<h1>geo_service <small>服务覆盖 · service coverage</small></h1>"
+        "<p>"
+        + html.link("maps/planner", "规划地图 Planner map")
+        + " · "
+        + html.link("locator", "党群服务中心查询 Service-centre locator")
+        + "</p>"
         "<h2>图层 Layers</h2>"
         + html.table(["id", "名称 Title", "几何 Geometry", "要素 Features", "数据 Data"], rows)
         + "<p>"

@@ -131,6 +131,15 @@ def test_amap_tiles_shift_our_layers_to_gcj02(client, browser, tmp_path):
         assert drawn == pytest.approx(list(wgs84_to_gcj02(*stored)), abs=1e-9)
         assert abs(drawn[0] - stored[0]) > 0.003  # ~450 m east: really shifted
         assert all("autonavi.com" in url for url in visit.external)  # tiles only, blocked
+        visit.page.context.close()
+        visit = open_page(browser, f"{live.url}/locator")
+        visit.page.wait_for_function("() => window.GeoService && GeoService.datum === 'gcj02'")
+        shifted = visit.page.evaluate(
+            "(() => { const p = GeoService.toMap(120.25, 31.5); return [p.lng, p.lat]; })()"
+        )
+        assert shifted == pytest.approx(list(wgs84_to_gcj02(120.25, 31.5)), abs=1e-9)
+        assert all("autonavi.com" in url for url in visit.external)  # the blocked tiles
+        assert [e for e in visit.errors if "Failed to load resource" not in e] == []
     finally:
         visit.page.context.close()
         live.stop()

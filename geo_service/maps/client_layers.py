@@ -60,6 +60,7 @@ def client_layer(
     """The browser's description of one map layer (give ``url`` to load the features
     lazily from the API, or ``data`` to inline a GeoJSON FeatureCollection)."""
     classes = entry.classes.model_dump(exclude_none=True) if entry.classes else None
+    popup = popup_fields(spec, entry.popup) if entry.interactive else []
     return {
         "id": spec.id,
         "title": {"zh": spec.title.zh, "en": spec.title.en},
@@ -78,9 +79,11 @@ def client_layer(
             "radius": spec.style.radius or 5,
         },
         "classes": classes,
-        "popup": popup_fields(spec, entry.popup) if entry.interactive else [],
+        "popup": popup,
         "tooltip": entry.tooltip if entry.tooltip in spec.property_names else None,
-        "valueLabels": VALUE_LABELS,
+        "valueLabels": {
+            f["name"]: VALUE_LABELS[f["name"]] for f in popup if f["name"] in VALUE_LABELS
+        },
         "synthetic": spec.provenance.synthetic,
         "url": url,
         "data": data,

@@ -128,12 +128,10 @@
     [b[3], b[2]],
   ]);
   L.control.scale({ imperial: false }).addTo(map);
-  function toMap(lon, lat) {
-    if (config.datum === "gcj02" && window.GeoService) {
-      return window.GeoService.toMap(lon, lat);
-    }
-    return L.latLng(lat, lon);
-  }
+  /* Our data is WGS 84; drawn over Amap tiles it is shifted to GCJ-02 (map.js). */
+  var GS = window.GeoService;
+  GS.datum = config.datum;
+  var toMap = GS.toMap;
   config.tiles.forEach(function (tile, i) {
     if (i === 0) {
       L.tileLayer(tile.url, {
@@ -441,7 +439,7 @@
     var lat = event.latlng.lat;
     if (config.datum === "gcj02") {
       /* Undo the shift: the API speaks WGS 84 (one fixed-point step is ~1 m). */
-      var shifted = window.GeoService.wgs84ToGcj02(lon, lat);
+      var shifted = GS.wgs84ToGcj02(lon, lat);
       lon -= shifted[0] - lon;
       lat -= shifted[1] - lat;
     }

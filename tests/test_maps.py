@@ -62,6 +62,7 @@ def test_public_planner_page_has_public_layers_only(store, tmp_path):
     assert '"id": "service_centres"' in page
     assert "user-scalable=no" not in page
     assert "Synthetic demo data" in page
+    assert _pages(store, tmp_path).planner("public") == page  # same bytes: one ETag
 
 
 def test_restricted_planner_page_offers_the_households(store, tmp_path):

@@ -6,6 +6,7 @@ each layer is first shown, or are inlined for a standalone file."""
 from __future__ import annotations
 
 import html
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -49,7 +50,7 @@ def page_html(figure: Figure, static_base: str) -> str:
     :class:`AssetError` if anything would still load from another host."""
     _use_local_assets(figure, static_base)
     figure.header.add_child(Element('<link rel="icon" href="data:,">'), name="favicon")
-    page = figure.render()
+    page = _stable_names(figure.render())
     page = page.replace("<html>", '<html lang="zh-CN">', 1)
     page = page.replace(
         "maximum-scale=1.0, user-scalable=no", "maximum-scale=5.0, user-scalable=yes"
@@ -127,7 +128,11 @@ def planner_page(
     groups = {
         both(group.title): layers[group.id] for group in definition.groups if layers[group.id]
     }
-    plugins.GroupedLayerControl(groups, exclusive_groups=False, collapsed=True).add_to(fmap)
+    control = plugins.GroupedLayerControl(groups, exclusive_groups=False, collapsed=True)
+    hidden = control.layers_untoggle  # a set: list it in layer order for stable output
+    names = [layer.get_name() for group in layers.values() for layer in group]
+    control.layers_untoggle = [name for name in names if name in hidden]
+    control.add_to(fmap)
     if len(tiles) > 1:
         folium.LayerControl(position="topright", collapsed=True).add_to(fmap)
     plugins.Fullscreen(
@@ -137,11 +142,21 @@ def planner_page(
     synthetic = any(catalog.get(entry.layer).provenance.synthetic for entry in entries)
     MapFurniture(
         info_html=info_html(definition.title, synthetic),
-        layer_names=[layer.get_name() for group in layers.values() for layer in group],
+        layer_names=names,
         places_url=f"{base.api}locator/places" if base.api is not None else None,
         index=search_index,
     ).add_to(fmap)
     return page_html(figure, base.static)
+
+
+_ELEMENT_ID = re.compile(r"_([0-9a-f]{32})\b")
+
+
+def _stable_names(page: str) -> str:
+    """folium names elements with random ids; number them in order instead, so the same
+    map renders to the same bytes (one ETag across workers and restarts)."""
+    numbers: dict[str, str] = {}
+    return _ELEMENT_ID.sub(lambda m: "_" + numbers.setdefault(m[1], str(len(numbers) + 1)), page)
 
 
 def info_html(title: Text, synthetic: bool) -> str:

@@ -33,7 +33,9 @@ from tests.browser import DESKTOP, PHONE, chromium_path  # noqa: E402
 
 PLANNER_READY = """() => window.GeoService && GeoService.layers.length > 0 &&
     GeoService.layers.every(l => !l._map || l.gsFeatureCount > 0 || l.gsError)"""
-LOCATOR_READY = "() => document.querySelectorAll('.leaflet-overlay-pane path').length >= 4"
+LOCATOR_READY = """() => { let n = 0; if (!window.GeoService || !GeoService.locator) return false;
+    GeoService.locator.map.eachLayer(l => { if (l instanceof L.GeoJSON) n++; });
+    return n >= 4; }"""
 
 
 def measure(browser, url: str, ready: str, viewport: dict) -> dict:

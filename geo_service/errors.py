@@ -36,6 +36,14 @@ class InvalidQuery(GeoServiceError, ValueError):
     status_code = 400
 
 
+class OutsideArea(InvalidQuery):
+    """A point lies outside the area the service covers (e.g. the district)."""
+
+
+class NoRoadNearby(InvalidQuery):
+    """A point is too far from any walkable road to be reached on foot."""
+
+
 class InvalidParameter(GeoServiceError, ValueError):
     """An analysis parameter is out of range (zero or negative distance, speed of 0, ...)."""
 

@@ -9,6 +9,10 @@ import pytest
 from tests.browser import PHONE, open_page
 
 RESULTS = "#results li.result"
+#: The background layers (water, district, communities, roads) are on the map.
+BACKGROUND_DRAWN = """() => { let n = 0;
+    GeoService.locator.map.eachLayer(l => { if (l instanceof L.GeoJSON) n++; });
+    return n >= 4; }"""
 
 
 def _nearest_from_api(client, query: str, **filters) -> list[dict]:
@@ -49,7 +53,7 @@ def test_search_lists_the_centres_the_api_gives_in_walking_order(locator, client
     # The map shows the same centres, numbered as in the list, and the route to the first.
     assert page.locator(".centre-marker").count() == 5
     assert page.locator(".centre-marker.selected").inner_text() == "1"
-    assert page.locator(".leaflet-overlay-pane path").count() >= 1
+    assert page.evaluate("GeoService.locator.route.getLayers().length") == 1
     assert "水秀社区" in page.locator("#origin").inner_text()
     assert locator.external == []
     assert locator.errors == []
@@ -90,7 +94,8 @@ def test_english_switch(locator):
     assert page.locator("label[for=q]").inner_text().startswith("Community, compound")
     first = page.locator(RESULTS).first
     assert "m on foot, about" in first.locator(".walk").inner_text()
-    assert "Community" in first.locator("h3").inner_text()
+    assert first.locator(".level").inner_text() == "Community"
+    assert "Party-member education" in first.inner_text()
     assert "中文" in page.locator("#lang").inner_text()
     page.click("#lang")
     assert page.locator("h1").inner_text() == "党群服务中心查询"
@@ -130,12 +135,14 @@ def test_keyboard_alone_reaches_the_results(browser, server):
 
 def test_a_point_outside_the_district_gets_an_explanation(locator):
     page = locator.page
-    page.wait_for_function("() => document.querySelectorAll('.leaflet-overlay-pane path').length")
+    page.wait_for_function(BACKGROUND_DRAWN)
     box = page.locator("#map").bounding_box()
     page.mouse.click(box["x"] + 5, box["y"] + box["height"] - 5)  # the lake, far out
     page.wait_for_function("() => document.body.dataset.gsBusy === 'false'")
-    assert "outside the district" in page.locator("#status").inner_text()
+    assert page.locator("#status").inner_text().startswith("这个位置不在本区范围内")
     assert page.locator(RESULTS).count() == 0
+    page.click("#lang")  # the message follows the language
+    assert page.locator("#status").inner_text().startswith("This place is outside the district")
 
 
 @pytest.mark.parametrize("viewport", [None, PHONE], ids=["desktop", "phone"])
@@ -176,18 +183,21 @@ def test_my_location_finds_the_centres_near_the_phone(browser, server, client):
         visit.page.context.close()
 
 
-def test_open_now_filter_matches_the_api(locator, client):
-    page = locator.page
+def test_open_now_filter_matches_the_api(browser, server, client):
+    at = "2026-11-28T14:00"  # a Saturday afternoon: some centres are open, some closed
+    visit = open_page(browser, f"{server.url}/locator?at={at}", viewport=PHONE)
+    page = visit.page
     _search(page, "水秀社区")
     page.check("#open-now")
     page.wait_for_function("() => document.body.dataset.gsBusy === 'false'")
-    expected = _nearest_from_api(client, "水秀社区", open_now="true")
+    expected = _nearest_from_api(client, "水秀社区", open_now="true", at=at)
+    everyone = _nearest_from_api(client, "水秀社区", at=at)
     shown = page.locator(RESULTS)
     assert [shown.nth(i).get_attribute("data-id") for i in range(shown.count())] == [
         f["id"] for f in expected
     ]
+    assert len(expected) >= 1
     assert all(f["properties"]["open_now"] is True for f in expected)
-    if expected:
-        assert "正在开放" in shown.first.inner_text()
-    else:
-        assert page.locator("#status").inner_text() == "附近没有符合条件的服务中心。"
+    assert [f["id"] for f in expected] != [f["id"] for f in everyone]  # the filter did work
+    assert all("正在开放" in shown.nth(i).inner_text() for i in range(len(expected)))
+    page.context.close()

@@ -4,6 +4,8 @@ keyboard use; axe-core finds no serious or critical violation."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from tests.browser import PHONE, open_page
@@ -12,7 +14,11 @@ PLANNER_READY = """() => GeoService.layers.length > 0 && GeoService.layers.every
     l => !l._map || l.gsFeatureCount > 0 || l.gsError)"""
 LAYER_STATE = """() => GeoService.layers.map(l => ({
     id: l.gsDefinition.id, shown: !!l._map, count: l.gsFeatureCount, error: l.gsError || null}))"""
-PATHS = "() => document.querySelectorAll('.leaflet-overlay-pane path').length"
+#: Lines and areas on the map (drawn on a canvas, so counted in Leaflet, not the DOM).
+PATHS = """() => { let n = 0;
+    GeoService.layers.find(l => l._map)._map.eachLayer(l => { if (l instanceof L.Path) n++; });
+    return n; }"""
+LAYER = "GeoService.layers.find(l => l.gsDefinition.id === '{}')"
 
 
 def _planner(browser, server, **options):
@@ -101,6 +107,82 @@ def test_toggling_a_layer_changes_what_is_drawn(planner, client):
     assert page.evaluate(PATHS) == before - _matched(client, "communities")
     page.get_by_label("社区（示例） / Communities (demo)").check()
     assert page.evaluate(PATHS) == before
+
+
+def test_popups_and_tooltips_speak_chinese_and_english(planner):
+    page = planner.page
+    text = page.evaluate(
+        """() => new Promise(done => {
+            const layer = """
+        + LAYER.format("service_centres")
+        + """;
+            const marker = layer.getLayers().find(m => m.feature.properties.level === 'district');
+            layer.zoomToShowLayer(marker, () => {
+                marker.openPopup();
+                done([document.querySelector('.leaflet-popup-content').innerText,
+                      marker.getTooltip().getContent()]);
+            });
+        })"""
+    )
+    popup, tooltip = text
+    assert "区级 / District" in popup
+    assert "党员教育 / Party-member education" in popup
+    assert re.search(r"周[一二三四五六日].*\d\d:\d\d–\d\d:\d\d / (Mon|Tue|Wed|Thu|Fri)", popup)
+    assert "undefined" not in popup and "NaN" not in popup
+    assert re.fullmatch(r"\S+党群服务中心 / .+Centre", tooltip)
+    community = page.evaluate(
+        "() => { const c = " + LAYER.format("community_coverage") + "; return null; }"
+    )
+    assert community is None
+    page.keyboard.press("Escape")
+
+
+def test_planner_by_keyboard_alone(browser, server):
+    visit = _planner(browser, server)
+    page = visit.page
+    try:
+        page.keyboard.press("Tab")  # the map itself (arrow keys pan it)
+        assert "leaflet-container" in page.evaluate("document.activeElement.className")
+        page.keyboard.press("Tab")
+        assert page.evaluate("document.activeElement.className").startswith(
+            "leaflet-control-zoom-in"
+        )
+        for _ in range(8):  # zoom out, full screen, measure, clear, search
+            page.keyboard.press("Tab")
+            if "search-button" in page.evaluate("document.activeElement.className"):
+                break
+        assert "search-button" in page.evaluate("document.activeElement.className")
+        page.keyboard.press("Enter")
+        assert page.evaluate("document.activeElement.className") == "search-input"
+        page.keyboard.type("shuixiu")
+        page.locator(".search-tip").first.wait_for()
+        zoom = page.evaluate("() => GeoService.layers[0]._map.getZoom()")
+        page.keyboard.press("ArrowDown")
+        page.keyboard.press("Enter")
+        page.wait_for_function(f"() => GeoService.layers[0]._map.getZoom() > {zoom}")
+        assert visit.errors == []
+    finally:
+        page.context.close()
+
+
+def test_a_layer_that_fails_to_load_says_so_and_retries(browser, server):
+    visit = open_page(browser, f"{server.url}/maps/planner")
+    page = visit.page
+    try:
+        page.route("**/collections/compounds/items*", lambda route: route.abort())
+        page.wait_for_function(PLANNER_READY)
+        page.hover(".leaflet-control-layers")
+        label = "住宅小区（示例） / Residential compounds (demo)"
+        page.get_by_label(label).check()
+        page.wait_for_function("() => " + LAYER.format("compounds") + ".gsError")
+        assert "Could not load" in page.locator("#gs-status").inner_text()
+        page.unroute("**/collections/compounds/items*")
+        page.get_by_label(label).uncheck()
+        page.get_by_label(label).check()
+        page.wait_for_function("() => " + LAYER.format("compounds") + ".gsFeatureCount > 0")
+        assert page.locator("#gs-status").inner_text() == ""
+    finally:
+        page.context.close()
 
 
 def test_planner_search_finds_a_community_by_pinyin(planner):

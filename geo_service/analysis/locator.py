@@ -25,7 +25,7 @@ from geo_service.analysis.network import WalkGraph
 from geo_service.analysis.params import CoverageParams
 from geo_service.analysis.routing import NearestWalks
 from geo_service.crs import STORAGE_CRS, to_metric, wgs84_to_bd09, wgs84_to_gcj02
-from geo_service.errors import InvalidQuery
+from geo_service.errors import OutsideArea
 
 #: Local time for "open now" (Wuxi).
 TIMEZONE = ZoneInfo("Asia/Shanghai")
@@ -160,7 +160,7 @@ class LocatorIndex:
         if not shapely.contains_xy(self.district, x, y):
             away = self.district.distance(origin)
             if away > OUTSIDE_M:
-                raise InvalidQuery(
+                raise OutsideArea(
                     f"the point is {away / 1000:.1f} km outside the district; the "
                     "locator covers the district's service centres only"
                 )

@@ -23,7 +23,7 @@ from geo_service.analysis.network import (
     WalkGraph,
     snap_points,
 )
-from geo_service.errors import InvalidQuery
+from geo_service.errors import NoRoadNearby
 
 #: The first search radius: this many times the straight-line distance to the ``count``-th
 #: nearest facility, plus :data:`_SLACK_M` (walks are longer than the crow flies).
@@ -110,7 +110,7 @@ class NearestWalks:
         graph = self.graph
         start = snap_points(graph, np.array([origin], dtype=object), max_snap_m=self.max_snap_m)
         if start.status[0] not in (SNAP_OK, SNAP_PAST_ISOLATED):
-            raise InvalidQuery(
+            raise NoRoadNearby(
                 f"the point is more than {self.max_snap_m:g} m from any walkable road"
             )
         rows = np.arange(len(self.targets)) if subset is None else np.asarray(subset, dtype=int)

@@ -48,10 +48,11 @@ class AssetError(GeoServiceError):
     """A page asks for a browser asset we have no local copy of."""
 
 
-def _elements(root: Element) -> Iterator[Element]:
+def walk(root: Element) -> Iterator[Element]:
+    """``root`` and every element under it."""
     yield root
     for child in list(root._children.values()):
-        yield from _elements(child)
+        yield from walk(child)
 
 
 def use_local_assets(root: Element, base: str) -> None:
@@ -65,7 +66,7 @@ def use_local_assets(root: Element, base: str) -> None:
         URL prefix of the static folder as the page sees it (``"/static/maps/"`` when
         served, ``"static/"`` next to a standalone file).
     """
-    for element in _elements(root):
+    for element in walk(root):
         for attribute in ("default_js", "default_css"):
             assets = getattr(element, attribute, None)
             if not assets:

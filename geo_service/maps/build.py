@@ -17,8 +17,8 @@ from geo_service.data.gazetteer import build_gazetteer, place_feature
 from geo_service.data.stores.base import LayerStore
 from geo_service.maps.client_layers import used_properties
 from geo_service.maps.definition import MapLayer
+from geo_service.maps.page import PageBase
 from geo_service.maps.pages import STATIC_DIR, MapPages
-from geo_service.maps.planner import PageBase
 from geo_service.settings import Settings
 
 log = logging.getLogger(__name__)

@@ -14,7 +14,11 @@ from geo_service.maps.definition import MapLayer
 #: Labels of coded values shown in popups, by property name.
 VALUE_LABELS: dict[str, dict[str, dict[str, str]]] = {
     "services": SERVICE_LABELS,
-    "lacks": SERVICE_LABELS,
+    "lacks": {
+        **{f"svc_{code}": label for code, label in SERVICE_LABELS.items()},
+        "park": {"zh": "党建小游园", "en": "Pocket park"},
+        "trail": {"zh": "党建步道", "en": "Trail"},
+    },
     "level": {
         "district": {"zh": "区级", "en": "District"},
         "subdistrict": {"zh": "街道（镇）级", "en": "Sub-district"},
@@ -39,6 +43,7 @@ def popup_fields(spec: LayerSpec, names: tuple[str, ...] | None) -> list[dict[st
                 "unit": prop.unit,
                 "type": prop.type,
                 "separator": prop.list_separator,
+                "format": prop.format,
             }
         )
     return fields

@@ -4,6 +4,7 @@ which groups, with which colours, symbols and popup fields. Validated with pydan
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
@@ -12,6 +13,8 @@ from geo_service.data.catalog import Catalog, Text
 from geo_service.errors import CatalogError, LayerNotFound
 
 Colour = str
+#: Marker shapes ``map.js`` draws (as SVG).
+Shape = Literal["circle", "square", "diamond", "triangle", "star"]
 
 
 class _Strict(BaseModel):
@@ -30,7 +33,7 @@ class Classes(_Strict):
     values: tuple[str | int | float, ...] | None = None
     colors: tuple[Colour, ...] = Field(min_length=1)
     labels: tuple[Text, ...] = Field(min_length=1)
-    symbols: tuple[str, ...] | None = None
+    symbols: tuple[Shape, ...] | None = None
     sizes: tuple[float, ...] | None = None
     missing: Text | None = Field(default=None, description="Legend label for no value.")
 
@@ -57,7 +60,7 @@ class MapLayer(_Strict):
     fill: bool = True
     interactive: bool = True
     cluster: bool = Field(default=False, description="Cluster point markers when zoomed out.")
-    symbol: str | None = Field(default=None, description="Marker symbol for points.")
+    symbol: Shape | None = Field(default=None, description="Marker shape for points.")
     filter: dict[str, str | int | float] = Field(
         default_factory=dict, description="Only features whose properties equal these."
     )
@@ -104,6 +107,8 @@ class MapDefinition(_Strict):
                     f"map {self.id!r}: no layer {entry.layer!r} in the catalog"
                 ) from None
             named = [*(entry.popup or ()), *entry.filter]
+            if entry.tooltip is not None and entry.tooltip != "name_zh":
+                named.append(entry.tooltip)  # the default is used only where it exists
             if entry.classes is not None:
                 named.append(entry.classes.property)
             unknown = sorted(set(named) - set(spec.property_names))

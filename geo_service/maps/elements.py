@@ -43,24 +43,13 @@ class MapFurniture(JSCSSMixin, MacroElement):
     _template = Template(
         """
         {% macro script(this, kwargs) %}
-            (function (map) {
-                L.control.scale({imperial: false}).addTo(map);
-                var narrow = window.innerWidth < 600;
-                var info = L.control({position: narrow ? "bottomleft" : "topright"});
-                info.onAdd = function () {
-                    var box = L.DomUtil.create("div", "gs-info leaflet-control");
-                    box.innerHTML = {{ this.info_html|tojson }};
-                    L.DomEvent.disableClickPropagation(box);
-                    return box;
-                };
-                info.addTo(map);
-                GeoService.legend(map, [
-                    {%- for name in this.layer_names %}{{ name }},{% endfor -%}
-                ]);
-                {%- if this.search %}
-                GeoService.search(map, {{ this.places_url|tojson }}, {{ this.index|tojson }});
-                {%- endif %}
-            })({{ this._parent.get_name() }});
+            GeoService.furnish({{ this._parent.get_name() }}, {
+                info: {{ this.info_html|tojson }},
+                layers: [{%- for name in this.layer_names %}{{ name }},{% endfor -%}],
+                search: {{ this.search|tojson }},
+                placesUrl: {{ this.places_url|tojson }},
+                index: {{ this.index|tojson }},
+            });
         {% endmacro %}
         """
     )

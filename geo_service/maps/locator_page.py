@@ -14,7 +14,7 @@ from geo_service.data.vocabulary import SERVICE_LABELS
 from geo_service.maps.assets import LOCAL_ASSETS, AssetError, external_asset_count
 from geo_service.maps.client_layers import client_layer, source_url, used_properties
 from geo_service.maps.definition import MapLayer
-from geo_service.maps.planner import PageBase
+from geo_service.maps.page import PageBase
 from geo_service.maps.tiles import TILE_SOURCES, datum_of
 
 _TEMPLATES = jinja2.Environment(

@@ -11,7 +11,8 @@ from geo_service.data.stores.base import LayerStore
 from geo_service.errors import CatalogError
 from geo_service.maps.definition import MapDefinition, load_map_definition
 from geo_service.maps.locator_page import locator_page
-from geo_service.maps.planner import FeatureSource, PageBase, planner_page
+from geo_service.maps.page import PageBase
+from geo_service.maps.planner import FeatureSource, planner_page
 from geo_service.settings import Settings
 
 #: The layer whose extent a map opens on.

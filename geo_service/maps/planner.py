@@ -6,20 +6,18 @@ each layer is first shown, or are inlined for a standalone file."""
 from __future__ import annotations
 
 import html
-import re
 from collections.abc import Callable
-from dataclasses import dataclass
 
 import folium
-from branca.element import Element, Figure
+from branca.element import Figure
 from folium import plugins
 
 from geo_service.data.catalog import Access, Catalog, LayerSpec, Text
-from geo_service.maps.assets import MAP_CSS, MAP_JS, AssetError, external_asset_count
-from geo_service.maps.assets import use_local_assets as _use_local_assets
+from geo_service.maps.assets import MAP_CSS, MAP_JS
 from geo_service.maps.client_layers import client_layer, source_url, used_properties
 from geo_service.maps.definition import MapDefinition, MapLayer
 from geo_service.maps.elements import CatalogLayer, MapFurniture, MeasureTool
+from geo_service.maps.page import PageBase, both, page_html
 from geo_service.maps.tiles import Datum, datum_of, tile_layers
 
 #: Inlined features of a layer for a standalone page: (layer, map entry) → FeatureCollection.
@@ -29,35 +27,6 @@ SYNTHETIC_NOTICE = Text(
     zh="示例数据：小区、人口、服务中心位置与服务均为合成数据，仅供演示。",
     en="Synthetic demo data: compounds, residents and centre locations are made up.",
 )
-
-
-@dataclass(frozen=True)
-class PageBase:
-    """Where a page finds things, as URL prefixes seen from the page: ``static`` our
-    static folder, ``api`` the service root (None in a standalone file)."""
-
-    static: str
-    api: str | None
-
-
-def both(text: Text) -> str:
-    """``"中文 / English"``."""
-    return text.zh if text.zh == text.en else f"{text.zh} / {text.en}"
-
-
-def page_html(figure: Figure, static_base: str) -> str:
-    """Render ``figure`` with local assets, in Chinese, zoomable on a phone; raise
-    :class:`AssetError` if anything would still load from another host."""
-    _use_local_assets(figure, static_base)
-    figure.header.add_child(Element('<link rel="icon" href="data:,">'), name="favicon")
-    page = _stable_names(figure.render())
-    page = page.replace("<html>", '<html lang="zh-CN">', 1)
-    page = page.replace(
-        "maximum-scale=1.0, user-scalable=no", "maximum-scale=5.0, user-scalable=yes"
-    )
-    if external_asset_count(page):
-        raise AssetError("the page would load assets from another host")
-    return page
 
 
 def planner_page(
@@ -103,6 +72,7 @@ def planner_page(
         max_zoom=definition.max_zoom,
         control_scale=False,
         zoom_control=True,
+        prefer_canvas=True,
     )
     fmap.default_js, fmap.default_css = MAP_JS, MAP_CSS
     fmap.options.update(max_zoom=definition.max_zoom, min_zoom=definition.min_zoom, zoom_snap=0.25)
@@ -147,16 +117,6 @@ def planner_page(
         index=search_index,
     ).add_to(fmap)
     return page_html(figure, base.static)
-
-
-_ELEMENT_ID = re.compile(r"_([0-9a-f]{32})\b")
-
-
-def _stable_names(page: str) -> str:
-    """folium names elements with random ids; number them in order instead, so the same
-    map renders to the same bytes (one ETag across workers and restarts)."""
-    numbers: dict[str, str] = {}
-    return _ELEMENT_ID.sub(lambda m: "_" + numbers.setdefault(m[1], str(len(numbers) + 1)), page)
 
 
 def info_html(title: Text, synthetic: bool) -> str:

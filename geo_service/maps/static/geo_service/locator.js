@@ -43,6 +43,10 @@
       switchTo: " Switch to English",
       switchLabel: "EN",
       error: "查询失败：{message}",
+      outside: "这个位置不在本区范围内；本查询只包括本区的党群服务中心。",
+      noRoad: "这个位置离步行道路太远，请选择靠近道路的位置。",
+      offline: "无法连接服务，请稍后再试。",
+      placeError: "地点搜索失败，请稍后再试。",
     },
     en: {
       title: "Find a Party-and-public service centre",
@@ -81,10 +85,22 @@
       switchTo: " 切换到中文",
       switchLabel: "中文",
       error: "Search failed: {message}",
+      outside: "This place is outside the district; the locator covers its service centres only.",
+      noRoad: "This place is too far from any footpath or road; choose a point near one.",
+      offline: "The service cannot be reached; please try again later.",
+      placeError: "The place search failed; please try again later.",
     },
   };
-  var lang = /(^|[?&])lang=en\b/.test(location.search) ? "en" : "zh";
-  var state = { origin: null, originName: null, results: [], selected: null };
+  var params = new URLSearchParams(location.search);
+  var stored = null;
+  try {
+    stored = window.localStorage.getItem("gs-lang");
+  } catch (e) {
+    stored = null; /* storage may be off (private mode): the default is fine */
+  }
+  var lang = (params.get("lang") || stored) === "en" ? "en" : "zh";
+  var at = params.get("at"); /* check opening hours at this local time instead of now */
+  var state = { origin: null, originName: null, results: [], selected: null, error: null };
   var $ = function (id) {
     return document.getElementById(id);
   };
@@ -121,7 +137,13 @@
   }
 
   /* The map: our own public layers as the background (no tiles needed). */
-  var map = L.map("map", { maxZoom: 18, minZoom: 9, zoomControl: true, keyboard: true });
+  var map = L.map("map", {
+    maxZoom: 18,
+    minZoom: 9,
+    zoomControl: true,
+    keyboard: true,
+    preferCanvas: true,
+  });
   var b = config.bounds;
   map.fitBounds([
     [b[1], b[0]],
@@ -142,12 +164,12 @@
     }
   });
   config.background.forEach(function (def) {
-    fetch(def.url)
-      .then(function (response) {
-        return response.json();
+    GS.fetchAll(def.url)
+      .catch(function () {
+        return []; /* the background is decoration: the locator works without it */
       })
-      .then(function (collection) {
-        L.geoJSON(collection, {
+      .then(function (features) {
+        L.geoJSON({ type: "FeatureCollection", features: features }, {
           interactive: false,
           style: {
             color: def.style.color,
@@ -192,11 +214,16 @@
       .then(function (response) {
         return response.ok ? response.json() : { features: [] };
       })
+      .catch(function () {
+        return { features: [], failed: true };
+      })
       .then(function (collection) {
         var list = $("places");
         list.innerHTML = "";
         if (!collection.features.length) {
-          list.innerHTML = '<li class="empty">' + escapeHtml(t("noPlaces")) + "</li>";
+          var message = collection.failed ? t("placeError") : t("noPlaces");
+          list.innerHTML = '<li class="empty">' + escapeHtml(message) + "</li>";
+          $("status").textContent = message;
         }
         collection.features.forEach(function (feature) {
           var item = document.createElement("li");
@@ -219,6 +246,7 @@
 
   function choosePlace(feature) {
     var c = feature.geometry.coordinates;
+    state.focusResults = true;
     $("places").hidden = true;
     $("q").value = nameOf(feature.properties);
     setOrigin(c[0], c[1], function () {
@@ -255,32 +283,53 @@
     if ($("open-now").checked) {
       query += "&open_now=true";
     }
+    if (at) {
+      query += "&at=" + encodeURIComponent(at);
+    }
     $("status").textContent = t("loading");
     document.body.setAttribute("data-gs-busy", "true");
     fetch(config.api + "locator/nearest?" + query)
       .then(function (response) {
         return response.json().then(function (body) {
           if (!response.ok) {
-            throw new Error(body.detail || body.description || response.status);
+            throw { code: body.code, description: body.description || String(response.status) };
           }
           return body;
         });
       })
       .then(function (collection) {
+        state.error = null;
         state.results = collection.features;
         state.selected = state.results.length ? state.results[0].id : null;
         render();
         fitResults();
+        if (state.focusResults) {
+          $("results-heading").focus(); /* the keyboard goes where the answer is */
+        }
+        state.focusResults = false;
       })
       .catch(function (error) {
+        state.error = error && error.code ? error : { code: "offline" };
         state.results = [];
         state.selected = null;
         render();
-        $("status").textContent = t("error", { message: error.message });
       })
       .then(function () {
         document.body.setAttribute("data-gs-busy", "false");
       });
+  }
+
+  function errorText(error) {
+    if (error.code === "OutsideArea") {
+      return t("outside");
+    }
+    if (error.code === "NoRoadNearby") {
+      return t("noRoad");
+    }
+    if (error.code === "offline") {
+      return t("offline");
+    }
+    return t("error", { message: error.description });
   }
 
   function openText(value) {
@@ -301,9 +350,11 @@
     list.innerHTML = "";
     resultLayer.clearLayers();
     routeLayer.clearLayers();
-    $("status").textContent = state.results.length
-      ? t("found", { n: state.results.length })
-      : t("none");
+    $("status").textContent = state.error
+      ? errorText(state.error)
+      : state.results.length
+        ? t("found", { n: state.results.length })
+        : t("none");
     state.results.forEach(function (feature, i) {
       var p = feature.properties;
       var selected = feature.id === state.selected;
@@ -449,7 +500,13 @@
   });
   $("lang").addEventListener("click", function () {
     lang = lang === "zh" ? "en" : "zh";
+    try {
+      window.localStorage.setItem("gs-lang", lang);
+    } catch (e) {
+      /* not remembered: fine */
+    }
     applyLanguage();
   });
+  GS.locator = { map: map, results: resultLayer, route: routeLayer };
   applyLanguage();
 })();

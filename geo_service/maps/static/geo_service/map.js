@@ -21,13 +21,22 @@
   }
   GS.both = both;
 
-  /* Loading state, for people (a live region) and for tests (data-gs-pending). */
-  function setPending(change) {
-    pending += change;
-    document.body.setAttribute("data-gs-pending", String(pending));
+  function setStatus(text) {
     var status = document.getElementById("gs-status");
     if (status) {
-      status.textContent = pending ? "正在加载图层… / Loading layers…" : "";
+      status.textContent = text;
+    }
+  }
+
+  /* Loading state, for people (a live region) and for tests (data-gs-pending). */
+  function setPending(change) {
+    var before = pending;
+    pending += change;
+    document.body.setAttribute("data-gs-pending", String(pending));
+    if (pending) {
+      setStatus("正在加载图层… / Loading layers…");
+    } else if (before) {
+      setStatus("");
     }
   }
 
@@ -69,6 +78,28 @@
     return L.latLng(lat, lon);
   };
 
+  var DAYS = {
+    zh: { Mo: "周一", Tu: "周二", We: "周三", Th: "周四", Fr: "周五", Sa: "周六", Su: "周日",
+      PH: "节假日", off: "休息" },
+    en: { Mo: "Mon", Tu: "Tue", We: "Wed", Th: "Thu", Fr: "Fri", Sa: "Sat", Su: "Sun",
+      PH: "public holidays", off: "closed" },
+  };
+  /* OpenStreetMap opening_hours ("Mo-Fr 08:30-17:30; Sa 09:00-12:00") for people. */
+  GS.formatHours = function (text, lang) {
+    var days = DAYS[lang];
+    return text
+      .split(/\s*;\s*/)
+      .map(function (rule) {
+        return rule
+          .replace(/\b(Mo|Tu|We|Th|Fr|Sa|Su|PH|off)\b/g, function (day) {
+            return days[day];
+          })
+          .replace(/([一二三四五六日]|[a-z])-(周|[A-Z])/g, lang === "zh" ? "$1至$2" : "$1–$2")
+          .replace(/(\d\d:\d\d)-(\d\d:\d\d)/g, "$1–$2");
+      })
+      .join(lang === "zh" ? "；" : "; ");
+  };
+
   function classIndex(classes, value) {
     if (value === null || value === undefined || value === "") {
       return -1;
@@ -106,10 +137,19 @@
     };
   }
 
+  /* Marker shapes as SVG (no icon font needed), in a 20 × 20 box. */
+  var SHAPES = {
+    circle: '<circle cx="10" cy="10" r="8"/>',
+    square: '<rect x="3" y="3" width="14" height="14"/>',
+    diamond: '<path d="M10 1 19 10 10 19 1 10Z"/>',
+    triangle: '<path d="M10 2 19 18H1Z"/>',
+    star: '<path d="M10 1l2.6 6 6.4.6-4.9 4.3 1.5 6.3L10 14.9 4.4 18.2l1.5-6.3L1 7.6l6.4-.6Z"/>',
+  };
+
   function symbolOf(def, props) {
     var i = def.classes ? classIndex(def.classes, props[def.classes.property]) : -1;
     return {
-      text: (i >= 0 && def.classes.symbols && def.classes.symbols[i]) || def.symbol || "●",
+      shape: (i >= 0 && def.classes.symbols && def.classes.symbols[i]) || def.symbol || "circle",
       size: (i >= 0 && def.classes.sizes && def.classes.sizes[i]) || 16,
       colour: colourOf(def, props),
     };
@@ -117,8 +157,10 @@
 
   function symbolHtml(symbol) {
     return (
-      '<span class="gs-symbol" aria-hidden="true" style="color:' + symbol.colour +
-      ";font-size:" + symbol.size + 'px">' + escapeHtml(symbol.text) + "</span>"
+      '<svg class="gs-symbol" aria-hidden="true" focusable="false" viewBox="0 0 20 20" width="' +
+      symbol.size + '" height="' + symbol.size + '" fill="' + symbol.colour +
+      '" stroke="#ffffff" stroke-width="1.5">' + (SHAPES[symbol.shape] || SHAPES.circle) +
+      "</svg>"
     );
   }
 
@@ -126,7 +168,10 @@
     if (props.name_zh) {
       return props.name_en ? props.name_zh + " / " + props.name_en : props.name_zh;
     }
-    return props.title_zh || props.name || props.id || "";
+    if (props.title_zh) {
+      return props.title_en ? props.title_zh + " / " + props.title_en : props.title_zh;
+    }
+    return props.name || props.id || "";
   }
 
   function formatNumber(value) {
@@ -148,6 +193,9 @@
           return labels && labels[item] ? both(labels[item]) : item;
         })
         .join("；");
+    }
+    if (field.format === "opening_hours") {
+      return GS.formatHours(String(value), "zh") + " / " + GS.formatHours(String(value), "en");
     }
     if (field.type === "boolean") {
       return value ? "是 / yes" : "否 / no";
@@ -191,7 +239,10 @@
         });
       }
       if (def.tooltip && feature.properties[def.tooltip]) {
-        layer.bindTooltip(escapeHtml(feature.properties[def.tooltip]), { sticky: true });
+        var bilingual = /_zh$/.test(def.tooltip) ? featureName(feature.properties) : null;
+        layer.bindTooltip(escapeHtml(bilingual || feature.properties[def.tooltip]), {
+          sticky: true,
+        });
       }
     };
   }
@@ -214,6 +265,7 @@
     };
   }
 
+  /* Every feature behind ``url``, following "next" links. */
   function fetchAll(url, features) {
     return fetch(url, { headers: { Accept: "application/geo+json" } })
       .then(function (response) {
@@ -230,6 +282,10 @@
         return next ? fetchAll(next.href, features) : features;
       });
   }
+
+  GS.fetchAll = function (url) {
+    return fetchAll(url, []);
+  };
 
   /* One catalog layer as a Leaflet layer; its features load the first time it is shown. */
   GS.layer = function (def) {
@@ -267,23 +323,31 @@
       layer.fire("gs:loaded", { count: features.length });
     }
 
-    layer.once("add", function () {
+    var state = "new";
+    layer.on("add", function () {
+      if (state !== "new") {
+        return; /* loading or loaded; after a failure "new" again, so showing it retries */
+      }
       if (def.data) {
+        state = "loaded";
         draw(def.data.features);
         return;
       }
+      state = "loading";
       setPending(1);
       fetchAll(def.url, [])
-        .then(draw)
-        .catch(function (error) {
-          var status = document.getElementById("gs-status");
-          if (status) {
-            status.textContent = "图层加载失败 / Could not load: " + both(def.title);
-          }
-          layer.gsError = String(error);
-        })
-        .then(function () {
+        .then(function (features) {
+          state = "loaded";
+          layer.gsError = null;
           setPending(-1);
+          draw(features);
+        })
+        .catch(function (error) {
+          state = "new";
+          layer.gsError = String(error);
+          setPending(-1);
+          setStatus("图层加载失败，请重新打开该图层 / Could not load " + def.title.en +
+            ": switch it off and on to retry");
         });
     });
     return layer;
@@ -294,7 +358,7 @@
     var points = def.geometry.indexOf("Point") >= 0;
     function swatch(colour, symbol) {
       if (points) {
-        return symbolHtml({ text: symbol || def.symbol || "●", size: 16, colour: colour });
+        return symbolHtml({ shape: symbol || def.symbol || "circle", size: 16, colour: colour });
       }
       var style = lines
         ? "border-top:3px solid " + colour
@@ -316,8 +380,8 @@
   }
 
   /* A legend of the layers on the map, redrawn when one is switched on or off. */
-  GS.legend = function (map, layers) {
-    var control = L.control({ position: "bottomright" });
+  GS.legend = function (map, layers, position) {
+    var control = L.control({ position: position || "bottomright" });
     control.onAdd = function () {
       var box = L.DomUtil.create("details", "gs-legend leaflet-control");
       box.open = window.innerWidth > 900 && window.innerHeight > 700;
@@ -331,7 +395,7 @@
       var html = ["<summary>图例 / Legend</summary>"];
       layers.forEach(function (layer) {
         var def = layer.gsDefinition;
-        if (!map.hasLayer(layer) || !def.interactive) {
+        if (!map.hasLayer(layer)) {
           return;
         }
         var items = legendEntries(def).map(function (entry) {
@@ -353,9 +417,27 @@
     return control;
   };
 
+  /* leaflet-search, made safe and keyboard-friendly: tips are text (never HTML), and the
+   * Enter that opened the box does not close it again. */
+  var SafeSearch = null;
+  function searchControlClass() {
+    if (!SafeSearch) {
+      SafeSearch = L.Control.Search.extend({
+        _handleKeypress: function (event) {
+          if (event.keyCode === 13 && !this._input.value) {
+            return;
+          }
+          L.Control.Search.prototype._handleKeypress.call(this, event);
+        },
+      });
+    }
+    return SafeSearch;
+  }
+
   /* Search our gazetteer (communities, compounds, centres…) and fly to the place. */
   GS.search = function (map, placesUrl, index) {
-    var control = new L.Control.Search({
+    var Search = searchControlClass();
+    var control = new Search({
       position: "topleft",
       textPlaceholder: "搜索社区、小区、服务中心 / Search places",
       textErr: "未找到 / Not found",
@@ -364,6 +446,11 @@
       zoom: 16,
       marker: false,
       autoType: false,
+      buildTip: function (text) {
+        var tip = document.createElement("li");
+        tip.textContent = text;
+        return tip;
+      },
       filterData: function (text, records) {
         return records;
       },
@@ -375,6 +462,10 @@
         fetch(placesUrl + "?limit=10&q=" + encodeURIComponent(text))
           .then(function (response) {
             return response.ok ? response.json() : { features: [] };
+          })
+          .catch(function () {
+            setStatus("搜索失败 / Search failed");
+            return { features: [] };
           })
           .then(function (collection) {
             respond(collection.features);
@@ -392,11 +483,41 @@
       },
     });
     map.addControl(control);
-    var input = control._input;
-    if (input) {
-      input.setAttribute("aria-label", "搜索地名 / Search places");
-    }
+    control._input.setAttribute("aria-label", "搜索地名 / Search places");
+    control._button.setAttribute("role", "button");
+    control._button.setAttribute("aria-label", "搜索地名 / Search places");
     return control;
+  };
+
+  function label(selector, text) {
+    document.querySelectorAll(selector).forEach(function (node) {
+      node.title = text;
+      node.setAttribute("aria-label", text);
+    });
+  }
+
+  /* A map page's furniture: scale, heading with the synthetic-data notice, legend, search;
+   * Leaflet's own controls labelled in Chinese and English and first in keyboard order. */
+  GS.furnish = function (map, options) {
+    var narrow = window.innerWidth < 600;
+    L.control.scale({ imperial: false }).addTo(map);
+    var info = L.control({ position: narrow ? "bottomleft" : "topright" });
+    info.onAdd = function () {
+      var box = L.DomUtil.create("div", "gs-info leaflet-control");
+      box.innerHTML = options.info;
+      L.DomEvent.disableClickPropagation(box);
+      return box;
+    };
+    info.addTo(map);
+    GS.legend(map, options.layers, narrow ? "bottomright" : "bottomleft");
+    if (options.search) {
+      GS.search(map, options.placesUrl, options.index);
+    }
+    label(".leaflet-control-zoom-in", "放大 / Zoom in");
+    label(".leaflet-control-zoom-out", "缩小 / Zoom out");
+    label(".leaflet-control-layers-toggle", "图层 / Layers");
+    /* Controls are positioned absolutely: moving them first changes only the Tab order. */
+    map.getContainer().insertBefore(map._controlContainer, map.getContainer().firstChild);
   };
 
   /* The standalone file's search: the inlined gazetteer, matched by name or pinyin. */

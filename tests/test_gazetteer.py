@@ -176,6 +176,11 @@ def test_search_corrected_readings(gazetteer):
     assert names(gazetteer.search("lhjd", limit=1)) == [("subdistricts", "蠡湖街道")]
 
 
+def test_pinyin_with_tone_marks_is_found(gazetteer):
+    assert names(gazetteer.search("Hú Dài Zhèn", limit=1)) == [("subdistricts", "胡埭镇")]
+    assert names(gazetteer.search("róngxiàng shèqū", limit=1)) == [("communities", "荣巷社区")]
+
+
 def test_exact_before_prefix_before_substring_on_real_names(gazetteer):
     found = gazetteer.search("西园社区")
     assert names(found) == [

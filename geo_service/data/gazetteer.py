@@ -132,8 +132,10 @@ def default_romaniser() -> Romaniser:
 
 
 def squash(text: str) -> str:
-    """``text`` as searched: NFKC, case-folded, without whitespace or punctuation."""
-    return _NOT_WORD.sub("", unicodedata.normalize("NFKC", text).casefold())
+    """``text`` as searched: without tone marks (``cháng`` → ``chang``), NFKC, case-folded,
+    without whitespace or punctuation."""
+    bare = "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
+    return _NOT_WORD.sub("", unicodedata.normalize("NFKC", bare).casefold())
 
 
 @dataclass(frozen=True, slots=True)

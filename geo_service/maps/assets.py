@@ -34,13 +34,20 @@ LOCAL_ASSETS: dict[str, str] = {
     ),
     "Leaflet.Search.js": "vendor/leaflet-search/dist/leaflet-search.min.js",
     "Leaflet.Search.css": "vendor/leaflet-search/dist/leaflet-search.min.css",
-    "geo_service_map_js": "geo_service/map.js",
+    "geo_service_core_js": "geo_service/core.js",
+    "geo_service_layers_js": "geo_service/layers.js",
+    "geo_service_controls_js": "geo_service/controls.js",
     "geo_service_map_css": "geo_service/map.css",
 }
 
 #: What every map page loads (folium's Map also asks for jQuery, Bootstrap and Font
 #: Awesome, which our pages do not use).
-MAP_JS = [("leaflet", ""), ("geo_service_map_js", "")]
+MAP_JS = [
+    ("leaflet", ""),
+    ("geo_service_core_js", ""),
+    ("geo_service_layers_js", ""),
+    ("geo_service_controls_js", ""),
+]
 MAP_CSS = [("leaflet_css", ""), ("geo_service_map_css", "")]
 
 

@@ -1,6 +1,6 @@
 """What the browser needs to draw a catalog layer: a plain JSON-able dict built from the
 catalog entry and the map definition (style, classes, popup fields with zh/en labels and
-units, where to load the features from). ``static/geo_service/map.js`` reads it."""
+units, where to load the features from). ``static/geo_service/layers.js`` reads it."""
 
 from __future__ import annotations
 

@@ -13,7 +13,7 @@ from geo_service.data.catalog import Catalog, Text
 from geo_service.errors import CatalogError, LayerNotFound
 
 Colour = str
-#: Marker shapes ``map.js`` draws (as SVG).
+#: Marker shapes ``static/geo_service/layers.js`` draws (as SVG).
 Shape = Literal["circle", "square", "diamond", "triangle", "star"]
 
 

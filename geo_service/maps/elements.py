@@ -1,4 +1,4 @@
-"""folium elements of our map pages: a catalog layer drawn by ``map.js`` and the page's
+"""folium elements of our map pages: a catalog layer drawn by ``layers.js`` and the page's
 furniture (title, synthetic-data notice, loading status, legend, place search)."""
 
 from __future__ import annotations

@@ -68,7 +68,7 @@ def tile_layers(basemaps: Iterable[str], tianditu_key: str | None) -> list[foliu
 
 
 class Datum(MacroElement):
-    """Tells ``map.js`` the datum of the tiles, so our WGS 84 layers line up with them."""
+    """Tells ``core.js`` the datum of the tiles, so our WGS 84 layers line up with them."""
 
     _template = Template(
         """

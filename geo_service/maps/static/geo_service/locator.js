@@ -5,92 +5,8 @@
 (function () {
   "use strict";
   var config = JSON.parse(document.getElementById("gs-config").textContent);
-  var TEXT = {
-    zh: {
-      title: "党群服务中心查询",
-      skip: "跳到查询结果",
-      searchLabel: "输入社区、小区或地名（汉字或拼音）",
-      search: "搜索",
-      hint: "也可以点击“我的位置”，或在地图上点选一个位置。",
-      locate: "我的位置",
-      service: "服务类型",
-      allServices: "全部服务",
-      openNow: "仅显示正在开放",
-      mapLabel: "地图",
-      results: "最近的服务中心",
-      start: "请先选择一个位置。",
-      synthetic: "示例数据：服务中心位置、服务与开放时间均为合成数据，仅供演示。",
-      places: "地点",
-      noPlaces: "没有找到这个地点。",
-      loading: "正在查询…",
-      found: "找到 {n} 个服务中心，按步行距离排序。",
-      none: "附近没有符合条件的服务中心。",
-      from: "出发地：{name}",
-      here: "地图上选定的位置",
-      myLocation: "我的位置",
-      noLocation: "无法获取您的位置。",
-      walk: "步行 {m} 米，约 {min} 分钟",
-      open: "正在开放",
-      closed: "现在未开放",
-      unknown: "开放时间未知",
-      hours: "开放时间",
-      services: "服务",
-      route: "显示步行路线",
-      routeShown: "已显示步行路线",
-      amap: "在高德地图中打开",
-      baidu: "在百度地图中打开",
-      levels: { district: "区级", subdistrict: "街道级", community: "社区级" },
-      switchTo: " Switch to English",
-      switchLabel: "EN",
-      error: "查询失败：{message}",
-      outside: "这个位置不在本区范围内；本查询只包括本区的党群服务中心。",
-      noRoad: "这个位置离步行道路太远，请选择靠近道路的位置。",
-      offline: "无法连接服务，请稍后再试。",
-      placeError: "地点搜索失败，请稍后再试。",
-    },
-    en: {
-      title: "Find a Party-and-public service centre",
-      skip: "Skip to results",
-      searchLabel: "Community, compound or place (Chinese or pinyin)",
-      search: "Search",
-      hint: "Or use “My location”, or tap a place on the map.",
-      locate: "My location",
-      service: "Service",
-      allServices: "All services",
-      openNow: "Open now only",
-      mapLabel: "Map",
-      results: "Nearest service centres",
-      start: "Choose a place first.",
-      synthetic: "Synthetic demo data: centre locations, services and hours are made up.",
-      places: "Places",
-      noPlaces: "No place of that name.",
-      loading: "Searching…",
-      found: "{n} service centres, nearest on foot first.",
-      none: "No service centre nearby matches.",
-      from: "From: {name}",
-      here: "the point chosen on the map",
-      myLocation: "my location",
-      noLocation: "Your location is not available.",
-      walk: "{m} m on foot, about {min} min",
-      open: "Open now",
-      closed: "Closed now",
-      unknown: "Hours unknown",
-      hours: "Opening hours",
-      services: "Services",
-      route: "Show walking route",
-      routeShown: "Walking route shown",
-      amap: "Open in Amap",
-      baidu: "Open in Baidu Maps",
-      levels: { district: "District", subdistrict: "Sub-district", community: "Community" },
-      switchTo: " 切换到中文",
-      switchLabel: "中文",
-      error: "Search failed: {message}",
-      outside: "This place is outside the district; the locator covers its service centres only.",
-      noRoad: "This place is too far from any footpath or road; choose a point near one.",
-      offline: "The service cannot be reached; please try again later.",
-      placeError: "The place search failed; please try again later.",
-    },
-  };
+  var GS = window.GeoService;
+  var TEXT = GS.LOCATOR_TEXT;
   var params = new URLSearchParams(location.search);
   var stored = null;
   try {
@@ -150,8 +66,7 @@
     [b[3], b[2]],
   ]);
   L.control.scale({ imperial: false }).addTo(map);
-  /* Our data is WGS 84; drawn over Amap tiles it is shifted to GCJ-02 (map.js). */
-  var GS = window.GeoService;
+  /* Our data is WGS 84; drawn over Amap tiles it is shifted to GCJ-02 (core.js). */
   GS.datum = config.datum;
   var toMap = GS.toMap;
   config.tiles.forEach(function (tile, i) {
@@ -370,7 +285,7 @@
         "</p>" +
         '<p><span class="open ' + (p.open_now ? "yes" : "no") + '">' +
         escapeHtml(openText(p.open_now)) + "</span> " + escapeHtml(t("hours")) + "：" +
-        escapeHtml(p.opening_hours) + "</p>" +
+        escapeHtml(GS.formatHours(p.opening_hours, lang)) + "</p>" +
         "<p>" + escapeHtml(t("services")) + "：" + escapeHtml(serviceNames(p.services)) +
         "</p>";
       var actions = document.createElement("p");

@@ -1,0 +1,192 @@
+/* geo_service map pages: the legend of the layers on the map, the place search and the
+ * page's furniture (scale, heading, synthetic-data notice, labelled controls). */
+(function (global) {
+  "use strict";
+  var GS = global.GeoService;
+  var escapeHtml = GS.escapeHtml;
+  var both = GS.both;
+  var symbolHtml = GS.symbolHtml;
+  var setStatus = GS.setStatus;
+
+  function legendEntries(def) {
+    var lines = def.geometry.indexOf("LineString") >= 0;
+    var points = def.geometry.indexOf("Point") >= 0;
+    function swatch(colour, symbol) {
+      if (points) {
+        return symbolHtml({ shape: symbol || def.symbol || "circle", size: 16, colour: colour });
+      }
+      var style = lines
+        ? "border-top:3px solid " + colour
+        : "background:" + (def.fill ? colour : "transparent") + ";border:2px solid " +
+          (def.classes ? "#555" : def.style.color);
+      return '<span class="gs-swatch" aria-hidden="true" style="' + style + '"></span>';
+    }
+    if (!def.classes) {
+      return [swatch(def.style.fillColor) + escapeHtml(both(def.title))];
+    }
+    var entries = def.classes.labels.map(function (label, i) {
+      var symbol = def.classes.symbols ? def.classes.symbols[i] : null;
+      return swatch(def.classes.colors[i], symbol) + escapeHtml(both(label));
+    });
+    if (def.classes.missing) {
+      entries.push(swatch("#bdbdbd") + escapeHtml(both(def.classes.missing)));
+    }
+    return entries;
+  }
+
+  /* A legend of the layers on the map, redrawn when one is switched on or off. */
+  GS.legend = function (map, layers, position) {
+    var control = L.control({ position: position || "bottomright" });
+    control.onAdd = function () {
+      var box = L.DomUtil.create("details", "gs-legend leaflet-control");
+      box.open = window.innerWidth > 900 && window.innerHeight > 700;
+      box.setAttribute("aria-label", "图例 / Legend");
+      L.DomEvent.disableClickPropagation(box);
+      L.DomEvent.disableScrollPropagation(box);
+      control.box = box;
+      return box;
+    };
+    control.redraw = function () {
+      var html = ["<summary>图例 / Legend</summary>"];
+      layers.forEach(function (layer) {
+        var def = layer.gsDefinition;
+        if (!map.hasLayer(layer)) {
+          return;
+        }
+        var items = legendEntries(def).map(function (entry) {
+          return "<li>" + entry + "</li>";
+        });
+        var heading = def.classes ? "<h2>" + escapeHtml(both(def.title)) + "</h2>" : "";
+        html.push(
+          '<section data-layer="' + def.id + '">' + heading + "<ul>" + items.join("") +
+          "</ul></section>"
+        );
+      });
+      control.box.innerHTML = html.join("");
+    };
+    control.addTo(map);
+    control.redraw();
+    map.on("overlayadd overlayremove", function () {
+      control.redraw();
+    });
+    return control;
+  };
+
+  /* leaflet-search, made safe and keyboard-friendly: tips are text (never HTML), and the
+   * Enter that opened the box does not close it again. */
+  var SafeSearch = null;
+  function searchControlClass() {
+    if (!SafeSearch) {
+      SafeSearch = L.Control.Search.extend({
+        _handleKeypress: function (event) {
+          if (event.keyCode === 13 && !this._input.value) {
+            return;
+          }
+          L.Control.Search.prototype._handleKeypress.call(this, event);
+        },
+      });
+    }
+    return SafeSearch;
+  }
+
+  /* Search our gazetteer (communities, compounds, centres…) and fly to the place. */
+  GS.search = function (map, placesUrl, index) {
+    var Search = searchControlClass();
+    var control = new Search({
+      position: "topleft",
+      textPlaceholder: "搜索社区、小区、服务中心 / Search places",
+      textErr: "未找到 / Not found",
+      textCancel: "取消 / Cancel",
+      minLength: 1,
+      zoom: 16,
+      marker: false,
+      autoType: false,
+      buildTip: function (text) {
+        var tip = document.createElement("li");
+        tip.textContent = text;
+        return tip;
+      },
+      filterData: function (text, records) {
+        return records;
+      },
+      sourceData: function (text, respond) {
+        if (index) {
+          respond(GS.searchIndex(index, text));
+          return { abort: function () {} };
+        }
+        fetch(placesUrl + "?limit=10&q=" + encodeURIComponent(text))
+          .then(function (response) {
+            return response.ok ? response.json() : { features: [] };
+          })
+          .catch(function () {
+            setStatus("搜索失败 / Search failed");
+            return { features: [] };
+          })
+          .then(function (collection) {
+            respond(collection.features);
+          });
+        return { abort: function () {} };
+      },
+      formatData: function (features) {
+        var records = {};
+        features.forEach(function (feature) {
+          var p = feature.properties;
+          var c = feature.geometry.coordinates;
+          records[p.name_zh + " " + p.name_en] = GS.toMap(c[0], c[1]);
+        });
+        return records;
+      },
+    });
+    map.addControl(control);
+    control._input.setAttribute("aria-label", "搜索地名 / Search places");
+    control._button.setAttribute("role", "button");
+    control._button.setAttribute("aria-label", "搜索地名 / Search places");
+    return control;
+  };
+
+  function label(selector, text) {
+    document.querySelectorAll(selector).forEach(function (node) {
+      node.title = text;
+      node.setAttribute("aria-label", text);
+    });
+  }
+
+  /* A map page's furniture: scale, heading with the synthetic-data notice, legend, search;
+   * Leaflet's own controls labelled in Chinese and English and first in keyboard order. */
+  GS.furnish = function (map, options) {
+    var narrow = window.innerWidth < 600;
+    L.control.scale({ imperial: false }).addTo(map);
+    var info = L.control({ position: narrow ? "bottomleft" : "topright" });
+    info.onAdd = function () {
+      var box = L.DomUtil.create("div", "gs-info leaflet-control");
+      box.innerHTML = options.info;
+      L.DomEvent.disableClickPropagation(box);
+      return box;
+    };
+    info.addTo(map);
+    GS.legend(map, options.layers, narrow ? "bottomright" : "bottomleft");
+    if (options.search) {
+      GS.search(map, options.placesUrl, options.index);
+    }
+    label(".leaflet-control-zoom-in", "放大 / Zoom in");
+    label(".leaflet-control-zoom-out", "缩小 / Zoom out");
+    label(".leaflet-control-layers-toggle", "图层 / Layers");
+    /* Controls are positioned absolutely: moving them first changes only the Tab order. */
+    map.getContainer().insertBefore(map._controlContainer, map.getContainer().firstChild);
+  };
+
+  /* The standalone file's search: the inlined gazetteer, matched by name or pinyin. */
+  GS.searchIndex = function (index, text) {
+    var query = text.toLowerCase().replace(/\s+/g, "");
+    return index.features
+      .filter(function (f) {
+        var p = f.properties;
+        return [p.name_zh, p.name_en.toLowerCase(), p.pinyin || "", p.initials || ""].some(
+          function (name) {
+            return name.replace(/\s+/g, "").indexOf(query) >= 0;
+          }
+        );
+      })
+      .slice(0, 10);
+  };
+})(window);

@@ -17,6 +17,7 @@ from geo_service.analysis.circles import (
 )
 from geo_service.analysis.coverage import (
     FacilitySet,
+    _unique_rows,
     access_points,
     compound_access,
     coverage_gaps,
@@ -213,3 +214,133 @@ def test_one_facility_circles_on_demand(street):
     assert fifteen.intersects(Point(700, 200))  # up the side street
     far = facility_circles(street, [Point(1000, 5000)], PARAMS)
     assert all(p.is_empty for p in far)
+
+
+def _random_access(seed: int, n: int = 400) -> pd.DataFrame:
+    """A random access table: groups, populations (some zero) and metres (some NaN, ties)."""
+    rng = np.random.default_rng(seed)
+    metres = {
+        f"{key}_m": np.where(
+            rng.uniform(size=n) < 0.1, np.nan, np.round(rng.uniform(0, 2500, n), -1)
+        )
+        for key in ("centre", "park", "trail")
+    }
+    return pd.DataFrame(
+        {
+            "id": [f"c{i}" for i in range(n)],
+            "community_id": rng.choice(["A", "B", "C", "D", "E"], n),
+            "population": np.where(rng.uniform(size=n) < 0.05, 0, rng.integers(1, 900, n)),
+            **metres,
+        }
+    )
+
+
+def _inverted_cdf(values: np.ndarray, weights: np.ndarray, q: float) -> float:
+    """By definition: the smallest value with at least ``q`` of the weight at or below it
+    (zero weights and NaN values left out)."""
+    keep = (weights > 0) & ~np.isnan(values)
+    values, weights = values[keep], weights[keep]
+    if not len(values):
+        return np.nan
+    return min(v for v in values if weights[values <= v].sum() >= q * weights.sum())
+
+
+def test_weighted_quantile_matches_its_definition_and_numpy():
+    rng = np.random.default_rng(3)
+    for _ in range(50):
+        size = int(rng.integers(1, 60))
+        values = np.round(rng.uniform(0, 30, size), 1)  # ties
+        values[rng.uniform(size=size) < 0.1] = np.nan
+        weights = rng.integers(0, 500, size).astype(float)  # some zero
+        for q in (0.1, 0.5, 0.9, 1.0):
+            ours = weighted_quantile(values, weights, q)
+            expected = _inverted_cdf(values, weights, q)
+            assert ours == expected or (np.isnan(ours) and np.isnan(expected))
+            keep = (weights > 0) & ~np.isnan(values)
+            if keep.any() and int(np.__version__.split(".")[0]) >= 2:  # weights: numpy 2
+                assert ours == np.quantile(
+                    values[keep], q, weights=weights[keep], method="inverted_cdf"
+                )
+
+
+def test_statistics_match_a_pandas_groupby():
+    access = _random_access(1)
+    stats = coverage_statistics(access, "centre", PARAMS, by="community_id")
+    for name, group in access.groupby("community_id"):
+        row, metres = stats.loc[name], group["centre_m"]
+        people = group["population"].astype(float)
+        reached = metres.notna()
+        assert row["residents"] == people.sum() and row["compounds"] == len(group)
+        for circle in PARAMS.circles:
+            inside = reached & (metres <= circle.distance_m)
+            assert row[f"residents_{circle.minutes}"] == people[inside].sum()
+            assert row[f"compounds_{circle.minutes}"] == inside.sum()
+        minutes = PARAMS.minutes(metres[reached])
+        weights = people[reached]
+        assert row["unreached_residents"] == people[~reached].sum()
+        assert row["mean_min"] == pytest.approx(np.average(minutes, weights=weights), abs=0.006)
+        p90 = _inverted_cdf(minutes.to_numpy(), weights.to_numpy(), 0.9)
+        assert row["p90_min"] == np.round(p90, 2)
+
+
+def test_life_circle_check_matches_a_pandas_groupby():
+    access = _random_access(2)
+    keys = ["centre", "park", "trail"]
+    check = life_circle_check(access, keys, PARAMS, by="community_id")
+    for name, group in access.groupby("community_id"):
+        people = group["population"]
+        lacks = []
+        for key in keys:
+            share = people[group[f"{key}_m"] <= PARAMS.widest_m].sum() / people.sum()
+            assert check.loc[name, f"reach_{key}"] == np.round(share, 4)
+            if share < PARAMS.life_circle_min_share:
+                lacks.append(key)
+        assert check.loc[name, "lacks"] == ";".join(lacks)
+        assert check.loc[name, "lacks_count"] == len(lacks)
+
+
+def test_gaps_match_a_stable_pandas_sort():
+    access = _random_access(3)
+    access.loc[access.index[::7], "population"] = 300  # ties in population
+    metres = access["centre_m"].fillna(np.inf)
+    expected = access[metres > PARAMS.widest_m].sort_values(
+        ["population", "centre_m"], ascending=[False, False], kind="stable"
+    )
+    gaps = coverage_gaps(access, "centre", PARAMS)
+    assert gaps.index.tolist() == expected.index.tolist()
+    pd.testing.assert_frame_equal(gaps.drop(columns="rank"), expected)
+    assert gaps["rank"].tolist() == list(range(1, len(expected) + 1))
+
+
+def test_all_sets_at_once_equal_one_set_at_a_time(street):
+    gates = _points((250, 5), (450, -5), (990, 5), (700, 395), (1500, 5), (2000, 900), (2990, 1))
+    owner = np.array([0, 1, 2, 2, 3, 4, 5])
+    sets = {  # shared points, a facility twice in one set, an empty set
+        "a": _facilities((0, 10), (1200, -4), ids=["F1", "F2"]),
+        "b": _facilities((1200, -4), (2800, 3), (2800, 3), ids=["F2", "F3", "F4"]),
+        "empty": _facilities(),
+        "c": _facilities((700, 300), ids=["F5"]),
+    }
+    base = pd.DataFrame({"id": [f"c{i}" for i in range(6)], "population": np.arange(6) * 10})
+    together = compound_access(street, gates, owner, 6, sets, PARAMS, base=base)
+    assert together.columns[:2].tolist() == ["id", "population"]
+    for key, facilities in sets.items():
+        alone = compound_access(street, gates, owner, 6, {key: facilities}, PARAMS)
+        pd.testing.assert_frame_equal(together[alone.columns], alone)
+    # two facilities at one point: the set's first one is named; the far compound has none
+    assert together["b_id"].iloc[5] == "F3" and pd.isna(together["b_id"].iloc[4])
+    assert together["b_m"].iloc[5] == pytest.approx(3 + 190 + 1)
+    plain = compound_access(street, gates, owner, 6, sets, PARAMS)
+    pd.testing.assert_frame_equal(together, pd.concat([base, plain], axis=1))
+    by_name = {name: base[name] for name in base}
+    by_name = compound_access(street, gates, owner, 6, sets, PARAMS, base=by_name)
+    pd.testing.assert_frame_equal(by_name, together)
+
+
+def test_unique_rows_match_numpy():
+    rng = np.random.default_rng(8)
+    xy = np.round(rng.uniform(0, 5, (300, 2)))  # many repeated rows
+    rows, inverse = _unique_rows(xy)
+    expected, expected_inverse = np.unique(xy, axis=0, return_inverse=True)
+    np.testing.assert_array_equal(rows, expected)
+    np.testing.assert_array_equal(inverse, expected_inverse.ravel())

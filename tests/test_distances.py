@@ -6,10 +6,17 @@ import geopandas as gpd
 import numpy as np
 import pytest
 import shapely
+from scipy.sparse import coo_matrix
 from scipy.spatial import Delaunay
 from shapely.geometry import LineString
 
-from geo_service.analysis.distances import facility_catchments, node_distances, point_distances
+from geo_service.analysis.distances import (
+    AugmentedGraph,
+    facility_catchments,
+    node_distances,
+    point_distances,
+    set_point_distances,
+)
 from geo_service.analysis.network import build_walk_graph, snap_points
 from tests.reference import walking_distances
 
@@ -113,3 +120,54 @@ def test_catchments_are_sparse_and_agree_with_nearest():
     single = walking_distances(roads.geometry, sources_xy[[4]], targets_xy)
     reach = single <= 800
     np.testing.assert_allclose(catchment[4].toarray()[0][reach], single[reach], atol=1e-6)
+
+
+def test_stacked_runs_equal_single_runs_and_networkx():
+    roads = irregular_network(7)
+    rng = np.random.default_rng(11)
+    sources_xy = rng.uniform(0, 3000, (30, 2))
+    # targets on the sources' own segments too, so the direct walk along a segment counts
+    targets_xy = np.concatenate([rng.uniform(0, 3000, (250, 2)), sources_xy + 3.0])
+    graph = build_walk_graph(roads)
+    sources = snap_points(graph, shapely.points(sources_xy), max_snap_m=np.inf)
+    targets = snap_points(graph, shapely.points(targets_xy), max_snap_m=np.inf)
+    subsets = [np.arange(30), np.array([], dtype=int), np.array([4]), rng.choice(30, 9, False)]
+    subsets += [np.sort(rng.choice(30, 15, False)) for _ in range(3)]
+    member = np.zeros((len(subsets), 30), dtype=bool)
+    for k, subset in enumerate(subsets):
+        member[k, subset] = True
+    augmented = AugmentedGraph(graph, sources)
+    runs = augmented.set_distances(subsets)
+    distance, facility = set_point_distances(graph, runs, sources, targets, member)
+    for k, subset in enumerate(subsets):
+        one = augmented.node_distances(subset)
+        np.testing.assert_array_equal(runs[k].distance_m, one.distance_m)
+        np.testing.assert_array_equal(runs[k].facility, one.facility)
+        d, f = point_distances(graph, one, sources, targets, subset=subset)
+        np.testing.assert_array_equal(distance[k], d)
+        np.testing.assert_array_equal(facility[k], f)
+        assert np.isin(f[f >= 0], subset).all()
+    expected = walking_distances(roads.geometry, sources_xy[subsets[3]], targets_xy)
+    np.testing.assert_allclose(distance[3], expected, rtol=0, atol=1e-6)
+
+
+def test_augmented_matrix_is_the_canonical_csr():
+    roads = irregular_network(2)
+    graph = build_walk_graph(roads)
+    rng = np.random.default_rng(5)
+    xy = np.concatenate([rng.uniform(0, 3000, (60, 2)), graph.nodes[:10]])  # some on nodes
+    sources = snap_points(graph, shapely.points(xy), max_snap_m=300)
+    n, rows = graph.n_nodes, sources.ok
+    virtual = n + np.arange(len(rows))
+    edge, u, v = sources.edge[rows], graph.edge_u, graph.edge_v
+    length, offset, snap = graph.edge_length, sources.offset_m[rows], sources.snap_m[rows]
+    expected = coo_matrix(
+        (
+            np.concatenate([length, length, snap + offset, snap + length[edge] - offset]),
+            (np.concatenate([u, v, virtual, virtual]), np.concatenate([v, u, u[edge], v[edge]])),
+        ),
+        shape=(n + len(rows),) * 2,
+    ).tocsr()
+    matrix = AugmentedGraph(graph, sources).matrix
+    for name in ("indptr", "indices", "data"):
+        np.testing.assert_array_equal(getattr(matrix, name), getattr(expected, name))

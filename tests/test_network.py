@@ -14,7 +14,9 @@ from geo_service.analysis.network import (
     SNAP_PAST_ISOLATED,
     SNAP_TOO_FAR,
     build_walk_graph,
+    point_coordinates,
     snap_points,
+    snap_xy,
 )
 
 METRIC = "EPSG:4549"
@@ -106,3 +108,54 @@ def test_snap_statuses(square_with_island):
     tight = snap_points(square_with_island, points[:2], max_snap_m=250)
     assert tight.status.tolist() == [SNAP_TOO_FAR, SNAP_TOO_FAR]
     assert (tight.edge == -1).all()
+
+
+def _brute_force_snap(graph, xy: np.ndarray) -> np.ndarray:
+    """Distance from each point to the nearest main-piece segment, over every segment."""
+    a = graph.nodes[graph.edge_u[graph.main_edges]]
+    b = graph.nodes[graph.edge_v[graph.main_edges]]
+    ab = b - a
+    rel = xy[:, None, :] - a[None]
+    t = np.clip((rel * ab).sum(-1) / (ab**2).sum(-1), 0, 1)
+    return np.hypot(*np.moveaxis(rel - ab * t[..., None], -1, 0)).min(axis=1)
+
+
+def test_snap_matches_brute_force_near_and_far():
+    from tests.test_distances import irregular_network
+
+    graph = build_walk_graph(irregular_network())
+    rng = np.random.default_rng(4)
+    xy = np.concatenate(
+        [
+            rng.uniform(-400, 3400, (400, 2)),  # near roads and well outside the mesh
+            graph.nodes[:30],  # on nodes: several segments equally near
+            rng.uniform(4900, 5200, (30, 2)),  # around the detached piece
+        ]
+    )
+    snapped = snap_xy(graph, xy, max_snap_m=np.inf)
+    np.testing.assert_allclose(snapped.snap_m, _brute_force_snap(graph, xy), rtol=0, atol=1e-9)
+    assert (snapped.snap_m > 60).sum() > 20  # the fallback beyond the first radius is used
+    assert (snapped.status == SNAP_PAST_ISOLATED).any()
+    # one point at a time gives the same as all together (ties broken the same way)
+    for i in range(0, len(xy), 7):
+        one = snap_xy(graph, xy[i : i + 1], max_snap_m=np.inf)
+        assert (one.edge[0], one.offset_m[0], one.status[0]) == (
+            snapped.edge[i],
+            snapped.offset_m[i],
+            snapped.status[i],
+        )
+
+
+def test_snap_xy_is_snap_points_on_coordinates(square_with_island):
+    points = np.array(
+        [Point(30, 10), Point(510, 495), None, shapely.Point(), Point(np.nan, 1.0)], dtype=object
+    )
+    xy = point_coordinates(points)
+    assert np.isnan(xy[2:]).all() and xy[:2].tolist() == [[30, 10], [510, 495]]
+    by_points = snap_points(square_with_island, points, max_snap_m=1000)
+    by_xy = snap_xy(square_with_island, xy, max_snap_m=1000)
+    for name in ("edge", "offset_m", "snap_m"):
+        np.testing.assert_array_equal(getattr(by_points, name), getattr(by_xy, name))
+    assert by_points.status.tolist() == by_xy.status.tolist()
+    part = by_xy.take(slice(1, 3))
+    assert part.status.tolist() == [SNAP_PAST_ISOLATED, SNAP_INVALID] and len(part) == 2

@@ -2,10 +2,13 @@
 
 Pure functions: GeoDataFrames (metric CRS) and arrays in, DataFrames out. Column names come
 from :func:`column`. Distances in metres, times in minutes at the run's walking speed.
+The figures drawn from the access table (population-weighted statistics, gaps, the life
+circle check) are in :mod:`geo_service.analysis.statistics` and re-exported here.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import geopandas as gpd
@@ -13,14 +16,28 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from geo_service.analysis.distances import AugmentedGraph, point_distances
-from geo_service.analysis.network import SNAP_OK, WalkGraph, snap_points
+from geo_service.analysis.distances import AugmentedGraph, set_point_distances
+from geo_service.analysis.network import SNAP_OK, WalkGraph, point_coordinates, snap_xy
 from geo_service.analysis.params import CoverageParams
+from geo_service.analysis.statistics import (
+    column,
+    coverage_gaps,
+    coverage_statistics,
+    life_circle_check,
+    weighted_quantile,
+)
 
-
-def column(key: str, what: str) -> str:
-    """The output column for facility set ``key``: ``m``, ``min``, ``id`` or ``circle``."""
-    return f"{key}_{what}"
+__all__ = [
+    "FacilitySet",
+    "access_points",
+    "circle_of",
+    "column",
+    "compound_access",
+    "coverage_gaps",
+    "coverage_statistics",
+    "life_circle_check",
+    "weighted_quantile",
+]
 
 
 @dataclass(frozen=True)
@@ -63,7 +80,7 @@ def access_points(frame: gpd.GeoDataFrame, id_column: str = "id") -> gpd.GeoData
 
 
 class _PerOwner:
-    """Reduce per-gate values to per-compound ones: the smallest distance and its id."""
+    """Reduce per-gate values to per-compound ones: the smallest and the gate giving it."""
 
     def __init__(self, owner: np.ndarray, n: int):
         self.order = np.argsort(owner, kind="stable")
@@ -73,21 +90,63 @@ class _PerOwner:
         self.counts = np.diff(np.r_[self.starts, len(owner)])
         self.n = n
 
-    def best(self, distance: np.ndarray, ident: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Per owner 0..n-1: the smallest distance (NaN if none) and the id that goes with it."""
-        d = distance[self.order]
+    def nearest(self, distance: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Per owner 0..n-1 along the last axis of ``distance`` (``(..., n_gates)``):
+        the smallest value (NaN if none) and the first gate holding it (-1 if none)."""
+        shape = (*distance.shape[:-1], self.n)
+        best, gate = np.full(shape, np.nan), np.full(shape, -1)
+        if not distance.shape[-1]:
+            return best, gate
+        d = distance[..., self.order]
         d = np.where(np.isnan(d), np.inf, d)
-        if not len(d):
-            return np.full(self.n, np.nan), np.full(self.n, None, dtype=object)
-        smallest = np.minimum.reduceat(d, self.starts)
-        is_min = d == np.repeat(smallest, self.counts)
-        position = np.arange(len(d))
-        first = np.minimum.reduceat(np.where(is_min, position, len(d)), self.starts)
-        best = np.full(self.n, np.nan)
-        best_id = np.full(self.n, None, dtype=object)
-        best[self.owners] = np.where(np.isfinite(smallest), smallest, np.nan)
-        best_id[self.owners] = np.where(np.isfinite(smallest), ident[self.order][first], None)
-        return best, best_id
+        smallest = np.minimum.reduceat(d, self.starts, axis=-1)
+        is_min = d == np.repeat(smallest, self.counts, axis=-1)
+        position = np.arange(d.shape[-1])
+        first = np.minimum.reduceat(np.where(is_min, position, len(position)), self.starts, -1)
+        finite = np.isfinite(smallest)
+        best[..., self.owners] = np.where(finite, smallest, np.nan)
+        gate[..., self.owners] = np.where(finite, self.order[first], -1)
+        return best, gate
+
+
+def _unique_rows(xy: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``np.unique(xy, axis=0, return_inverse=True)`` for ``(n, 2)`` floats: the distinct
+    rows sorted by x then y, and the row of each input in them."""
+    order = np.lexsort((xy[:, 1], xy[:, 0]))
+    ranked = xy[order]
+    new = np.r_[True, (ranked[1:] != ranked[:-1]).any(axis=1)][: len(xy)]
+    inverse = np.empty(len(xy), dtype=np.int64)
+    inverse[order] = np.cumsum(new) - 1
+    return ranked[new], inverse
+
+
+def _sources_of_sets(
+    facility_sets: dict[str, gpd.GeoDataFrame],
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The distinct facility points of all sets (sets share points), each set's members
+    among them, and the facility id each set gives each point.
+
+    Returns
+    -------
+    xy : numpy.ndarray
+        ``(n_points, 2)`` distinct facility points (metres, the graph's CRS).
+    member : numpy.ndarray
+        ``(n_sets, n_points)`` booleans.
+    ident : numpy.ndarray
+        ``(n_sets, n_points)`` objects: the id of the set's first facility at the point.
+    """
+    frames = list(facility_sets.values())
+    xy = point_coordinates(np.concatenate([f.geometry.to_numpy() for f in frames]))
+    unique_xy, point_of = _unique_rows(xy)
+    n_sets, n_points = len(frames), len(unique_xy)
+    set_of = np.repeat(np.arange(n_sets), [len(f) for f in frames])
+    ids = np.concatenate([f["facility_id"].to_numpy().astype(object) for f in frames])
+    cell, first = np.unique(set_of * n_points + point_of, return_index=True)
+    member = np.zeros((n_sets, n_points), dtype=bool)
+    ident = np.full((n_sets, n_points), None, dtype=object)
+    member.reshape(-1)[cell] = True
+    ident.reshape(-1)[cell] = ids[first]
+    return unique_xy, member, ident
 
 
 def compound_access(
@@ -97,173 +156,64 @@ def compound_access(
     n_compounds: int,
     facility_sets: dict[str, gpd.GeoDataFrame],
     params: CoverageParams,
+    *,
+    base: pd.DataFrame | Mapping[str, pd.Series] | None = None,
 ) -> pd.DataFrame:
     """For every compound: metres, minutes, id and life circle of the nearest facility of
     each set, walking from its best gate.
 
     ``points`` are the compounds' gates (metric CRS), ``owner`` each gate's compound
     position. Facility sets with no facilities give NaN columns (and are worth reporting).
+    ``base`` (a DataFrame, or columns by name), one row per compound in compound order,
+    gives the first columns and the index of the table: the result is
+    ``pd.concat([base, access], axis=1)``, without building the table twice.
+
+    The gates and the distinct facility points of all sets are snapped together, once;
+    one augmented graph serves every set's multi-source run, and the per-gate and
+    per-compound reductions are done for all sets at once on ``(n_sets, n)`` arrays.
     """
-    demand = snap_points(graph, points, max_snap_m=params.max_snap_m)
-    per_owner = _PerOwner(np.asarray(owner), n_compounds)
-    snap_m, _ = per_owner.best(demand.snap_m, demand.status)
+    owner = np.asarray(owner)
+    xy, member, ident = _sources_of_sets(facility_sets)
+    snapped = snap_xy(
+        graph, np.concatenate([point_coordinates(points), xy]), max_snap_m=params.max_snap_m
+    )
+    demand, sources = snapped.take(slice(0, len(points))), snapped.take(slice(len(points), None))
+    per_owner = _PerOwner(owner, n_compounds)
+    snap_m, _ = per_owner.nearest(demand.snap_m)
     ok = np.zeros(n_compounds, dtype=bool)
     ok[owner[demand.status == SNAP_OK]] = True
     status = np.full(n_compounds, "no_access_point", dtype=object)
     status[owner] = demand.status
     status[ok] = SNAP_OK
-    columns: dict[str, object] = {"snap_m": snap_m, "snap_status": status}
-    # Snap each distinct facility point once (sets share points), and build one
-    # augmented graph that every set's run starts from.
-    everything = np.concatenate([f.geometry.to_numpy() for f in facility_sets.values()])
-    xy = shapely.get_coordinates(everything) if len(everything) else np.zeros((0, 2))
-    unique_xy, point_of = np.unique(xy, axis=0, return_inverse=True)
-    point_of = point_of.ravel()
-    sources = snap_points(graph, shapely.points(unique_xy), max_snap_m=params.max_snap_m)
-    augmented = AugmentedGraph(graph, sources)
-    start = 0
-    for key, facilities in facility_sets.items():
-        points_of_set = point_of[start : start + len(facilities)]
-        start += len(facilities)
-        subset, first = np.unique(points_of_set, return_index=True)
-        facility_id = np.full(len(sources), None, dtype=object)
-        facility_id[subset] = facilities["facility_id"].to_numpy()[first]
-        nodes = augmented.node_distances(subset)
-        distance, facility = point_distances(graph, nodes, sources, demand, subset=subset)
-        found = np.isfinite(distance)
-        gate_id = np.full(len(demand), None, dtype=object)
-        gate_id[found] = facility_id[facility[found]]
-        metres, best_id = per_owner.best(distance, gate_id)
-        columns[column(key, "m")] = np.round(metres, 1)
-        columns[column(key, "min")] = np.round(params.minutes(metres), 2)
-        columns[column(key, "id")] = best_id
-        columns[column(key, "circle")] = circle_of(metres, params)
-    return pd.DataFrame(columns)
+    runs = AugmentedGraph(graph, sources).set_distances([np.flatnonzero(m) for m in member])
+    distance, facility = set_point_distances(graph, runs, sources, demand, member)
+    metres, gate = per_owner.nearest(distance)
+    best_id = np.full(metres.shape, None, dtype=object)
+    reached = gate >= 0
+    run = np.nonzero(reached)[0]
+    best_id[reached] = ident[run, facility[run, gate[reached]]]
+    metres_1, minutes_2 = np.round(metres, 1), np.round(params.minutes(metres), 2)
+    label = _circle_labels(metres, params)
+    columns: dict[str, object] = {} if base is None else {c: base[c] for c in base}
+    columns |= {"snap_m": snap_m, "snap_status": status}
+    for k, key in enumerate(facility_sets):
+        columns[column(key, "m")] = metres_1[k]
+        columns[column(key, "min")] = minutes_2[k]
+        columns[column(key, "id")] = best_id[k]
+        columns[column(key, "circle")] = pd.arrays.IntegerArray(label[k], label[k] == 0)
+    return pd.DataFrame(columns, index=base.index if isinstance(base, pd.DataFrame) else None)
 
 
 def circle_of(distance_m: np.ndarray, params: CoverageParams) -> pd.arrays.IntegerArray:
     """The smallest life circle (minutes label) each distance falls in; <NA> beyond all."""
-    label = np.zeros(len(distance_m), dtype=np.int64)
-    distance = np.nan_to_num(distance_m, nan=np.inf)
-    for circle in reversed(params.circles):
-        label[distance <= circle.distance_m] = circle.minutes
+    label = _circle_labels(np.asarray(distance_m, dtype=float), params)
     return pd.arrays.IntegerArray(label, label == 0)
 
 
-def weighted_quantile(values: np.ndarray, weights: np.ndarray, q: float) -> float:
-    """The ``q`` quantile of ``values`` weighted by ``weights`` (inverted CDF); NaN if empty."""
-    values = np.asarray(values, dtype=float)
-    codes = np.zeros(len(values), dtype=int)
-    return float(_grouped_quantile(codes, 1, values, np.asarray(weights, dtype=float), q)[0])
-
-
-def _groups(access: pd.DataFrame, by: str | None) -> tuple[np.ndarray, list]:
-    if by is None:
-        return np.zeros(len(access), dtype=int), ["all"]
-    codes, names = pd.factorize(access[by], sort=True)
-    return codes, list(names)
-
-
-def _grouped_quantile(
-    codes: np.ndarray, n: int, values: np.ndarray, weights: np.ndarray, q: float
-) -> np.ndarray:
-    """Weighted ``q`` quantile of ``values`` within each group (inverted CDF); NaN values
-    and zero weights are left out; NaN for a group with nothing left."""
-    keep = ~np.isnan(values) & (weights > 0)
-    codes, values, weights = codes[keep], values[keep], weights[keep]
-    order = np.lexsort((values, codes))
-    codes, values, weights = codes[order], values[order], weights[order]
-    cumulative = np.cumsum(weights)
-    totals = np.bincount(codes, weights=weights, minlength=n)
-    before = np.concatenate([[0.0], np.cumsum(totals)[:-1]])
-    index = np.searchsorted(cumulative, before + q * totals, side="left")
-    result = np.full(n, np.nan)
-    has = totals > 0
-    result[has] = values[np.minimum(index[has], len(values) - 1)]
-    return result
-
-
-def coverage_statistics(
-    access: pd.DataFrame,
-    key: str,
-    params: CoverageParams,
-    *,
-    by: str | None = None,
-    weight: str = "population",
-) -> pd.DataFrame:
-    """Residents and compounds within each life circle of facility set ``key``, the share
-    of residents covered, and population-weighted mean and 90th-percentile minutes.
-
-    One row per value of ``by`` (or one row, ``all``). Compounds that reach no facility
-    count as uncovered and are left out of the mean and percentile (``unreached_*``).
-    """
-    codes, names = _groups(access, by)
-    n = len(names)
-    metres = access[column(key, "m")].to_numpy(float)
-    people = access[weight].to_numpy(float)
-    minutes = params.minutes(metres)
-    reached = ~np.isnan(metres)
-    residents = np.bincount(codes, weights=people, minlength=n)
-    table: dict[str, object] = {
-        "group": names,
-        "residents": residents.astype(int),
-        "compounds": np.bincount(codes, minlength=n),
-    }
-    for circle in params.circles:
-        inside = reached & (np.nan_to_num(metres, nan=np.inf) <= circle.distance_m)
-        covered = np.bincount(codes, weights=people * inside, minlength=n)
-        table[f"residents_{circle.minutes}"] = covered.astype(int)
-        table[f"compounds_{circle.minutes}"] = np.bincount(
-            codes, weights=inside, minlength=n
-        ).astype(int)
-        table[f"share_{circle.minutes}"] = np.round(
-            np.divide(covered, residents, out=np.zeros(n), where=residents > 0), 4
-        )
-    reached_people = np.bincount(codes, weights=people * reached, minlength=n)
-    table["unreached_residents"] = (residents - reached_people).astype(int)
-    weighted_minutes = np.bincount(
-        codes, weights=np.where(reached, people * minutes, 0.0), minlength=n
-    )
-    table["mean_min"] = np.round(
-        np.divide(
-            weighted_minutes, reached_people, out=np.full(n, np.nan), where=reached_people > 0
-        ),
-        2,
-    )
-    table["p90_min"] = np.round(_grouped_quantile(codes, n, minutes, people, 0.9), 2)
-    return pd.DataFrame(table).set_index("group")
-
-
-def coverage_gaps(access: pd.DataFrame, key: str, params: CoverageParams) -> pd.DataFrame:
-    """Compounds outside the widest life circle of facility set ``key`` (or unreachable),
-    ranked by residents (rank 1 = most residents)."""
-    metres = access[column(key, "m")].to_numpy(float)
-    outside = access[np.nan_to_num(metres, nan=np.inf) > params.widest_m]
-    outside = outside.sort_values(
-        ["population", column(key, "m")], ascending=[False, False], kind="stable"
-    )
-    return outside.assign(rank=np.arange(1, len(outside) + 1))
-
-
-def life_circle_check(
-    access: pd.DataFrame, type_keys: list[str], params: CoverageParams, *, by: str
-) -> pd.DataFrame:
-    """Per ``by`` group: the share of residents within the widest circle of each facility
-    type, and the types fewer than ``life_circle_min_share`` of residents reach."""
-    codes, names = _groups(access, by)
-    n = len(names)
-    people = access["population"].to_numpy(float)
-    residents = np.bincount(codes, weights=people, minlength=n)
-    table: dict[str, object] = {"group": names}
-    lacking = np.zeros((n, len(type_keys)), dtype=bool)
-    for j, key in enumerate(type_keys):
-        metres = np.nan_to_num(access[column(key, "m")].to_numpy(float), nan=np.inf)
-        covered = np.bincount(codes, weights=people * (metres <= params.widest_m), minlength=n)
-        share = np.divide(covered, residents, out=np.zeros(n), where=residents > 0)
-        table[f"reach_{key}"] = np.round(share, 4)
-        lacking[:, j] = share < params.life_circle_min_share
-    table["lacks"] = [
-        ";".join(k for k, lack in zip(type_keys, row, strict=True) if lack) for row in lacking
-    ]
-    table["lacks_count"] = lacking.sum(axis=1)
-    return pd.DataFrame(table).set_index("group")
+def _circle_labels(distance_m: np.ndarray, params: CoverageParams) -> np.ndarray:
+    """:func:`circle_of` as int64 labels of any shape, 0 beyond all circles."""
+    label = np.zeros(distance_m.shape, dtype=np.int64)
+    distance = np.nan_to_num(distance_m, nan=np.inf)
+    for circle in reversed(params.circles):
+        label[distance <= circle.distance_m] = circle.minutes
+    return label

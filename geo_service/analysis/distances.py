@@ -38,11 +38,23 @@ class AugmentedGraph:
         edge, offset, snap = sources.edge[rows], sources.offset_m[rows], sources.snap_m[rows]
         n, k = graph.n_nodes, len(rows)
         virtual = np.arange(n, n + k)
-        u, v, length = graph.edge_u, graph.edge_v, graph.edge_length
-        src = np.concatenate([u, v, virtual, virtual])
-        dst = np.concatenate([v, u, u[edge], v[edge]])
-        weight = np.concatenate([length, length, snap + offset, snap + length[edge] - offset])
-        self.matrix = coo_matrix((weight, (src, dst)), shape=(n + k, n + k)).tocsr()
+        # The graph's own CSR rows, then one row per virtual node with its two edges in
+        # column order: the canonical CSR that COO triplets would give, without sorting.
+        base = graph.matrix
+        u, v = graph.edge_u[edge], graph.edge_v[edge]
+        to_u, to_v = snap + offset, snap + graph.edge_length[edge] - offset
+        u_first = (u < v)[:, None]
+        columns = np.where(u_first, np.stack([u, v], 1), np.stack([v, u], 1)).ravel()
+        weights = np.where(u_first, np.stack([to_u, to_v], 1), np.stack([to_v, to_u], 1))
+        indptr = np.concatenate([base.indptr, base.indptr[-1] + 2 * np.arange(1, k + 1)])
+        self.matrix = csr_matrix(
+            (
+                np.concatenate([base.data, weights.ravel()]),
+                np.concatenate([base.indices, columns.astype(base.indices.dtype)]),
+                indptr.astype(base.indptr.dtype),
+            ),
+            shape=(n + k, n + k),
+        )
         self.virtual_of = np.full(len(sources), -1)
         self.virtual_of[rows] = virtual
         self.source_of = rows
@@ -70,6 +82,12 @@ class AugmentedGraph:
         reached = origin >= 0
         facility[reached] = self.source_of[origin[reached] - n]
         return NodeDistances(distance[:n], facility[:n])
+
+    def set_distances(
+        self, subsets: list[np.ndarray], *, limit_m: float = np.inf
+    ) -> list[NodeDistances]:
+        """One multi-source run per subset of the sources (index arrays into them)."""
+        return [self.node_distances(subset, limit_m=limit_m) for subset in subsets]
 
 
 def node_distances(graph: WalkGraph, sources: Snapped, *, limit_m: float = np.inf) -> NodeDistances:
@@ -122,21 +140,74 @@ def point_distances(
     segment is also reached directly along it. ``subset`` must be the sources ``nodes``
     was computed from, if not all of them.
     """
-    distance = np.full(len(targets), np.inf)
-    facility = np.full(len(targets), -1)
+    member = np.ones((1, len(sources)), dtype=bool)
+    if subset is not None:
+        member[0] = False
+        member[0, subset] = True
+    distance, facility = set_point_distances(
+        graph, [nodes], sources, targets, member, limit_m=limit_m
+    )
+    return distance[0], facility[0]
+
+
+def set_point_distances(
+    graph: WalkGraph,
+    runs: list[NodeDistances],
+    sources: Snapped,
+    targets: Snapped,
+    member: np.ndarray,
+    *,
+    limit_m: float = np.inf,
+) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`point_distances` for several runs at once.
+
+    Parameters
+    ----------
+    runs : list of NodeDistances
+        One per run (:meth:`AugmentedGraph.set_distances`).
+    sources, targets : Snapped
+        The facilities the runs started from, and the points to reach.
+    member : numpy.ndarray
+        ``(n_runs, len(sources))`` booleans: the sources each run started from.
+    limit_m : float
+        Walks longer than this (metres) count as unreached.
+
+    Returns
+    -------
+    distance : numpy.ndarray
+        ``(n_runs, len(targets))`` metres from the run's nearest facility (inf if none).
+    facility : numpy.ndarray
+        ``(n_runs, len(targets))`` index of that facility into ``sources`` (-1 if none).
+    """
+    n_runs = len(member)
+    distance = np.full((n_runs, len(targets)), np.inf)
+    facility = np.full((n_runs, len(targets)), -1)
     ok = targets.ok
     e, offset, snap = targets.edge[ok], targets.offset_m[ok], targets.snap_m[ok]
     u, v = graph.edge_u[e], graph.edge_v[e]
-    via_u = nodes.distance_m[u] + offset
-    via_v = nodes.distance_m[v] + graph.edge_length[e] - offset
-    distance[ok] = np.minimum(via_u, via_v) + snap
-    facility[ok] = np.where(via_u <= via_v, nodes.facility[u], nodes.facility[v])
-    target, source, direct = same_segment_pairs(sources, targets, subset)
+    if not n_runs:
+        return distance, facility
+    # only the ends of the targets' segments are gathered from each run
+    via_u = np.stack([run.distance_m[u] for run in runs]) + offset
+    via_v = np.stack([run.distance_m[v] for run in runs]) + graph.edge_length[e] - offset
+    distance[:, ok] = np.minimum(via_u, via_v) + snap
+    facility[:, ok] = np.where(
+        via_u <= via_v,
+        np.stack([run.facility[u] for run in runs]),
+        np.stack([run.facility[v] for run in runs]),
+    )
+    # A facility on the target's own segment, walked to directly along it: the pairs of
+    # all sources once, then each run's own.
+    target, source, direct = same_segment_pairs(sources, targets)
+    of_run, pair = np.nonzero(member[:, source])
+    cell = of_run * len(targets) + target[pair]
+    source, direct = source[pair], direct[pair]
     order = np.argsort(-direct, kind="stable")  # the shortest written last wins
-    target, source, direct = target[order], source[order], direct[order]
-    better = direct < distance[target]
-    distance[target[better]] = direct[better]
-    facility[target[better]] = source[better]
+    cell, source, direct = cell[order], source[order], direct[order]
+    flat_distance, flat_facility = distance.reshape(-1), facility.reshape(-1)
+    better = direct < flat_distance[cell]
+    flat_distance[cell[better]] = direct[better]
+    flat_facility[cell[better]] = source[better]
     beyond = distance > limit_m
     distance[beyond], facility[beyond] = np.inf, -1
     return distance, facility

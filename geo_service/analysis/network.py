@@ -20,6 +20,8 @@ from geo_service.crs import DEFAULT_METRIC_CRS, to_metric
 
 #: Vertices closer than this (metres) are one node.
 NODE_TOLERANCE_M = 0.001
+#: First search radius for snapping, metres: most points lie this close to a road.
+_NEAR_M = 60.0
 
 SNAP_OK = "ok"
 SNAP_PAST_ISOLATED = (
@@ -83,8 +85,21 @@ class WalkGraph:
         return shapely.STRtree(self.edge_geometries[self.main_edges])
 
     @cached_property
-    def _all_tree(self) -> shapely.STRtree:
-        return shapely.STRtree(self.edge_geometries)
+    def _main_near_tree(self) -> shapely.STRtree:
+        """Boxes around the main segments' envelopes, ``_NEAR_M`` wider on every side: a
+        point inside one may lie within ``_NEAR_M`` of that segment."""
+        lo = np.minimum(self.nodes[self.edge_u], self.nodes[self.edge_v])[self.main_edges]
+        hi = np.maximum(self.nodes[self.edge_u], self.nodes[self.edge_v])[self.main_edges]
+        return shapely.STRtree(shapely.box(*(lo - _NEAR_M).T, *(hi + _NEAR_M).T))
+
+    @cached_property
+    def detached_edges(self) -> np.ndarray:
+        """Indices of the segments outside the largest connected piece."""
+        return np.flatnonzero(self.component[self.edge_u] != self.main_component)
+
+    @cached_property
+    def _detached_tree(self) -> shapely.STRtree:
+        return shapely.STRtree(self.edge_geometries[self.detached_edges])
 
     def pieces(self) -> pd.DataFrame:
         """Connected pieces: segment count and total length, largest first."""
@@ -125,10 +140,6 @@ def build_walk_graph(roads: gpd.GeoDataFrame, metric_crs=DEFAULT_METRIC_CRS) -> 
     )
 
 
-#: First search radius for snapping, metres: most points lie this close to a road.
-_NEAR_M = 60.0
-
-
 def _point_segment(graph: WalkGraph, xy: np.ndarray, segment: np.ndarray):
     """Distance from each point to its segment, and the offset of the nearest point on it."""
     a, b = graph.nodes[graph.edge_u[segment]], graph.nodes[graph.edge_v[segment]]
@@ -138,31 +149,42 @@ def _point_segment(graph: WalkGraph, xy: np.ndarray, segment: np.ndarray):
     return np.hypot(*(xy - (a + ab * t[:, None])).T), t * length
 
 
-def _nearest_segments(graph: WalkGraph, xy: np.ndarray):
+def _nearest_segments(graph: WalkGraph, xy: np.ndarray, points: np.ndarray):
     """Nearest main-piece segment of each point: (segment, distance, offset), all metres.
 
-    Candidates within ``_NEAR_M`` come from one tree query and numpy distances; points with
-    none that close fall back to the tree's nearest-neighbour search.
+    ``points`` are ``xy`` as shapely points. Candidates within ``_NEAR_M`` come from one
+    query of the widened segment boxes and numpy distances; points with none that close
+    fall back to the tree's nearest-neighbour search.
     """
     n = len(xy)
     segment = np.full(n, -1)
     distance = np.full(n, np.inf)
-    point_idx, main_idx = graph._main_tree.query(
-        shapely.points(xy), predicate="dwithin", distance=_NEAR_M
-    )
+    offset = np.full(n, np.nan)
+    point_idx, main_idx = graph._main_near_tree.query(points)
     if len(point_idx):
-        d, _ = _point_segment(graph, xy[point_idx], graph.main_edges[main_idx])
-        order = np.lexsort((main_idx, d, point_idx))
-        first = order[np.r_[True, point_idx[order][1:] != point_idx[order][:-1]]]
-        segment[point_idx[first]] = graph.main_edges[main_idx[first]]
-        distance[point_idx[first]] = d[first]
+        d, along = _point_segment(graph, xy[point_idx], graph.main_edges[main_idx])
+        near = d <= _NEAR_M
+        candidates = [point_idx[near], main_idx[near], d[near], along[near]]
+        if np.any(candidates[0][1:] < candidates[0][:-1]):  # group by point
+            order = np.argsort(candidates[0], kind="stable")
+            candidates = [c[order] for c in candidates]
+        point_idx, main_idx, d, along = candidates
+        if len(point_idx):  # per point the nearest; of equally near ones the lowest segment
+            starts = np.flatnonzero(np.r_[True, point_idx[1:] != point_idx[:-1]])
+            counts = np.diff(np.r_[starts, len(point_idx)])
+            is_min = d == np.repeat(np.minimum.reduceat(d, starts), counts)
+            lowest = np.minimum.reduceat(np.where(is_min, main_idx, len(graph.main_edges)), starts)
+            first = np.flatnonzero(is_min & (main_idx == np.repeat(lowest, counts)))
+            found = point_idx[first]
+            segment[found] = graph.main_edges[main_idx[first]]
+            distance[found], offset[found] = d[first], along[first]
     rest = np.flatnonzero(segment < 0)
     if len(rest):
         (hit, main_hit), _ = graph._main_tree.query_nearest(
-            shapely.points(xy[rest]), return_distance=True, all_matches=False
+            points[rest], return_distance=True, all_matches=False
         )
         segment[rest[hit]] = graph.main_edges[main_hit]
-    distance, offset = _point_segment(graph, xy, segment)
+        distance[rest], offset[rest] = _point_segment(graph, xy[rest], segment[rest])
     return segment, distance, offset
 
 
@@ -188,6 +210,10 @@ class Snapped:
         """Indices of the points that are snapped."""
         return np.flatnonzero(self.edge >= 0)
 
+    def take(self, rows) -> Snapped:
+        """The entries at ``rows`` (indices, a boolean mask or a slice)."""
+        return Snapped(self.edge[rows], self.offset_m[rows], self.snap_m[rows], self.status[rows])
+
     def to_frame(self) -> pd.DataFrame:
         """The snap table as a DataFrame."""
         return pd.DataFrame(
@@ -200,6 +226,18 @@ class Snapped:
         )
 
 
+def point_coordinates(points: np.ndarray) -> np.ndarray:
+    """``(n, 2)`` coordinates of shapely points; NaN rows for missing, empty, multi-part or
+    non-finite ones."""
+    points = np.asarray(points, dtype=object)
+    xy = np.full((len(points), 2), np.nan)
+    present = ~(shapely.is_missing(points) | shapely.is_empty(points))
+    single = present & (shapely.get_num_coordinates(points) == 1)
+    xy[single] = shapely.get_coordinates(points[single])
+    xy[~np.isfinite(xy).all(axis=1)] = np.nan
+    return xy
+
+
 def snap_points(graph: WalkGraph, points: np.ndarray, *, max_snap_m: float) -> Snapped:
     """Snap points (shapely geometries in the graph's CRS) onto the nearest segment of the
     largest connected piece; see :class:`Snapped`.
@@ -208,27 +246,30 @@ def snap_points(graph: WalkGraph, points: np.ndarray, *, max_snap_m: float) -> S
     road is a detached piece is snapped to the main network and flagged
     (``nearest_road_isolated``); a missing, empty or non-finite point is ``invalid_point``.
     """
-    points = np.asarray(points, dtype=object)
-    n = len(points)
+    return snap_xy(graph, point_coordinates(points), max_snap_m=max_snap_m)
+
+
+def snap_xy(graph: WalkGraph, xy: np.ndarray, *, max_snap_m: float) -> Snapped:
+    """:func:`snap_points` for ``(n, 2)`` coordinates (metres, the graph's CRS); rows
+    that are not finite are ``invalid_point``."""
+    xy = np.asarray(xy, dtype=float).reshape(-1, 2)
+    n = len(xy)
     edge = np.full(n, -1)
     offset = np.full(n, np.nan)
     snap = np.full(n, np.nan)
     status = np.full(n, SNAP_INVALID, dtype=object)
-    xy = np.full((n, 2), np.nan)
-    present = ~(shapely.is_missing(points) | shapely.is_empty(points))
-    single = present & (shapely.get_num_coordinates(points) == 1)
-    xy[single] = shapely.get_coordinates(points[single])
-    valid = single & np.isfinite(xy).all(axis=1)
+    valid = np.isfinite(xy).all(axis=1)
     if valid.any() and len(graph.main_edges):
         rows = np.flatnonzero(valid)
-        segment, distance, along = _nearest_segments(graph, xy[valid])
+        points = shapely.points(xy[rows])
+        segment, distance, along = _nearest_segments(graph, xy[rows], points)
         edge[rows], snap[rows], offset[rows] = segment, distance, along
         status[rows] = SNAP_OK
-        if len(graph.main_edges) < len(graph.edge_u):  # detached pieces exist
-            _, nearest_any = graph._all_tree.query_nearest(
-                shapely.points(xy[valid]), return_distance=True, all_matches=False
+        if len(graph.detached_edges):  # is a detached road closer than the main network?
+            (hit, _), nearest_detached = graph._detached_tree.query_nearest(
+                points, return_distance=True, all_matches=False
             )
-            status[rows[nearest_any < distance - 1e-9]] = SNAP_PAST_ISOLATED
+            status[rows[hit[nearest_detached < distance[hit] - 1e-9]]] = SNAP_PAST_ISOLATED
         too_far = rows[distance > max_snap_m]
         status[too_far] = SNAP_TOO_FAR
         edge[too_far] = -1

@@ -154,7 +154,10 @@ def run_coverage(
         s.key: access_points(s.select(metric[s.layer])) for s in (*DISPLAY_SETS, *LIFE_CIRCLE_SETS)
     }
     empty = [key for key, frame in sets.items() if frame.empty]
-    access = compound_access(graph, points, owner, len(compounds), sets, params)
+    base = compounds[
+        ["id", "name_zh", "name_en", "community_id", "subdistrict_id", "population", "households"]
+    ]
+    table = compound_access(graph, points, owner, len(compounds), sets, params, base=base)
     timer.lap("compound_access")
     log.info(
         "access: %d compounds from %d gates to %d facility sets",
@@ -163,10 +166,6 @@ def run_coverage(
         len(sets),
     )
 
-    base = compounds[
-        ["id", "name_zh", "name_en", "community_id", "subdistrict_id", "population", "households"]
-    ]
-    table = pd.concat([base, access], axis=1)
     display_columns = [
         column(s.key, what) for s in DISPLAY_SETS for what in ("m", "min", "id", "circle")
     ]

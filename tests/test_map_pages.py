@@ -199,10 +199,19 @@ def test_planner_search_finds_a_community_by_pinyin(planner):
 
 def test_planner_accessibility(browser, server):
     visit = _planner(browser, server, bypass_csp=True)
+    page = visit.page
     try:
         assert visit.serious_accessibility_violations() == []
+        # Again with the layer control open, the search open and a popup showing.
+        page.locator(".leaflet-control-search .search-button").click()
+        page.evaluate("() => { " + LAYER.format("communities") + ".getLayers()[0].openPopup(); }")
+        page.locator(".leaflet-popup-content").wait_for()
+        page.hover(".leaflet-control-layers")
+        assert page.locator(".leaflet-control-layers-expanded").count() == 1
+        assert page.locator(".leaflet-control-search input.search-input").is_visible()
+        assert visit.serious_accessibility_violations() == []
     finally:
-        visit.page.context.close()
+        page.context.close()
 
 
 def test_planner_screenshots(browser, server):

@@ -38,17 +38,18 @@ from geo_service.analysis.coverage import (
 )
 from geo_service.analysis.network import build_walk_graph, snap_points
 from geo_service.analysis.params import CoverageParams
-from geo_service.analysis.run import (
-    DISPLAY_SETS,
-    GAP_SET,
-    HEADLINE_SET,
-    INPUT_LAYERS,
-    LIFE_CIRCLE_SETS,
-    service_circles,
-)
+from geo_service.analysis.run import display_sets, life_circle_sets, service_circles
 from geo_service.crs import to_metric
+from geo_service.data.profile import load_profile
 
-DATA = Path(__file__).resolve().parent.parent / "data" / "geojson"
+ROOT = Path(__file__).resolve().parent.parent
+DATA = ROOT / "data" / "geojson"
+#: The demo district's analysis configuration (district.yaml).
+CONFIG = load_profile(ROOT).analysis
+DISPLAY_SETS = display_sets(CONFIG)
+LIFE_CIRCLE_SETS = life_circle_sets(CONFIG)
+GAP_SET, HEADLINE_SET = CONFIG.gap_set, CONFIG.headline_set
+INPUT_LAYERS = CONFIG.input_layers()
 SHIFT_M = 40_000.0
 
 
@@ -178,7 +179,7 @@ def measure(
     networkx_s, _ = best_of(1, networkx_runs)
 
     display = {s.key: sets[s.key] for s in DISPLAY_SETS}
-    circles_s, circles = best_of(1, lambda: service_circles(graph, display, params))
+    circles_s, circles = best_of(1, lambda: service_circles(graph, display, params, DISPLAY_SETS))
     snapped = snap_points(graph, points, max_snap_m=params.max_snap_m)
     reference = {}
     if full_reference:

@@ -2,7 +2,9 @@
 
 Storage and delivery are WGS 84 longitude/latitude (EPSG:4326, axis order lon, lat
 as in GeoJSON). Distances and areas are only ever computed in a projected CRS in
-metres, by default EPSG:4549 (CGCS2000 / 3-degree Gauss-Kruger CM 120E).
+metres: the district profile's, chosen from the data's extent by :func:`metric_crs_for`
+(a CGCS2000 3-degree Gauss-Kruger zone in China, UTM elsewhere) and checked against the
+data by :func:`check_metric_crs`. GCJ-02 and BD-09 are in :mod:`geo_service.datums`.
 """
 
 from __future__ import annotations
@@ -10,7 +12,11 @@ from __future__ import annotations
 import math
 
 import geopandas as gpd
-from pyproj import CRS
+import numpy as np
+from pyproj import CRS, Proj
+
+from geo_service.datums import outside_china
+from geo_service.errors import UnsuitableCRS
 
 STORAGE_CRS = CRS.from_epsg(4326)
 DEFAULT_METRIC_CRS = CRS.from_epsg(4549)
@@ -46,58 +52,77 @@ def to_storage(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     return gdf.to_crs(STORAGE_CRS)
 
 
-# GCJ-02 ("Mars coordinates", used by Amap/Gaode and Tencent) and BD-09 (Baidu): the
-# published forward transforms from WGS 84, for handing a point to a phone map app.
-_A = 6378245.0
-_EE = 0.00669342162296594323
+#: Bounds (west, south, east, north) in lon/lat degrees.
+Bounds = tuple[float, float, float, float]
+
+#: EPSG code of CGCS2000 / 3-degree Gauss-Kruger CM 75E; CM 78E ... 135E follow in order.
+_CGCS2000_GK_CM75 = 4534
 
 
-def _gcj_delta(lon: float, lat: float) -> tuple[float, float]:
-    x, y = lon - 105.0, lat - 35.0
-    dlat = (
-        -100.0
-        + 2.0 * x
-        + 3.0 * y
-        + 0.2 * y * y
-        + 0.1 * x * y
-        + 0.2 * math.sqrt(abs(x))
-        + (20.0 * math.sin(6.0 * x * math.pi) + 20.0 * math.sin(2.0 * x * math.pi)) * 2 / 3
-        + (20.0 * math.sin(y * math.pi) + 40.0 * math.sin(y / 3.0 * math.pi)) * 2 / 3
-        + (160.0 * math.sin(y / 12.0 * math.pi) + 320 * math.sin(y * math.pi / 30.0)) * 2 / 3
+def metric_crs_for(bounds: Bounds) -> CRS:
+    """The projected CRS in metres to measure data with these lon/lat ``bounds``.
+
+    In China (the data's centre inside the GCJ-02 rectangle): the CGCS2000 3-degree
+    Gauss-Kruger zone whose central meridian is nearest (EPSG:4534-4554; Wuxi: EPSG:4549,
+    CM 120E). Elsewhere: the WGS 84 UTM zone of the centre (EPSG:326xx north, 327xx south).
+    """
+    west, south, east, north = bounds
+    lon, lat = (west + east) / 2, (south + north) / 2
+    if not bool(outside_china(lon, lat)):
+        central_meridian = min(max(3 * round(lon / 3), 75), 135)
+        return CRS.from_epsg(_CGCS2000_GK_CM75 + (central_meridian - 75) // 3)
+    zone = min(int((lon + 180) // 6) + 1, 60)
+    return CRS.from_epsg((32600 if lat >= 0 else 32700) + zone)
+
+
+def scale_error(crs: CRS, lon: float, lat: float) -> float:
+    """How much longer (positive) or shorter a distance measured in ``crs`` comes out at
+    ``lon``, ``lat`` than on the ground: the larger of the meridional and parallel scale
+    errors, as a fraction (0.28 = 28% too long)."""
+    factors = Proj(crs).get_factors(lon, lat)
+    errors = (factors.meridional_scale - 1, factors.parallel_scale - 1)
+    worst = max(errors, key=abs)
+    return float(worst) if math.isfinite(worst) else math.inf
+
+
+def check_metric_crs(crs: CRS | str, bounds: Bounds) -> CRS:
+    """``crs`` if it is projected in metres and its area of use covers ``bounds`` (lon/lat).
+
+    Raises :class:`~geo_service.errors.UnsuitableCRS` otherwise, stating the scale error
+    the CRS would make at the data's centre.
+    """
+    crs = CRS.from_user_input(crs)
+    if not crs.is_projected or crs.axis_info[0].unit_name not in ("metre", "meter"):
+        raise UnsuitableCRS(f"{crs.to_string()} is not a projected CRS in metres")
+    area = crs.area_of_use
+    west, south, east, north = bounds
+    if area is None or not (
+        area.west <= west and east <= area.east and area.south <= south and north <= area.north
+    ):
+        lon, lat = (west + east) / 2, (south + north) / 2
+        error = scale_error(crs, lon, lat)
+        covers = (
+            f"{area.name} ({area.west:g}..{area.east:g}E, {area.south:g}..{area.north:g}N)"
+            if area is not None
+            else "an undeclared area"
+        )
+        raise UnsuitableCRS(
+            f"metric CRS {crs.to_string()} is for {covers}; the data "
+            f"({west:.4f}, {south:.4f}, {east:.4f}, {north:.4f}) lies outside it: lengths "
+            f"there come out {error:+.1%} off. Use {metric_crs_for(bounds).to_string()} "
+            "(metric_crs in district.yaml)"
+        )
+    return crs
+
+
+def frame_bounds(frames: list[gpd.GeoDataFrame]) -> Bounds:
+    """The lon/lat bounds of every geometry of ``frames`` (EPSG:4326)."""
+    boxes = np.array([f.total_bounds for f in frames if len(f) and f.geometry.notna().any()])
+    if not len(boxes):
+        raise ValueError("no geometries to take bounds of")
+    return (
+        float(np.nanmin(boxes[:, 0])),
+        float(np.nanmin(boxes[:, 1])),
+        float(np.nanmax(boxes[:, 2])),
+        float(np.nanmax(boxes[:, 3])),
     )
-    dlon = (
-        300.0
-        + x
-        + 2.0 * y
-        + 0.1 * x * x
-        + 0.1 * x * y
-        + 0.1 * math.sqrt(abs(x))
-        + (20.0 * math.sin(6.0 * x * math.pi) + 20.0 * math.sin(2.0 * x * math.pi)) * 2 / 3
-        + (20.0 * math.sin(x * math.pi) + 40.0 * math.sin(x / 3.0 * math.pi)) * 2 / 3
-        + (150.0 * math.sin(x / 12.0 * math.pi) + 300.0 * math.sin(x / 30.0 * math.pi)) * 2 / 3
-    )
-    rad = lat / 180.0 * math.pi
-    magic = 1 - _EE * math.sin(rad) ** 2
-    sqrt_magic = math.sqrt(magic)
-    dlat = (dlat * 180.0) / ((_A * (1 - _EE)) / (magic * sqrt_magic) * math.pi)
-    dlon = (dlon * 180.0) / (_A / sqrt_magic * math.cos(rad) * math.pi)
-    return dlon, dlat
-
-
-def wgs84_to_gcj02(lon: float, lat: float) -> tuple[float, float]:
-    """WGS 84 lon/lat to GCJ-02 (Amap/Gaode); offsets of ~0.3–0.7 km in China."""
-    dlon, dlat = _gcj_delta(lon, lat)
-    return lon + dlon, lat + dlat
-
-
-def gcj02_to_bd09(lon: float, lat: float) -> tuple[float, float]:
-    """GCJ-02 to BD-09 (Baidu)."""
-    x_pi = math.pi * 3000.0 / 180.0
-    z = math.sqrt(lon * lon + lat * lat) + 0.00002 * math.sin(lat * x_pi)
-    theta = math.atan2(lat, lon) + 0.000003 * math.cos(lon * x_pi)
-    return z * math.cos(theta) + 0.0065, z * math.sin(theta) + 0.006
-
-
-def wgs84_to_bd09(lon: float, lat: float) -> tuple[float, float]:
-    """WGS 84 lon/lat to BD-09 (Baidu)."""
-    return gcj02_to_bd09(*wgs84_to_gcj02(lon, lat))

@@ -17,6 +17,20 @@ class DataValidationError(GeoServiceError, ValueError):
     """A data file does not match its catalog entry."""
 
 
+class ProfileError(GeoServiceError, ValueError):
+    """The district profile (``district.yaml``) is broken or does not fit the data."""
+
+
+class UnsuitableCRS(ProfileError):
+    """A metric CRS whose area of use misses the data (lengths would be wrong)."""
+
+
+class ImportFailed(GeoServiceError, ValueError):
+    """A file to import cannot be read or mapped onto its layer (nothing was written)."""
+
+    status_code = 400
+
+
 class LayerNotFound(GeoServiceError, KeyError):
     """No layer with that id is visible to the caller."""
 

@@ -21,35 +21,41 @@ class Settings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="GEO_SERVICE_", env_file=".env", extra="ignore")
 
-    data_dir: Path = Field(
-        default=PROJECT_ROOT / "data" / "geojson",
-        description="Folder holding the layers' GeoJSON files.",
+    district_dir: Path = Field(
+        default=PROJECT_ROOT,
+        description="The district folder: district.yaml, layers/, maps/, data/geojson/ "
+        "(the demo district is the checkout itself).",
     )
-    catalog_dir: Path = Field(
-        default=PROJECT_ROOT / "layers",
-        description="Folder holding one YAML file per layer.",
+    data_dir: Path | None = Field(
+        default=None,
+        description="Folder holding the layers' GeoJSON files (default: district/data/geojson).",
     )
-    derived_dir: Path = Field(
-        default=PROJECT_ROOT / "cache" / "derived",
-        description="Folder for derived layers (coverage results) and the network cache.",
+    catalog_dir: Path | None = Field(
+        default=None,
+        description="Folder holding one YAML file per layer (default: district/layers).",
     )
-    state_dir: Path = Field(
-        default=PROJECT_ROOT / "var",
-        description="Folder for the API keys file and the audit log (keep it private).",
+    derived_dir: Path | None = Field(
+        default=None,
+        description="Derived layers (coverage results) and the network cache "
+        "(default: district/cache/derived).",
     )
-    maps_dir: Path = Field(
-        default=PROJECT_ROOT / "maps",
-        description="Folder holding the map definitions (one YAML file per map page).",
+    state_dir: Path | None = Field(
+        default=None,
+        description="API keys file and audit log, keep it private (default: district/var).",
     )
-    build_dir: Path = Field(
-        default=PROJECT_ROOT / "build" / "maps",
-        description="Where `geo-service maps build` writes the standalone HTML maps.",
+    maps_dir: Path | None = Field(
+        default=None,
+        description="Map definitions, one YAML file per map page (default: district/maps).",
+    )
+    build_dir: Path | None = Field(
+        default=None,
+        description="Where `geo-service maps build` writes (default: district/build/maps).",
     )
     host: str = Field(default="127.0.0.1", description="Address the server binds to.")
     port: int = Field(default=8000, ge=1, le=65535, description="Port the server binds to.")
-    metric_crs: str = Field(
-        default="EPSG:4549",
-        description="Projected CRS (metres) used for every distance and area.",
+    metric_crs: str | None = Field(
+        default=None,
+        description="Override of the profile's projected CRS (metres) for every distance.",
     )
     walking_speed_mps: float = Field(
         default=1000.0 / 900.0, gt=0, description="Walking speed, m/s (1000 m in 15 minutes)."
@@ -95,6 +101,26 @@ class Settings(BaseSettings):
         "internet): osm, tianditu (needs tianditu_key), or amap alone (its tiles are in "
         "GCJ-02, so the maps shift our WGS 84 layers to match).",
     )
+
+    @model_validator(mode="after")
+    def _district_paths(self) -> Settings:
+        defaults = {
+            "data_dir": ("data", "geojson"),
+            "catalog_dir": ("layers",),
+            "derived_dir": ("cache", "derived"),
+            "state_dir": ("var",),
+            "maps_dir": ("maps",),
+            "build_dir": ("build", "maps"),
+        }
+        for name, parts in defaults.items():
+            if getattr(self, name) is None:
+                object.__setattr__(self, name, self.district_dir.joinpath(*parts))
+        return self
+
+    @property
+    def profile_path(self) -> Path:
+        """The district profile file."""
+        return self.district_dir / "district.yaml"
 
     @model_validator(mode="after")
     def _check_basemaps(self) -> Settings:

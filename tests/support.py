@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -11,6 +12,7 @@ import time
 from pathlib import Path
 
 import httpx
+import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA_DIR = ROOT / "data" / "geojson"
@@ -88,3 +90,49 @@ class LiveServer:
             self.process.kill()
             self.process.wait()
         self.log.close()
+
+
+class InProcessClient:
+    """The app called in process through httpx's ASGI transport, with a synchronous face
+    (``get``, ``post``): the routes' logic without a server."""
+
+    def __init__(self, app):
+        self.app = app
+
+    def request(self, method: str, url: str, **kwargs) -> httpx.Response:
+        import asyncio
+        from concurrent.futures import ThreadPoolExecutor
+
+        async def send() -> httpx.Response:
+            transport = httpx.ASGITransport(app=self.app)
+            async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
+                return await c.request(method, url, **kwargs)
+
+        # A loop of its own in a thread of its own: the browser tests' driver may already
+        # run one in this thread.
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            return pool.submit(lambda: asyncio.run(send())).result()
+
+    def get(self, url: str, **kwargs) -> httpx.Response:
+        return self.request("GET", url, **kwargs)
+
+    def post(self, url: str, **kwargs) -> httpx.Response:
+        return self.request("POST", url, **kwargs)
+
+
+def make_district(folder: Path, *, drop_layers: tuple[str, ...] = (), **profile) -> Path:
+    """A copy of the demo district in ``folder`` with profile fields replaced and layers
+    (catalog entry, data file and map entry) left out."""
+    shutil.copytree(CATALOG_DIR, folder / "layers")
+    shutil.copytree(DATA_DIR, folder / "data" / "geojson")
+    shutil.copytree(ROOT / "maps", folder / "maps")
+    raw = yaml.safe_load((ROOT / "district.yaml").read_text(encoding="utf-8"))
+    raw.update(profile)
+    for layer in drop_layers:
+        (folder / "layers" / f"{layer}.yaml").unlink()
+        (folder / "data" / "geojson" / f"{layer}.geojson").unlink()
+    planner = yaml.safe_load((folder / "maps" / "planner.yaml").read_text(encoding="utf-8"))
+    planner["layers"] = [e for e in planner["layers"] if e["layer"] not in drop_layers]
+    (folder / "maps" / "planner.yaml").write_text(yaml.safe_dump(planner, allow_unicode=True))
+    (folder / "district.yaml").write_text(yaml.safe_dump(raw, allow_unicode=True))
+    return folder

@@ -104,13 +104,14 @@ def test_layer_metadata(client):
 
 def test_summary_compares_article_and_data(client):
     body = client.get("/summary").json()
-    figures = {f["figure"]: (f["article"], f["data"]) for f in body["figures"]}
+    figures = {f["figure"]: (f["published"], f["data"]) for f in body["figures"]}
     assert figures["community_party_organisations"] == (78, 78)
     assert figures["compound_party_branches"] == (471, 471)
     assert figures["party_groups"] == (572, 572)
     assert figures["central_households"] == (262, 262)
     assert figures["alliances"] == (17, None)
-    assert body["district"]["name_zh"] == "滨湖区"
+    assert body["district"]["name"] == "滨湖区"
+    assert body["district"]["synthetic"] is True
 
 
 @pytest.mark.parametrize(

@@ -13,7 +13,7 @@ from pyproj import Geod, Transformer
 
 from geo_service.analysis.network import build_walk_graph
 from geo_service.analysis.routing import NearestWalks
-from geo_service.crs import wgs84_to_bd09, wgs84_to_gcj02
+from geo_service.datums import wgs84_to_bd09, wgs84_to_gcj02
 from tests.reference import walking_distances
 
 METRIC = "EPSG:4549"

@@ -10,8 +10,9 @@ import httpx
 import pytest
 import yaml
 
-from geo_service.crs import wgs84_to_gcj02
+from geo_service.data.profile import load_profile
 from geo_service.data.stores import FileStore
+from geo_service.datums import wgs84_to_gcj02
 from geo_service.errors import CatalogError
 from geo_service.maps.assets import LOCAL_ASSETS, AssetError, external_asset_count
 from geo_service.maps.definition import load_map_definition
@@ -29,7 +30,8 @@ def store(catalog):
 
 
 def _pages(store, tmp_path, **settings) -> MapPages:
-    return MapPages(Settings(derived_dir=tmp_path / "derived", **settings), store)
+    settings = Settings(derived_dir=tmp_path / "derived", **settings)
+    return MapPages(settings, store, load_profile(settings.profile_path))
 
 
 def test_every_local_asset_exists():

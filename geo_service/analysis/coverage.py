@@ -53,6 +53,8 @@ class FacilitySet:
 
     def select(self, frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
         """The rows of ``frame`` (the set's layer) that belong to the set."""
+        if frame.empty:
+            return frame
         mask = np.ones(len(frame), dtype=bool)
         for name, value in self.where:
             mask &= (frame[name] == value).to_numpy()

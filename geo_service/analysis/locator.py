@@ -13,7 +13,6 @@ import json
 from dataclasses import dataclass
 from datetime import datetime
 from urllib.parse import quote
-from zoneinfo import ZoneInfo
 
 import geopandas as gpd
 import numpy as np
@@ -24,11 +23,10 @@ from pyproj import CRS, Transformer
 from geo_service.analysis.network import WalkGraph
 from geo_service.analysis.params import CoverageParams
 from geo_service.analysis.routing import NearestWalks
-from geo_service.crs import STORAGE_CRS, to_metric, wgs84_to_bd09, wgs84_to_gcj02
+from geo_service.crs import STORAGE_CRS, to_metric
+from geo_service.datums import wgs84_to_bd09, wgs84_to_gcj02
 from geo_service.errors import OutsideArea
 
-#: Local time for "open now" (Wuxi).
-TIMEZONE = ZoneInfo("Asia/Shanghai")
 #: A point farther than this from the district gets an explanation, not a far centre.
 OUTSIDE_M = 1000.0
 
@@ -54,17 +52,41 @@ def is_open(text: str, at: datetime) -> bool | None:
     return _open_at(_parse_hours(text), at)
 
 
-def app_links(lon: float, lat: float, name: str) -> dict[str, str]:
-    """Links that open the point in phone map apps, in the datum each expects."""
-    g_lon, g_lat = wgs84_to_gcj02(lon, lat)
-    b_lon, b_lat = wgs84_to_bd09(lon, lat)
+def app_links(
+    lon: float, lat: float, name: str, apps: tuple[str, ...] = ("amap", "baidu")
+) -> dict[str, str]:
+    """Links that open the WGS 84 point in phone map ``apps``, in the datum each expects:
+    ``amap`` (GCJ-02) and ``baidu`` (BD-09) — for points in China —, ``osm`` (WGS 84)
+    and ``geo`` (an RFC 5870 ``geo:`` URI, WGS 84, which phones hand to their map app)."""
     label = quote(name)
-    return {
-        "amap": f"https://uri.amap.com/marker?position={g_lon:.6f},{g_lat:.6f}&name={label}"
-        "&coordinate=gaode",
-        "baidu": f"https://api.map.baidu.com/marker?location={b_lat:.6f},{b_lon:.6f}"
-        f"&title={label}&content={label}&coord_type=bd09ll&output=html",
-    }
+    links = {}
+    for app in apps:
+        if app == "amap":
+            g_lon, g_lat = wgs84_to_gcj02(lon, lat)
+            links[app] = (
+                f"https://uri.amap.com/marker?position={g_lon:.6f},{g_lat:.6f}&name={label}"
+                "&coordinate=gaode"
+            )
+        elif app == "baidu":
+            b_lon, b_lat = wgs84_to_bd09(lon, lat)
+            links[app] = (
+                f"https://api.map.baidu.com/marker?location={b_lat:.6f},{b_lon:.6f}"
+                f"&title={label}&content={label}&coord_type=bd09ll&output=html"
+            )
+        elif app == "osm":
+            links[app] = (
+                f"https://www.openstreetmap.org/?mlat={lat:.6f}&mlon={lon:.6f}"
+                f"#map=18/{lat:.6f}/{lon:.6f}"
+            )
+        elif app == "geo":
+            links[app] = f"geo:{lat:.6f},{lon:.6f}?q={lat:.6f},{lon:.6f}({label})"
+    return links
+
+
+def _text(row, column: str) -> str | None:
+    """A text property, or None where the layer lacks it or it is empty."""
+    value = row.get(column)
+    return value if isinstance(value, str) and value else None
 
 
 @dataclass(frozen=True)
@@ -98,13 +120,19 @@ class LocatorIndex:
         centres: gpd.GeoDataFrame,
         graph: WalkGraph,
         params: CoverageParams,
+        *,
+        apps: tuple[str, ...] = ("amap", "baidu"),
     ) -> LocatorIndex:
         """The index of the ``district`` and ``service_centres`` layers (any CRS; the
-        centres' own coordinates are the ones answered) on the walking ``graph``."""
+        centres' own coordinates are the ones answered) on the walking ``graph``, with
+        links to the phone map ``apps`` (see :func:`app_links`)."""
         area = to_metric(district, graph.crs).union_all()
         shapely.prepare(area)
         metric = to_metric(centres, graph.crs).geometry.to_numpy()
-        offered = [text.split(";") for text in centres["services"]]
+        offered = [
+            text.split(";") if isinstance(text, str) and text else []
+            for text in centres.get("services", [None] * len(centres))
+        ]
         names = {name for services in offered for name in services}
         rows = []
         for k in range(len(centres)):
@@ -116,13 +144,19 @@ class LocatorIndex:
                     coordinates=(round(point.x, 7), round(point.y, 7)),
                     head={
                         "id": row["id"],
-                        "name_zh": row["name_zh"],
-                        "name_en": row["name_en"],
-                        "level": row["level"],
-                        "services": row["services"].split(";"),
-                        "opening_hours": row["opening_hours"],
+                        "name_zh": _text(row, "name_zh"),
+                        "name_en": _text(row, "name_en"),
+                        **({"name": _text(row, "name")} if "name" in centres else {}),
+                        "level": _text(row, "level"),
+                        "services": offered[k],
+                        "opening_hours": _text(row, "opening_hours"),
                     },
-                    links=app_links(point.x, point.y, row["name_zh"]),
+                    links=app_links(
+                        point.x,
+                        point.y,
+                        _text(row, "name_zh") or _text(row, "name") or str(row["id"]),
+                        apps,
+                    ),
                 )
             )
         metric_crs = CRS.from_user_input(graph.crs)
@@ -135,7 +169,10 @@ class LocatorIndex:
                 name: np.array([name in services for services in offered], dtype=bool)
                 for name in names
             },
-            hours=tuple(_parse_hours(text) for text in centres["opening_hours"]),
+            hours=tuple(
+                _parse_hours(text) if isinstance(text, str) else None
+                for text in centres.get("opening_hours", [None] * len(centres))
+            ),
             centres=tuple(rows),
             to_metric=Transformer.from_crs(STORAGE_CRS, metric_crs, always_xy=True),
             to_storage=Transformer.from_crs(metric_crs, STORAGE_CRS, always_xy=True),

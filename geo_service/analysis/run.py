@@ -25,67 +25,50 @@ from geo_service.analysis.coverage import (
     coverage_statistics,
     life_circle_check,
 )
+from geo_service.analysis.demand import demand_points
 from geo_service.analysis.distances import node_distances
 from geo_service.analysis.network import SNAP_OK, WalkGraph, build_walk_graph, snap_points
 from geo_service.analysis.params import CoverageParams
 from geo_service.crs import STORAGE_CRS, to_metric
-from geo_service.data.vocabulary import SERVICE_VOCABULARY
+from geo_service.data.analysis_config import AnalysisConfig, FacilitySetConfig
 
 log = logging.getLogger(__name__)
 
-#: The layers a coverage run reads.
-INPUT_LAYERS = (
-    "roads",
-    "compounds",
-    "compound_entrances",
-    "service_centres",
-    "pocket_parks",
-    "trails",
-    "communities",
-    "subdistricts",
-)
+#: Name columns carried from the demand and area layers into the results, when present.
+NAME_COLUMNS = ("name_zh", "name_en", "name")
 
-SERVICES = SERVICE_VOCABULARY
 
-#: Facility sets shown on maps and in the compound table.
-DISPLAY_SETS = (
-    FacilitySet(
-        "centre", "党群服务中心（任一级）", "Service centre (any level)", "service_centres"
-    ),
-    FacilitySet(
-        "centre_community",
-        "社区党群服务中心",
-        "Community service centre",
-        "service_centres",
-        where=(("level", "community"),),
-    ),
-    FacilitySet(
-        "centre_subdistrict",
-        "街道党群服务中心",
-        "Sub-district service centre",
-        "service_centres",
-        where=(("level", "subdistrict"),),
-    ),
-    FacilitySet(
-        "centre_district",
-        "区党群服务中心",
-        "District service centre",
-        "service_centres",
-        where=(("level", "district"),),
-    ),
-    FacilitySet("park", "党建小游园", "Pocket park", "pocket_parks"),
-    FacilitySet("trail", "党建步道", "Trail", "trails"),
-)
-#: Facility types of the 15-minute life circle that our layers hold.
-LIFE_CIRCLE_SETS = (
-    *(FacilitySet(f"svc_{s}", s, s, "service_centres", service=s) for s in SERVICES),
-    DISPLAY_SETS[4],
-    DISPLAY_SETS[5],
-)
-#: The set whose gaps are reported: the community centre's 15-minute circle.
-GAP_SET = "centre_community"
-#: The set of the headline coverage figures.
-HEADLINE_SET = "centre"
+def facility_set(config: FacilitySetConfig) -> FacilitySet:
+    """The analysis' :class:`FacilitySet` for one configured set."""
+    return FacilitySet(
+        config.key,
+        config.title.pick("zh"),
+        config.title.pick("en"),
+        config.layer,
+        where=tuple(config.where.items()),
+        service=config.service,
+    )
+
+
+def display_sets(config: AnalysisConfig) -> tuple[FacilitySet, ...]:
+    """The facility sets shown on maps and in the compound table, in configured order."""
+    return tuple(facility_set(s) for s in config.facility_sets)
+
+
+def life_circle_sets(config: AnalysisConfig) -> tuple[FacilitySet, ...]:
+    """The facility types of the life-circle check: one per service, then the listed sets."""
+    by_key = {s.key: s for s in display_sets(config)}
+    services = tuple(
+        FacilitySet(
+            f"svc_{t.key}",
+            t.title.pick("zh"),
+            t.title.pick("en"),
+            config.centre_layer,
+            service=t.key,
+        )
+        for t in config.services
+    )
+    return (*services, *(by_key[key] for key in config.life_circle_sets))
 
 
 @dataclass
@@ -119,13 +102,23 @@ def _records(stats: pd.DataFrame) -> list[dict]:
 def run_coverage(
     layers: dict[str, gpd.GeoDataFrame],
     params: CoverageParams,
+    config: AnalysisConfig,
     *,
+    metric_crs: str,
     graph: WalkGraph | None = None,
-    metric_crs="EPSG:4549",
 ) -> CoverageResult:
-    """Compute every derived coverage layer from the input layers (see ``INPUT_LAYERS``)."""
+    """Compute every derived coverage layer from the input layers.
+
+    ``layers`` holds the layers of ``config.input_layers()`` that the district has (EPSG:4326);
+    ``roads`` and the demand layer are required, the others optional: a facility set whose
+    layer is missing is empty, and statistics by area are made for the areas present.
+    """
     timer = _Timer()
-    metric = {name: to_metric(layers[name], metric_crs) for name in INPUT_LAYERS}
+    metric = {
+        name: to_metric(frame, metric_crs)
+        for name, frame in layers.items()
+        if name in config.input_layers()
+    }
     graph = graph or build_walk_graph(layers["roads"], metric_crs)
     timer.lap("graph")
     pieces = graph.pieces()
@@ -134,71 +127,55 @@ def run_coverage(
         graph.n_nodes,
         len(graph.edge_u),
         len(pieces),
-        100 * pieces["length_m"].iloc[0] / pieces["length_m"].sum(),
+        100 * pieces["length_m"].iloc[0] / max(pieces["length_m"].sum(), 1e-9),
     )
 
-    compounds = metric["compounds"].reset_index(drop=True)
-    position = pd.Series(np.arange(len(compounds)), index=compounds["id"].to_numpy())
-    gates = metric["compound_entrances"]
-    gates = gates[gates["compound_id"].isin(position.index)]
-    without_gate = np.setdiff1d(np.arange(len(compounds)), position[gates["compound_id"]])
-    points = np.concatenate(
-        [
-            gates.geometry.to_numpy(),
-            compounds.geometry.representative_point().to_numpy()[without_gate],
-        ]
-    )
-    owner = np.concatenate([position[gates["compound_id"]].to_numpy(), without_gate])
-
+    compounds = metric[config.demand_layer].reset_index(drop=True)
+    gates = metric.get(config.gates_layer) if config.gates_layer else None
+    points, owner = demand_points(compounds, gates, gate_key=config.gate_key)
+    shown, life = display_sets(config), life_circle_sets(config)
+    empty_layer = gpd.GeoDataFrame({"id": []}, geometry=[], crs=compounds.crs)
     sets = {
-        s.key: access_points(s.select(metric[s.layer])) for s in (*DISPLAY_SETS, *LIFE_CIRCLE_SETS)
+        s.key: access_points(s.select(metric.get(s.layer, empty_layer))) for s in (*shown, *life)
     }
     empty = [key for key, frame in sets.items() if frame.empty]
-    base = compounds[
-        ["id", "name_zh", "name_en", "community_id", "subdistrict_id", "population", "households"]
+    area_keys = [
+        a.key for a in config.areas if a.key in compounds.columns and compounds[a.key].notna().any()
     ]
+    extra = [c for c in ("households",) if c in compounds.columns]
+    base = compounds[
+        [
+            "id",
+            *(c for c in NAME_COLUMNS if c in compounds.columns),
+            *area_keys,
+            config.population,
+            *extra,
+        ]
+    ].rename(columns={config.population: "population"})
     table = compound_access(graph, points, owner, len(compounds), sets, params, base=base)
     timer.lap("compound_access")
     log.info(
-        "access: %d compounds from %d gates to %d facility sets",
+        "access: %d demand features from %d points to %d facility sets",
         len(compounds),
         len(points),
         len(sets),
     )
 
-    display_columns = [
-        column(s.key, what) for s in DISPLAY_SETS for what in ("m", "min", "id", "circle")
-    ]
+    display_columns = [column(s.key, what) for s in shown for what in ("m", "min", "id", "circle")]
     compound_layer = gpd.GeoDataFrame(
         table[[*base.columns, "snap_m", "snap_status", *display_columns]],
         geometry=compounds.geometry.to_numpy(),
         crs=compounds.crs,
     )
-
-    community_stats = coverage_statistics(table, HEADLINE_SET, params, by="community_id")
-    check = life_circle_check(table, [s.key for s in LIFE_CIRCLE_SETS], params, by="community_id")
-    communities = metric["communities"].set_index("id")
-    stats = community_stats.join(check).reindex(communities.index)
-    community_layer = gpd.GeoDataFrame(
-        pd.concat([communities[["name_zh", "name_en", "subdistrict_id"]], stats], axis=1)
-        .rename_axis("id")
-        .reset_index(),
-        geometry=communities.geometry.to_numpy(),
-        crs=communities.crs,
-    )
-    gaps = coverage_gaps(table, GAP_SET, params)
+    community_layer = _area_layer(table, config, metric, params, [s.key for s in life])
+    gap_set = config.gap_set
+    gaps = coverage_gaps(table, gap_set, params)
     gap_layer = gpd.GeoDataFrame(
         gaps[
             [
                 "rank",
-                "id",
-                "name_zh",
-                "name_en",
-                "community_id",
-                "subdistrict_id",
-                "population",
-                "households",
-                *(column(GAP_SET, w) for w in ("m", "min", "id")),
+                *base.columns,
+                *(column(gap_set, w) for w in ("m", "min", "id")),
             ]
         ],
         geometry=compounds.geometry.to_numpy()[gaps.index],
@@ -206,20 +183,28 @@ def run_coverage(
     )
     timer.lap("statistics")
 
-    circles = service_circles(graph, {s.key: sets[s.key] for s in DISPLAY_SETS}, params)
+    circles = service_circles(graph, {s.key: sets[s.key] for s in shown}, params, shown)
     timer.lap("circles")
     log.info("circles: %d dissolved polygons", len(circles))
 
+    headline = config.headline_set
+    coarse = area_keys[-1] if area_keys else None
     summary = {
-        "district": _records(coverage_statistics(table, HEADLINE_SET, params))[0],
-        "subdistricts": _records(
-            coverage_statistics(table, HEADLINE_SET, params, by="subdistrict_id")
+        "criterion": {
+            "facilities": headline,
+            "walking_speed_mps": params.walking_speed_mps,
+            "circles_m": {c.minutes: c.distance_m for c in params.circles},
+            "measured": "along the walking network",
+        },
+        "district": _records(coverage_statistics(table, headline, params))[0],
+        "subdistricts": (
+            _records(coverage_statistics(table, headline, params, by=coarse)) if coarse else []
         ),
         "district_by_set": {
-            s.key: _records(coverage_statistics(table, s.key, params))[0] for s in DISPLAY_SETS
+            s.key: _records(coverage_statistics(table, s.key, params))[0] for s in shown
         },
         "gaps": {
-            "set": GAP_SET,
+            "set": gap_set,
             "compounds": len(gaps),
             "residents": int(gaps["population"].sum()),
         },
@@ -237,6 +222,34 @@ def run_coverage(
     return CoverageResult(layers_4326, summary, timer.timings)
 
 
+def _area_layer(
+    table: pd.DataFrame,
+    config: AnalysisConfig,
+    metric: dict[str, gpd.GeoDataFrame],
+    params: CoverageParams,
+    life_keys: list[str],
+) -> gpd.GeoDataFrame:
+    """Coverage statistics and the life-circle check per area of the finest level (the
+    ``community_coverage`` layer); empty when the district has no such areas."""
+    finest = next((a for a in config.areas if a.layer in metric and a.key in table.columns), None)
+    if finest is None:
+        return gpd.GeoDataFrame({"id": []}, geometry=[], crs=next(iter(metric.values())).crs)
+    stats = coverage_statistics(table, config.headline_set, params, by=finest.key)
+    check = life_circle_check(table, life_keys, params, by=finest.key)
+    areas = metric[finest.layer].set_index("id")
+    stats = stats.join(check).reindex(areas.index)
+    carried = [
+        c
+        for c in (*NAME_COLUMNS, *(a.key for a in config.areas if a is not finest))
+        if c in areas.columns
+    ]
+    return gpd.GeoDataFrame(
+        pd.concat([areas[carried], stats], axis=1).rename_axis("id").reset_index(),
+        geometry=areas.geometry.to_numpy(),
+        crs=areas.crs,
+    )
+
+
 def _to_storage(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     """EPSG:4326 on the storage grid (1e-7 degree), kept valid."""
     frame = frame.to_crs(STORAGE_CRS)
@@ -244,11 +257,14 @@ def _to_storage(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
 
 
 def service_circles(
-    graph: WalkGraph, sets: dict[str, gpd.GeoDataFrame], params: CoverageParams
+    graph: WalkGraph,
+    sets: dict[str, gpd.GeoDataFrame],
+    params: CoverageParams,
+    shown: tuple[FacilitySet, ...],
 ) -> gpd.GeoDataFrame:
     """Dissolved service circles: one polygon per facility set and life circle, from one
-    multi-source run per set (metric CRS)."""
-    titles = {s.key: s for s in DISPLAY_SETS}
+    multi-source run per set (metric CRS). ``shown`` gives the sets' titles."""
+    titles = {s.key: s for s in shown}
     rows, geometries = [], []
     for key, facilities in sets.items():
         if facilities.empty:

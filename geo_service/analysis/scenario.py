@@ -7,15 +7,16 @@ import numpy as np
 import pandas as pd
 
 from geo_service.analysis.coverage import access_points, compound_access, coverage_statistics
+from geo_service.analysis.demand import demand_points
 from geo_service.analysis.network import WalkGraph, snap_points
 from geo_service.analysis.params import CoverageParams
 
 SCENARIO_SET = "centre"
 
 
-def _figures(table: pd.DataFrame, params: CoverageParams) -> dict:
+def _figures(table: pd.DataFrame, params: CoverageParams, by: str | None) -> dict:
     district = coverage_statistics(table, SCENARIO_SET, params).iloc[0]
-    by_unit = coverage_statistics(table, SCENARIO_SET, params, by="subdistrict_id")
+    by_unit = coverage_statistics(table, SCENARIO_SET, params, by=by) if by else pd.DataFrame()
     minutes = [c.minutes for c in params.circles]
     return {
         "district": {
@@ -32,23 +33,30 @@ def _figures(table: pd.DataFrame, params: CoverageParams) -> dict:
 def scenario_coverage(
     graph: WalkGraph,
     compounds: gpd.GeoDataFrame,
-    gates: gpd.GeoDataFrame,
+    gates: gpd.GeoDataFrame | None,
     centres: gpd.GeoDataFrame,
     added: gpd.GeoDataFrame,
     removed: list[str],
     params: CoverageParams,
+    *,
+    gate_key: str = "compound_id",
+    population: str = "population",
+    by: str | None = "subdistrict_id",
 ) -> dict:
     """Coverage of residents by service centres before and after the change.
 
-    All frames in the graph's CRS. ``added`` has ``id`` and the proposed sites; ``removed``
-    lists ids of existing centres. Returns the figures before and after, the gain, and how
-    each proposed site joins the network.
+    All frames in the graph's CRS. ``compounds`` are the demand features (walks start from
+    :func:`~geo_service.analysis.demand.demand_points`, as in the published figures);
+    ``added`` has ``id`` and the proposed sites; ``removed`` lists ids of existing centres;
+    ``by`` is the demand column of the areas reported one by one (None: none). Returns the
+    figures before and after, the gain, and how each proposed site joins the network.
     """
     compounds = compounds.reset_index(drop=True)
-    position = pd.Series(np.arange(len(compounds)), index=compounds["id"].to_numpy())
-    gates = gates[gates["compound_id"].isin(position.index)]
-    points, owner = gates.geometry.to_numpy(), position[gates["compound_id"]].to_numpy()
-    base = compounds[["id", "subdistrict_id", "population"]]
+    points, owner = demand_points(compounds, gates, gate_key=gate_key)
+    by = by if by in compounds.columns else None
+    base = compounds[["id", *([by] if by else []), population]].rename(
+        columns={population: "population"}
+    )
     before_sites = access_points(centres)
     after_sites = pd.concat(
         [before_sites[~before_sites["facility_id"].isin(removed)], access_points(added)],
@@ -63,7 +71,7 @@ def scenario_coverage(
         )
         for when in ("before", "after")
     }
-    before, after = (_figures(tables[w], params) for w in ("before", "after"))
+    before, after = (_figures(tables[w], params, by) for w in ("before", "after"))
     widest = params.widest_m
     gained = (np.nan_to_num(access["after_m"], nan=np.inf) <= widest) & ~(
         np.nan_to_num(access["before_m"], nan=np.inf) <= widest
@@ -76,7 +84,7 @@ def scenario_coverage(
         "after": after,
         "gain": {
             "compounds": int(gained.sum()),
-            "residents": int(compounds["population"].to_numpy()[gained].sum()),
+            "residents": int(base["population"].to_numpy()[gained].sum()),
         },
         "sites": [
             {

@@ -15,6 +15,9 @@ import pandas as pd
 
 from geo_service.analysis.params import CoverageParams
 
+#: The group of demand features that lie in no area of a level.
+OUTSIDE_AREAS = "(none)"
+
 
 def column(key: str, what: str) -> str:
     """The output column for facility set ``key``: ``m``, ``min``, ``id`` or ``circle``."""
@@ -31,7 +34,9 @@ def weighted_quantile(values: np.ndarray, weights: np.ndarray, q: float) -> floa
 def _groups(access: pd.DataFrame, by: str | None) -> tuple[np.ndarray, list]:
     if by is None:
         return np.zeros(len(access), dtype=int), ["all"]
-    codes, names = pd.factorize(access[by], sort=True)
+    values = access[by]
+    # Demand outside every area is a group of its own, not left out.
+    codes, names = pd.factorize(values.where(values.notna(), OUTSIDE_AREAS), sort=True)
     return codes, list(names)
 
 

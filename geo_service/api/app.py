@@ -32,13 +32,17 @@ from geo_service.data.audit import AuditLog
 from geo_service.data.catalog import load_catalog
 from geo_service.data.derived import (
     CoverageContext,
+    check_district_crs,
     compute_derived,
     coverage_context,
     derived_layer_ids,
+    district_profile,
 )
 from geo_service.data.gazetteer import build_gazetteer
 from geo_service.data.keys import KeyStore
+from geo_service.data.profile import DistrictProfile
 from geo_service.data.stores import FileStore, LayerStore
+from geo_service.errors import ProfileError
 from geo_service.maps.pages import STATIC_DIR, STATIC_ROUTE, MapPages
 from geo_service.maps.tiles import tile_hosts
 from geo_service.settings import Settings
@@ -47,13 +51,26 @@ from geo_service.settings import Settings
 def load_data(settings: Settings) -> tuple[FileStore, CoverageContext | None]:
     """The catalog and data named by ``settings``, checked, with the derived (coverage)
     layers brought up to date first, and the live coverage context. Raises on the first
-    problem."""
+    problem (a broken profile, catalog or data file, a metric CRS that misses the data)."""
     catalog = load_catalog(settings.catalog_dir)
+    profile = district_profile(settings)
     context = None
     if derived_layer_ids(catalog):
-        manifest = compute_derived(catalog, settings)
-        context = coverage_context(catalog, settings, manifest)
+        manifest = compute_derived(catalog, settings, profile=profile)
+        context = coverage_context(catalog, settings, manifest, profile)
+    else:
+        check_district_crs(catalog, settings, profile)
     return FileStore(catalog, settings.data_dir, settings.derived_dir), context
+
+
+def check_basemaps(settings: Settings, profile: DistrictProfile) -> None:
+    """Refuse China's tile basemaps (Amap in GCJ-02, Tianditu) for a district elsewhere."""
+    chinese = sorted({"amap", "tianditu"} & set(settings.basemaps))
+    if chinese and not profile.in_china:
+        raise ProfileError(
+            f"basemaps {', '.join(chinese)} cover China only; this district is in "
+            f"{profile.country} (use osm, or none)"
+        )
 
 
 def create_app(settings: Settings | None = None, store: LayerStore | None = None) -> FastAPI:
@@ -74,10 +91,12 @@ def create_app(settings: Settings | None = None, store: LayerStore | None = None
     if store is None:
         store, context = load_data(settings)
     app.state.settings = settings
+    app.state.profile = district_profile(settings)
+    check_basemaps(settings, app.state.profile)
     app.state.store = store
     app.state.coverage = context
     app.state.gazetteer = build_gazetteer(store.catalog, store)
-    app.state.pages = MapPages(settings, store)
+    app.state.pages = MapPages(settings, store, app.state.profile)
     app.state.geojson_cache = {}
     app.state.feature_encoder = FeatureEncoder(store)
     pepper = settings.api_key_secret.get_secret_value() if settings.api_key_secret else None

@@ -9,6 +9,7 @@ from fastapi import Depends, Path, Request
 
 from geo_service.data.catalog import Catalog, LayerSpec
 from geo_service.data.keys import ROLE_ACCESS
+from geo_service.data.profile import DistrictProfile
 from geo_service.data.stores import LayerStore
 from geo_service.errors import Forbidden, InvalidQuery, LayerNotFound, Unauthorized
 from geo_service.settings import Settings
@@ -30,6 +31,11 @@ class Caller:
 async def get_settings(request: Request) -> Settings:
     """The settings the app was created with."""
     return request.app.state.settings
+
+
+async def get_profile(request: Request) -> DistrictProfile:
+    """The district profile the app was created with."""
+    return request.app.state.profile
 
 
 async def get_store(request: Request) -> LayerStore:
@@ -144,6 +150,7 @@ def audit(request: Request, caller: Caller, spec: LayerSpec, features: int) -> N
 
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]
+ProfileDep = Annotated[DistrictProfile, Depends(get_profile)]
 StoreDep = Annotated[LayerStore, Depends(get_store)]
 CallerDep = Annotated[Caller, Depends(get_caller)]
 CatalogDep = Annotated[Catalog, Depends(get_catalog)]

@@ -15,13 +15,16 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+import pyogrio
 
 from geo_service import __version__
 from geo_service.analysis.network import WalkGraph, build_walk_graph
 from geo_service.analysis.params import CoverageParams, LifeCircle
-from geo_service.analysis.run import INPUT_LAYERS, CoverageResult, run_coverage
+from geo_service.analysis.run import CoverageResult, run_coverage
+from geo_service.crs import Bounds, check_metric_crs
 from geo_service.data.catalog import Catalog
 from geo_service.data.geojson_io import write_atomic, write_geojson
+from geo_service.data.profile import DistrictProfile, load_profile
 from geo_service.data.stores.file import read_layer
 from geo_service.errors import DataValidationError
 from geo_service.settings import Settings
@@ -29,6 +32,45 @@ from geo_service.settings import Settings
 log = logging.getLogger(__name__)
 
 MANIFEST = "coverage.json"
+
+
+def district_profile(settings: Settings) -> DistrictProfile:
+    """The profile of the settings' district folder."""
+    return load_profile(settings.profile_path)
+
+
+def metric_crs(settings: Settings, profile: DistrictProfile) -> str:
+    """The metric CRS: the settings' override, else the profile's."""
+    return settings.metric_crs or profile.metric_crs
+
+
+def input_layers(catalog: Catalog, profile: DistrictProfile) -> list[str]:
+    """The coverage run's input layers this district's catalog has."""
+    return [name for name in profile.analysis.input_layers() if name in catalog]
+
+
+def data_bounds(catalog: Catalog, data_dir: Path) -> Bounds:
+    """Lon/lat bounds of every source (not derived) layer file, read from the files' headers."""
+    boxes = []
+    for spec in catalog:
+        path = data_dir / spec.source
+        if spec.derived or not path.is_file():
+            continue
+        info = pyogrio.read_info(path, force_total_bounds=True)
+        if info["features"] and np.all(np.isfinite(info["total_bounds"])):
+            boxes.append(info["total_bounds"])
+    if not boxes:
+        raise DataValidationError(f"{data_dir}: no layer has any feature")
+    box = np.array(boxes)
+    return (*box[:, :2].min(axis=0).tolist(), *box[:, 2:].max(axis=0).tolist())
+
+
+def check_district_crs(catalog: Catalog, settings: Settings, profile: DistrictProfile) -> str:
+    """The metric CRS, checked against the data's extent (:class:`UnsuitableCRS` if it
+    misses the data)."""
+    crs = metric_crs(settings, profile)
+    check_metric_crs(crs, data_bounds(catalog, settings.data_dir))
+    return crs
 
 
 def coverage_params(settings: Settings) -> CoverageParams:
@@ -60,15 +102,20 @@ def _file_digest(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def inputs_digest(catalog: Catalog, settings: Settings) -> str:
-    """Digest of the input layer files, the parameters, the metric CRS and the version."""
+def inputs_digest(
+    catalog: Catalog, settings: Settings, profile: DistrictProfile | None = None
+) -> str:
+    """Digest of the input layer files, the parameters, the analysis configuration, the
+    metric CRS and the version."""
+    profile = profile or district_profile(settings)
     digest = hashlib.sha256()
-    for layer_id in INPUT_LAYERS:
+    for layer_id in input_layers(catalog, profile):
         digest.update(layer_id.encode())
         digest.update(_file_digest(settings.data_dir / catalog.get(layer_id).source).encode())
     record = {
         "params": _params_record(coverage_params(settings)),
-        "crs": settings.metric_crs,
+        "crs": metric_crs(settings, profile),
+        "analysis": profile.analysis.model_dump(mode="json"),
         "version": __version__,
     }
     digest.update(json.dumps(record, sort_keys=True).encode())
@@ -89,20 +136,21 @@ def read_manifest(settings: Settings) -> dict | None:
         return None
 
 
-def is_fresh(catalog: Catalog, settings: Settings) -> bool:
+def is_fresh(catalog: Catalog, settings: Settings, profile: DistrictProfile | None = None) -> bool:
     """Whether every derived file exists and was made from the current inputs."""
     manifest = read_manifest(settings)
-    if manifest is None or manifest.get("digest") != inputs_digest(catalog, settings):
+    if manifest is None or manifest.get("digest") != inputs_digest(catalog, settings, profile):
         return False
     return all(
         (settings.derived_dir / catalog.get(i).source).is_file() for i in derived_layer_ids(catalog)
     )
 
 
-def load_graph(catalog: Catalog, settings: Settings, roads) -> WalkGraph:
-    """The walking graph of the roads layer, from the cache when the roads are unchanged."""
+def load_graph(catalog: Catalog, settings: Settings, roads, crs: str) -> WalkGraph:
+    """The walking graph of the roads layer in metric CRS ``crs``, from the cache when the
+    roads are unchanged."""
     key = _file_digest(settings.data_dir / catalog.get("roads").source)[:20]
-    path = settings.derived_dir / f"graph-{key}-{settings.metric_crs.replace(':', '')}.npz"
+    path = settings.derived_dir / f"graph-{key}-{crs.replace(':', '')}.npz"
     if path.is_file():
         with np.load(path) as cached:
             graph = WalkGraph(
@@ -110,11 +158,11 @@ def load_graph(catalog: Catalog, settings: Settings, roads) -> WalkGraph:
                 cached["edge_u"],
                 cached["edge_v"],
                 cached["edge_length"],
-                crs=settings.metric_crs,
+                crs=crs,
             )
         log.info("network: cached graph %s", path.name)
         return graph
-    graph = build_walk_graph(roads, settings.metric_crs)
+    graph = build_walk_graph(roads, crs)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".tmp.npz")
     np.savez(
@@ -138,37 +186,49 @@ class CoverageContext:
     graph: WalkGraph
     params: CoverageParams
     manifest: dict
+    profile: DistrictProfile
 
 
-def coverage_context(catalog: Catalog, settings: Settings, manifest: dict) -> CoverageContext:
+def coverage_context(
+    catalog: Catalog, settings: Settings, manifest: dict, profile: DistrictProfile | None = None
+) -> CoverageContext:
     """The walking graph (from the cache), parameters and manifest of the current run."""
+    profile = profile or district_profile(settings)
     frame, problems = read_layer(catalog.get("roads"), settings.data_dir)
     if problems:
         raise DataValidationError("; ".join(str(p) for p in problems))
-    return CoverageContext(
-        load_graph(catalog, settings, frame), coverage_params(settings), manifest
-    )
+    graph = load_graph(catalog, settings, frame, metric_crs(settings, profile))
+    return CoverageContext(graph, coverage_params(settings), manifest, profile)
 
 
-def compute_derived(catalog: Catalog, settings: Settings, *, force: bool = False) -> dict:
+def compute_derived(
+    catalog: Catalog,
+    settings: Settings,
+    *,
+    force: bool = False,
+    profile: DistrictProfile | None = None,
+) -> dict:
     """Make sure the derived layers are current; compute and write them if not.
 
-    Returns the manifest. Raises :class:`DataValidationError` if an input layer is broken.
+    Returns the manifest. Raises :class:`DataValidationError` if an input layer is broken
+    and :class:`UnsuitableCRS` if the metric CRS misses the data.
     """
-    if not force and is_fresh(catalog, settings):
+    profile = profile or district_profile(settings)
+    crs = check_district_crs(catalog, settings, profile)
+    if not force and is_fresh(catalog, settings, profile):
         log.info("coverage: derived layers are current (%s)", settings.derived_dir)
         return read_manifest(settings)
     started = time.perf_counter()
     frames = {}
-    for layer_id in INPUT_LAYERS:
+    for layer_id in input_layers(catalog, profile):
         frame, problems = read_layer(catalog.get(layer_id), settings.data_dir)
         if problems:
             raise DataValidationError("; ".join(str(p) for p in problems))
         frames[layer_id] = frame
     log.info("coverage: computing from %d input layers", len(frames))
-    graph = load_graph(catalog, settings, frames["roads"])
+    graph = load_graph(catalog, settings, frames["roads"], crs)
     result: CoverageResult = run_coverage(
-        frames, coverage_params(settings), graph=graph, metric_crs=settings.metric_crs
+        frames, coverage_params(settings), profile.analysis, graph=graph, metric_crs=crs
     )
     for layer_id in derived_layer_ids(catalog):
         spec = catalog.get(layer_id)
@@ -180,7 +240,7 @@ def compute_derived(catalog: Catalog, settings: Settings, *, force: bool = False
             "coverage; synthetic where its inputs are)",
         )
     manifest = {
-        "digest": inputs_digest(catalog, settings),
+        "digest": inputs_digest(catalog, settings, profile),
         "version": __version__,
         "params": _params_record(coverage_params(settings)),
         "summary": result.summary,

@@ -138,6 +138,10 @@ def validate_layer(spec: LayerSpec, gdf: gpd.GeoDataFrame) -> list[Problem]:
     def add(field: str, message: str) -> None:
         problems.append(Problem(spec.id, spec.source, field, message))
 
+    if len(gdf) == 0:  # an empty layer (no parks, no gaps) is valid: nothing to check
+        if spec.expected_count:
+            add("(features)", f"expected {spec.expected_count} features, found 0")
+        return problems
     if not is_storage_crs(gdf.crs):
         add("crs", f"expected EPSG:4326 (WGS 84 lon/lat), found {gdf.crs}")
     for message in _check_geometry(gdf, spec):

@@ -14,6 +14,7 @@ from pathlib import Path
 from geo_service.api.geojson import layer_geojson
 from geo_service.data.catalog import LayerSpec
 from geo_service.data.gazetteer import build_gazetteer, place_feature
+from geo_service.data.profile import DistrictProfile
 from geo_service.data.stores.base import LayerStore
 from geo_service.maps.client_layers import used_properties
 from geo_service.maps.definition import MapLayer
@@ -36,7 +37,13 @@ def inline_features(store: LayerStore, spec: LayerSpec, entry: MapLayer) -> dict
     return collection
 
 
-def build_maps(settings: Settings, store: LayerStore, out_dir: Path, api_url: str) -> list[Path]:
+def build_maps(
+    settings: Settings,
+    store: LayerStore,
+    profile: DistrictProfile,
+    out_dir: Path,
+    api_url: str,
+) -> list[Path]:
     """Write ``planner.html``, ``locator.html`` and ``static/`` into ``out_dir`` (replaced
     whole, so a failed build leaves the previous one in place). Public layers only.
 
@@ -47,13 +54,15 @@ def build_maps(settings: Settings, store: LayerStore, out_dir: Path, api_url: st
         page's origin in ``cors_origins``).
     """
     api_url = api_url.rstrip("/") + "/"
-    pages = MapPages(settings, store, base=PageBase(static="static/", api=None))
+    pages = MapPages(settings, store, profile, base=PageBase(static="static/", api=None))
     gazetteer = build_gazetteer(store.catalog, store)
     index = {"type": "FeatureCollection", "features": [place_feature(p) for p in gazetteer.places]}
     planner = pages.planner(
         "public", features=lambda spec, entry: inline_features(store, spec, entry), index=index
     )
-    locator = MapPages(settings, store, base=PageBase(static="static/", api=api_url)).locator()
+    locator = MapPages(
+        settings, store, profile, base=PageBase(static="static/", api=api_url)
+    ).locator()
     out_dir = Path(out_dir)
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=".maps-", dir=out_dir.parent))

@@ -7,24 +7,31 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlencode
 
+from geo_service.data.analysis_config import AnalysisConfig
 from geo_service.data.catalog import LayerSpec
-from geo_service.data.vocabulary import SERVICE_LABELS
 from geo_service.maps.definition import MapLayer
 
-#: Labels of coded values shown in popups, by property name.
-VALUE_LABELS: dict[str, dict[str, dict[str, str]]] = {
-    "services": SERVICE_LABELS,
-    "lacks": {
-        **{f"svc_{code}": label for code, label in SERVICE_LABELS.items()},
-        "park": {"zh": "党建小游园", "en": "Pocket park"},
-        "trail": {"zh": "党建步道", "en": "Trail"},
-    },
-    "level": {
-        "district": {"zh": "区级", "en": "District"},
-        "subdistrict": {"zh": "街道（镇）级", "en": "Sub-district"},
-        "community": {"zh": "社区级", "en": "Community"},
-    },
-}
+#: Labels: code -> {"zh": ..., "en": ...}; value labels: property -> labels.
+Labels = dict[str, dict[str, str]]
+
+
+def value_labels(config: AnalysisConfig) -> dict[str, Labels]:
+    """Labels of coded values shown in popups, by property name, from the district's
+    analysis configuration (services, facility levels, what a community lacks)."""
+
+    def label(title) -> dict[str, str]:
+        return {"zh": title.pick("zh"), "en": title.pick("en")}
+
+    services = {t.key: label(t.title) for t in config.services}
+    by_key = {s.key: s for s in config.facility_sets}
+    return {
+        "services": services,
+        "lacks": {
+            **{f"svc_{code}": text for code, text in services.items()},
+            **{key: label(by_key[key].title) for key in config.life_circle_sets},
+        },
+        "level": {t.key: label(t.title) for t in config.levels},
+    }
 
 
 def popup_fields(spec: LayerSpec, names: tuple[str, ...] | None) -> list[dict[str, Any]]:
@@ -60,10 +67,17 @@ def source_url(spec: LayerSpec, entry: MapLayer, base: str, fields: list[str]) -
 
 
 def client_layer(
-    spec: LayerSpec, entry: MapLayer, *, url: str | None = None, data: dict | None = None
+    spec: LayerSpec,
+    entry: MapLayer,
+    *,
+    url: str | None = None,
+    data: dict | None = None,
+    labels: dict[str, Labels] | None = None,
 ) -> dict[str, Any]:
     """The browser's description of one map layer (give ``url`` to load the features
-    lazily from the API, or ``data`` to inline a GeoJSON FeatureCollection)."""
+    lazily from the API, or ``data`` to inline a GeoJSON FeatureCollection; ``labels``:
+    see :func:`value_labels`)."""
+    labels = labels or {}
     classes = entry.classes.model_dump(exclude_none=True) if entry.classes else None
     popup = popup_fields(spec, entry.popup) if entry.interactive else []
     return {
@@ -86,9 +100,7 @@ def client_layer(
         "classes": classes,
         "popup": popup,
         "tooltip": entry.tooltip if entry.tooltip in spec.property_names else None,
-        "valueLabels": {
-            f["name"]: VALUE_LABELS[f["name"]] for f in popup if f["name"] in VALUE_LABELS
-        },
+        "valueLabels": {f["name"]: labels[f["name"]] for f in popup if f["name"] in labels},
         "synthetic": spec.provenance.synthetic,
         "url": url,
         "data": data,

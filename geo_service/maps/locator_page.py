@@ -10,9 +10,8 @@ from pathlib import Path
 import jinja2
 
 from geo_service.data.catalog import Catalog
-from geo_service.data.vocabulary import SERVICE_LABELS
 from geo_service.maps.assets import LOCAL_ASSETS, AssetError, external_asset_count
-from geo_service.maps.client_layers import client_layer, source_url, used_properties
+from geo_service.maps.client_layers import Labels, client_layer, source_url, used_properties
 from geo_service.maps.definition import MapLayer
 from geo_service.maps.page import PageBase
 from geo_service.maps.tiles import TILE_SOURCES, datum_of
@@ -40,6 +39,8 @@ def locator_page(
     base: PageBase,
     basemaps: list[str] | tuple[str, ...] = (),
     tianditu_key: str | None = None,
+    labels: dict[str, Labels] | None = None,
+    languages: tuple[str, ...] = ("zh", "en"),
 ) -> str:
     """The locator page's HTML.
 
@@ -49,7 +50,12 @@ def locator_page(
         minlon, minlat, maxlon, maxlat (WGS 84) the map opens on.
     base
         URL prefixes of the static folder and of the API the page calls.
+    labels
+        Labels of services and levels (:func:`~geo_service.maps.client_layers.value_labels`).
+    languages
+        The page's languages, its default first.
     """
+    labels = labels or {}
     public = {spec.id for spec in catalog.visible("public")}
     background = []
     for entry in BACKGROUND:
@@ -67,7 +73,9 @@ def locator_page(
         "api": base.api or "",
         "bounds": bounds,
         "background": background,
-        "services": SERVICE_LABELS,
+        "services": labels.get("services", {}),
+        "levels": labels.get("level", {}),
+        "languages": list(languages),
         "tiles": tiles,
         "datum": datum_of(basemaps),
         "synthetic": synthetic,
@@ -76,8 +84,9 @@ def locator_page(
         static=base.static,
         assets=LOCAL_ASSETS,
         config=json.dumps(config, ensure_ascii=False).replace("</", "<\\/"),
-        services=SERVICE_LABELS,
+        services=labels.get("services", {}),
         synthetic=synthetic,
+        lang=languages[0],
     )
     if external_asset_count(page):
         raise AssetError("the locator page would load assets from another host")

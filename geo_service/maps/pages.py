@@ -7,8 +7,10 @@ import threading
 from pathlib import Path
 
 from geo_service.data.catalog import Access, Catalog
+from geo_service.data.profile import DistrictProfile
 from geo_service.data.stores.base import LayerStore
 from geo_service.errors import CatalogError
+from geo_service.maps.client_layers import value_labels
 from geo_service.maps.definition import MapDefinition, load_map_definition
 from geo_service.maps.locator_page import locator_page
 from geo_service.maps.page import PageBase
@@ -54,9 +56,18 @@ def extent(store: LayerStore) -> tuple[float, float, float, float]:
 class MapPages:
     """Builds the planner and locator pages for ``store`` on first use and keeps them."""
 
-    def __init__(self, settings: Settings, store: LayerStore, *, base: PageBase = SERVED):
+    def __init__(
+        self,
+        settings: Settings,
+        store: LayerStore,
+        profile: DistrictProfile,
+        *,
+        base: PageBase = SERVED,
+    ):
         self.settings = settings
         self.store = store
+        self.profile = profile
+        self.labels = value_labels(profile.analysis)
         self.base = base
         self.definitions = load_map_definitions(settings.maps_dir, store.catalog)
         self._pages: dict[tuple[str, str], str] = {}
@@ -82,6 +93,7 @@ class MapPages:
                 tianditu_key=self._tianditu_key(),
                 features=features,
                 search_index=index,
+                labels=self.labels,
             ),
         )
 
@@ -95,6 +107,8 @@ class MapPages:
                 base=self.base,
                 basemaps=self.settings.basemaps,
                 tianditu_key=self._tianditu_key(),
+                labels=self.labels,
+                languages=self.profile.languages,
             ),
         )
 

@@ -14,7 +14,7 @@ from folium import plugins
 
 from geo_service.data.catalog import Access, Catalog, LayerSpec, Text
 from geo_service.maps.assets import MAP_CSS, MAP_JS
-from geo_service.maps.client_layers import client_layer, source_url, used_properties
+from geo_service.maps.client_layers import Labels, client_layer, source_url, used_properties
 from geo_service.maps.definition import MapDefinition, MapLayer
 from geo_service.maps.elements import CatalogLayer, MapFurniture, MeasureTool
 from geo_service.maps.page import PageBase, both, page_html
@@ -40,6 +40,7 @@ def planner_page(
     tianditu_key: str | None = None,
     features: FeatureSource | None = None,
     search_index: dict | None = None,
+    labels: dict[str, Labels] | None = None,
 ) -> str:
     """The planner map as an HTML page.
 
@@ -61,6 +62,8 @@ def planner_page(
     search_index
         The gazetteer as a FeatureCollection, inlined for a standalone file's search
         (else the search asks the API).
+    labels
+        Labels of coded values in popups (:func:`~geo_service.maps.client_layers.value_labels`).
     """
     definition.check_against(catalog)
     visible = {spec.id for spec in catalog.visible(access)}
@@ -87,10 +90,10 @@ def planner_page(
     for entry in entries:
         spec = catalog.get(entry.layer)
         if features is not None:
-            described = client_layer(spec, entry, data=features(spec, entry))
+            described = client_layer(spec, entry, data=features(spec, entry), labels=labels)
         else:
             url = source_url(spec, entry, base.api or "", used_properties(spec, entry))
-            described = client_layer(spec, entry, url=url)
+            described = client_layer(spec, entry, url=url, labels=labels)
         layer = CatalogLayer(described, name=both(spec.title), show=entry.visible)
         layer.add_to(fmap)
         layers[entry.group].append(layer)

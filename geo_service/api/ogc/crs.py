@@ -1,8 +1,9 @@
 """The CRSs the API offers (OGC API – Features Part 2), their URIs and axis orders.
 
-Data are stored in CRS84 (lon, lat). A response in another CRS uses that CRS's own axis
-order: EPSG:4326 and EPSG:4490 are (lat, lon), EPSG:4549 is (northing, easting),
-EPSG:3857 is (easting, northing).
+Data are stored in CRS84 (lon, lat). Which other CRSs are offered is the district
+profile's (``output_crs`` plus its metric CRS). A response in another CRS uses that CRS's
+own axis order: EPSG:4326 and EPSG:4490 are (lat, lon), EPSG:4549 is (northing, easting),
+UTM and EPSG:3857 are (easting, northing).
 """
 
 from __future__ import annotations
@@ -36,24 +37,36 @@ class OutputCRS:
         return 7 if self.geographic else 2
 
 
+#: Offered when no profile says otherwise (the demo district's list).
+DEFAULT_OFFERED = ("EPSG:4326", "EPSG:4490", "EPSG:4549", "EPSG:3857")
+
+
 @cache
-def supported() -> dict[str, OutputCRS]:
-    """URI → :class:`OutputCRS` for every offered CRS, CRS84 first."""
-    result = {}
-    for uri, code in (
-        (CRS84, "OGC:CRS84"),
-        (_EPSG + "4326", "EPSG:4326"),
-        (_EPSG + "4490", "EPSG:4490"),
-        (_EPSG + "4549", "EPSG:4549"),
-        (_EPSG + "3857", "EPSG:3857"),
-    ):
-        crs = CRS.from_user_input(code)
-        north = crs.axis_info[0].direction == "north"
-        result[uri] = OutputCRS(uri, crs, north, crs.is_geographic)
-    return result
+def output_crs(uri: str) -> OutputCRS:
+    """The :class:`OutputCRS` for a CRS84 or EPSG URI."""
+    code = "OGC:CRS84" if uri == CRS84 else "EPSG:" + uri.rsplit("/", 1)[1]
+    crs = CRS.from_user_input(code)
+    north = crs.axis_info[0].direction == "north"
+    return OutputCRS(uri, crs, north, crs.is_geographic)
 
 
-def parse_crs(value: str, parameter: str = "crs") -> OutputCRS:
+def crs_uri(code: str) -> str:
+    """The URI of ``EPSG:n`` (or ``OGC:CRS84``)."""
+    if code.upper() == "OGC:CRS84":
+        return CRS84
+    return _EPSG + code.split(":", 1)[1]
+
+
+@cache
+def supported(codes: tuple[str, ...] = DEFAULT_OFFERED) -> dict[str, OutputCRS]:
+    """URI → :class:`OutputCRS` for CRS84 and each of ``codes`` (``EPSG:n``), CRS84 first."""
+    uris = dict.fromkeys([CRS84, *(crs_uri(code) for code in codes)])
+    return {uri: output_crs(uri) for uri in uris}
+
+
+def parse_crs(
+    value: str, parameter: str = "crs", offered: tuple[str, ...] = DEFAULT_OFFERED
+) -> OutputCRS:
     """The offered CRS named by a URI (or ``EPSG:n`` / ``OGC:CRS84`` shorthand)."""
     text = value.strip().strip("[]")
     if text.upper() == "OGC:CRS84":
@@ -61,22 +74,22 @@ def parse_crs(value: str, parameter: str = "crs") -> OutputCRS:
     elif text.upper().startswith("EPSG:"):
         text = _EPSG + text.split(":", 1)[1]
     text = text.replace("https://", "http://")
-    offered = supported()
-    if text not in offered:
+    choices = supported(offered)
+    if text not in choices:
         raise InvalidQuery(
-            f"{parameter} {value!r} is not offered; use one of: {', '.join(offered)}"
+            f"{parameter} {value!r} is not offered; use one of: {', '.join(choices)}"
         )
-    return offered[text]
+    return choices[text]
 
 
 @cache
 def _from_crs84(uri: str) -> Transformer:
-    return Transformer.from_crs("OGC:CRS84", supported()[uri].crs, always_xy=True)
+    return Transformer.from_crs("OGC:CRS84", output_crs(uri).crs, always_xy=True)
 
 
 @cache
 def _to_crs84(uri: str) -> Transformer:
-    return Transformer.from_crs(supported()[uri].crs, "OGC:CRS84", always_xy=True)
+    return Transformer.from_crs(output_crs(uri).crs, "OGC:CRS84", always_xy=True)
 
 
 def to_output(geometries: np.ndarray, target: OutputCRS) -> np.ndarray:

@@ -13,7 +13,14 @@ from datetime import datetime
 
 from starlette.datastructures import QueryParams
 
-from geo_service.api.ogc.crs import CRS84, OutputCRS, bbox_to_crs84, parse_crs, supported
+from geo_service.api.ogc.crs import (
+    CRS84,
+    DEFAULT_OFFERED,
+    OutputCRS,
+    bbox_to_crs84,
+    parse_crs,
+    supported,
+)
 from geo_service.data.catalog import LayerSpec, PropertySpec
 from geo_service.errors import InvalidQuery
 
@@ -147,10 +154,14 @@ def parse_datetime(text: str) -> str:
 
 
 def parse_items_query(
-    params: QueryParams, spec: LayerSpec, *, max_items: int = MAX_LIMIT
+    params: QueryParams,
+    spec: LayerSpec,
+    *,
+    max_items: int = MAX_LIMIT,
+    offered: tuple[str, ...] = DEFAULT_OFFERED,
 ) -> ItemsQuery:
     """Check ``params`` against the API and the layer's schema; ``limit`` is clamped to
-    ``max_items``."""
+    ``max_items``; ``crs`` and ``bbox-crs`` must be CRS84 or one of ``offered``."""
     names = {p.name: p for p in spec.properties}
     unknown = sorted(set(params.keys()) - ITEMS_PARAMETERS - set(names))
     if unknown:
@@ -161,10 +172,10 @@ def parse_items_query(
     limit_text, offset_text = _single(params, "limit"), _single(params, "offset")
     limit = DEFAULT_LIMIT if limit_text is None else _integer(limit_text, "limit", 1)
     offset = 0 if offset_text is None else _integer(offset_text, "offset", 0)
-    crs = parse_crs(_single(params, "crs") or CRS84)
+    crs = parse_crs(_single(params, "crs") or CRS84, offered=offered)
     bbox = None
     if (bbox_text := _single(params, "bbox")) is not None:
-        bbox_crs = parse_crs(_single(params, "bbox-crs") or CRS84, "bbox-crs")
+        bbox_crs = parse_crs(_single(params, "bbox-crs") or CRS84, "bbox-crs", offered)
         bbox = bbox_to_crs84(parse_bbox_values(bbox_text), bbox_crs)
     elif _single(params, "bbox-crs") is not None:
         raise InvalidQuery("bbox-crs is given without bbox")

@@ -39,7 +39,9 @@ def title(spec: LayerSpec) -> str:
     return f"{spec.title.zh} · {spec.title.en}"
 
 
-def collection_document(spec: LayerSpec, store: LayerStore, base: str) -> dict:
+def collection_document(
+    spec: LayerSpec, store: LayerStore, base: str, offered: tuple[str, ...]
+) -> dict:
     """A collection's description: extent, CRSs, links to items, queryables, downloads."""
     frame = store.query(spec.id)
     bbox = [float(v) for v in frame.total_bounds] if len(frame) else [-180.0, -90, 180, 90]
@@ -99,7 +101,7 @@ def collection_document(spec: LayerSpec, store: LayerStore, base: str) -> dict:
         "keywords": list(spec.keywords),
         "itemType": "feature",
         "extent": {"spatial": {"bbox": [bbox], "crs": CRS84}},
-        "crs": list(supported()),
+        "crs": list(supported(offered)),
         "storageCrs": CRS84,
         "links": links,
         "geometryType": spec.geometry_type,
@@ -165,7 +167,8 @@ async def collections(
 ) -> HTMLResponse | dict:
     """Every collection the caller may see."""
     base = base_url(request)
-    documents = [collection_document(spec, store, base) for spec in layers]
+    offered = request.app.state.profile.offered_crs
+    documents = [collection_document(spec, store, base, offered) for spec in layers]
     if wants_html(request, f):
         rows = [
             [
@@ -194,7 +197,7 @@ async def collections(
             {"rel": "alternate", "type": "text/html", "href": f"{base}collections?f=html"},
         ],
         "collections": documents,
-        "crs": list(supported()),
+        "crs": list(supported(offered)),
     }
 
 
@@ -206,7 +209,7 @@ async def collection(
 ) -> HTMLResponse | dict:
     """A collection's description, extent, CRSs and links."""
     base = base_url(request)
-    document = collection_document(spec, store, base)
+    document = collection_document(spec, store, base, request.app.state.profile.offered_crs)
     if not wants_html(request, f):
         return document
     rows = [

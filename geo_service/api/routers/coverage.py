@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 import geopandas as gpd
 from fastapi import APIRouter, Depends, Request
 from starlette.concurrency import run_in_threadpool
@@ -145,16 +147,25 @@ async def scenario(request: Request, store: StoreDep) -> dict:
     context = _coverage(request)
     document = parse_json(await request.body(), request.headers.get("content-type", ""))
     added, removed = parse_scenario(document)
-    centres = store.query("service_centres")
+    config = context.profile.analysis
+    centres = store.query(config.centre_layer)
     unknown = sorted(set(removed) - set(centres["id"]))
     if unknown:
         raise InvalidQuery(f"no service centre(s) {', '.join(unknown)}")
     crs = context.graph.crs
+    gates = None
+    if config.gates_layer and config.gates_layer in store.catalog:
+        gates = to_metric(store.query(config.gates_layer), crs)
     return await run_in_threadpool(
-        scenario_coverage,
+        partial(
+            scenario_coverage,
+            gate_key=config.gate_key,
+            population=config.population,
+            by=config.areas[-1].key if config.areas else None,
+        ),
         context.graph,
-        to_metric(store.query("compounds"), crs),
-        to_metric(store.query("compound_entrances"), crs),
+        to_metric(store.query(config.demand_layer), crs),
+        gates,
         to_metric(centres, crs),
         to_metric(added, crs),
         removed,

@@ -73,5 +73,7 @@ def download(
     """The layer as a file. Takes the same ``bbox``, ``bbox-crs``, ``crs``,
     ``properties``, ``sortby`` and ``name=value`` filters as the items of the collection."""
     spec = find_visible(layer_id, layers, catalog, caller)
-    query = parse_items_query(request.query_params, spec)
+    query = parse_items_query(
+        request.query_params, spec, offered=request.app.state.profile.offered_crs
+    )
     return download_response(request, caller, store, spec, query, fmt)

@@ -156,7 +156,10 @@ async def items(
     (``f=gpkg|shp|csv|fgb|kml|geojson``). Filter by any queryable property with
     ``name=value``."""
     query = parse_items_query(
-        request.query_params, spec, max_items=request.app.state.settings.max_items
+        request.query_params,
+        spec,
+        max_items=request.app.state.settings.max_items,
+        offered=request.app.state.profile.offered_crs,
     )
     f = request.query_params.get("f")
     if f in DOWNLOAD_FORMATS:
@@ -236,7 +239,7 @@ async def item(
     unknown = sorted(set(request.query_params) - {"crs", "f"})
     if unknown:
         raise InvalidQuery(f"unknown parameter(s): {', '.join(unknown)}")
-    query = ItemsQuery(crs=parse_crs(crs or CRS84))
+    query = ItemsQuery(crs=parse_crs(crs or CRS84, offered=request.app.state.profile.offered_crs))
     frame = store.feature(spec.id, feature_id)
     audit(request, caller, spec, 1)
     href = f"{base_url(request)}collections/{spec.id}"

@@ -10,16 +10,16 @@ import json
 import math
 from datetime import datetime
 from typing import Annotated
+from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
-from geo_service.analysis.locator import TIMEZONE, LocatorIndex
-from geo_service.api.deps import StoreDep
+from geo_service.analysis.locator import LocatorIndex
+from geo_service.api.deps import ProfileDep, StoreDep
 from geo_service.api.geojson import GEOJSON_MEDIA_TYPE
 from geo_service.data.derived import CoverageContext
 from geo_service.data.stores import LayerStore
-from geo_service.data.vocabulary import SERVICE_VOCABULARY
 from geo_service.errors import InvalidQuery, LayerNotFound
 
 router = APIRouter(prefix="/locator", tags=["locator"])
@@ -27,15 +27,16 @@ router = APIRouter(prefix="/locator", tags=["locator"])
 MAX_RESULTS = 20
 
 
-def _local_time(at: str | None) -> datetime:
+def _local_time(at: str | None, zone: ZoneInfo) -> datetime:
+    """``at`` (or now) as a naive local time in the district's time zone ``zone``."""
     if at is None:
-        return datetime.now(TIMEZONE).replace(tzinfo=None)
+        return datetime.now(zone).replace(tzinfo=None)
     try:
         moment = datetime.fromisoformat(at)
     except ValueError:
         raise InvalidQuery(f"at must be an ISO 8601 date and time, not {at!r}") from None
     if moment.tzinfo is not None:
-        moment = moment.astimezone(TIMEZONE).replace(tzinfo=None)
+        moment = moment.astimezone(zone).replace(tzinfo=None)
     return moment
 
 
@@ -48,17 +49,24 @@ def _local_time(at: str | None) -> datetime:
 async def nearest(
     request: Request,
     store: StoreDep,
+    profile: ProfileDep,
     lon: Annotated[float, Query(ge=-180, le=180, description="Longitude (WGS 84).")],
     lat: Annotated[float, Query(ge=-90, le=90, description="Latitude (WGS 84).")],
     n: Annotated[int, Query(ge=1, le=MAX_RESULTS, description="How many centres.")] = 5,
     service: Annotated[
         str | None,
-        Query(description="Only centres offering this service: " + ", ".join(SERVICE_VOCABULARY)),
+        Query(
+            description="Only centres offering this service (a key of the district's "
+            "services vocabulary, see the district profile)."
+        ),
     ] = None,
     open_now: Annotated[bool, Query(description="Only centres open at 'at'.")] = False,
     at: Annotated[
         str | None,
-        Query(description="Local time to check opening hours (ISO 8601; default: now in Wuxi)."),
+        Query(
+            description="Time to check opening hours (ISO 8601; without an offset, the "
+            "district's local time; default: now)."
+        ),
     ] = None,
 ) -> Response:
     """The nearest service centres along the walking network from a point: distance,
@@ -68,9 +76,10 @@ async def nearest(
         raise LayerNotFound("the locator is not available for this catalog")
     if not (math.isfinite(lon) and math.isfinite(lat)):
         raise InvalidQuery("lon and lat must be finite numbers")
-    if service is not None and service not in SERVICE_VOCABULARY:
-        raise InvalidQuery(f"service must be one of {', '.join(SERVICE_VOCABULARY)}")
-    moment = _local_time(at)
+    services = profile.analysis.service_keys
+    if service is not None and service not in services:
+        raise InvalidQuery(f"service must be one of {', '.join(services) or '(none offered)'}")
+    moment = _local_time(at, profile.zone)
     index = _index(request, store, context)
     body = index.nearest(lon, lat, n=n, service=service, open_now=open_now, moment=moment)
     return Response(
@@ -83,8 +92,13 @@ def _index(request: Request, store: LayerStore, context: CoverageContext) -> Loc
     cached = getattr(request.app.state, "locator_index", None)
     if cached is not None and cached[0] is store and cached[1] is context:
         return cached[2]
+    profile = context.profile
     index = LocatorIndex.build(
-        store.query("district"), store.query("service_centres"), context.graph, context.params
+        store.query("district"),
+        store.query(profile.analysis.centre_layer),
+        context.graph,
+        context.params,
+        apps=profile.map_links,
     )
     request.app.state.locator_index = (store, context, index)
     return index

@@ -1,58 +1,52 @@
-"""``/summary``: the article's figures beside the counts in the loaded data."""
+"""``/summary``: the district profile's headline figures beside the counts in the data."""
 
 from __future__ import annotations
 
 from fastapi import APIRouter, Request
 
-from geo_service.api.deps import CallerDep, StoreDep, audit
+from geo_service.api.deps import CallerDep, ProfileDep, StoreDep, audit
 from geo_service.errors import LayerNotFound
 
 router = APIRouter(tags=["summary"])
 
-#: Article figure → layer whose feature count should match it.
-FIGURE_LAYERS = {
-    "community_party_organisations": "communities",
-    "compound_party_branches": "compounds",
-    "service_centres": "service_centres",
-    "pocket_parks": "pocket_parks",
-    "trails": "trails",
-    "central_households": "central_households",
-}
 
-
-@router.get("/summary", summary="Organisation figures: article versus data")
-async def summary(store: StoreDep) -> dict:
-    """The district's article figures and, where a layer holds them, the data's counts.
+@router.get("/summary", summary="The district's headline figures versus the data")
+async def summary(store: StoreDep, profile: ProfileDep) -> dict:
+    """The district profile's published figures and, where a layer holds them, the data's
+    counts (or sums). A district without published figures gets an empty list.
 
     Counts are totals only: no location of any restricted feature is disclosed.
     """
-    try:
-        district = store.query("district").iloc[0]
-    except LayerNotFound:
-        return {"district": None, "figures": []}
     figures = []
-    for name in (
-        "community_party_organisations",
-        "compound_party_branches",
-        "party_groups",
-        "central_households",
-        "alliances",
-        "service_centres",
-        "pocket_parks",
-        "trails",
-    ):
-        layer = FIGURE_LAYERS.get(name)
-        in_data = store.count(layer) if layer and layer in store.catalog else None
-        if name == "party_groups" and "communities" in store.catalog:
-            in_data = int(store.query("communities")["party_groups"].sum())
-        figures.append({"figure": name, "article": int(district[name]), "data": in_data})
+    for figure in profile.figures:
+        in_data = None
+        if figure.layer is not None and figure.layer in store.catalog:
+            if figure.sum_of is None:
+                in_data = store.count(figure.layer)
+            else:
+                values = store.query(figure.layer).get(figure.sum_of)
+                in_data = None if values is None else float(values.sum())
+                if in_data is not None and in_data.is_integer():
+                    in_data = int(in_data)
+        published = int(figure.value) if float(figure.value).is_integer() else figure.value
+        figures.append(
+            {
+                "figure": figure.key,
+                "title_zh": figure.title.pick("zh"),
+                "title_en": figure.title.pick("en"),
+                "published": published,
+                "source": figure.source,
+                "layer": figure.layer,
+                "data": in_data,
+            }
+        )
     return {
         "district": {
-            "id": district["id"],
-            "name_zh": district["name_zh"],
-            "name_en": district["name_en"],
-            "population": int(district["population"]),
-            "land_area_km2": float(district["land_area_km2"]),
+            "id": profile.id,
+            "name_zh": profile.name.pick("zh"),
+            "name_en": profile.name.pick("en"),
+            "name": profile.name.pick("local"),
+            "synthetic": profile.synthetic,
         },
         "figures": figures,
     }

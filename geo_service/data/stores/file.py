@@ -10,8 +10,10 @@ from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 import shapely
 
+from geo_service.crs import STORAGE_CRS
 from geo_service.data.catalog import Catalog, LayerSpec
 from geo_service.data.geojson_io import read_geojson
 from geo_service.data.stores.base import BBox
@@ -33,6 +35,11 @@ def read_layer(spec: LayerSpec, folder: Path) -> tuple[gpd.GeoDataFrame | None, 
     problems = [
         Problem(p.layer, str(path), p.field, p.message) for p in validate_layer(spec, frame)
     ]
+    if frame.empty:  # an empty file has no columns: give it the catalog's
+        frame = gpd.GeoDataFrame(
+            {name: pd.Series([], dtype=object) for name in spec.property_names},
+            geometry=gpd.GeoSeries([], crs=STORAGE_CRS),
+        )
     return frame, problems
 
 

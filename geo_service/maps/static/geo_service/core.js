@@ -57,7 +57,8 @@
     r += ((150 * Math.sin((x / 12) * Math.PI) + 300 * Math.sin((x / 30) * Math.PI)) * 2) / 3;
     return r;
   }
-  /* WGS 84 lon/lat → GCJ-02 lon/lat (the same formula as geo_service/crs.py). */
+  /* WGS 84 lon/lat → GCJ-02 lon/lat (the formula of geo_service/datums.py; Amap basemaps
+     are refused outside China, so the "outside China" rectangle is not needed here). */
   GS.wgs84ToGcj02 = function (lon, lat) {
     var dLat = shiftLat(lon - 105.0, lat - 35.0);
     var dLon = shiftLon(lon - 105.0, lat - 35.0);

@@ -75,7 +75,12 @@
 
   function featureName(props) {
     if (props.name_zh) {
-      return props.name_en ? props.name_zh + " / " + props.name_en : props.name_zh;
+      return props.name_en && props.name_en !== props.name_zh
+        ? props.name_zh + " / " + props.name_en
+        : props.name_zh;
+    }
+    if (props.name || props.name_en) {
+      return props.name || props.name_en;
     }
     if (props.title_zh) {
       return props.title_en ? props.title_zh + " / " + props.title_en : props.title_zh;
@@ -206,6 +211,7 @@
         layer.addLayers(geojson.getLayers());
       }
       layer.gsFeatureCount = features.length;
+      layer.gsLoaded = true; /* also when the layer is empty (no gaps, no parks) */
       layer.fire("gs:loaded", { count: features.length });
     }
 

@@ -14,7 +14,8 @@
   } catch (e) {
     stored = null; /* storage may be off (private mode): the default is fine */
   }
-  var lang = (params.get("lang") || stored) === "en" ? "en" : "zh";
+  /* the district's default language first (config.languages), then the visitor's choice */
+  var lang = (params.get("lang") || stored || (config.languages || ["zh"])[0]) === "en" ? "en" : "zh";
   var at = params.get("at"); /* check opening hours at this local time instead of now */
   var state = { origin: null, originName: null, results: [], selected: null, error: null };
   var $ = function (id) {
@@ -110,7 +111,13 @@
   }
 
   function nameOf(props) {
-    return lang === "en" ? props.name_en : props.name_zh;
+    /* the name in the page's language, else the local name, else any name there is */
+    return props["name_" + lang] || props.name || props.name_zh || props.name_en || props.id || "";
+  }
+
+  function levelName(level) {
+    var labels = (config.levels || {})[level];
+    return (labels && labels[lang]) || TEXT[lang].levels[level] || level || "";
   }
 
   function showOrigin() {
@@ -145,7 +152,10 @@
           var button = document.createElement("button");
           button.type = "button";
           button.className = "place";
-          button.textContent = feature.properties.name_zh + " · " + feature.properties.name_en;
+          var names = [feature.properties.name_zh, feature.properties.name_en].filter(Boolean);
+          button.textContent = names.filter(function (n, k) {
+            return names.indexOf(n) === k;
+          }).join(" · ") || nameOf(feature.properties);
           button.addEventListener("click", function () {
             choosePlace(feature);
           });
@@ -278,7 +288,7 @@
       item.setAttribute("data-id", feature.id);
       item.innerHTML =
         "<h3>" + (i + 1) + ". " + escapeHtml(nameOf(p)) +
-        ' <span class="level">' + escapeHtml(TEXT[lang].levels[p.level] || p.level) +
+        ' <span class="level">' + escapeHtml(levelName(p.level)) +
         "</span></h3>" +
         '<p class="walk">' +
         escapeHtml(t("walk", { m: Math.round(p.distance_m), min: Math.round(p.minutes) })) +
@@ -299,15 +309,14 @@
         select(feature.id, true);
       });
       actions.appendChild(routeButton);
-      [
-        ["amap", p.links.amap],
-        ["baidu", p.links.baidu],
-      ].forEach(function (link) {
+      Object.keys(p.links).forEach(function (app) {
         var a = document.createElement("a");
-        a.href = link[1];
-        a.target = "_blank";
-        a.rel = "noopener";
-        a.textContent = t(link[0]);
+        a.href = p.links[app];
+        if (app !== "geo") {
+          a.target = "_blank";
+          a.rel = "noopener";
+        }
+        a.textContent = t(app);
         actions.appendChild(a);
       });
       item.appendChild(actions);

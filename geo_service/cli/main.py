@@ -1,67 +1,34 @@
-"""The ``geo-service`` command: serve, inspect and validate layers, generate demo data."""
+"""The ``geo-service`` commands: serve, inspect and validate layers, coverage, keys, maps,
+demo data."""
 
 from __future__ import annotations
 
-import logging
 import time
 from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
-from rich.logging import RichHandler
 from rich.markup import escape
 from rich.table import Table
 
-from geo_service.data.catalog import Catalog, load_catalog
+from geo_service.cli.common import (
+    CatalogOption,
+    DataOption,
+    app,
+    console,
+    demo_app,
+    err_console,
+    keys_app,
+    layers_app,
+    maps_app,
+)
+from geo_service.cli.common import fail as _fail
+from geo_service.cli.common import open_catalog as _catalog
+from geo_service.cli.common import settings_for as _settings
+from geo_service.cli.common import setup_logging as _logging
 from geo_service.data.stores.file import check_data, read_layer
 from geo_service.errors import GeoServiceError
 from geo_service.settings import Settings
-
-app = typer.Typer(
-    help="geo_service: walking-distance coverage of community services.", no_args_is_help=True
-)
-layers_app = typer.Typer(help="Inspect the layer catalog.", no_args_is_help=True)
-demo_app = typer.Typer(help="The synthetic demo district.", no_args_is_help=True)
-keys_app = typer.Typer(help="API keys for staff and restricted data.", no_args_is_help=True)
-maps_app = typer.Typer(help="The map pages as standalone HTML files.", no_args_is_help=True)
-app.add_typer(layers_app, name="layers")
-app.add_typer(demo_app, name="demo")
-app.add_typer(keys_app, name="keys")
-app.add_typer(maps_app, name="maps")
-
-console = Console()
-err_console = Console(stderr=True, soft_wrap=True)
-
-CatalogOption = Annotated[Path | None, typer.Option(help="Catalog folder (default: settings).")]
-DataOption = Annotated[Path | None, typer.Option(help="Data folder (default: settings).")]
-
-
-def _settings(catalog_dir: Path | None = None, data_dir: Path | None = None) -> Settings:
-    overrides = {k: v for k, v in (("catalog_dir", catalog_dir), ("data_dir", data_dir)) if v}
-    return Settings(**overrides)
-
-
-def _logging(verbose: bool = True) -> None:
-    logging.basicConfig(
-        level=logging.INFO if verbose else logging.WARNING,
-        format="%(message)s",
-        handlers=[RichHandler(console=err_console, show_path=False)],
-        force=True,
-    )
-
-
-def _fail(prefix: str, message: object) -> typer.Exit:
-    """Print ``prefix: message`` to stderr (message verbatim) and return the exit to raise."""
-    err_console.print(f"[red]{prefix}:[/red] {escape(str(message))}")
-    return typer.Exit(1)
-
-
-def _catalog(settings: Settings) -> Catalog:
-    try:
-        return load_catalog(settings.catalog_dir)
-    except GeoServiceError as exc:
-        raise _fail("error", exc) from None
 
 
 @app.command()
@@ -161,15 +128,22 @@ def layers_show(
 
 @app.command()
 def validate(catalog_dir: CatalogOption = None, data_dir: DataOption = None) -> None:
-    """Check the catalog and every data file (schema, geometry, CRS, counts).
+    """Check the profile, the catalog and every data file (schema, geometry, CRS, counts),
+    then the data's plausibility (outside the district, swapped axes, a GCJ-02 / BD-09
+    datum, features that cannot reach the network, isolated network pieces, duplicate ids).
 
-    Exits 1 with a report when anything is wrong.
+    Exits 1 with a report when anything is wrong (warnings are shown, and pass).
     """
+    from geo_service.data.derived import check_district_crs, district_profile, is_fresh
+
     settings = _settings(catalog_dir, data_dir)
     catalog = _catalog(settings)
-    from geo_service.data.derived import is_fresh
-
-    derived = settings.derived_dir if is_fresh(catalog, settings) else None
+    try:
+        profile = district_profile(settings)
+        check_district_crs(catalog, settings, profile)
+    except GeoServiceError as exc:
+        raise _fail("error", exc) from None
+    derived = settings.derived_dir if is_fresh(catalog, settings, profile) else None
     problems = check_data(catalog, settings.data_dir, derived)
     table = Table("layer", "result", "problems")
     for layer_id, layer_problems in problems.items():
@@ -182,9 +156,43 @@ def validate(catalog_dir: CatalogOption = None, data_dir: DataOption = None) -> 
     if total:
         err_console.print(f"[red]{total} problem(s) in {settings.data_dir}[/red]")
         raise typer.Exit(1)
+    findings = _plausibility(settings, catalog)
+    errors = [f for f in findings if f.severity == "error"]
+    if errors:
+        err_console.print(f"[red]{len(errors)} implausible layer(s)[/red]")
+        raise typer.Exit(1)
     console.print(f"[green]catalog and data valid[/green]: {len(problems)} layers")
     if derived is None:
         console.print("derived layers are not computed yet: run `geo-service coverage`")
+
+
+def _plausibility(settings: Settings, catalog) -> list:
+    """Run the plausibility checks on the source layers and print what they found."""
+    from geo_service.importing.district import plausibility_findings
+
+    layers = {}
+    for spec in catalog:
+        if not spec.derived:
+            frame, _ = read_layer(spec, settings.data_dir)
+            if frame is not None and not frame.empty:
+                layers[spec.id] = frame
+    findings = plausibility_findings(settings, layers, district=layers.get("district"))
+    table = Table("layer", "check", "severity", "count", "ids", "what", title="Plausibility")
+    for f in findings:
+        shown = ", ".join(f.ids[:5]) + (f" and {len(f.ids) - 5} more" if len(f.ids) > 5 else "")
+        table.add_row(
+            f.layer,
+            f.check,
+            f.severity,
+            f"{f.count} of {f.total}",
+            escape(shown),
+            escape(f.message),
+        )
+    if findings:
+        console.print(table)
+    else:
+        console.print("plausibility: nothing suspicious")
+    return findings
 
 
 @app.command()
@@ -207,8 +215,9 @@ def coverage(
     summary = manifest["summary"]
     console.print(
         f"gaps: {summary['gaps']['compounds']} compounds, "
-        f"{summary['gaps']['residents']:,} residents beyond 15 minutes of a "
-        f"community centre; results in {settings.derived_dir}"
+        f"{summary['gaps']['residents']:,} residents beyond "
+        f"{manifest['params']['circles'][-1]['distance_m']:g} m on foot of the "
+        f"'{summary['gaps']['set']}' facilities; results in {settings.derived_dir}"
     )
     for key in summary["empty_facility_sets"]:
         console.print(f"[yellow]warning:[/yellow] facility set {key!r} has no facilities")
@@ -227,6 +236,7 @@ def maps_build(
     """Write planner.html (features inline: opens from disk, no server or internet) and
     locator.html (calls the API at --api-url) with their assets, public layers only."""
     from geo_service.api.app import load_data
+    from geo_service.data.derived import district_profile
     from geo_service.maps.build import build_maps
 
     _logging()
@@ -236,6 +246,7 @@ def maps_build(
         written = build_maps(
             settings,
             store,
+            district_profile(settings),
             out or settings.build_dir,
             api_url or f"http://{settings.host}:{settings.port}/",
         )
@@ -342,7 +353,3 @@ def demo_generate(
     for path in paths:
         console.print(f"wrote {path} ({path.stat().st_size / 1024:.0f} KiB)")
     console.print(f"[green]{len(paths)} layers in {time.perf_counter() - started:.1f} s[/green]")
-
-
-if __name__ == "__main__":
-    app()

@@ -1,0 +1,5 @@
+"""``python -m geo_service.cli``."""
+
+from geo_service.cli import app
+
+app()

@@ -1,0 +1,172 @@
+"""The district profile: everything district-specific, in one validated file per district
+folder (``district.yaml``).
+
+Names, time zone, the metric CRS (checked against the data's extent), the CRSs the OGC API
+offers, the pages' languages, the phone-map links the locator offers, the headline figures
+``/summary`` shows, and the analysis configuration (:mod:`geo_service.data.analysis_config`).
+A broken profile stops loading with one :class:`~geo_service.errors.ProfileError` naming
+the file and the field.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pyproj import CRS
+from pyproj.exceptions import CRSError
+
+from geo_service.data.analysis_config import AnalysisConfig, Label
+from geo_service.errors import ProfileError
+
+#: The profile's file name inside a district folder.
+PROFILE_FILE = "district.yaml"
+
+Language = Literal["zh", "en"]
+PhoneMap = Literal["amap", "baidu", "osm", "geo"]
+#: Phone-map links that take GCJ-02 / BD-09 coordinates: only meaningful inside China.
+CHINA_ONLY_MAPS = frozenset({"amap", "baidu"})
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Names(_Strict):
+    """A name in Chinese, English and the local language; at least one is given."""
+
+    zh: str | None = None
+    en: str | None = None
+    local: str | None = None
+
+    def pick(self, language: str) -> str:
+        """The name in ``language``, else the local name, else any."""
+        return getattr(self, language, None) or self.local or self.en or self.zh or ""
+
+
+class Figure(_Strict):
+    """A headline figure shown by ``/summary``, optionally beside a count in the data."""
+
+    key: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    title: Label
+    value: float = Field(description="The published figure.")
+    source: str | None = Field(default=None, description="Where the figure is published.")
+    layer: str | None = Field(default=None, description="Layer whose data should match it.")
+    sum_of: str | None = Field(
+        default=None, description="Property of `layer` to add up (default: count features)."
+    )
+
+
+class DistrictProfile(_Strict):
+    """A district's profile (``district.yaml``)."""
+
+    id: str = Field(pattern=r"^[a-z][a-z0-9_-]*$")
+    name: Names
+    country: str = Field(pattern=r"^[A-Z]{2}$", description="ISO 3166-1 alpha-2 code.")
+    timezone: str = Field(description="IANA time zone for opening hours and 'now'.")
+    metric_crs: str = Field(description="Projected CRS in metres for every distance.")
+    output_crs: tuple[str, ...] = Field(
+        default=("EPSG:4326", "EPSG:3857"),
+        description="CRSs the OGC API offers besides CRS84 (the metric CRS is always added).",
+    )
+    languages: tuple[Language, ...] = Field(
+        default=("en", "zh"), min_length=1, description="Page languages, the default first."
+    )
+    phone_maps: tuple[PhoneMap, ...] = Field(
+        default=("osm", "geo"), description="Map-app links the locator offers."
+    )
+    synthetic: bool = Field(description="Whether the district's data is synthetic (demo).")
+    figures: tuple[Figure, ...] = ()
+    analysis: AnalysisConfig = AnalysisConfig()
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown IANA time zone {value!r}") from None
+        return value
+
+    @field_validator("metric_crs")
+    @classmethod
+    def _metric(cls, value: str) -> str:
+        crs = _crs(value)
+        if not crs.is_projected or crs.axis_info[0].unit_name not in ("metre", "meter"):
+            raise ValueError(f"{value} is not a projected CRS in metres")
+        return value
+
+    @field_validator("output_crs")
+    @classmethod
+    def _known_crs(cls, values: tuple[str, ...]) -> tuple[str, ...]:
+        for value in values:
+            _crs(value)
+        return values
+
+    @property
+    def zone(self) -> ZoneInfo:
+        """The district's time zone."""
+        return ZoneInfo(self.timezone)
+
+    @property
+    def in_china(self) -> bool:
+        """Whether the district is in mainland China (GCJ-02 / BD-09 apply)."""
+        return self.country == "CN"
+
+    @property
+    def offered_crs(self) -> tuple[str, ...]:
+        """The OGC API's output CRSs after CRS84: the profile's list plus the metric CRS."""
+        codes = list(dict.fromkeys(c.upper() for c in self.output_crs))
+        if self.metric_crs.upper() not in codes:
+            codes.append(self.metric_crs.upper())
+        return tuple(codes)
+
+    @property
+    def map_links(self) -> tuple[PhoneMap, ...]:
+        """The phone-map links to offer: Amap and Baidu only inside China."""
+        return tuple(m for m in self.phone_maps if self.in_china or m not in CHINA_ONLY_MAPS)
+
+
+def _crs(value: str) -> CRS:
+    try:
+        return CRS.from_user_input(value)
+    except CRSError:
+        raise ValueError(f"unknown CRS {value!r}") from None
+
+
+def _field_path(loc: tuple) -> str:
+    return ".".join(str(part) for part in loc) or "(top level)"
+
+
+def parse_profile(raw: object, source: str = PROFILE_FILE) -> DistrictProfile:
+    """Validate a profile given as a mapping; :class:`ProfileError` names the field."""
+    if not isinstance(raw, dict):
+        raise ProfileError(f"{source}: expected a mapping of fields, got {type(raw).__name__}")
+    try:
+        return DistrictProfile.model_validate(raw)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"field '{_field_path(err['loc'])}': {err['msg']}" for err in exc.errors()
+        )
+        raise ProfileError(f"{source}: {problems}") from None
+
+
+def load_profile(path: Path) -> DistrictProfile:
+    """Read and validate ``district.yaml`` (or the one in folder ``path``)."""
+    path = Path(path)
+    if path.is_dir():
+        path = path / PROFILE_FILE
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+        raise ProfileError(f"{path}: cannot read the district profile: {exc}") from exc
+    return parse_profile(raw, str(path))
+
+
+def dump_profile(profile: DistrictProfile) -> str:
+    """The profile as YAML text (what ``geo-service init`` writes)."""
+    data = profile.model_dump(mode="json", exclude_defaults=False)
+    return yaml.safe_dump(data, allow_unicode=True, sort_keys=False, width=100)

@@ -1,0 +1,104 @@
+"""A district's profile drives the service (in process: create_app + TestClient): time
+zone, map links, offered CRSs, headline figures, the metric CRS check, optional and empty
+layers."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from geo_service.api.app import create_app
+from geo_service.errors import ProfileError, UnsuitableCRS
+from geo_service.settings import Settings
+from tests.support import InProcessClient, make_district
+
+#: A point inside the demo district, near its streets.
+INSIDE = {"lon": 120.28, "lat": 31.55}
+
+
+def client_for(folder: Path, **settings) -> InProcessClient:
+    return InProcessClient(create_app(Settings(district_dir=folder, **settings)))
+
+
+@pytest.fixture(scope="module")
+def abroad(tmp_path_factory) -> InProcessClient:
+    """The demo data under a profile of a district outside China with no figures."""
+    folder = make_district(
+        tmp_path_factory.mktemp("abroad"),
+        country="FI",
+        timezone="Europe/Helsinki",
+        output_crs=["EPSG:4326"],
+        figures=[],
+        languages=["en", "zh"],
+    )
+    return client_for(folder)
+
+
+def test_opening_hours_are_judged_in_the_districts_time(abroad, client):
+    at = "2026-12-01T12:00:00+00:00"
+    here = abroad.get("/locator/nearest", params={**INSIDE, "at": at}).json()
+    wuxi = client.get("/locator/nearest", params={**INSIDE, "at": at}).json()
+    assert here["at"] == "2026-12-01T14:00"  # Helsinki is UTC+2 in December
+    assert wuxi["at"] == "2026-12-01T20:00"  # Wuxi is UTC+8
+
+
+def test_regional_links_only_inside_china(abroad, client):
+    links = abroad.get("/locator/nearest", params=INSIDE).json()["features"][0]["properties"]
+    assert set(links["links"]) == {"osm", "geo"}
+    lat, lon = links["links"]["geo"][4:].split("?")[0].split(",")
+    feature = abroad.get("/locator/nearest", params=INSIDE).json()["features"][0]
+    assert [float(lon), float(lat)] == pytest.approx(feature["geometry"]["coordinates"], abs=1e-6)
+    china = client.get("/locator/nearest", params=INSIDE).json()["features"][0]["properties"]
+    assert set(china["links"]) == {"amap", "baidu", "osm", "geo"}
+
+
+def test_offered_crs_come_from_the_profile(abroad):
+    offered = abroad.get("/collections").json()["crs"]
+    assert offered == [
+        "http://www.opengis.net/def/crs/OGC/1.3/CRS84",
+        "http://www.opengis.net/def/crs/EPSG/0/4326",
+        "http://www.opengis.net/def/crs/EPSG/0/4549",
+    ]
+    refused = abroad.get("/collections/compounds/items", params={"crs": "EPSG:3857"})
+    assert refused.status_code == 400 and "not offered" in refused.json()["description"]
+
+
+def test_summary_without_figures_is_not_an_error(abroad):
+    response = abroad.get("/summary")
+    assert response.status_code == 200
+    assert response.json()["figures"] == []
+
+
+def test_locator_page_opens_in_the_first_language(abroad, client):
+    assert '<html lang="en">' in abroad.get("/locator").text
+    assert '<html lang="zh-CN">' in client.get("/locator").text
+
+
+def test_a_metric_crs_that_misses_the_data_stops_start_up(tmp_path):
+    folder = make_district(tmp_path / "d", metric_crs="EPSG:32635")
+    with pytest.raises(UnsuitableCRS, match="EPSG:4549"):
+        create_app(Settings(district_dir=folder))
+
+
+def test_optional_layers_may_be_absent_and_derived_layers_empty(tmp_path):
+    folder = make_district(
+        tmp_path / "d",
+        drop_layers=("pocket_parks", "trails", "water", "compound_entrances"),
+        figures=[],
+    )
+    # Every compound within 15 "minutes" when the circle is 100 km: no gaps at all.
+    client = client_for(folder, circle_15_m=100_000.0)
+    gaps = client.get("/collections/coverage_gaps/items").json()
+    assert gaps["numberMatched"] == 0 and gaps["features"] == []
+    summary = client.get("/coverage/summary").json()
+    assert summary["district"]["share_15"] == 1.0
+    compounds = client.get("/collections/compound_coverage/items", params={"limit": 1})
+    assert compounds.json()["features"][0]["properties"]["park_m"] is None
+    assert client.get("/maps/planner").status_code == 200
+
+
+def test_chinese_basemaps_are_refused_outside_china(tmp_path):
+    folder = make_district(tmp_path / "d", country="FI", timezone="Europe/Helsinki")
+    with pytest.raises(ProfileError, match="amap cover China only"):
+        create_app(Settings(district_dir=folder, basemaps=["amap"]))

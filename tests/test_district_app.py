@@ -7,11 +7,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+import yaml
 
 from geo_service.api.app import create_app
 from geo_service.errors import ProfileError, UnsuitableCRS
 from geo_service.settings import Settings
-from tests.support import InProcessClient, make_district
+from tests.support import ROOT, InProcessClient, make_district
 
 #: A point inside the demo district, near its streets.
 INSIDE = {"lon": 120.28, "lat": 31.55}
@@ -102,3 +103,13 @@ def test_chinese_basemaps_are_refused_outside_china(tmp_path):
     folder = make_district(tmp_path / "d", country="FI", timezone="Europe/Helsinki")
     with pytest.raises(ProfileError, match="amap cover China only"):
         create_app(Settings(district_dir=folder, basemaps=["amap"]))
+
+
+def test_a_profile_that_does_not_fit_the_catalog_is_named(tmp_path):
+    raw = yaml.safe_load((ROOT / "district.yaml").read_text(encoding="utf-8"))
+    analysis = {**raw["analysis"], "population": "residents", "gate_key": "owner"}
+    folder = make_district(tmp_path / "d", analysis=analysis)
+    with pytest.raises(ProfileError) as caught:
+        create_app(Settings(district_dir=folder))
+    assert "'compounds' has no population column 'residents'" in str(caught.value)
+    assert "'compound_entrances' has no column 'owner'" in str(caught.value)

@@ -4,6 +4,7 @@ serve; then the OGC API through GDAL, coverage, the locator and the planner in C
 
 from __future__ import annotations
 
+import json
 import re
 import shlex
 import subprocess
@@ -13,7 +14,7 @@ import httpx
 import pandas as pd
 import pytest
 
-from tests.browser import open_page
+from tests.browser import PHONE, open_page
 from tests.osm_extracts import helsinki_pbf
 from tests.support import ROOT, LiveServer, run_cli
 
@@ -137,13 +138,28 @@ def test_the_planner_page_draws_every_layer(district, api, browser):
         visit.page.context.close()
 
 
-def test_the_locator_page_opens_in_english(district, browser):
-    visit = open_page(browser, f"{district[1].url}/locator")
+def test_the_locator_page_finds_a_centre_in_english(district, browser):
+    visit = open_page(browser, f"{district[1].url}/locator", viewport=PHONE, is_mobile=True)
+    page = visit.page
     try:
-        assert visit.page.evaluate("document.documentElement.lang") == "en"
-        assert visit.errors == []
+        assert page.evaluate("document.documentElement.lang") == "en"
+        assert page.locator("h1").inner_text() == "Find a service centre"
+        page.fill("#q", "Punavuori")
+        page.press("#q", "Enter")
+        page.wait_for_selector("#results li.result")
+        page.wait_for_function("() => document.body.dataset.gsBusy === 'false'")
+        first = page.locator("#results li.result").nth(0).inner_text()
+        assert first.startswith("1. Service point Punavuori")  # the English name
+        assert "Opening hours: not given" in first  # the file gives none for SP-3
+        links = page.locator("#results li.result").nth(0).locator(".actions a")
+        assert [links.nth(k).inner_text() for k in range(links.count())] == [
+            "Open in OpenStreetMap",
+            "Open in a map app",
+        ]
+        assert visit.errors == [] and visit.external == []
+        visit.screenshot("own-district-locator-phone")
     finally:
-        visit.page.context.close()
+        page.context.close()
 
 
 def test_readme_commands_are_the_ones_tested():
@@ -155,3 +171,22 @@ def test_readme_commands_are_the_ones_tested():
         ["--district", "helsinki"],
     ]
     assert run_cli("--help").returncode == 0
+
+
+def test_an_osm_dry_run_reports_no_change_and_writes_nothing(district):
+    folder = district[0]
+    files = {p: p.read_bytes() for p in (folder / "data" / "geojson").glob("*.geojson")}
+    dry = run_cli("--district", str(folder), "import", "osm", str(helsinki_pbf()), "--json")
+    assert dry.returncode == 0, dry.stderr
+    report = json.loads(dry.stdout)
+    assert report["committed"] is False
+    for layer, change in report["changes"].items():
+        if layer != "service_centres":
+            assert change["added"] == change["changed"] == change["removed"] == 0, layer
+            assert change["unchanged"] == report["layers"][layer], layer
+    assert report["layers"]["roads"] > 1000
+    # The facility file replaced OSM's centres: the extract's would replace them back.
+    centres = report["changes"]["service_centres"]
+    assert centres["removed"] == len(pd.read_csv(SERVICE_POINTS))
+    assert centres["added"] == report["layers"]["service_centres"]
+    assert {p: p.read_bytes() for p in files} == files

@@ -7,7 +7,13 @@ import pytest
 import yaml
 from pyproj import CRS, Geod, Transformer
 
-from geo_service.crs import check_metric_crs, metric_crs_for, scale_error
+from geo_service.crs import (
+    MAX_SCALE_ERROR,
+    check_metric_crs,
+    metric_crs_for,
+    scale_error,
+    worst_scale_error,
+)
 from geo_service.data.profile import load_profile, parse_profile
 from geo_service.data.vocabulary import SERVICE_VOCABULARY
 from geo_service.datums import (
@@ -85,6 +91,9 @@ def test_metric_crs_offered_even_if_not_listed(raw_binhu):
         ((113.1, 22.9, 113.5, 23.3), 4547),  # Guangzhou: CM 114E
         (HELSINKI, 32635),
         ((-58.5, -34.7, -58.3, -34.5), 32721),  # Buenos Aires
+        ((126.8, 37.4, 127.2, 37.7), 32652),  # Seoul: in GCJ-02's box, not in China
+        ((100.4, 13.6, 100.7, 13.9), 32647),  # Bangkok
+        ((120.9, 30.7, 122.2, 31.9), 32651),  # Shanghai, across CGCS2000 zones' edge
     ],
 )
 def test_metric_crs_chosen_from_the_extent(bounds, code):
@@ -104,9 +113,33 @@ def test_a_crs_that_misses_the_data_is_refused_with_its_scale_error():
     measured = float(np.hypot(np.diff(x), np.diff(y))[0])
     assert measured / 1000.0 - 1 == pytest.approx(error, abs=0.01)
     assert abs(error) > 0.05
-    with pytest.raises(UnsuitableCRS, match=rf"{error:+.1%}".replace("+", r"\+")) as caught:
+    worst = worst_scale_error(CRS.from_epsg(4549), HELSINKI)
+    with pytest.raises(UnsuitableCRS, match=rf"{worst:+.1%}".replace("+", r"\+")) as caught:
         check_metric_crs("EPSG:4549", HELSINKI)
     assert "EPSG:32635" in str(caught.value)
+
+
+def test_data_across_utm_zones_gets_a_transverse_mercator_of_its_own():
+    bounds = (29.8, 50.3, 30.2, 50.5)  # Kyiv, on the edge of UTM 35 and 36
+    crs = metric_crs_for(bounds)
+    assert crs.to_epsg() is None and "+lon_0=30" in crs.srs
+    assert abs(worst_scale_error(crs, bounds)) < 1e-5
+    assert check_metric_crs(crs, bounds) == crs
+
+
+def test_a_zone_a_little_way_off_the_data_is_accepted_within_its_scale_error():
+    shanghai = (120.9, 30.7, 122.2, 31.9)  # EPSG:4549's area ends at 121.5E
+    assert 0 < worst_scale_error(CRS.from_epsg(4549), shanghai) < MAX_SCALE_ERROR
+    assert check_metric_crs("EPSG:4549", shanghai).to_epsg() == 4549
+
+
+def test_profile_names_and_offered_crs_are_checked(raw_binhu):
+    with pytest.raises(ProfileError, match="field 'name'"):
+        parse_profile({**raw_binhu, "name": {}})
+    with pytest.raises(ProfileError, match="EPSG codes"):
+        parse_profile({**raw_binhu, "output_crs": ["ESRI:102100"]})
+    custom = parse_profile({**raw_binhu, "metric_crs": "+proj=tmerc +lon_0=120.2 +units=m"})
+    assert custom.offered_crs == ("EPSG:4326", "EPSG:4490", "EPSG:4549", "EPSG:3857")
 
 
 def test_a_geographic_crs_is_not_metric():

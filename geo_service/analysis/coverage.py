@@ -59,7 +59,8 @@ class FacilitySet:
         for name, value in self.where:
             mask &= (frame[name] == value).to_numpy()
         if self.service is not None:
-            mask &= frame["services"].str.split(";").map(lambda s: self.service in s).to_numpy()
+            offered = frame["services"].fillna("").astype(str).str.split(";")
+            mask &= offered.map(lambda s: self.service in s).to_numpy(dtype=bool)
         return frame[mask]
 
 
@@ -87,7 +88,8 @@ class _PerOwner:
     def __init__(self, owner: np.ndarray, n: int):
         self.order = np.argsort(owner, kind="stable")
         sorted_owner = owner[self.order]
-        self.starts = np.flatnonzero(np.r_[True, sorted_owner[1:] != sorted_owner[:-1]])
+        first = np.r_[True, sorted_owner[1:] != sorted_owner[:-1]] if len(owner) else []
+        self.starts = np.flatnonzero(first)
         self.owners = sorted_owner[self.starts]
         self.counts = np.diff(np.r_[self.starts, len(owner)])
         self.n = n

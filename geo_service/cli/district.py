@@ -156,9 +156,16 @@ def import_osm_command(
     if as_json:
         print(json.dumps(report, ensure_ascii=False, indent=1, default=_plain))
         return
-    table = Table("layer", "features", title=f"OpenStreetMap import of {extract.name}")
+    table = Table(
+        "layer", "features", "added", "changed", "removed", "unchanged",
+        title=f"OpenStreetMap import of {extract.name}",
+    )  # fmt: skip
     for layer, count in report["layers"].items():
-        table.add_row(layer, f"{count:,}")
+        change = report["changes"][layer]
+        table.add_row(
+            layer, f"{count:,}", *(f"{change[k]:,}" for k in ("added", "changed", "removed",
+                                                             "unchanged")),
+        )  # fmt: skip
     console.print(table)
     console.print(f"metric CRS: {report['metric_crs']}")
     for note in report["notes"]:
@@ -221,6 +228,7 @@ def import_file_command(
     if written is not None:
         (err_console if as_json else console).print(f"[green]written[/green] {written}")
     elif commit:
-        raise fail("not written", "no feature was accepted")
+        why = [f.message for f in report.errors] or ["see the report (Can be committed)"]
+        raise fail("not written", "; ".join(why) + ("" if force else " (--force writes anyway)"))
     elif not as_json:
         console.print("[yellow]dry run[/yellow]: nothing written; add --commit to write")

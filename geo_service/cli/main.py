@@ -135,11 +135,13 @@ def validate(catalog_dir: CatalogOption = None, data_dir: DataOption = None) -> 
     Exits 1 with a report when anything is wrong (warnings are shown, and pass).
     """
     from geo_service.data.derived import check_district_crs, district_profile, is_fresh
+    from geo_service.data.profile import check_against_catalog
 
     settings = _settings(catalog_dir, data_dir)
     catalog = _catalog(settings)
     try:
         profile = district_profile(settings)
+        check_against_catalog(profile, catalog)
         check_district_crs(catalog, settings, profile)
     except GeoServiceError as exc:
         raise _fail("error", exc) from None
@@ -266,7 +268,8 @@ def coverage_table(manifest: dict) -> Table:
         *(f"≤{m} min" for m in minutes),
         "mean min",
         "p90 min",
-        title="Residents within walking reach of a service centre (any level)",
+        title=f"Residents within walking reach of the '{summary['criterion']['facilities']}'"
+        " facilities",
     )
     for row in [summary["district"], *summary["subdistricts"]]:
         name = "district" if row["group"] == "all" else row["group"]

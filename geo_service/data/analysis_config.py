@@ -117,10 +117,6 @@ class AnalysisConfig(_Strict):
         """The services vocabulary, in order."""
         return tuple(t.key for t in self.services)
 
-    def service_labels(self) -> dict[str, dict[str, str]]:
-        """Service key → {"zh": …, "en": …} for pages."""
-        return {t.key: {"zh": t.title.pick("zh"), "en": t.title.pick("en")} for t in self.services}
-
     def input_layers(self) -> tuple[str, ...]:
         """Every layer a coverage run may read (present or not)."""
         names = [

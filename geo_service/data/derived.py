@@ -24,7 +24,7 @@ from geo_service.analysis.run import CoverageResult, run_coverage
 from geo_service.crs import Bounds, check_metric_crs
 from geo_service.data.catalog import Catalog
 from geo_service.data.geojson_io import write_atomic, write_geojson
-from geo_service.data.profile import DistrictProfile, load_profile
+from geo_service.data.profile import DistrictProfile, check_against_catalog, load_profile
 from geo_service.data.stores.file import read_layer
 from geo_service.errors import DataValidationError
 from geo_service.settings import Settings
@@ -214,6 +214,7 @@ def compute_derived(
     and :class:`UnsuitableCRS` if the metric CRS misses the data.
     """
     profile = profile or district_profile(settings)
+    check_against_catalog(profile, catalog)
     crs = check_district_crs(catalog, settings, profile)
     if not force and is_fresh(catalog, settings, profile):
         log.info("coverage: derived layers are current (%s)", settings.derived_dir)

@@ -36,7 +36,7 @@ KIND_PRIORITY = (
     "trails",
 )
 #: Named public layers that are not places to look for: the whole map and its lakes.
-SKIPPED_LAYERS = frozenset({"district", "water"})
+SKIPPED_LAYERS = frozenset({"district", "water", "roads"})
 MAX_QUERY_CHARS = 100
 
 _HAN_RUN = re.compile(r"([\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+)")
@@ -244,8 +244,14 @@ def gazetteer_layers(catalog: Catalog) -> list[str]:
         if spec.access == "public"
         and not spec.derived
         and spec.id not in SKIPPED_LAYERS
-        and {"name_zh", "name_en"} <= set(spec.property_names)
+        and {"name_zh", "name_en", "name"} & set(spec.property_names)
     ]
+
+
+def _names(frame, column: str) -> list[str | None]:
+    """The non-empty texts of ``column`` (None where empty or where the layer lacks it)."""
+    values = frame[column] if column in frame.columns else [None] * len(frame)
+    return [v if isinstance(v, str) and v else None for v in values]
 
 
 def build_gazetteer(
@@ -275,12 +281,16 @@ def build_gazetteer(
         spec = catalog.get(layer_id)
         points = shapely.point_on_surface(frame.geometry.to_numpy())
         lons, lats = shapely.get_x(points), shapely.get_y(points)
-        names = zip(frame[spec.id_property], frame["name_zh"], frame["name_en"], strict=True)
-        for (fid, zh, en), lon, lat in zip(names, lons, lats, strict=True):
-            if not (isinstance(zh, str) and zh and np.isfinite(lon) and np.isfinite(lat)):
+        names = zip(
+            frame[spec.id_property], _names(frame, "name_zh"), _names(frame, "name"),
+            _names(frame, "name_en"), strict=True,
+        )  # fmt: skip
+        for (fid, zh, local, en), lon, lat in zip(names, lons, lats, strict=True):
+            zh = zh or local or en  # the Chinese name, else the local one, else the English
+            if not (zh and np.isfinite(lon) and np.isfinite(lat)):
                 continue  # no name or no geometry: nothing to find or to show
             pinyin, initials = romaniser(zh)
-            en = en if isinstance(en, str) else ""
+            en = en or local or ""
             lon, lat = round(float(lon), 7), round(float(lat), 7)
             places.append(Place(layer_id, str(fid), zh, en, lon, lat, pinyin, initials))
     return Gazetteer(places)

@@ -15,11 +15,12 @@ from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 from pyproj import CRS
 from pyproj.exceptions import CRSError
 
 from geo_service.data.analysis_config import AnalysisConfig, Label
+from geo_service.data.catalog import Catalog
 from geo_service.errors import ProfileError
 
 #: The profile's file name inside a district folder.
@@ -41,6 +42,12 @@ class Names(_Strict):
     zh: str | None = None
     en: str | None = None
     local: str | None = None
+
+    @model_validator(mode="after")
+    def _one(self) -> Names:
+        if not (self.zh or self.en or self.local):
+            raise ValueError("give at least one of zh, en, local")
+        return self
 
     def pick(self, language: str) -> str:
         """The name in ``language``, else the local name, else any."""
@@ -79,6 +86,10 @@ class DistrictProfile(_Strict):
         default=("osm", "geo"), description="Map-app links the locator offers."
     )
     synthetic: bool = Field(description="Whether the district's data is synthetic (demo).")
+    centre_term: Label = Field(
+        default=Label(zh="服务中心", en="service centre"),
+        description="What the pages call a service centre (the locator's title).",
+    )
     figures: tuple[Figure, ...] = ()
     analysis: AnalysisConfig = AnalysisConfig()
 
@@ -103,6 +114,8 @@ class DistrictProfile(_Strict):
     @classmethod
     def _known_crs(cls, values: tuple[str, ...]) -> tuple[str, ...]:
         for value in values:
+            if not value.upper().startswith("EPSG:"):
+                raise ValueError(f"{value!r}: the OGC API offers EPSG codes (EPSG:n) only")
             _crs(value)
         return values
 
@@ -118,10 +131,12 @@ class DistrictProfile(_Strict):
 
     @property
     def offered_crs(self) -> tuple[str, ...]:
-        """The OGC API's output CRSs after CRS84: the profile's list plus the metric CRS."""
+        """The OGC API's output CRSs after CRS84: the profile's list plus the metric CRS
+        (when it is an EPSG code: a custom transverse Mercator has no URI to offer)."""
         codes = list(dict.fromkeys(c.upper() for c in self.output_crs))
-        if self.metric_crs.upper() not in codes:
-            codes.append(self.metric_crs.upper())
+        metric = self.metric_crs.upper()
+        if metric.startswith("EPSG:") and metric not in codes:
+            codes.append(metric)
         return tuple(codes)
 
     @property
@@ -166,7 +181,33 @@ def load_profile(path: Path) -> DistrictProfile:
     return parse_profile(raw, str(path))
 
 
-def dump_profile(profile: DistrictProfile) -> str:
-    """The profile as YAML text (what ``geo-service init`` writes)."""
-    data = profile.model_dump(mode="json", exclude_defaults=False)
-    return yaml.safe_dump(data, allow_unicode=True, sort_keys=False, width=100)
+def check_against_catalog(profile: DistrictProfile, catalog: Catalog) -> None:
+    """Raise :class:`ProfileError` if the profile's analysis names what the catalog lacks:
+    no roads or demand layer, a demand layer without its population column, gates without
+    their key, a facility filter or the services on a column the layer does not have.
+    Optional layers (facilities, gates, areas) may be missing from the catalog."""
+    config = profile.analysis
+    problems = []
+
+    def columns(layer_id: str) -> set[str] | None:
+        return set(catalog.get(layer_id).property_names) if layer_id in catalog else None
+
+    for required in ("roads", config.demand_layer):
+        if required not in catalog:
+            problems.append(f"no layer {required!r} in the catalog")
+    demand = columns(config.demand_layer)
+    if demand is not None and config.population not in demand:
+        problems.append(f"{config.demand_layer!r} has no population column {config.population!r}")
+    gates = columns(config.gates_layer) if config.gates_layer else None
+    if gates is not None and config.gate_key not in gates:
+        problems.append(f"{config.gates_layer!r} has no column {config.gate_key!r}")
+    for facilities in config.facility_sets:
+        have = columns(facilities.layer)
+        wanted = [*facilities.where, *(["services"] if facilities.service else [])]
+        missing = sorted(set(wanted) - (have or set(wanted)))
+        if missing:
+            problems.append(
+                f"facility set {facilities.key!r}: {facilities.layer!r} lacks {missing}"
+            )
+    if problems:
+        raise ProfileError("district profile does not fit the catalog: " + "; ".join(problems))

@@ -1,7 +1,8 @@
-"""Fixed vocabularies of the data model, shared by the catalog's demo data and the analysis.
+"""The demo district's services vocabulary, used by its generator.
 
-The catalog entry of ``service_centres`` lists the same values as the allowed items of its
-``services`` property; a test keeps them in step.
+The analysis and the pages read the vocabulary from the district profile
+(``district.yaml``: ``analysis.services``); a test keeps the profile, the catalog entry
+of ``service_centres`` and this list in step.
 """
 
 #: Services a Party-and-public service centre may offer (``services``, ``;``-separated).
@@ -15,15 +16,3 @@ SERVICE_VOCABULARY = (
     "health",
     "culture",
 )
-
-#: Labels of the services for people, Chinese and English.
-SERVICE_LABELS: dict[str, dict[str, str]] = {
-    "party_education": {"zh": "党员教育", "en": "Party-member education"},
-    "deliberation": {"zh": "议事协商", "en": "Deliberation"},
-    "volunteer_service": {"zh": "志愿服务", "en": "Volunteer service"},
-    "elderly_care": {"zh": "养老服务", "en": "Elderly care"},
-    "childrens_room": {"zh": "儿童之家", "en": "Children's room"},
-    "legal_aid": {"zh": "法律援助", "en": "Legal aid"},
-    "health": {"zh": "健康服务", "en": "Health"},
-    "culture": {"zh": "文化活动", "en": "Culture"},
-}

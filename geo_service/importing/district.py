@@ -16,11 +16,9 @@ import yaml
 from geo_service.crs import check_metric_crs, metric_crs_for
 from geo_service.data.analysis_config import AnalysisConfig, AreaLevel, Label, Term
 from geo_service.data.catalog import load_catalog
-from geo_service.data.district_catalog import (
-    derived_layer_entries,
-    planner_definition,
-    source_layer_entries,
-)
+from geo_service.data.derived import metric_crs
+from geo_service.data.derived_catalog import derived_layer_entries
+from geo_service.data.district_catalog import planner_definition, source_layer_entries
 from geo_service.data.geojson_io import write_atomic, write_geojson
 from geo_service.data.profile import PROFILE_FILE, DistrictProfile, load_profile, parse_profile
 from geo_service.errors import ImportFailed, ProfileError
@@ -93,7 +91,7 @@ def district_profile_for(
             "name": {"local": name, "en": name_en, "zh": name_zh},
             "country": country,
             "timezone": timezone,
-            "metric_crs": f"EPSG:{metric.to_epsg()}",
+            "metric_crs": f"EPSG:{metric.to_epsg()}" if metric.to_epsg() else metric.srs,
             "output_crs": ["EPSG:4326", "EPSG:3857"] + (["EPSG:4490"] if in_china else []),
             "languages": ["zh", "en"] if in_china else ["en", "zh"],
             "phone_maps": ["amap", "baidu", "osm", "geo"] if in_china else ["osm", "geo"],
@@ -227,9 +225,12 @@ def import_osm_into(
     from geo_service.importing.osm_population import PopulationOptions
 
     profile = load_profile(settings.profile_path)
-    outline_path = settings.data_dir / "district.geojson"
+    catalog = load_catalog(settings.catalog_dir)
+    outline_path = None
+    if "district" in catalog:
+        outline_path = settings.data_dir / catalog.get("district").source
     boundary = None
-    if bbox is None and relation is None and outline_path.is_file():
+    if bbox is None and relation is None and outline_path and outline_path.is_file():
         boundary = gpd.read_file(outline_path).to_crs(4326).union_all()
     if demand not in ("buildings", "landuse"):
         raise ImportFailed(f"demand must be 'buildings' or 'landuse', not {demand!r}")
@@ -242,7 +243,7 @@ def import_osm_into(
         bbox=bbox,
         boundary=boundary,
         district=relation,
-        metric_crs=profile.metric_crs,
+        metric_crs=metric_crs(settings, profile),
         population=population,
         progress=True,
     )
@@ -251,8 +252,10 @@ def import_osm_into(
         if name not in layers and name != "district":
             layers[name] = gpd.GeoDataFrame({"id": []}, geometry=[], crs=4326)
     bounds = tuple(result.layers["roads"].total_bounds)
-    check_metric_crs(profile.metric_crs, bounds)
-    catalog = load_catalog(settings.catalog_dir)
+    check_metric_crs(metric_crs(settings, profile), bounds)
+    skipped = sorted(name for name in layers if name not in catalog)
+    layers = {name: frame for name, frame in layers.items() if name in catalog}
+    changes = _changes_against_current(catalog, settings.data_dir, layers)
     findings = plausibility_findings(
         settings,
         {k: v for k, v in layers.items() if not v.empty and k not in ("district", "communities")},
@@ -261,10 +264,12 @@ def import_osm_into(
     report = {
         "extract": str(extract),
         "findings": [f.to_dict() for f in findings],
-        "metric_crs": profile.metric_crs,
+        "metric_crs": metric_crs(settings, profile),
         "layers": {name: len(frame) for name, frame in layers.items()},
+        "changes": changes,
         "counts": result.counts,
-        "notes": list(result.notes),
+        "notes": list(result.notes)
+        + [f"{name}: not in this district's catalog, not written" for name in skipped],
         "committed": commit,
     }
     if commit:
@@ -279,6 +284,28 @@ def import_osm_into(
             )
             log.info("import: wrote %s (%d features)", spec.source, len(frame))
     return report
+
+
+def _changes_against_current(catalog, data_dir: Path, layers: dict) -> dict[str, dict]:
+    """Per layer: how many features the import adds, changes, removes and leaves as they
+    are, against the layer's current file (all added when there is none)."""
+    from geo_service.data.stores.file import read_layer
+    from geo_service.importing.changes import compare
+
+    counts = {}
+    for name, frame in layers.items():
+        spec = catalog.get(name)
+        current = None
+        if (data_dir / spec.source).is_file():
+            current, _ = read_layer(spec, data_dir)
+        changes = compare(spec, frame, current)
+        counts[name] = {
+            "added": len(changes.added),
+            "changed": len(changes.changed),
+            "removed": len(changes.removed),
+            "unchanged": len(changes.unchanged),
+        }
+    return counts
 
 
 def import_file_into(
@@ -297,7 +324,7 @@ def import_file_into(
     """Read ``source`` for ``layer``, compare it with the current layer and, with
     ``commit``, replace the layer's file atomically — not when a plausibility check found
     an error (wrong datum, swapped axes, duplicate ids), unless ``force``. Returns (report,
-    path written or None)."""
+    path written or None); the report says why nothing was written."""
     from geo_service.data.stores.file import read_layer
     from geo_service.importing.files import read_import_file
     from geo_service.importing.report import commit_import, plan_import
@@ -312,12 +339,12 @@ def import_file_into(
     if not report.accepted.empty:
         report.findings.extend(plausibility_findings(settings, {layer: report.accepted}))
     written = None
-    errors = [f for f in report.findings if f.severity == "error"]
-    if commit and errors and not force:
-        raise ImportFailed(
-            "not written: " + "; ".join(f.message for f in errors) + " (--force writes anyway)"
-        )
-    if commit and report.accepted_count:
+    if (
+        commit
+        and report.accepted_count
+        and not report.layer_problems
+        and (force or not report.errors)
+    ):
         written = commit_import(report, spec, settings.data_dir)
     return report, written
 
@@ -337,14 +364,19 @@ def plausibility_findings(
     from geo_service.data.geojson_io import read_geojson
 
     profile = load_profile(settings.profile_path)
-    crs = settings.metric_crs or profile.metric_crs
+    crs = metric_crs(settings, profile)
+    catalog = load_catalog(settings.catalog_dir)
+
+    def stored(layer_id: str) -> gpd.GeoDataFrame | None:
+        if layer_id not in catalog:
+            return None
+        path = settings.data_dir / catalog.get(layer_id).source
+        return read_geojson(path) if path.is_file() else None
+
     if roads is None:
-        path = settings.data_dir / "roads.geojson"
-        roads = layers.get("roads") if "roads" in layers else None
-        if roads is None and path.is_file():
-            roads = read_geojson(path)
-    if district is None and (settings.data_dir / "district.geojson").is_file():
-        district = read_geojson(settings.data_dir / "district.geojson")
+        roads = layers["roads"] if "roads" in layers else stored("roads")
+    if district is None:
+        district = stored("district")
     if roads is None or roads.empty:
         return []
     config = profile.analysis

@@ -66,8 +66,14 @@ class ImportReport:
 
     @property
     def committable(self) -> bool:
-        """Whether :func:`commit_import` would write this report."""
-        return self.accepted_count > 0 and not self.layer_problems
+        """Whether ``--commit`` writes this report: features accepted, no layer problem and
+        no plausibility error (``--force`` overrides the last)."""
+        return self.accepted_count > 0 and not self.layer_problems and not self.errors
+
+    @property
+    def errors(self) -> list[Any]:
+        """The plausibility findings of severity ``error`` (wrong datum, swapped axes ...)."""
+        return [f for f in self.findings if getattr(f, "severity", None) == "error"]
 
     def reason_counts(self) -> list[tuple[str, str, int]]:
         """(field, rule, number of rejected features) per kind of reason, most first."""
@@ -156,6 +162,8 @@ class ImportReport:
             verdict = "no: no feature was accepted"
         elif self.layer_problems:
             verdict = "no: see the layer problems"
+        elif self.errors:
+            verdict = "no: see the findings (--force writes anyway)"
         table.add_row("Can be committed", verdict)
         return table
 

@@ -41,6 +41,8 @@ def locator_page(
     tianditu_key: str | None = None,
     labels: dict[str, Labels] | None = None,
     languages: tuple[str, ...] = ("zh", "en"),
+    centre_term: dict[str, str] | None = None,
+    pinyin: bool = True,
 ) -> str:
     """The locator page's HTML.
 
@@ -54,8 +56,14 @@ def locator_page(
         Labels of services and levels (:func:`~geo_service.maps.client_layers.value_labels`).
     languages
         The page's languages, its default first.
+    centre_term
+        What the page calls a centre, ``{"zh": …, "en": …}``.
+    pinyin
+        Whether place names can be searched in pinyin (a district in China).
     """
     labels = labels or {}
+    centre_term = centre_term or {"zh": "服务中心", "en": "service centre"}
+    title = f"{centre_term['zh']}查询" if languages[0] == "zh" else f"Find a {centre_term['en']}"
     public = {spec.id for spec in catalog.visible("public")}
     background = []
     for entry in BACKGROUND:
@@ -76,6 +84,8 @@ def locator_page(
         "services": labels.get("services", {}),
         "levels": labels.get("level", {}),
         "languages": list(languages),
+        "centreTerm": centre_term,
+        "pinyin": pinyin,
         "tiles": tiles,
         "datum": datum_of(basemaps),
         "synthetic": synthetic,
@@ -87,6 +97,7 @@ def locator_page(
         services=labels.get("services", {}),
         synthetic=synthetic,
         lang=languages[0],
+        title=title,
     )
     if external_asset_count(page):
         raise AssetError("the locator page would load assets from another host")

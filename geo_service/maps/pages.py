@@ -109,6 +109,11 @@ class MapPages:
                 tianditu_key=self._tianditu_key(),
                 labels=self.labels,
                 languages=self.profile.languages,
+                centre_term={
+                    "zh": self.profile.centre_term.pick("zh"),
+                    "en": self.profile.centre_term.pick("en"),
+                },
+                pinyin=self.profile.in_china,
             ),
         )
 

@@ -10,6 +10,7 @@ from starlette.concurrency import run_in_threadpool
 
 from geo_service.analysis.circles import facility_circles
 from geo_service.analysis.coverage import access_points
+from geo_service.analysis.run import facility_set
 from geo_service.analysis.scenario import scenario_coverage
 from geo_service.api.deps import StoreDep, VisibleLayerDep
 from geo_service.api.geojson import GeoJSONResponse
@@ -71,9 +72,6 @@ SCENARIO_SCHEMA = {
     },
 }
 
-#: Layers whose features are facilities with service circles.
-FACILITY_LAYERS = ("service_centres", "pocket_parks", "trails")
-
 
 def _coverage(request: Request):
     context = request.app.state.coverage
@@ -100,11 +98,12 @@ def facility_service_circles(
 ) -> GeoJSONResponse:
     """The 5-, 10- and 15-minute service circles of one facility, following the streets
     (GeoJSON, EPSG:4326). For display: coverage is decided by network distance."""
-    if spec.id not in FACILITY_LAYERS:
-        raise InvalidQuery(
-            f"layer {spec.id!r} holds no facilities; use one of {', '.join(FACILITY_LAYERS)}"
-        )
     context = _coverage(request)
+    facility_layers = sorted({s.layer for s in context.profile.analysis.facility_sets})
+    if spec.id not in facility_layers:
+        raise InvalidQuery(
+            f"layer {spec.id!r} holds no facilities; use one of {', '.join(facility_layers)}"
+        )
     feature = store.feature(spec.id, feature_id)
     points = access_points(to_metric(feature, context.graph.crs), spec.id_property)
     polygons = facility_circles(context.graph, points.geometry.to_numpy(), context.params)
@@ -148,10 +147,12 @@ async def scenario(request: Request, store: StoreDep) -> dict:
     document = parse_json(await request.body(), request.headers.get("content-type", ""))
     added, removed = parse_scenario(document)
     config = context.profile.analysis
-    centres = store.query(config.centre_layer)
+    # The facilities of the headline figures, so that "before" is the published figure.
+    headline = next(s for s in config.facility_sets if s.key == config.headline_set)
+    centres = facility_set(headline).select(store.query(headline.layer))
     unknown = sorted(set(removed) - set(centres["id"]))
     if unknown:
-        raise InvalidQuery(f"no service centre(s) {', '.join(unknown)}")
+        raise InvalidQuery(f"no facility {', '.join(unknown)} in {headline.key!r}")
     crs = context.graph.crs
     gates = None
     if config.gates_layer and config.gates_layer in store.catalog:

@@ -87,6 +87,9 @@
   /* OpenStreetMap opening_hours ("Mo-Fr 08:30-17:30; Sa 09:00-12:00") for people. */
   GS.formatHours = function (text, lang) {
     var days = DAYS[lang];
+    if (!text) {
+      return lang === "zh" ? "未提供" : "not given"; /* OSM has no opening_hours for it */
+    }
     return text
       .split(/\s*;\s*/)
       .map(function (rule) {

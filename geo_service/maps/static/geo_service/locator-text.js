@@ -3,9 +3,10 @@
   "use strict";
   window.GeoService.LOCATOR_TEXT = {
     zh: {
-      title: "党群服务中心查询",
+      title: "{centre}查询",
       skip: "跳到查询结果",
       searchLabel: "输入社区、小区或地名（汉字或拼音）",
+      searchLabelLocal: "输入社区、建筑或地名",
       search: "搜索",
       hint: "也可以点击“我的位置”，或在地图上点选一个位置。",
       locate: "我的位置",
@@ -41,15 +42,16 @@
       switchTo: " Switch to English",
       switchLabel: "EN",
       error: "查询失败：{message}",
-      outside: "这个位置不在本区范围内；本查询只包括本区的党群服务中心。",
+      outside: "这个位置不在本区范围内；本查询只包括本区的{centre}。",
       noRoad: "这个位置离步行道路太远，请选择靠近道路的位置。",
       offline: "无法连接服务，请稍后再试。",
       placeError: "地点搜索失败，请稍后再试。",
     },
     en: {
-      title: "Find a Party-and-public service centre",
+      title: "Find a {centre}",
       skip: "Skip to results",
       searchLabel: "Community, compound or place (Chinese or pinyin)",
+      searchLabelLocal: "Neighbourhood, building or place",
       search: "Search",
       hint: "Or use “My location”, or tap a place on the map.",
       locate: "My location",

@@ -23,8 +23,12 @@
   };
 
   function t(key, values) {
+    if (key === "searchLabel" && config.pinyin === false) {
+      key = "searchLabelLocal"; /* no Chinese names to search outside China */
+    }
     var text = TEXT[lang][key];
-    Object.keys(values || {}).forEach(function (name) {
+    values = Object.assign({ centre: (config.centreTerm || {})[lang] || "" }, values || {});
+    Object.keys(values).forEach(function (name) {
       text = text.replace("{" + name + "}", values[name]);
     });
     return text;
@@ -294,9 +298,11 @@
         escapeHtml(t("walk", { m: Math.round(p.distance_m), min: Math.round(p.minutes) })) +
         "</p>" +
         '<p><span class="open ' + (p.open_now ? "yes" : "no") + '">' +
-        escapeHtml(openText(p.open_now)) + "</span> " + escapeHtml(t("hours")) + "：" +
+        escapeHtml(openText(p.open_now)) + "</span> " + escapeHtml(t("hours")) +
+        (lang === "zh" ? "：" : ": ") +
         escapeHtml(GS.formatHours(p.opening_hours, lang)) + "</p>" +
-        "<p>" + escapeHtml(t("services")) + "：" + escapeHtml(serviceNames(p.services)) +
+        "<p>" + escapeHtml(t("services")) + (lang === "zh" ? "：" : ": ") +
+        escapeHtml(serviceNames(p.services)) +
         "</p>";
       var actions = document.createElement("p");
       actions.className = "actions";

@@ -36,6 +36,7 @@ __all__ = [
     "coverage_gaps",
     "coverage_statistics",
     "life_circle_check",
+    "rounded_for_display",
     "weighted_quantile",
 ]
 
@@ -164,7 +165,8 @@ def compound_access(
     base: pd.DataFrame | Mapping[str, pd.Series] | None = None,
 ) -> pd.DataFrame:
     """For every compound: metres, minutes, id and life circle of the nearest facility of
-    each set, walking from its best gate.
+    each set, walking from its best gate. Metres and minutes are unrounded: every figure
+    drawn from them decides on them as they are (see :func:`rounded_for_display`).
 
     ``points`` are the compounds' gates (metric CRS), ``owner`` each gate's compound
     position. Facility sets with no facilities give NaN columns (and are worth reporting).
@@ -196,16 +198,32 @@ def compound_access(
     reached = gate >= 0
     run = np.nonzero(reached)[0]
     best_id[reached] = ident[run, facility[run, gate[reached]]]
-    metres_1, minutes_2 = np.round(metres, 1), np.round(params.minutes(metres), 2)
+    minutes = params.minutes(metres)
     label = _circle_labels(metres, params)
     columns: dict[str, object] = {} if base is None else {c: base[c] for c in base}
     columns |= {"snap_m": snap_m, "snap_status": status}
     for k, key in enumerate(facility_sets):
-        columns[column(key, "m")] = metres_1[k]
-        columns[column(key, "min")] = minutes_2[k]
+        columns[column(key, "m")] = metres[k]
+        columns[column(key, "min")] = minutes[k]
         columns[column(key, "id")] = best_id[k]
         columns[column(key, "circle")] = pd.arrays.IntegerArray(label[k], label[k] == 0)
     return pd.DataFrame(columns, index=base.index if isinstance(base, pd.DataFrame) else None)
+
+
+#: Decimals of the distances (metres) and times (minutes) in published layers.
+DISPLAY_DECIMALS = {"m": 1, "min": 2}
+
+
+def rounded_for_display(frame: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+    """A copy of ``frame`` with the metres and minutes columns of facility sets ``keys``
+    rounded for display (0.1 m, 0.01 min). Only for output: no figure is decided on it."""
+    frame = frame.copy()
+    for key in keys:
+        for what, decimals in DISPLAY_DECIMALS.items():
+            name = column(key, what)
+            if name in frame.columns:
+                frame[name] = np.round(frame[name].to_numpy(float), decimals)
+    return frame
 
 
 def circle_of(distance_m: np.ndarray, params: CoverageParams) -> pd.arrays.IntegerArray:

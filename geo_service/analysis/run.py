@@ -24,6 +24,7 @@ from geo_service.analysis.coverage import (
     coverage_gaps,
     coverage_statistics,
     life_circle_check,
+    rounded_for_display,
 )
 from geo_service.analysis.demand import demand_points
 from geo_service.analysis.distances import node_distances
@@ -162,8 +163,9 @@ def run_coverage(
     )
 
     display_columns = [column(s.key, what) for s in shown for what in ("m", "min", "id", "circle")]
+    published = rounded_for_display(table, [s.key for s in shown])
     compound_layer = gpd.GeoDataFrame(
-        table[[*base.columns, "snap_m", "snap_status", *display_columns]],
+        published[[*base.columns, "snap_m", "snap_status", *display_columns]],
         geometry=compounds.geometry.to_numpy(),
         crs=compounds.crs,
     )
@@ -171,7 +173,7 @@ def run_coverage(
     gap_set = config.gap_set
     gaps = coverage_gaps(table, gap_set, params)
     gap_layer = gpd.GeoDataFrame(
-        gaps[
+        rounded_for_display(gaps, [gap_set])[
             [
                 "rank",
                 *base.columns,

@@ -65,6 +65,11 @@ class Settings(BaseSettings):
     circle_15_m: float = Field(
         default=1000.0, gt=0, description="15-minute life circle, metres (800-1000 m)."
     )
+    circle_criterion: Literal["distance", "time"] = Field(
+        default="distance",
+        description="Life circles by GB 50180-2018 walking distance (circle_*_m) or by "
+        "walking time at walking_speed_mps.",
+    )
     max_snap_m: float = Field(
         default=250.0, gt=0, description="Farthest a point may lie from the network, metres."
     )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from geo_service.errors import InvalidParameter
 
@@ -22,6 +22,27 @@ DEFAULT_CIRCLES = (LifeCircle(5, 300.0), LifeCircle(10, 500.0), LifeCircle(15, 1
 DEFAULT_WALKING_SPEED_MPS = 1000.0 / 900.0
 
 
+#: How the life circles are drawn: GB 50180-2018's walking **distances** (300 / 500 /
+#: 1000 m, labelled 5 / 10 / 15 minutes), or walking **time** at the stated speed
+#: (minutes × 60 × speed metres).
+CRITERIA = ("distance", "time")
+
+
+def circles_for(
+    criterion: str, walking_speed_mps: float, distances_m: tuple[float, ...] | None = None
+) -> tuple[LifeCircle, ...]:
+    """The 5-, 10- and 15-minute circles under ``criterion``: ``distance`` takes
+    ``distances_m`` (default GB 50180-2018's 300 / 500 / 1000 m), ``time`` the metres walked
+    in that many minutes at ``walking_speed_mps``."""
+    if criterion not in CRITERIA:
+        raise InvalidParameter(f"criterion must be one of {', '.join(CRITERIA)}")
+    minutes = tuple(c.minutes for c in DEFAULT_CIRCLES)
+    if criterion == "time":
+        return tuple(LifeCircle(m, m * 60.0 * walking_speed_mps) for m in minutes)
+    distances = distances_m or tuple(c.distance_m for c in DEFAULT_CIRCLES)
+    return tuple(LifeCircle(m, float(d)) for m, d in zip(minutes, distances, strict=True))
+
+
 @dataclass(frozen=True)
 class CoverageParams:
     """Everything a coverage run depends on besides the data.
@@ -34,6 +55,7 @@ class CoverageParams:
     max_snap_m: float = 250.0
     circle_buffer_m: float = 40.0
     life_circle_min_share: float = 0.5
+    criterion: str = "distance"
 
     def __post_init__(self) -> None:
         if not self.circles:
@@ -53,6 +75,64 @@ class CoverageParams:
                 raise InvalidParameter(f"{name} must be a positive number, got {value}")
         if not 0 < self.life_circle_min_share <= 1:
             raise InvalidParameter("life_circle_min_share must be in (0, 1]")
+        if self.criterion not in CRITERIA:
+            raise InvalidParameter(f"criterion must be one of {', '.join(CRITERIA)}")
+
+    def varied(
+        self,
+        *,
+        criterion: str | None = None,
+        speed_mps: float | None = None,
+        circle_15_m: float | None = None,
+    ) -> CoverageParams:
+        """These parameters with another criterion, walking speed (m/s) or 15-minute
+        circle (metres; distance criterion only). :class:`InvalidParameter` if they clash."""
+        criterion = criterion or self.criterion
+        speed = speed_mps or self.walking_speed_mps
+        # Distance circles stay as set; coming from time circles, GB 50180-2018's.
+        drawn = self.circles if self.criterion == "distance" else DEFAULT_CIRCLES
+        distances = [c.distance_m for c in drawn]
+        if circle_15_m is not None:
+            if criterion == "time":
+                raise InvalidParameter("circle_15_m is for the distance criterion")
+            if circle_15_m <= distances[1]:
+                raise InvalidParameter(
+                    f"circle_15_m must be beyond the 10-minute circle ({distances[1]:g} m)"
+                )
+            distances[2] = circle_15_m
+        return replace(
+            self,
+            criterion=criterion,
+            walking_speed_mps=speed,
+            circles=circles_for(criterion, speed, tuple(distances)),
+        )
+
+    def describe(self) -> dict:
+        """The criterion in words and numbers, to state beside every figure."""
+        circles = {c.minutes: round(c.distance_m, 1) for c in self.circles}
+        if self.criterion == "time":
+            text_en = (
+                f"walking time at {self.walking_speed_mps:.2f} m/s along the network: "
+                + ", ".join(f"{m} min = {d:g} m" for m, d in circles.items())
+            )
+            text_zh = f"按步行时间（{self.walking_speed_mps:.2f}米/秒，沿步行路网）：" + "，".join(
+                f"{m}分钟={d:g}米" for m, d in circles.items()
+            )
+        else:
+            text_en = "walking distance along the network (GB 50180-2018): " + ", ".join(
+                f"{m}-minute circle = {d:g} m" for m, d in circles.items()
+            )
+            text_zh = "按步行距离（GB 50180-2018，沿步行路网）：" + "，".join(
+                f"{m}分钟生活圈={d:g}米" for m, d in circles.items()
+            )
+        return {
+            "criterion": self.criterion,
+            "circles_m": circles,
+            "walking_speed_mps": self.walking_speed_mps,
+            "measured": "along the walking network",
+            "text_zh": text_zh,
+            "text_en": text_en,
+        }
 
     @property
     def widest_m(self) -> float:

@@ -11,65 +11,28 @@ import time
 from dataclasses import dataclass, field
 
 import geopandas as gpd
-import numpy as np
 import pandas as pd
 import shapely
 
 from geo_service.analysis.circles import circle_polygon, interval_lines, reached_intervals
 from geo_service.analysis.coverage import (
     FacilitySet,
-    access_points,
     column,
-    compound_access,
     coverage_gaps,
     coverage_statistics,
     life_circle_check,
     rounded_for_display,
 )
-from geo_service.analysis.demand import demand_points
 from geo_service.analysis.distances import node_distances
+from geo_service.analysis.facility_sets import NAME_COLUMNS, display_sets, life_circle_sets
+from geo_service.analysis.figures import criterion, demand_access
 from geo_service.analysis.network import SNAP_OK, WalkGraph, build_walk_graph, snap_points
 from geo_service.analysis.params import CoverageParams
+from geo_service.analysis.records import records
 from geo_service.crs import STORAGE_CRS, to_metric
-from geo_service.data.analysis_config import AnalysisConfig, FacilitySetConfig
+from geo_service.data.analysis_config import AnalysisConfig
 
 log = logging.getLogger(__name__)
-
-#: Name columns carried from the demand and area layers into the results, when present.
-NAME_COLUMNS = ("name_zh", "name_en", "name")
-
-
-def facility_set(config: FacilitySetConfig) -> FacilitySet:
-    """The analysis' :class:`FacilitySet` for one configured set."""
-    return FacilitySet(
-        config.key,
-        config.title.pick("zh"),
-        config.title.pick("en"),
-        config.layer,
-        where=tuple(config.where.items()),
-        service=config.service,
-    )
-
-
-def display_sets(config: AnalysisConfig) -> tuple[FacilitySet, ...]:
-    """The facility sets shown on maps and in the compound table, in configured order."""
-    return tuple(facility_set(s) for s in config.facility_sets)
-
-
-def life_circle_sets(config: AnalysisConfig) -> tuple[FacilitySet, ...]:
-    """The facility types of the life-circle check: one per service, then the listed sets."""
-    by_key = {s.key: s for s in display_sets(config)}
-    services = tuple(
-        FacilitySet(
-            f"svc_{t.key}",
-            t.title.pick("zh"),
-            t.title.pick("en"),
-            config.centre_layer,
-            service=t.key,
-        )
-        for t in config.services
-    )
-    return (*services, *(by_key[key] for key in config.life_circle_sets))
 
 
 @dataclass
@@ -90,14 +53,6 @@ class _Timer:
         now = time.perf_counter()
         self.timings[name] = round(now - self._last, 4)
         self._last = now
-
-
-def _records(stats: pd.DataFrame) -> list[dict]:
-    frame = stats.reset_index()
-    return [
-        {k: (None if isinstance(v, float) and np.isnan(v) else v) for k, v in row.items()}
-        for row in frame.to_dict(orient="records")
-    ]
 
 
 def run_coverage(
@@ -131,36 +86,12 @@ def run_coverage(
         100 * pieces["length_m"].iloc[0] / max(pieces["length_m"].sum(), 1e-9),
     )
 
-    compounds = metric[config.demand_layer].reset_index(drop=True)
-    gates = metric.get(config.gates_layer) if config.gates_layer else None
-    points, owner = demand_points(compounds, gates, gate_key=config.gate_key)
+    access = demand_access(metric, params, config, graph)
+    compounds, table, sets, base = access.demand, access.table, access.sets, access.base
     shown, life = display_sets(config), life_circle_sets(config)
-    empty_layer = gpd.GeoDataFrame({"id": []}, geometry=[], crs=compounds.crs)
-    sets = {
-        s.key: access_points(s.select(metric.get(s.layer, empty_layer))) for s in (*shown, *life)
-    }
+    area_keys = access.area_keys
     empty = [key for key, frame in sets.items() if frame.empty]
-    area_keys = [
-        a.key for a in config.areas if a.key in compounds.columns and compounds[a.key].notna().any()
-    ]
-    extra = [c for c in ("households",) if c in compounds.columns]
-    base = compounds[
-        [
-            "id",
-            *(c for c in NAME_COLUMNS if c in compounds.columns),
-            *area_keys,
-            config.population,
-            *extra,
-        ]
-    ].rename(columns={config.population: "population"})
-    table = compound_access(graph, points, owner, len(compounds), sets, params, base=base)
     timer.lap("compound_access")
-    log.info(
-        "access: %d demand features from %d points to %d facility sets",
-        len(compounds),
-        len(points),
-        len(sets),
-    )
 
     display_columns = [column(s.key, what) for s in shown for what in ("m", "min", "id", "circle")]
     published = rounded_for_display(table, [s.key for s in shown])
@@ -192,21 +123,20 @@ def run_coverage(
     headline = config.headline_set
     coarse = area_keys[-1] if area_keys else None
     summary = {
-        "criterion": {
-            "facilities": headline,
-            "walking_speed_mps": params.walking_speed_mps,
-            "circles_m": {c.minutes: c.distance_m for c in params.circles},
-            "measured": "along the walking network",
-        },
-        "district": _records(coverage_statistics(table, headline, params))[0],
+        "criterion": criterion(params, config, headline),
+        "district": records(coverage_statistics(table, headline, params))[0],
         "subdistricts": (
-            _records(coverage_statistics(table, headline, params, by=coarse)) if coarse else []
+            records(coverage_statistics(table, headline, params, by=coarse)) if coarse else []
         ),
         "district_by_set": {
-            s.key: _records(coverage_statistics(table, s.key, params))[0] for s in shown
+            s.key: records(coverage_statistics(table, s.key, params))[0] for s in shown
         },
         "gaps": {
             "set": gap_set,
+            "rule_en": f"compounds beyond {params.widest_m:g} m on foot of the nearest "
+            + criterion(params, config, gap_set)["facilities_title"]["en"],
+            "rule_zh": f"距最近{criterion(params, config, gap_set)['facilities_title']['zh']}"
+            f"步行超过{params.widest_m:g}米的小区",
             "compounds": len(gaps),
             "residents": int(gaps["population"].sum()),
         },

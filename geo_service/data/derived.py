@@ -14,14 +14,16 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+import geopandas as gpd
 import numpy as np
 import pyogrio
 
 from geo_service import __version__
+from geo_service.analysis.figures import DemandAccess, demand_access
 from geo_service.analysis.network import WalkGraph, build_walk_graph
-from geo_service.analysis.params import CoverageParams, LifeCircle
+from geo_service.analysis.params import CoverageParams, circles_for
 from geo_service.analysis.run import CoverageResult, run_coverage
-from geo_service.crs import Bounds, check_metric_crs
+from geo_service.crs import Bounds, check_metric_crs, to_metric
 from geo_service.data.catalog import Catalog
 from geo_service.data.geojson_io import write_atomic, write_geojson
 from geo_service.data.profile import DistrictProfile, check_against_catalog, load_profile
@@ -76,12 +78,13 @@ def check_district_crs(catalog: Catalog, settings: Settings, profile: DistrictPr
 def coverage_params(settings: Settings) -> CoverageParams:
     """The coverage parameters the settings ask for."""
     return CoverageParams(
-        circles=(
-            LifeCircle(5, settings.circle_5_m),
-            LifeCircle(10, settings.circle_10_m),
-            LifeCircle(15, settings.circle_15_m),
+        circles=circles_for(
+            settings.circle_criterion,
+            settings.walking_speed_mps,
+            (settings.circle_5_m, settings.circle_10_m, settings.circle_15_m),
         ),
         walking_speed_mps=settings.walking_speed_mps,
+        criterion=settings.circle_criterion,
         max_snap_m=settings.max_snap_m,
         circle_buffer_m=settings.circle_buffer_m,
         life_circle_min_share=settings.life_circle_min_share,
@@ -95,6 +98,7 @@ def _params_record(params: CoverageParams) -> dict:
         "max_snap_m": params.max_snap_m,
         "circle_buffer_m": params.circle_buffer_m,
         "life_circle_min_share": params.life_circle_min_share,
+        "criterion": params.criterion,
     }
 
 
@@ -187,6 +191,7 @@ class CoverageContext:
     params: CoverageParams
     manifest: dict
     profile: DistrictProfile
+    access: DemandAccess
 
 
 def coverage_context(
@@ -194,11 +199,26 @@ def coverage_context(
 ) -> CoverageContext:
     """The walking graph (from the cache), parameters and manifest of the current run."""
     profile = profile or district_profile(settings)
-    frame, problems = read_layer(catalog.get("roads"), settings.data_dir)
-    if problems:
-        raise DataValidationError("; ".join(str(p) for p in problems))
-    graph = load_graph(catalog, settings, frame, metric_crs(settings, profile))
-    return CoverageContext(graph, coverage_params(settings), manifest, profile)
+    frames = read_inputs(catalog, settings, profile)
+    crs = metric_crs(settings, profile)
+    graph = load_graph(catalog, settings, frames["roads"], crs)
+    params = coverage_params(settings)
+    metric = {name: to_metric(frame, crs) for name, frame in frames.items()}
+    access = demand_access(metric, params, profile.analysis, graph)
+    return CoverageContext(graph, params, manifest, profile, access)
+
+
+def read_inputs(
+    catalog: Catalog, settings: Settings, profile: DistrictProfile
+) -> dict[str, gpd.GeoDataFrame]:
+    """The coverage run's input layers this district has (EPSG:4326), checked."""
+    frames = {}
+    for layer_id in input_layers(catalog, profile):
+        frame, problems = read_layer(catalog.get(layer_id), settings.data_dir)
+        if problems:
+            raise DataValidationError("; ".join(str(p) for p in problems))
+        frames[layer_id] = frame
+    return frames
 
 
 def compute_derived(
@@ -220,12 +240,7 @@ def compute_derived(
         log.info("coverage: derived layers are current (%s)", settings.derived_dir)
         return read_manifest(settings)
     started = time.perf_counter()
-    frames = {}
-    for layer_id in input_layers(catalog, profile):
-        frame, problems = read_layer(catalog.get(layer_id), settings.data_dir)
-        if problems:
-            raise DataValidationError("; ".join(str(p) for p in problems))
-        frames[layer_id] = frame
+    frames = read_inputs(catalog, settings, profile)
     log.info("coverage: computing from %d input layers", len(frames))
     graph = load_graph(catalog, settings, frames["roads"], crs)
     result: CoverageResult = run_coverage(

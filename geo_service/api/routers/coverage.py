@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 from functools import partial
+from typing import Annotated, Literal
 
 import geopandas as gpd
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Query, Request
 from starlette.concurrency import run_in_threadpool
 
 from geo_service.analysis.circles import facility_circles
 from geo_service.analysis.coverage import access_points
-from geo_service.analysis.run import facility_set
+from geo_service.analysis.facility_sets import facility_set
+from geo_service.analysis.figures import figures_under, sensitivity
 from geo_service.analysis.scenario import scenario_coverage
 from geo_service.api.deps import StoreDep, VisibleLayerDep
 from geo_service.api.geojson import GeoJSONResponse
@@ -80,12 +82,56 @@ def _coverage(request: Request):
     return context
 
 
-@router.get("/summary", summary="Walking-distance coverage: district and sub-districts")
-async def coverage_summary(request: Request) -> dict:
-    """Residents within each life circle of a service centre, per district and
-    sub-district, with the parameters the figures were computed with."""
+@router.get("/summary", summary="Walking-distance coverage: district and areas")
+async def coverage_summary(
+    request: Request,
+    criterion: Annotated[
+        Literal["distance", "time"] | None,
+        Query(description="Circles by walking distance (GB 50180-2018) or walking time."),
+    ] = None,
+    speed_mps: Annotated[
+        float | None, Query(gt=0.1, le=3.0, description="Walking speed, m/s.")
+    ] = None,
+    circle_15_m: Annotated[
+        float | None,
+        Query(ge=100, le=5000, description="The 15-minute circle, metres (distance criterion)."),
+    ] = None,
+    facilities: Annotated[
+        str | None, Query(description="A facility set of the district profile.")
+    ] = None,
+    by: Annotated[str | None, Query(description="An area key (e.g. community_id).")] = None,
+) -> dict:
+    """Residents within each life circle, for the district and its areas, with the
+    criterion the figures are decided on. Without parameters: the published figures.
+    With them: the same figures under another criterion, speed, 15-minute circle or set
+    of facilities (from the walks already made, unrounded)."""
     context = _coverage(request)
-    return {"params": context.manifest["params"], **context.manifest["summary"]}
+    if all(v is None for v in (criterion, speed_mps, circle_15_m, facilities, by)):
+        return {"params": context.manifest["params"], **context.manifest["summary"]}
+    params = context.params.varied(
+        criterion=criterion, speed_mps=speed_mps, circle_15_m=circle_15_m
+    )
+    config = context.profile.analysis
+    return await run_in_threadpool(
+        figures_under,
+        context.access,
+        params,
+        config,
+        set_key=facilities or config.headline_set,
+        by=by,
+    )
+
+
+@router.get("/sensitivity", summary="How the headline figures move with the criterion")
+async def coverage_sensitivity(request: Request) -> dict:
+    """The headline shares under the published criterion, with the 15-minute circle at
+    800 m, by walking time at the set speed and at 0.9 m/s (older residents), and for
+    each other facility set: a table to show beside the headline."""
+    context = _coverage(request)
+    rows = await run_in_threadpool(
+        sensitivity, context.access, context.params, context.profile.analysis
+    )
+    return {"variants": rows}
 
 
 @router.get(

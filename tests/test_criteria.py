@@ -1,0 +1,98 @@
+"""Every figure states its criterion, and the same walks give the figures under another
+one: walking time instead of distance, another speed, the 15-minute circle at 800 m,
+another facility set; the sensitivity table puts them side by side."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from geo_service.analysis.params import CoverageParams, circles_for
+from geo_service.api.app import create_app
+from geo_service.errors import InvalidParameter
+from geo_service.settings import Settings
+from tests.support import InProcessClient
+
+
+@pytest.fixture(scope="module")
+def api(tmp_path_factory):
+    derived = tmp_path_factory.mktemp("derived")
+    return InProcessClient(create_app(Settings(derived_dir=derived)))
+
+
+@pytest.fixture(scope="module")
+def compounds(api):
+    body = api.get("/collections/compound_coverage/items", params={"limit": 1000}).json()
+    return [f["properties"] for f in body["features"]]
+
+
+def _share(compounds, key: str, limit_m: float) -> float:
+    people = np.array([c["population"] for c in compounds], dtype=float)
+    metres = np.array([np.inf if c[f"{key}_m"] is None else c[f"{key}_m"] for c in compounds])
+    return float(people[metres <= limit_m].sum() / people.sum())
+
+
+def test_the_published_summary_states_its_criterion(api):
+    body = api.get("/coverage/summary").json()
+    criterion = body["criterion"]
+    assert criterion["criterion"] == "distance" and criterion["facilities"] == "centre"
+    assert criterion["circles_m"] == {"5": 300.0, "10": 500.0, "15": 1000.0}
+    assert "GB 50180-2018" in criterion["text_en"] and "300 m" in criterion["text_en"]
+    assert "1000 m" in body["gaps"]["rule_en"]
+
+
+def test_figures_under_walking_time(api, compounds):
+    body = api.get("/coverage/summary", params={"criterion": "time", "speed_mps": 0.9}).json()
+    circles = body["criterion"]["circles_m"]
+    assert circles == {"5": 270.0, "10": 540.0, "15": 810.0}  # minutes × 60 × 0.9 m/s
+    for minutes, metres in circles.items():
+        share = body["district"][f"share_{minutes}"]
+        assert share == pytest.approx(_share(compounds, "centre", metres), abs=1e-3)
+
+
+def test_another_15_minute_circle_and_facility_set(api, compounds):
+    body = api.get(
+        "/coverage/summary", params={"circle_15_m": 800, "facilities": "centre_community"}
+    ).json()
+    assert body["criterion"]["facilities_title"]["en"] == "Community service centre"
+    share = body["district"]["share_15"]
+    assert share == pytest.approx(_share(compounds, "centre_community", 800), abs=1e-3)
+    by_area = api.get("/coverage/summary", params={"by": "subdistrict_id"}).json()
+    published = api.get("/coverage/summary").json()
+    assert by_area["areas"] == published["subdistricts"]
+    assert by_area["district"] == published["district"]
+
+
+def test_sensitivity_table(api):
+    rows = {r["variant"]: r for r in api.get("/coverage/sensitivity").json()["variants"]}
+    published = api.get("/coverage/summary").json()["district"]
+    assert rows["headline"]["share_15"] == published["share_15"]
+    assert rows["circle_15_800m"]["share_15"] <= published["share_15"]
+    assert rows["time_0.9"]["share_15"] <= rows["headline"]["share_15"]
+    assert set(rows) >= {"set_centre_community", "set_centre_district", "set_park"}
+    assert rows["set_centre_district"]["share_15"] < published["share_15"]
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"criterion": "walking"},
+        {"speed_mps": 0},
+        {"circle_15_m": 400},
+        {"criterion": "time", "circle_15_m": 900},
+        {"facilities": "nope"},
+        {"by": "nope"},
+    ],
+)
+def test_bad_criteria_are_400(api, params):
+    response = api.get("/coverage/summary", params=params)
+    assert response.status_code == 400, response.text
+
+
+def test_varied_params():
+    params = CoverageParams()
+    assert params.varied(criterion="time").circles == circles_for("time", 1000 / 900)
+    back = params.varied(criterion="time").varied(criterion="distance")
+    assert [c.distance_m for c in back.circles] == [300.0, 500.0, 1000.0]
+    with pytest.raises(InvalidParameter):
+        params.varied(circle_15_m=450)

@@ -143,6 +143,11 @@ def test_names_from_the_article(demo):
         "马山街道",
         "胡埭镇",
     }
+    # A generated name starts with its unit's whole name (胡埭, not 胡): 胡埭示例01社区.
+    units = demo["subdistricts"].set_index("id")["name_zh"]
+    for community in generated.itertuples():
+        unit = units[community.subdistrict_id].removesuffix("街道").removesuffix("镇")
+        assert community.Index.startswith(f"{unit}示例"), community.Index
 
 
 def test_population_is_about_half_a_million_and_urban_heavy(demo):

@@ -201,3 +201,23 @@ def test_standalone_build_opens_from_disk_with_every_layer(browser, tmp_path):
         assert visit.errors == []
     finally:
         visit.page.context.close()
+
+
+@pytest.mark.parametrize(
+    ("hours", "lang", "shown"),
+    [
+        ("Sa,Su 09:00-12:00", "zh", "周六、周日 09:00–12:00"),
+        ("Sa,Su 09:00-12:00", "en", "Sat, Sun 09:00–12:00"),
+        ("Mo-Fr 08:30-12:00,13:30-17:30", "zh", "周一至周五 08:30–12:00、13:30–17:30"),
+        (None, "en", "not given"),
+        (None, "zh", "未提供"),
+    ],
+)
+def test_opening_hours_read_as_words(browser, server, hours, lang, shown):
+    visit = open_page(browser, f"{server.url}/locator")
+    try:
+        visit.page.wait_for_function("() => window.GeoService && GeoService.formatHours")
+        text = visit.page.evaluate("([h, l]) => GeoService.formatHours(h, l)", [hours, lang])
+        assert text == shown
+    finally:
+        visit.page.context.close()

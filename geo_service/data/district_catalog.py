@@ -224,7 +224,7 @@ def planner_definition(profile: DistrictProfile) -> dict:
                 "classes": {
                     "property": f"{headline}_min",
                     "breaks": [5, 10, 15, 20],
-                    "colors": ["#1a9850", "#91cf60", "#fee08b", "#fc8d59", "#d73027"],
+                    "colors": ["#2c7bb6", "#abd9e9", "#ffffbf", "#fdae61", "#d7191c"],
                     "labels": [
                         {"zh": "≤5分钟", "en": "≤5 min walk"},
                         {"zh": "5–10分钟", "en": "5–10 min"},

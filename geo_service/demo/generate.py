@@ -128,7 +128,8 @@ def generate_demo(seed: int = DEFAULT_SEED) -> dict[str, gpd.GeoDataFrame]:
     for unit in binhu.UNITS:
         tiles = tile_communities(unit_land[unit.code], unit.communities, cores, rng)
         named = [(zh, en) for code, zh, en in binhu.NAMED_COMMUNITIES if code == unit.code]
-        short_zh, short_en = unit.name_zh[:-2], unit.name_en.split()[0]
+        short_zh = unit.name_zh.removesuffix("街道").removesuffix("镇")
+        short_en = unit.name_en.split()[0]
         for k, tile in enumerate(tiles, start=1):
             zh, en, source = (
                 (*named[k - 1], "article")

@@ -98,7 +98,8 @@
             return days[day];
           })
           .replace(/([一二三四五六日]|[a-z])-(周|[A-Z])/g, lang === "zh" ? "$1至$2" : "$1–$2")
-          .replace(/(\d\d:\d\d)-(\d\d:\d\d)/g, "$1–$2");
+          .replace(/(\d\d:\d\d)-(\d\d:\d\d)/g, "$1–$2")
+          .replace(/\s*,\s*/g, lang === "zh" ? "、" : ", "); /* 周六、周日; Sat, Sun */
       })
       .join(lang === "zh" ? "；" : "; ");
   };

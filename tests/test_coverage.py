@@ -86,13 +86,36 @@ def test_nearest_of_several_facilities_and_empty_sets(street):
     assert access["trail_m"].isna().all() and access["trail_id"].isna().all()
 
 
-def test_trails_are_entered_at_both_ends():
+def test_trails_and_parks_are_entered_anywhere_along_them():
     trails = gpd.GeoDataFrame(
-        {"id": ["T1"]}, geometry=[LineString([(0, 0), (500, 0), (500, 300)])], crs=METRIC
+        {"id": ["T1", "P1", "C1"]},
+        geometry=[
+            LineString([(0, 0), (500, 0), (500, 300)]),
+            shapely.box(1000, 0, 1040, 30),  # a park: its outline
+            Point(2000, 0),
+        ],
+        crs=METRIC,
     )
-    points = access_points(trails)
-    assert points["facility_id"].tolist() == ["T1", "T1"]
-    assert shapely.get_coordinates(points.geometry.to_numpy()).tolist() == [[0, 0], [500, 300]]
+    points = access_points(trails, spacing_m=10.0)
+    by_id = {k: shapely.get_coordinates(g.geometry.to_numpy())
+             for k, g in points.groupby("facility_id")}  # fmt: skip
+    assert by_id["C1"].tolist() == [[2000, 0]]
+    trail = by_id["T1"]
+    assert len(trail) == 80 + 1  # 800 m in 10 m steps, both ends
+    assert np.all(np.hypot(*np.diff(trail, axis=0).T) <= 10.0 + 1e-9)
+    assert [0, 0] in trail.tolist() and [250, 0] in trail.tolist()
+    assert len(by_id["P1"]) == 14  # 140 m of outline in 10 m steps, the ring closed once
+    assert (
+        shapely.box(1000, 0, 1040, 30).boundary.distance(shapely.points(by_id["P1"])).max() < 1e-9
+    )
+
+
+def test_a_compound_beside_a_trail_reaches_it_there(street):
+    trail = gpd.GeoDataFrame({"id": ["T1"]}, geometry=[LineString([(0, 0), (2000, 0)])], crs=METRIC)
+    access = compound_access(
+        street, [Point(1000, 4)], np.array([0]), 1, {"trail": access_points(trail)}, PARAMS
+    )
+    assert access["trail_m"].iloc[0] == pytest.approx(4.0, abs=1e-9)  # not 1000 m to an end
 
 
 def test_statistics_are_population_weighted():

@@ -96,3 +96,23 @@ def test_varied_params():
     assert [c.distance_m for c in back.circles] == [300.0, 500.0, 1000.0]
     with pytest.raises(InvalidParameter):
         params.varied(circle_15_m=450)
+
+
+def test_the_coverage_page_answers_a_planner(api):
+    page = api.get("/coverage/summary", params={"f": "html"})
+    assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
+    text = page.text
+    published = api.get("/coverage/summary").json()
+    assert published["criterion"]["rule_en"] in text.replace("&#x27;", "'")
+    # Areas by name, the least covered first, with their share as a percentage.
+    names = {
+        f["properties"]["id"]: f["properties"]["name_zh"]
+        for f in api.get("/collections/subdistricts/items").json()["features"]
+    }
+    ranked = sorted(published["subdistricts"], key=lambda r: r["share_15"])
+    positions = [text.index(names[r["group"]]) for r in ranked]
+    assert positions == sorted(positions)
+    assert f"{100 * ranked[0]['share_15']:.1f}%" in text
+    gaps = published["gaps"]
+    assert f"{gaps['compounds']:,} compounds, {gaps['residents']:,} residents" in text
+    assert "15分钟生活圈取800米" in text  # the sensitivity table

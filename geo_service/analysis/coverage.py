@@ -65,21 +65,42 @@ class FacilitySet:
         return frame[mask]
 
 
-def access_points(frame: gpd.GeoDataFrame, id_column: str = "id") -> gpd.GeoDataFrame:
-    """Where a facility is entered: points as they are, both ends of a line (trailheads),
-    a representative point of a polygon. Columns ``facility_id`` and ``geometry``."""
+#: Largest gap (metres) between the points a line or a polygon's outline is entered at:
+#: a walk reaches such a facility within half of it of its nearest point.
+ENTRY_SPACING_M = 20.0
+
+
+def access_points(
+    frame: gpd.GeoDataFrame, id_column: str = "id", *, spacing_m: float = ENTRY_SPACING_M
+) -> gpd.GeoDataFrame:
+    """Where a facility is entered (metric CRS): points as they are; a line (a trail)
+    anywhere along its whole length; a polygon (a park) anywhere on its outline — as the
+    line's or outline's vertices, with points added so that none is more than
+    ``spacing_m`` metres from the next. Columns ``facility_id`` and ``geometry``."""
     geometry = frame.geometry.to_numpy()
+    ids = frame[id_column].to_numpy()
     kind = shapely.get_type_id(geometry)
-    lines = np.isin(kind, (1, 5))
-    parts, owner = shapely.get_parts(geometry[lines], return_index=True)
-    ends = np.concatenate([shapely.get_point(parts, 0), shapely.get_point(parts, -1)])
-    line_ids = np.tile(frame[id_column].to_numpy()[lines][owner], 2)
-    others = ~lines
-    points = shapely.point_on_surface(geometry[others])
-    return gpd.GeoDataFrame(
-        {"facility_id": np.concatenate([frame[id_column].to_numpy()[others], line_ids])},
-        geometry=np.concatenate([points, ends]),
+    points = np.isin(kind, (0, 4))
+    edges = np.where(np.isin(kind, (3, 6)), shapely.boundary(geometry), geometry)[~points]
+    dense = shapely.segmentize(edges, spacing_m)
+    coordinates, owner = shapely.get_coordinates(dense, return_index=True)
+    # A ring's last vertex is its first: each entry point once per facility.
+    _, first = np.unique(np.column_stack([owner, coordinates]), axis=0, return_index=True)
+    keep = np.sort(first)
+    entries = gpd.GeoDataFrame(
+        {"facility_id": ids[~points][owner[keep]]},
+        geometry=shapely.points(coordinates[keep]),
         crs=frame.crs,
+    )
+    singles = shapely.get_parts(geometry[points], return_index=True)
+    return pd.concat(
+        [
+            gpd.GeoDataFrame(
+                {"facility_id": ids[points][singles[1]]}, geometry=singles[0], crs=frame.crs
+            ),
+            entries,
+        ],
+        ignore_index=True,
     )
 
 

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 #: The life circles' minutes (GB 50180-2018), as the coverage settings default to.
 LIFE_CIRCLE_MINUTES = (5, 10, 15)
+#: The 15-minute circle's default walking distance (GB 50180-2018: 800-1000 m), metres.
+LIFE_CIRCLE_DISTANCE_15_M = 1000.0
 
 
 def prop(name: str, kind: str, zh: str, en: str, **extra) -> dict:

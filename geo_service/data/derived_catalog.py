@@ -7,6 +7,7 @@ from __future__ import annotations
 from geo_service.data.catalog_entries import (
     COMMUNITY,
     ID,
+    LIFE_CIRCLE_DISTANCE_15_M,
     LIFE_CIRCLE_MINUTES,
     entry,
     name_properties,
@@ -177,6 +178,7 @@ def derived_layer_entries(profile: DistrictProfile) -> list[dict]:
     ]
     gap = config.gap_set
     gap_title = next(s for s in sets if s[0] == gap)
+    headline = next(s for s in sets if s[0] == config.headline_set)
     gaps = [
         prop(
             "rank",
@@ -233,8 +235,8 @@ def derived_layer_entries(profile: DistrictProfile) -> list[dict]:
         ),
         entry(
             "community_coverage",
-            "社区生活圈覆盖",
-            "Community life-circle coverage",
+            f"社区覆盖率（{headline[1]}）",
+            f"Community coverage by {headline[2]}",
             "MultiPolygon",
             "coverage",
             area,
@@ -243,8 +245,8 @@ def derived_layer_entries(profile: DistrictProfile) -> list[dict]:
         ),
         entry(
             "coverage_gaps",
-            "服务盲区",
-            "Coverage gaps",
+            f"服务盲区（步行{LIFE_CIRCLE_DISTANCE_15_M:g}米内无{gap_title[1]}）",
+            f"Gaps: no {gap_title[2]} within {LIFE_CIRCLE_DISTANCE_15_M:g} m on foot",
             "MultiPolygon",
             "coverage",
             gaps,

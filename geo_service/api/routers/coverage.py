@@ -7,6 +7,7 @@ from typing import Annotated, Literal
 
 import geopandas as gpd
 from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import HTMLResponse
 from starlette.concurrency import run_in_threadpool
 
 from geo_service.analysis.circles import facility_circles
@@ -14,9 +15,12 @@ from geo_service.analysis.coverage import access_points
 from geo_service.analysis.facility_sets import facility_set
 from geo_service.analysis.figures import figures_under, sensitivity
 from geo_service.analysis.scenario import scenario_coverage
+from geo_service.api.coverage_page import coverage_page
 from geo_service.api.deps import StoreDep, VisibleLayerDep
 from geo_service.api.geojson import GeoJSONResponse
 from geo_service.api.limits import expensive
+from geo_service.api.negotiation import wants_html
+from geo_service.api.routers.landing import JSON_OR_HTML, FormatQuery
 from geo_service.api.scenario_body import parse_json, parse_scenario
 from geo_service.crs import STORAGE_CRS, to_metric
 from geo_service.data.geojson_io import feature_collection_text
@@ -82,9 +86,15 @@ def _coverage(request: Request):
     return context
 
 
-@router.get("/summary", summary="Walking-distance coverage: district and areas")
+@router.get(
+    "/summary",
+    summary="Walking-distance coverage: district and areas",
+    response_model=None,
+    responses=JSON_OR_HTML,
+)
 async def coverage_summary(
     request: Request,
+    store: StoreDep,
     criterion: Annotated[
         Literal["distance", "time"] | None,
         Query(description="Circles by walking distance (GB 50180-2018) or walking time."),
@@ -100,13 +110,17 @@ async def coverage_summary(
         str | None, Query(description="A facility set of the district profile.")
     ] = None,
     by: Annotated[str | None, Query(description="An area key (e.g. community_id).")] = None,
-) -> dict:
+    f: FormatQuery = None,
+) -> dict | HTMLResponse:
     """Residents within each life circle, for the district and its areas, with the
     criterion the figures are decided on. Without parameters: the published figures.
     With them: the same figures under another criterion, speed, 15-minute circle or set
     of facilities (from the walks already made, unrounded)."""
     context = _coverage(request)
-    if all(v is None for v in (criterion, speed_mps, circle_15_m, facilities, by)):
+    published = all(v is None for v in (criterion, speed_mps, circle_15_m, facilities, by))
+    if published and wants_html(request, f):
+        return HTMLResponse(await run_in_threadpool(_summary_page, context, store))
+    if published:
         return {"params": context.manifest["params"], **context.manifest["summary"]}
     params = context.params.varied(
         criterion=criterion, speed_mps=speed_mps, circle_15_m=circle_15_m
@@ -120,6 +134,21 @@ async def coverage_summary(
         set_key=facilities or config.headline_set,
         by=by,
     )
+
+
+def _summary_page(context, store) -> str:
+    """The published summary as HTML, areas by name."""
+    config = context.profile.analysis
+    summary = context.manifest["summary"]
+    coarse = next((a for a in reversed(config.areas) if a.key in context.access.area_keys), None)
+    names: dict[str, str] = {}
+    if coarse is not None and coarse.layer in store.catalog:
+        for row in store.query(coarse.layer).itertuples():
+            parts = [getattr(row, c, None) for c in ("name_zh", "name_en", "name")]
+            names[str(row.id)] = " · ".join(dict.fromkeys(p for p in parts if isinstance(p, str)))
+    rows = sensitivity(context.access, context.params, config)
+    synthetic = any(spec.provenance.synthetic for spec in store.catalog)
+    return coverage_page(summary, rows, names, synthetic=synthetic)
 
 
 @router.get("/sensitivity", summary="How the headline figures move with the criterion")

@@ -37,6 +37,7 @@ LOCAL_ASSETS: dict[str, str] = {
     "geo_service_core_js": "geo_service/core.js",
     "geo_service_layers_js": "geo_service/layers.js",
     "geo_service_controls_js": "geo_service/controls.js",
+    "geo_service_workspace_js": "geo_service/workspace.js",
     "geo_service_map_css": "geo_service/map.css",
 }
 

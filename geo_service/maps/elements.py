@@ -121,3 +121,23 @@ class MeasureTool(JSCSSMixin, MacroElement):
             "tooltipTextResume": "<br>Ctrl+单击继续 / Ctrl-click to <b>resume line</b>",
             "tooltipTextAdd": "Ctrl+单击加点 / Ctrl-click to <b>add point</b>",
         }
+
+
+class Workspace(JSCSSMixin, MacroElement):
+    """The planner's summary panel (``workspace.js``): headline and criterion, areas as
+    bars, the community table linked to the map, the gap list; read from the API."""
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+            GeoService.workspace({{ this._parent.get_name() }}, {{ this.options|tojson }});
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, options: dict[str, Any]):
+        super().__init__()
+        self._name = "Workspace"
+        self.default_js = [*MAP_JS, ("geo_service_workspace_js", "")]
+        self.default_css = MAP_CSS
+        self.options = options

@@ -94,6 +94,7 @@ class MapPages:
                 features=features,
                 search_index=index,
                 labels=self.labels,
+                workspace=self._workspace(),
             ),
         )
 
@@ -116,6 +117,18 @@ class MapPages:
                 pinyin=self.profile.in_china,
             ),
         )
+
+    def _workspace(self) -> dict:
+        """Where the summary panel reads: the coverage layers and the coarsest areas."""
+        areas = self.profile.analysis.areas
+        coarse = next((a for a in reversed(areas) if a.layer in self.store.catalog), None)
+        return {
+            "communities": "community_coverage",
+            "gaps": "coverage_gaps",
+            "areas": coarse.layer if coarse is not None else None,
+            "areaKey": coarse.key if coarse is not None and len(areas) > 1 else None,
+            "gapsShown": 10,
+        }
 
     def _tianditu_key(self) -> str | None:
         key = self.settings.tianditu_key

@@ -16,7 +16,7 @@ from geo_service.data.catalog import Access, Catalog, LayerSpec, Text
 from geo_service.maps.assets import MAP_CSS, MAP_JS
 from geo_service.maps.client_layers import Labels, client_layer, source_url, used_properties
 from geo_service.maps.definition import MapDefinition, MapLayer
-from geo_service.maps.elements import CatalogLayer, MapFurniture, MeasureTool
+from geo_service.maps.elements import CatalogLayer, MapFurniture, MeasureTool, Workspace
 from geo_service.maps.page import PageBase, both, page_html
 from geo_service.maps.tiles import Datum, datum_of, tile_layers
 
@@ -41,6 +41,7 @@ def planner_page(
     features: FeatureSource | None = None,
     search_index: dict | None = None,
     labels: dict[str, Labels] | None = None,
+    workspace: dict | None = None,
 ) -> str:
     """The planner map as an HTML page.
 
@@ -64,6 +65,9 @@ def planner_page(
         (else the search asks the API).
     labels
         Labels of coded values in popups (:func:`~geo_service.maps.client_layers.value_labels`).
+    workspace
+        Options of the summary panel (layer ids, area key); shown when the page calls the
+        API and the caller may see the coverage layers it reads.
     """
     definition.check_against(catalog)
     visible = {spec.id for spec in catalog.visible(access)}
@@ -119,6 +123,9 @@ def planner_page(
         places_url=f"{base.api}locator/places" if base.api is not None else None,
         index=search_index,
     ).add_to(fmap)
+    panel = {workspace["communities"], workspace["gaps"]} if workspace else None
+    if panel and base.api is not None and panel <= visible:
+        Workspace({**workspace, "api": base.api}).add_to(fmap)
     return page_html(figure, base.static)
 
 

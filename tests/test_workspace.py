@@ -1,0 +1,128 @@
+"""The planner's summary panel in Chromium, as a planner uses it: read the headline and
+its criterion, find the least covered sub-district, rank the communities, open one on the
+map, select one on the map, read the gaps — every figure equal to the API's."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.browser import open_page
+
+READY = "() => document.querySelector('.gs-workspace .gs-headline') !== null"
+ROWS = ".gs-workspace tbody tr"
+
+
+def _percent(share: float) -> str:
+    return f"{100 * share:.1f}%"
+
+
+@pytest.fixture(scope="module")
+def workspace(browser, server):
+    visit = open_page(browser, f"{server.url}/maps/planner")
+    visit.page.wait_for_function(READY, timeout=30_000)
+    yield visit
+    visit.page.context.close()
+
+
+@pytest.fixture(scope="module")
+def published(client):
+    return client.get("/coverage/summary").json()
+
+
+def test_headline_and_criterion(workspace, published):
+    panel = workspace.page.locator(".gs-workspace")
+    assert panel.locator("[data-figure=share]").inner_text() == _percent(
+        published["district"]["share_15"]
+    )
+    text = panel.locator(".gs-criterion").inner_text()
+    assert published["criterion"]["rule_zh"] in text and "1000 m" in text
+
+
+def test_areas_from_the_least_covered(workspace, published, client):
+    names = {
+        f["properties"]["id"]: f["properties"]["name_zh"]
+        for f in client.get("/collections/subdistricts/items").json()["features"]
+    }
+    ranked = sorted(published["subdistricts"], key=lambda r: r["share_15"])
+    bars = workspace.page.locator(".gs-bars li")
+    assert bars.count() == len(ranked)
+    for k, row in enumerate(ranked):
+        item = bars.nth(k)
+        assert item.get_attribute("data-area") == row["group"]
+        assert names[row["group"]] in item.inner_text()
+        assert _percent(row["share_15"]) in item.inner_text()
+
+
+def test_community_table_sorts_and_filters(workspace, client):
+    page = workspace.page
+    communities = client.get("/collections/community_coverage/items", params={"limit": 1000})
+    features = [f["properties"] for f in communities.json()["features"]]
+    assert page.locator(ROWS).count() == len(features)
+    lowest = min(features, key=lambda c: (c["share_15"], c["id"]))
+    assert page.locator(ROWS).nth(0).locator("td").nth(2).inner_text() == _percent(
+        lowest["share_15"]
+    )
+    page.click(".gs-workspace button[data-sort=residents]")
+    page.click(".gs-workspace button[data-sort=residents]")  # the most residents first
+    biggest = max(features, key=lambda c: c["residents"])
+    assert page.locator(ROWS).nth(0).get_attribute("data-id") == biggest["id"]
+    page.select_option(".gs-workspace select[data-filter=area]", "MS")
+    in_mashan = [c for c in features if c["subdistrict_id"] == "MS"]
+    assert page.locator(ROWS).count() == len(in_mashan)
+    page.select_option(".gs-workspace select[data-filter=area]", "")
+    page.click(".gs-workspace button[data-sort=share]")
+
+
+def test_a_row_opens_its_community_on_the_map(workspace, client):
+    page = workspace.page
+    row = page.locator(ROWS).nth(0)
+    community = row.get_attribute("data-id")
+    name = client.get(f"/collections/community_coverage/items/{community}").json()
+    zoom_before = page.evaluate("GeoService.layers[0]._map.getZoom()")
+    row.locator("button").click()
+    page.wait_for_selector(".leaflet-popup-content", timeout=30_000)
+    assert name["properties"]["name_zh"] in page.locator(".leaflet-popup-content").inner_text()
+    assert page.evaluate("GeoService.layers[0]._map.getZoom()") > zoom_before
+    assert page.locator(f'{ROWS}[data-id="{community}"]').get_attribute("class") == "selected"
+
+
+def test_a_community_clicked_on_the_map_selects_its_row(workspace):
+    page = workspace.page
+    target = page.locator(ROWS).nth(5).get_attribute("data-id")
+    assert page.locator(f'{ROWS}[data-id="{target}"]').get_attribute("class") is None
+    # Leaflet's click on the community's shape (the event a mouse click makes there).
+    page.evaluate(
+        """(id) => {
+        const layer = GeoService.layers.find(l => l.gsDefinition.id === 'community_coverage');
+        layer.eachLayer(s => {
+            if (s.feature.properties.id === id) s.fire('click', {latlng: s.getCenter()}, true);
+        });
+    }""",
+        target,
+    )
+    assert page.locator(f'{ROWS}[data-id="{target}"]').get_attribute("class") == "selected"
+
+
+def test_gap_total_and_list(workspace, published, client):
+    page = workspace.page
+    gaps = published["gaps"]
+    assert page.locator("[data-figure=gaps]").inner_text() == f"{gaps['compounds']:,}"
+    assert page.locator("[data-figure=gap-residents]").inner_text() == f"{gaps['residents']:,}"
+    first = client.get("/collections/coverage_gaps/items", params={"sortby": "rank"}).json()
+    top = first["features"][0]["properties"]
+    assert top["name_zh"] in page.locator(".gs-gaps li").nth(0).inner_text()
+    assert page.locator(".gs-gaps li").count() == min(10, gaps["compounds"])
+
+
+def test_workspace_logs_no_error_and_loads_nothing_from_elsewhere(workspace):
+    assert workspace.errors == [] and workspace.external == []
+
+
+def test_workspace_accessibility(browser, server):
+    visit = open_page(browser, f"{server.url}/maps/planner", bypass_csp=True)  # to inject axe
+    try:
+        visit.page.wait_for_function(READY, timeout=30_000)
+        assert visit.page.locator(".gs-workspace").get_attribute("open") is not None
+        assert visit.serious_accessibility_violations() == []
+    finally:
+        visit.page.context.close()

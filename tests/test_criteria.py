@@ -116,3 +116,39 @@ def test_the_coverage_page_answers_a_planner(api):
     gaps = published["gaps"]
     assert f"{gaps['compounds']:,} compounds, {gaps['residents']:,} residents" in text
     assert "15分钟生活圈取800米" in text  # the sensitivity table
+
+
+def _site(lon: float, lat: float) -> dict:
+    return {
+        "type": "FeatureCollection",
+        "features": [
+            {
+                "type": "Feature",
+                "id": "NEW-1",
+                "properties": {},
+                "geometry": {"type": "Point", "coordinates": [lon, lat]},
+            }
+        ],
+    }
+
+
+def test_what_if_names_the_compounds_gained_and_lost(api, compounds):
+    gaps = api.get("/collections/coverage_gaps/items", params={"sortby": "rank"}).json()
+    top = gaps["features"][0]
+    ring = np.array(top["geometry"]["coordinates"][0])
+    lon, lat = ring.mean(axis=0)  # inside the (convex) gap compound
+    added = api.post("/coverage/scenario", json={"add": _site(lon, lat), "remove": []}).json()
+    assert top["properties"]["id"] in added["gain"]["ids"]
+    by_id = {c["id"]: c for c in compounds}
+    assert added["gain"]["residents"] == sum(by_id[i]["population"] for i in added["gain"]["ids"])
+    assert added["loss"] == {"compounds": 0, "residents": 0, "ids": []}
+    # Closing a centre loses exactly the compounds it alone brought within 1000 m.
+    centre = max(
+        {c["centre_id"] for c in compounds if c["centre_id"]},
+        key=lambda i: sum(c["population"] for c in compounds if c["centre_id"] == i),
+    )
+    closed = api.post("/coverage/scenario", json={"remove": [centre]}).json()
+    assert closed["loss"]["compounds"] > 0 and closed["gain"]["compounds"] == 0
+    assert all(by_id[i]["centre_id"] == centre for i in closed["loss"]["ids"])
+    assert all(by_id[i]["centre_m"] <= 1000 for i in closed["loss"]["ids"])
+    assert closed["after"]["district"]["share_15"] < closed["before"]["district"]["share_15"]

@@ -45,7 +45,7 @@ def test_planner_draws_its_layers_from_the_api(planner, client):
     layers = {layer["id"]: layer for layer in planner.page.evaluate(LAYER_STATE)}
     assert list(layers) == [
         "water", "roads", "district", "subdistricts", "communities", "compounds",
-        "community_coverage", "compound_coverage", "service_circles", "coverage_gaps",
+        "community_coverage", "service_circles", "compound_coverage", "coverage_gaps",
         "service_centres", "pocket_parks", "trails",
     ]  # fmt: skip
     assert "central_households" not in layers

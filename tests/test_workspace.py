@@ -5,8 +5,9 @@ map, select one on the map, read the gaps — every figure equal to the API's.""
 from __future__ import annotations
 
 import pytest
+import shapely.geometry
 
-from tests.browser import open_page
+from tests.browser import PHONE, open_page
 
 READY = "() => document.querySelector('.gs-workspace .gs-headline') !== null"
 ROWS = ".gs-workspace tbody tr"
@@ -103,6 +104,27 @@ def test_a_community_clicked_on_the_map_selects_its_row(workspace):
     assert page.locator(f'{ROWS}[data-id="{target}"]').get_attribute("class") == "selected"
 
 
+def test_a_community_found_by_search_opens_its_card(browser, server, client):
+    visit = open_page(browser, f"{server.url}/maps/planner")
+    page = visit.page
+    try:
+        page.wait_for_function(READY, timeout=30_000)
+        page.locator(".leaflet-control-search .search-button").click()
+        page.locator(".leaflet-control-search input").press_sequentially("shuixiu")
+        tip = page.locator(".leaflet-control-search .search-tip").first
+        tip.wait_for()
+        tip.click()
+        page.wait_for_selector(".leaflet-popup-content", timeout=30_000)
+        card = page.locator(".leaflet-popup-content").inner_text()
+        shuixiu = client.get("/collections/community_coverage/items/HL01").json()["properties"]
+        assert "水秀社区" in card
+        assert _percent(shuixiu["share_15"]) in card
+        assert _percent(shuixiu["reach_svc_party_education"]) in card  # per service type
+        assert page.locator(f'{ROWS}[data-id="HL01"]').get_attribute("class") == "selected"
+    finally:
+        page.context.close()
+
+
 def test_gap_total_and_list(workspace, published, client):
     page = workspace.page
     gaps = published["gaps"]
@@ -126,3 +148,131 @@ def test_workspace_accessibility(browser, server):
         assert visit.serious_accessibility_violations() == []
     finally:
         visit.page.context.close()
+
+
+def _click_at(page, lon: float, lat: float) -> None:
+    """A real mouse click on the map where (lon, lat) is drawn."""
+    x, y = page.evaluate(
+        """([lon, lat]) => { const map = GeoService.layers[0]._map;
+        map.setView([lat, lon], 16, {animate: false});
+        const p = map.latLngToContainerPoint([lat, lon]);
+        const r = map.getContainer().getBoundingClientRect();
+        return [r.left + p.x, r.top + p.y]; }""",
+        [lon, lat],
+    )
+    page.mouse.click(x, y)
+
+
+def test_what_if_by_clicking_a_new_centre(browser, server, client):
+    gap = client.get("/collections/coverage_gaps/items", params={"sortby": "rank"}).json()
+    top = gap["features"][0]
+    point = shapely.geometry.shape(top["geometry"]).representative_point()
+    visit = open_page(browser, f"{server.url}/maps/planner")
+    page = visit.page
+    try:
+        page.wait_for_function(READY, timeout=30_000)
+        page.click(".gs-workspace button[data-whatif=add]")
+        assert page.get_attribute(".gs-workspace button[data-whatif=add]", "aria-pressed") == "true"
+        _click_at(page, point.x, point.y)
+        page.wait_for_selector("[data-figure=whatif]", timeout=30_000)
+        result = page.evaluate("GeoService.whatIf().result")
+        assert len(page.evaluate("GeoService.whatIf().added")) == 1  # one click, one site
+        # The same what-if through the API gives the same figures.
+        body = {
+            "add": {
+                "type": "FeatureCollection",
+                "features": [
+                    {
+                        "type": "Feature",
+                        "id": "NEW-1",
+                        "properties": {},
+                        "geometry": page.evaluate(
+                            "({type: 'Point', coordinates: [GeoService.whatIf().added[0].lng,"
+                            " GeoService.whatIf().added[0].lat]})"
+                        ),
+                    }
+                ],
+            },
+            "remove": [],
+        }
+        expected = client.post("/coverage/scenario", json=body).json()
+        assert result["gain"] == expected["gain"] and result["after"] == expected["after"]
+        assert top["properties"]["id"] in result["gain"]["ids"]  # the gap it was put in
+        shown = page.locator("[data-figure=whatif]").inner_text()
+        assert f"{expected['gain']['residents']:,}" in shown
+        before = _percent(expected["before"]["district"]["share_15"])
+        after = _percent(expected["after"]["district"]["share_15"])
+        assert f"{before} → {after}" in shown
+        page.click(".gs-workspace button[data-whatif=clear]")
+        assert page.locator("[data-figure=whatif]").count() == 0
+        assert visit.errors == []
+    finally:
+        page.context.close()
+
+
+def test_what_if_by_clicking_a_centre_to_close(browser, server, client):
+    compounds = client.get("/collections/compound_coverage/items", params={"limit": 1000}).json()
+    served = [f["properties"]["centre_id"] for f in compounds["features"]]
+    centre = max(set(filter(None, served)), key=served.count)  # the busiest centre
+    visit = open_page(browser, f"{server.url}/maps/planner")
+    page = visit.page
+    try:
+        page.wait_for_function(READY, timeout=30_000)
+        page.click(".gs-workspace button[data-whatif=close]")
+        x, y = page.evaluate(
+            """(id) => { const layer = GeoService.layers.find(
+                l => l.gsDefinition.id === 'service_centres');
+            let marker = null;
+            layer.eachLayer(m => { if (m.feature.properties.id === id) marker = m; });
+            layer._map.setView(marker.getLatLng(), 17, {animate: false});
+            const box = marker.getElement().getBoundingClientRect();
+            return [box.left + box.width / 2, box.top + box.height / 2]; }""",
+            centre,
+        )
+        page.mouse.click(x, y)
+        page.wait_for_selector("[data-figure=whatif]", timeout=30_000)
+        result = page.evaluate("GeoService.whatIf().result")
+        removed = page.evaluate("GeoService.whatIf().removed")
+        # The marker under the click (the busiest centre, or one drawn on top of it).
+        centres = client.get("/collections/service_centres/items", params={"limit": 100})
+        assert len(removed) == 1
+        assert removed[0] in {f["id"] for f in centres.json()["features"]}
+        expected = client.post("/coverage/scenario", json={"remove": removed}).json()
+        assert result["loss"] == expected["loss"] and expected["loss"]["compounds"] > 0
+        assert (
+            f"{expected['loss']['residents']:,}"
+            in page.locator("[data-figure=whatif]").inner_text()
+        )
+        assert visit.errors == []
+    finally:
+        page.context.close()
+
+
+def test_a_click_on_a_compound_inside_a_circle_opens_the_compound(browser, server, client):
+    items = client.get("/collections/compound_coverage/items", params={"limit": 1000}).json()
+    inside = next(f for f in items["features"] if f["properties"]["centre_circle"] == 5)
+    point = shapely.geometry.shape(inside["geometry"]).representative_point()
+    visit = open_page(browser, f"{server.url}/maps/planner")
+    page = visit.page
+    try:
+        page.wait_for_function(READY, timeout=30_000)
+        _click_at(page, point.x, point.y)
+        page.wait_for_selector(".leaflet-popup-content", timeout=30_000)
+        assert (
+            inside["properties"]["name_zh"] in page.locator(".leaflet-popup-content").inner_text()
+        )
+    finally:
+        page.context.close()
+
+
+def test_on_a_phone_the_layer_list_is_not_covered(browser, server):
+    visit = open_page(browser, f"{server.url}/maps/planner", viewport=PHONE, is_mobile=True)
+    page = visit.page
+    try:
+        page.wait_for_function(READY, timeout=30_000)
+        page.hover(".leaflet-control-layers")  # opens the list, as a tap does
+        boxes = page.locator(".leaflet-control-layers-selector")
+        last = boxes.nth(boxes.count() - 1)
+        last.click(timeout=5_000)  # fails if the title, notice or a panel lies over it
+    finally:
+        page.context.close()

@@ -43,7 +43,9 @@ def scenario_coverage(
     population: str = "population",
     by: str | None = "subdistrict_id",
 ) -> dict:
-    """Coverage of residents by service centres before and after the change.
+    """Coverage of residents by service centres before and after the change, and the
+    compounds (ids) and residents that come within the widest circle (gain) or fall out
+    of it (loss, from closures).
 
     All frames in the graph's CRS. ``compounds`` are the demand features (walks start from
     :func:`~geo_service.analysis.demand.demand_points`, as in the published figures);
@@ -73,9 +75,10 @@ def scenario_coverage(
     }
     before, after = (_figures(tables[w], params, by) for w in ("before", "after"))
     widest = params.widest_m
-    gained = (np.nan_to_num(access["after_m"], nan=np.inf) <= widest) & ~(
-        np.nan_to_num(access["before_m"], nan=np.inf) <= widest
-    )
+    within_before = np.nan_to_num(access["before_m"].to_numpy(float), nan=np.inf) <= widest
+    within_after = np.nan_to_num(access["after_m"].to_numpy(float), nan=np.inf) <= widest
+    gained, lost = within_after & ~within_before, within_before & ~within_after
+    population = base["population"].to_numpy()
     snapped = snap_points(
         graph, added.geometry.representative_point().to_numpy(), max_snap_m=params.max_snap_m
     )
@@ -84,7 +87,13 @@ def scenario_coverage(
         "after": after,
         "gain": {
             "compounds": int(gained.sum()),
-            "residents": int(base["population"].to_numpy()[gained].sum()),
+            "residents": int(population[gained].sum()),
+            "ids": compounds["id"].to_numpy()[gained].astype(str).tolist(),
+        },
+        "loss": {
+            "compounds": int(lost.sum()),
+            "residents": int(population[lost].sum()),
+            "ids": compounds["id"].to_numpy()[lost].astype(str).tolist(),
         },
         "sites": [
             {

@@ -217,6 +217,13 @@ def planner_definition(profile: DistrictProfile) -> dict:
             {"layer": "district", "group": "basemap", "fill": False, "interactive": False},
             {"layer": "communities", "group": "boundaries", "fill": False},
             {"layer": "community_coverage", "group": "coverage", "visible": False},
+            # Circles under the compounds: a click on a compound is the compound's.
+            {
+                "layer": "service_circles",
+                "group": "coverage",
+                "filter": {"facility_set": headline},
+                "tooltip": "title_en",
+            },
             {
                 "layer": "compound_coverage",
                 "group": "coverage",
@@ -234,12 +241,6 @@ def planner_definition(profile: DistrictProfile) -> dict:
                     ],
                     "missing": {"zh": "无法到达", "en": "Not reachable"},
                 },
-            },
-            {
-                "layer": "service_circles",
-                "group": "coverage",
-                "filter": {"facility_set": headline},
-                "tooltip": "title_en",
             },
             {"layer": "coverage_gaps", "group": "coverage"},
             {"layer": "pocket_parks", "group": "facilities"},

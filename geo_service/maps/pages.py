@@ -125,6 +125,8 @@ class MapPages:
         return {
             "communities": "community_coverage",
             "gaps": "coverage_gaps",
+            "compounds": "compound_coverage",
+            "centres": self.profile.analysis.centre_layer,
             "areas": coarse.layer if coarse is not None else None,
             "areaKey": coarse.key if coarse is not None and len(areas) > 1 else None,
             "gapsShown": 10,

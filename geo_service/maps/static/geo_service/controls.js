@@ -92,6 +92,7 @@
   /* Search our gazetteer (communities, compounds, centres…) and fly to the place. */
   GS.search = function (map, placesUrl, index) {
     var Search = searchControlClass();
+    var places = {}; /* title shown → the place (layer and feature id) */
     var control = new Search({
       position: "topleft",
       textPlaceholder: "搜索社区、小区、服务中心 / Search places",
@@ -133,11 +134,19 @@
           var p = feature.properties;
           var c = feature.geometry.coordinates;
           records[p.name_zh + " " + p.name_en] = GS.toMap(c[0], c[1]);
+          places[p.name_zh + " " + p.name_en] = p;
         });
         return records;
       },
     });
     map.addControl(control);
+    /* A community found opens its card: outline, coverage and the row in the summary. */
+    control.on("search:locationfound", function (event) {
+      var place = places[event.text];
+      if (place && place.layer === "communities" && GS.selectCommunity) {
+        GS.selectCommunity(place.feature_id);
+      }
+    });
     control._input.setAttribute("aria-label", "搜索地名 / Search places");
     control._button.setAttribute("role", "button");
     control._button.setAttribute("aria-label", "搜索地名 / Search places");

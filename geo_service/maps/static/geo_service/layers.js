@@ -179,6 +179,16 @@
     };
   }
   /* One catalog layer as a Leaflet layer; its features load the first time it is shown. */
+  /* Lines and areas drawn in the map definition's order, whatever order they loaded in:
+   * a compound above the service circle it lies in takes the click. */
+  function stackInOrder() {
+    GS.layers.forEach(function (layer) {
+      if (layer._map && layer.gsLoaded && !layer.gsDefinition.cluster && layer.bringToFront) {
+        layer.bringToFront();
+      }
+    });
+  }
+
   GS.layer = function (def) {
     var geojson = L.geoJSON(null, {
       style: pathStyle(def),
@@ -212,6 +222,7 @@
       }
       layer.gsFeatureCount = features.length;
       layer.gsLoaded = true; /* also when the layer is empty (no gaps, no parks) */
+      stackInOrder();
       layer.fire("gs:loaded", { count: features.length });
     }
 

@@ -76,6 +76,8 @@
   GS.workspace = function (map, options) {
     var api = options.api;
     var state = { sort: "share", ascending: true, area: "", communities: [], selected: null };
+    var whatIf = { mode: null, added: [], removed: [], result: null, error: null, busy: false };
+    var marks = L.layerGroup().addTo(map); /* proposed sites, closed centres */
     var control = L.control({ position: "topright" });
     var box;
     control.onAdd = function () {
@@ -205,9 +207,143 @@
       );
     }
 
+    function change(before, after) {
+      var delta = 100 * (after - before);
+      return percent(before) + " → " + percent(after) + " (" + (delta >= 0 ? "+" : "") +
+        delta.toFixed(1) + ")";
+    }
+
+    function whatIfSection() {
+      var prompt = { add: "点击地图放置新中心 · Click the map to place a centre",
+        close: "点击要关闭的中心 · Click a centre to close it" }[whatIf.mode] || "";
+      var html = "<h2>假设 · What-if</h2><p class=\"gs-whatif-buttons\">" +
+        '<button type="button" data-whatif="add" aria-pressed="' + (whatIf.mode === "add") +
+        '">新增中心 Add a centre</button> <button type="button" data-whatif="close" ' +
+        'aria-pressed="' + (whatIf.mode === "close") + '">关闭中心 Close a centre</button> ' +
+        '<button type="button" data-whatif="clear">清除 Clear</button></p>' +
+        '<p class="gs-whatif-prompt">' + escapeHtml(prompt) + "</p>";
+      var r = whatIf.result;
+      if (whatIf.busy) {
+        html += "<p>计算中… / Computing…</p>";
+      } else if (whatIf.error) {
+        html += '<p role="alert">' + escapeHtml(whatIf.error) + "</p>";
+      } else if (r) {
+        var widest = Object.keys(state.summary.criterion.circles_m).pop();
+        html += '<p class="gs-whatif-result" data-figure="whatif">' +
+          "15分钟覆盖 · within " + widest + " min: <strong>" +
+          change(r.before.district["share_" + widest], r.after.district["share_" + widest]) +
+          "</strong><br>新增 · gained: " + number(r.gain.residents) + " 人 residents, " +
+          number(r.gain.compounds) + " 个小区 compounds" +
+          "<br>失去 · lost: " + number(r.loss.residents) + " 人 residents, " +
+          number(r.loss.compounds) + " 个小区 compounds</p>" +
+          r.sites.filter(function (site) {
+            return site.snap_status !== "ok";
+          }).map(function (site) {
+            return '<p role="alert">' + escapeHtml(site.id) + ": " +
+              escapeHtml(site.snap_status) + "</p>";
+          }).join("");
+      }
+      return html;
+    }
+
     function render() {
       box.querySelector(".gs-ws-body").innerHTML =
-        headline() + bars() + communityTable() + gapList();
+        headline() + bars() + whatIfSection() + communityTable() + gapList();
+    }
+
+    /* Outline the compounds the change brings within reach (black) or leaves out (red). */
+    function highlight(result) {
+      var layer = layerById(options.compounds);
+      if (!layer) {
+        return;
+      }
+      var gained = {}, lost = {};
+      (result ? result.gain.ids : []).forEach(function (id) { gained[id] = true; });
+      (result ? result.loss.ids : []).forEach(function (id) { lost[id] = true; });
+      layer.eachLayer(function (sub) {
+        var id = sub.feature && String(sub.feature.properties.id);
+        if (!sub.setStyle) {
+          return;
+        }
+        if (gained[id] || lost[id]) {
+          sub.setStyle({ weight: 4, color: gained[id] ? "#000000" : "#d7191c" });
+        } else if (layer.resetStyle) {
+          layer.resetStyle(sub);
+        }
+      });
+    }
+
+    function runWhatIf() {
+      whatIf.busy = true;
+      whatIf.error = null;
+      render();
+      var body = {
+        add: { type: "FeatureCollection", features: whatIf.added.map(function (ll, k) {
+          return { type: "Feature", id: "NEW-" + (k + 1), properties: {},
+            geometry: { type: "Point", coordinates: [ll.lng, ll.lat] } };
+        }) },
+        remove: whatIf.removed,
+      };
+      fetch(api + "coverage/scenario", {
+        method: "POST",
+        headers: { "Content-Type": "application/json", Accept: "application/json" },
+        body: JSON.stringify(body),
+      })
+        .then(function (response) {
+          return response.json().then(function (answer) {
+            if (!response.ok) {
+              throw new Error(answer.description || String(response.status));
+            }
+            return answer;
+          });
+        })
+        .then(function (answer) {
+          whatIf.result = answer;
+          highlight(answer);
+        })
+        .catch(function (error) {
+          whatIf.error = "假设计算失败 / What-if failed: " + error.message;
+        })
+        .then(function () {
+          whatIf.busy = false;
+          render();
+        });
+    }
+
+    /* In "add" mode a click anywhere (on the map or on one of its shapes) proposes a site. */
+    function propose(event) {
+      if (whatIf.mode !== "add" || !event.latlng || event.gsProposed) {
+        return;
+      }
+      event.gsProposed = true;
+      whatIf.added.push(event.latlng);
+      L.circleMarker(event.latlng, { radius: 9, color: "#000", weight: 3, fillColor: "#ffd700",
+        fillOpacity: 1, interactive: false }).addTo(marks);
+      map.closePopup();
+      runWhatIf();
+    }
+    map.on("click", propose);
+    GS.layers.forEach(function (layer) {
+      if (layer.gsDefinition.id !== options.centres) {
+        layer.on("click", propose);
+      }
+    });
+    var centres = layerById(options.centres);
+    if (centres) {
+      centres.on("click", function (event) {
+        var feature = event.layer && event.layer.feature;
+        if (whatIf.mode !== "close" || !feature) {
+          return;
+        }
+        var id = String(feature.id || feature.properties.id);
+        if (whatIf.removed.indexOf(id) < 0) {
+          whatIf.removed.push(id);
+          L.circleMarker(event.layer.getLatLng(), { radius: 11, color: "#d7191c", weight: 3,
+            fill: false, dashArray: "3 3" }).addTo(marks);
+          map.closePopup();
+          runWhatIf();
+        }
+      });
     }
 
     function select(layerId, id) {
@@ -233,11 +369,23 @@
     }
 
     box.addEventListener("click", function (event) {
+      /* The panel redraws itself under the click: keep the click from the map (Leaflet
+       * would no longer see that it came from a control and take it as a map click). */
+      L.DomEvent.stopPropagation(event);
       var target = event.target.closest("button");
       if (!target) {
         return;
       }
-      if (target.dataset.sort) {
+      if (target.dataset.whatif === "clear") {
+        whatIf = { mode: null, added: [], removed: [], result: null, error: null, busy: false };
+        marks.clearLayers();
+        highlight(null);
+        render();
+      } else if (target.dataset.whatif) {
+        whatIf.mode = whatIf.mode === target.dataset.whatif ? null : target.dataset.whatif;
+        map.getContainer().style.cursor = whatIf.mode === "add" ? "crosshair" : "";
+        render();
+      } else if (target.dataset.sort) {
         state.ascending = state.sort === target.dataset.sort ? !state.ascending : true;
         state.sort = target.dataset.sort;
         render();
@@ -269,5 +417,8 @@
       });
     }
     GS.selectCommunity = selectCommunity;
+    GS.whatIf = function () {
+      return whatIf;
+    };
   };
 })(window);

@@ -151,3 +151,26 @@ def test_items_f_parameter_gives_the_same_download(client):
     via_downloads = client.get("/downloads/trails.geojson")
     assert via_items.content == via_downloads.content
     assert "trails.geojson" in via_items.headers["content-disposition"]
+
+
+@pytest.mark.parametrize("layer", ["service_centres", "community_coverage"])
+def test_workbook_has_titled_columns_and_every_value(client, catalog, tmp_path, layer):
+    from geo_service.data.export import column_title
+
+    path, response = _download(client, tmp_path, layer, "xlsx")
+    assert response.headers["content-type"].startswith(
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    )
+    got = pyogrio.read_dataframe(path)
+    spec = catalog.get(layer)
+    body = client.get(f"/collections/{layer}/items", params={"limit": 1000}).json()
+    expected = pd.DataFrame([f["properties"] for f in body["features"]])
+    assert len(got) == len(expected)
+    for name in spec.property_names:
+        header = column_title(spec, name)
+        label = spec.get_property(name).title or spec.get_property(name).description
+        assert header.startswith(label.zh) and f"({name})" in header  # people's headers
+        assert _same(expected[name], got[header]), (layer, name)
+    if spec.geometry_type == "Point":
+        lon = [f["geometry"]["coordinates"][0] for f in body["features"]]
+        assert np.allclose(got["经度 Longitude"].astype(float), lon)

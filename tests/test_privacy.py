@@ -10,7 +10,7 @@ import shapely
 
 from tests.support import run_cli
 
-FORMATS = ["json", "html", "gpkg", "shp", "csv", "fgb", "kml", "geojson"]
+FORMATS = ["json", "html", "gpkg", "shp", "csv", "fgb", "kml", "geojson", "xlsx"]
 CRS = ["http://www.opengis.net/def/crs/OGC/1.3/CRS84", "http://www.opengis.net/def/crs/EPSG/0/4326"]
 
 
@@ -53,6 +53,9 @@ def _pairs_in(response, tmp_path) -> set[tuple[float, float]]:
     path.write_bytes(response.content)
     source = f"/vsizip/{path}" if kind == "application/zip" else str(path)
     frame = pyogrio.read_dataframe(source)
+    if "spreadsheetml" in kind:  # a workbook: coordinates in columns (lon, lat) or WKT text
+        text = frame.to_csv(index=False)
+        return {(round(float(a), 7), round(float(b), 7)) for a, b in _PAIR.findall(text)}
     xy = shapely.get_coordinates(frame.geometry.to_numpy())
     return {(round(x, 7), round(y, 7)) for x, y in xy}
 

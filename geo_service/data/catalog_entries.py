@@ -47,6 +47,9 @@ def osm_id_properties() -> list[dict]:
 
 ID = prop("id", "string", "编号", "Id", required=True, unique=True)
 COMMUNITY = prop("community_id", "string", "所在社区编号", "Community id")
+POPULATION = prop("population", "integer", "居民数", "Residents", unit="persons", required=True,
+                  minimum=0, title={"zh": "居民", "en": "Residents"})  # fmt: skip
+HOUSEHOLDS = prop("households", "integer", "户数", "Households", minimum=0)
 
 
 def entry(

@@ -6,9 +6,11 @@ from __future__ import annotations
 
 from geo_service.data.catalog_entries import (
     COMMUNITY,
+    HOUSEHOLDS,
     ID,
     LIFE_CIRCLE_DISTANCE_15_M,
     LIFE_CIRCLE_MINUTES,
+    POPULATION,
     entry,
     name_properties,
     prop,
@@ -60,17 +62,8 @@ def derived_layer_entries(profile: DistrictProfile) -> list[dict]:
         ID,
         *name_properties(),
         COMMUNITY,
-        prop(
-            "population",
-            "integer",
-            "居民数",
-            "Residents",
-            unit="persons",
-            minimum=0,
-            required=True,
-            title={"zh": "居民", "en": "Residents"},
-        ),
-        prop("households", "integer", "户数", "Households", minimum=0),
+        POPULATION,
+        HOUSEHOLDS,
     ]
     sets = [(s.key, s.title.pick("zh"), s.title.pick("en")) for s in config.facility_sets]
     compound = [

@@ -7,7 +7,9 @@ from __future__ import annotations
 
 from geo_service.data.catalog_entries import (
     COMMUNITY,
+    HOUSEHOLDS,
     ID,
+    POPULATION,
     entry,
     name_properties,
     osm_id_properties,
@@ -85,17 +87,8 @@ def source_layer_entries(profile: DistrictProfile) -> list[dict]:
                 ID,
                 *osm_id_properties(),
                 *name_properties(),
-                prop(
-                    "population",
-                    "integer",
-                    "居民数",
-                    "Residents",
-                    unit="persons",
-                    required=True,
-                    minimum=0,
-                    title={"zh": "居民", "en": "Residents"},
-                ),
-                prop("households", "integer", "户数", "Households", minimum=0),
+                POPULATION,
+                HOUSEHOLDS,
                 prop(
                     "population_source",
                     "string",

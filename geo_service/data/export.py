@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import geopandas as gpd
+import pandas as pd
 import pyogrio
 import shapely
 
@@ -42,6 +43,11 @@ FORMATS = {
     "fgb": ("FlatGeobuf", "application/flatgeobuf", "{id}.fgb"),
     "kml": ("LIBKML", "application/vnd.google-earth.kml+xml", "{id}.kml"),
     "geojson": (None, "application/geo+json", "{id}.geojson"),
+    "xlsx": (
+        "XLSX",
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        "{id}.xlsx",
+    ),
 }
 
 
@@ -73,6 +79,8 @@ def export_layer(frame: gpd.GeoDataFrame, spec: LayerSpec, fmt: str) -> Export:
         return Export(text.encode("utf-8"), media_type, filename)
     if fmt == "csv":
         return Export(_csv(frame, spec), media_type, filename)
+    if fmt == "xlsx":
+        return Export(_xlsx(frame, spec), media_type, filename)
     if fmt == "kml" and not is_storage_crs(frame.crs):
         frame = frame.to_crs(STORAGE_CRS)
     with tempfile.TemporaryDirectory(prefix="geo-service-export-") as folder:
@@ -83,10 +91,9 @@ def export_layer(frame: gpd.GeoDataFrame, spec: LayerSpec, fmt: str) -> Export:
         return Export(path.read_bytes(), media_type, filename)
 
 
-def _csv(frame: gpd.GeoDataFrame, spec: LayerSpec) -> bytes:
-    """Properties plus ``lon``/``lat`` (points; ``x``/``y`` in a projected CRS) or a ``WKT``
-    column, UTF-8 with a byte-order mark."""
-    table = frame.drop(columns=frame.geometry.name)
+def _table(frame: gpd.GeoDataFrame, spec: LayerSpec) -> pd.DataFrame:
+    """Properties plus ``lon``/``lat`` (points; ``x``/``y`` in a projected CRS) or ``WKT``."""
+    table = pd.DataFrame(frame.drop(columns=frame.geometry.name))
     geometry = frame.geometry.to_numpy()
     if spec.geometry_type == "Point":
         x_name, y_name = ("lon", "lat") if frame.crs.is_geographic else ("x", "y")
@@ -94,7 +101,40 @@ def _csv(frame: gpd.GeoDataFrame, spec: LayerSpec) -> bytes:
         table[y_name] = shapely.get_y(geometry)
     else:
         table["WKT"] = shapely.to_wkt(geometry, rounding_precision=-1)
-    return table.to_csv(index=False, lineterminator="\r\n").encode("utf-8-sig")
+    return table
+
+
+def _csv(frame: gpd.GeoDataFrame, spec: LayerSpec) -> bytes:
+    """:func:`_table` as CSV, UTF-8 with a byte-order mark; headers are the field names."""
+    return _table(frame, spec).to_csv(index=False, lineterminator="\r\n").encode("utf-8-sig")
+
+
+#: Headers of the coordinate columns in a workbook.
+_COORDINATE_TITLES = {"lon": "经度 Longitude", "lat": "纬度 Latitude", "x": "X (m)",
+                      "y": "Y (m)", "WKT": "几何 Geometry (WKT)"}  # fmt: skip
+
+
+def column_title(spec: LayerSpec, name: str) -> str:
+    """A column's header for people: its catalog title (or description) in Chinese and
+    English, and the field name: ``常住人口 Residents (population)``."""
+    if name in _COORDINATE_TITLES:
+        return _COORDINATE_TITLES[name]
+    try:
+        prop = spec.get_property(name)
+    except KeyError:
+        return name
+    label = prop.title or prop.description
+    return f"{label.zh} {label.en} ({name})"
+
+
+def _xlsx(frame: gpd.GeoDataFrame, spec: LayerSpec) -> bytes:
+    """:func:`_table` as an Excel workbook, one sheet, headers titled for people."""
+    table = _table(frame, spec)
+    table.columns = [column_title(spec, c) for c in table.columns]
+    with tempfile.TemporaryDirectory(prefix="geo-service-export-") as folder:
+        path = Path(folder) / f"{spec.id}.xlsx"
+        pyogrio.write_dataframe(table, path, driver="XLSX", layer=spec.id[:31])
+        return path.read_bytes()
 
 
 def _shapefile_zip(frame: gpd.GeoDataFrame, spec: LayerSpec, path: Path) -> bytes:

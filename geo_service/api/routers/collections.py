@@ -11,6 +11,7 @@ from geo_service.api.ogc import html
 from geo_service.api.ogc.crs import CRS84, supported
 from geo_service.api.routers.landing import JSON_OR_HTML, FormatQuery
 from geo_service.data.catalog import LayerSpec
+from geo_service.data.export import FORMATS as EXPORT_FORMATS
 from geo_service.data.stores import LayerStore
 
 router = APIRouter(prefix="/collections", tags=["collections"])
@@ -31,6 +32,7 @@ DOWNLOAD_FORMATS = {
     "fgb": "FlatGeobuf",
     "kml": "KML",
     "geojson": "GeoJSON",
+    "xlsx": "Excel (XLSX)",
 }
 
 
@@ -114,14 +116,8 @@ def collection_document(
 
 
 def _media_type(ext: str) -> str:
-    return {
-        "gpkg": "application/geopackage+sqlite3",
-        "shp": "application/zip",
-        "csv": "text/csv",
-        "fgb": "application/flatgeobuf",
-        "kml": "application/vnd.google-earth.kml+xml",
-        "geojson": "application/geo+json",
-    }[ext]
+    """The media type of a download format (without parameters), for links."""
+    return EXPORT_FORMATS[ext][1].split(";")[0]
 
 
 def queryables_document(spec: LayerSpec, base: str, *, schema: bool = False) -> dict:

@@ -26,7 +26,7 @@ from geo_service.data.stores import LayerStore
 
 router = APIRouter(prefix="/downloads", tags=["downloads"])
 
-Format = Literal["gpkg", "shp", "csv", "fgb", "kml", "geojson"]
+Format = Literal["gpkg", "shp", "csv", "fgb", "kml", "geojson", "xlsx"]
 
 
 def download_response(
@@ -63,7 +63,10 @@ def download_response(
 )
 def download(
     layer_id: str,
-    fmt: Annotated[Format, Path(description="gpkg, shp (zipped), csv, fgb, kml or geojson.")],
+    fmt: Annotated[
+        Format,
+        Path(description="gpkg, shp (zipped), csv, fgb, kml, geojson or xlsx (titled columns)."),
+    ],
     layers: VisibleLayersDep,
     catalog: CatalogDep,
     caller: CallerDep,

@@ -153,7 +153,7 @@ async def items(
     spec: CollectionDep, store: StoreDep, caller: CallerDep, request: Request
 ) -> Response:
     """A page of features (GeoJSON or HTML), or all matching features as a download
-    (``f=gpkg|shp|csv|fgb|kml|geojson``). Filter by any queryable property with
+    (``f=gpkg|shp|csv|fgb|kml|geojson|xlsx``). Filter by any queryable property with
     ``name=value``."""
     query = parse_items_query(
         request.query_params,

@@ -46,7 +46,8 @@ from geo_service.data.profile import load_profile
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "data" / "geojson"
 #: The demo district's analysis configuration (district.yaml).
-CONFIG = load_profile(ROOT).analysis
+PROFILE = load_profile(ROOT)
+CONFIG, CONFIG_CRS = PROFILE.analysis, PROFILE.metric_crs
 DISPLAY_SETS = display_sets(CONFIG)
 LIFE_CIRCLE_SETS = life_circle_sets(CONFIG)
 GAP_SET, HEADLINE_SET = CONFIG.gap_set, CONFIG.headline_set
@@ -55,7 +56,10 @@ SHIFT_M = 40_000.0
 
 
 def load_demo() -> dict[str, gpd.GeoDataFrame]:
-    return {name: to_metric(gpd.read_file(DATA / f"{name}.geojson")) for name in INPUT_LAYERS}
+    return {
+        name: to_metric(gpd.read_file(DATA / f"{name}.geojson"), CONFIG_CRS)
+        for name in INPUT_LAYERS
+    }
 
 
 def replicate(layers: dict[str, gpd.GeoDataFrame], copies: int) -> dict[str, gpd.GeoDataFrame]:

@@ -18,7 +18,6 @@ from geo_service.datums import outside_china
 from geo_service.errors import UnsuitableCRS
 
 STORAGE_CRS = CRS.from_epsg(4326)
-DEFAULT_METRIC_CRS = CRS.from_epsg(4549)
 
 
 def is_storage_crs(crs: CRS | str | int | None) -> bool:
@@ -29,10 +28,8 @@ def is_storage_crs(crs: CRS | str | int | None) -> bool:
     return crs.equals(STORAGE_CRS, ignore_axis_order=True)
 
 
-def to_metric(
-    gdf: gpd.GeoDataFrame, metric_crs: CRS | str = DEFAULT_METRIC_CRS
-) -> gpd.GeoDataFrame:
-    """Reproject ``gdf`` to a projected CRS in metres (default EPSG:4549).
+def to_metric(gdf: gpd.GeoDataFrame, metric_crs: CRS | str) -> gpd.GeoDataFrame:
+    """Reproject ``gdf`` to ``metric_crs``, a projected CRS in metres (the district's).
 
     Raises ``ValueError`` if ``gdf`` has no CRS or the target is not projected in metres.
     """

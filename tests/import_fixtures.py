@@ -95,3 +95,14 @@ def write_vector(frame: gpd.GeoDataFrame, path: Path, driver: str, layer: str) -
         frame, path, driver=driver, layer=layer, append=path.exists(), layer_options=options
     )
     return path
+
+
+def rendered(report) -> str:
+    """An import report's table as the CLI prints it (plain text)."""
+    import io
+
+    from rich.console import Console
+
+    console = Console(width=200, record=True, file=io.StringIO())
+    console.print(report.table())
+    return console.export_text()

@@ -72,7 +72,7 @@ def test_vertices_within_a_millimetre_are_one_node():
 
 def test_reprojects_lon_lat_roads():
     roads = _roads(LineString([(500000, 3490000), (501000, 3490000)])).to_crs(4326)
-    graph = build_walk_graph(roads)
+    graph = build_walk_graph(roads, "EPSG:4549")  # the metric CRS is always stated
     assert graph.edge_length[0] == pytest.approx(1000.0, abs=0.01)
 
 

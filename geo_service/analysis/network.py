@@ -1,6 +1,6 @@
 """The walking network as a graph of straight segments, and snapping points onto it.
 
-Everything here is in metres in a projected CRS (EPSG:4549 by default). Pedestrians ignore
+Everything here is in metres in a projected CRS (the district's metric CRS). Pedestrians ignore
 one-way rules, so the graph is undirected; of parallel segments the shortest is kept.
 """
 
@@ -16,7 +16,7 @@ import shapely
 from scipy.sparse import coo_matrix, csr_matrix
 from scipy.sparse.csgraph import connected_components
 
-from geo_service.crs import DEFAULT_METRIC_CRS, to_metric
+from geo_service.crs import to_metric
 
 #: Vertices closer than this (metres) are one node.
 NODE_TOLERANCE_M = 0.001
@@ -43,7 +43,7 @@ class WalkGraph:
     edge_u: np.ndarray
     edge_v: np.ndarray
     edge_length: np.ndarray
-    crs: str = DEFAULT_METRIC_CRS.to_string()
+    crs: str
     component: np.ndarray = field(init=False)
     main_component: int = field(init=False)
 
@@ -111,12 +111,14 @@ class WalkGraph:
         return table.sort_values("length_m", ascending=False)
 
 
-def build_walk_graph(roads: gpd.GeoDataFrame, metric_crs=DEFAULT_METRIC_CRS) -> WalkGraph:
-    """A :class:`WalkGraph` from road lines (any CRS; reprojected to ``metric_crs``).
+def build_walk_graph(roads: gpd.GeoDataFrame, metric_crs=None) -> WalkGraph:
+    """A :class:`WalkGraph` from road lines, reprojected to ``metric_crs`` (a projected CRS
+    in metres; ``None``: the lines' own CRS, which must be one).
 
     Lines must be split at junctions (as the ``roads`` layer is): two lines are joined only
     where they share a vertex (within 1 mm).
     """
+    metric_crs = roads.crs if metric_crs is None else metric_crs
     lines = to_metric(roads[["geometry"]], metric_crs).geometry.to_numpy()
     lines = shapely.get_parts(lines[~(shapely.is_missing(lines) | shapely.is_empty(lines))])
     coords, line_index = shapely.get_coordinates(lines, return_index=True)

@@ -9,7 +9,7 @@ the roads, about as far as random points: distance alone does not tell. What doe
 inverse: applied to a shifted layer it puts features back on their roads, applied to a
 true one it pushes them off. :func:`fit_datum` asks for both a large drop of the median
 distance and a consistent one (a sign test). The thresholds below come from experiments
-on the Binhu demo: its layers as they are, shifted, jittered, subsampled, and random points.
+on the demo district: its layers as they are, shifted, jittered, subsampled, and random points.
 """
 
 from __future__ import annotations

@@ -37,6 +37,7 @@ from geo_service.data.derived import (
     coverage_context,
     derived_layer_ids,
     district_profile,
+    read_inputs,
 )
 from geo_service.data.gazetteer import build_gazetteer
 from geo_service.data.keys import KeyStore
@@ -56,8 +57,9 @@ def load_data(settings: Settings) -> tuple[FileStore, CoverageContext | None]:
     profile = district_profile(settings)
     context = None
     if derived_layer_ids(catalog):
-        manifest = compute_derived(catalog, settings, profile=profile)
-        context = coverage_context(catalog, settings, manifest, profile)
+        frames = read_inputs(catalog, settings, profile)  # once, for both
+        manifest = compute_derived(catalog, settings, profile=profile, frames=frames)
+        context = coverage_context(catalog, settings, manifest, profile, frames)
     else:
         check_district_crs(catalog, settings, profile)
     return FileStore(catalog, settings.data_dir, settings.derived_dir), context

@@ -195,11 +195,16 @@ class CoverageContext:
 
 
 def coverage_context(
-    catalog: Catalog, settings: Settings, manifest: dict, profile: DistrictProfile | None = None
+    catalog: Catalog,
+    settings: Settings,
+    manifest: dict,
+    profile: DistrictProfile | None = None,
+    frames: dict[str, gpd.GeoDataFrame] | None = None,
 ) -> CoverageContext:
-    """The walking graph (from the cache), parameters and manifest of the current run."""
+    """The walking graph (from the cache), parameters, manifest and unrounded access of the
+    current run; ``frames``: the input layers if already read (:func:`read_inputs`)."""
     profile = profile or district_profile(settings)
-    frames = read_inputs(catalog, settings, profile)
+    frames = frames if frames is not None else read_inputs(catalog, settings, profile)
     crs = metric_crs(settings, profile)
     graph = load_graph(catalog, settings, frames["roads"], crs)
     params = coverage_params(settings)
@@ -227,6 +232,7 @@ def compute_derived(
     *,
     force: bool = False,
     profile: DistrictProfile | None = None,
+    frames: dict[str, gpd.GeoDataFrame] | None = None,
 ) -> dict:
     """Make sure the derived layers are current; compute and write them if not.
 
@@ -240,7 +246,7 @@ def compute_derived(
         log.info("coverage: derived layers are current (%s)", settings.derived_dir)
         return read_manifest(settings)
     started = time.perf_counter()
-    frames = read_inputs(catalog, settings, profile)
+    frames = frames if frames is not None else read_inputs(catalog, settings, profile)
     log.info("coverage: computing from %d input layers", len(frames))
     graph = load_graph(catalog, settings, frames["roads"], crs)
     result: CoverageResult = run_coverage(

@@ -9,6 +9,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from pyproj import CRS
+
+#: The demo district is generated in CGCS2000 / 3-degree GK CM 120E (metres).
+METRIC_CRS = CRS.from_epsg(4549)
+
 DISTRICT = {
     "id": "binhu",
     "name_zh": "滨湖区",

@@ -15,9 +15,10 @@ import numpy as np
 import shapely
 from shapely.geometry import Polygon
 
-from geo_service.crs import DEFAULT_METRIC_CRS, STORAGE_CRS
+from geo_service.crs import STORAGE_CRS
 from geo_service.data.geojson_io import write_geojson
 from geo_service.demo import binhu
+from geo_service.demo.binhu import METRIC_CRS
 from geo_service.demo.divisions import tile_communities, tile_units
 from geo_service.demo.geography import (
     GRID,
@@ -56,7 +57,7 @@ def taihu_lake() -> tuple[shapely.Geometry, dict]:
 
 
 def _metric(geometries, **columns) -> gpd.GeoDataFrame:
-    return gpd.GeoDataFrame(columns, geometry=list(geometries), crs=DEFAULT_METRIC_CRS)
+    return gpd.GeoDataFrame(columns, geometry=list(geometries), crs=METRIC_CRS)
 
 
 def build_network(land, islands, mainland, cores, rng) -> tuple[np.ndarray, dict, dict]:
@@ -150,7 +151,7 @@ def generate_demo(seed: int = DEFAULT_SEED) -> dict[str, gpd.GeoDataFrame]:
                     "geometry": tile,
                 }
             )
-    communities = gpd.GeoDataFrame(community_rows, crs=DEFAULT_METRIC_CRS)
+    communities = gpd.GeoDataFrame(community_rows, crs=METRIC_CRS)
     communities["geometry"] = share_edges(communities.geometry.to_numpy())
     # Rebuild each unit from its communities so both share every boundary vertex.
     unit_land = {

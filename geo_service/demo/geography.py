@@ -14,12 +14,13 @@ import shapely
 from pyproj import Transformer
 from shapely.geometry import MultiPolygon, Polygon
 
-from geo_service.crs import DEFAULT_METRIC_CRS, STORAGE_CRS
+from geo_service.crs import STORAGE_CRS
+from geo_service.demo.binhu import METRIC_CRS
 
 #: Precision grid of every overlay, metres.
 GRID = 0.01
 
-_TO_METRIC = Transformer.from_crs(STORAGE_CRS, DEFAULT_METRIC_CRS, always_xy=True)
+_TO_METRIC = Transformer.from_crs(STORAGE_CRS, METRIC_CRS, always_xy=True)
 
 
 def project(lonlat: Sequence[tuple[float, float]] | np.ndarray) -> np.ndarray:

@@ -8,8 +8,7 @@ import geopandas as gpd
 import numpy as np
 import shapely
 
-from geo_service.crs import DEFAULT_METRIC_CRS
-from geo_service.demo.binhu import ARTICLE_FIGURES
+from geo_service.demo.binhu import ARTICLE_FIGURES, METRIC_CRS
 from geo_service.demo.compounds import (
     allocate,
     compound_shapes,
@@ -85,10 +84,10 @@ def place_compounds(
             "households": households,
         },
         geometry=geometry,
-        crs=DEFAULT_METRIC_CRS,
+        crs=METRIC_CRS,
     )
     gates, gate_owner, paths = gates_and_paths(geometry, roads)
-    entrances = gpd.GeoDataFrame({"compound": gate_owner}, geometry=gates, crs=DEFAULT_METRIC_CRS)
+    entrances = gpd.GeoDataFrame({"compound": gate_owner}, geometry=gates, crs=METRIC_CRS)
     return compounds, entrances, paths
 
 
@@ -135,7 +134,7 @@ def place_facilities(
     centres = gpd.GeoDataFrame(
         {"level": [r[0] for r in centre_rows], "unit": [r[1] for r in centre_rows]},
         geometry=[r[2] for r in centre_rows],
-        crs=DEFAULT_METRIC_CRS,
+        crs=METRIC_CRS,
     )
 
     community_population = compounds.groupby("community_id")["population"].sum()
@@ -149,7 +148,7 @@ def place_facilities(
     parks = gpd.GeoDataFrame(
         {"community_id": [r[0] for r in park_rows]},
         geometry=[r[1] for r in park_rows],
-        crs=DEFAULT_METRIC_CRS,
+        crs=METRIC_CRS,
     )
 
     graph = SegmentGraph(on_land)
@@ -167,7 +166,7 @@ def place_facilities(
     trails = gpd.GeoDataFrame(
         {"community_id": [r[0] for r in trail_rows]},
         geometry=[r[1] for r in trail_rows],
-        crs=DEFAULT_METRIC_CRS,
+        crs=METRIC_CRS,
     )
 
     homes = rng.choice(
@@ -177,7 +176,7 @@ def place_facilities(
     households = gpd.GeoDataFrame(
         {"compound": homes},
         geometry=random_points_in(compounds.geometry.to_numpy()[homes], rng),
-        crs=DEFAULT_METRIC_CRS,
+        crs=METRIC_CRS,
     )
     return {
         "service_centres": centres,

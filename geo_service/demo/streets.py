@@ -17,7 +17,7 @@ from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 from shapely.geometry import LineString
 
-from geo_service.crs import DEFAULT_METRIC_CRS
+from geo_service.demo.binhu import METRIC_CRS
 from geo_service.demo.geography import GRID, intensity_at
 
 log = logging.getLogger(__name__)
@@ -149,5 +149,5 @@ def classify(
         name[todo[hit_piece]] = names[cls][hit_line[first]]
     road_class[road_class == ""] = "residential"
     return gpd.GeoDataFrame(
-        {"road_class": road_class, "name": name}, geometry=pieces, crs=DEFAULT_METRIC_CRS
+        {"road_class": road_class, "name": name}, geometry=pieces, crs=METRIC_CRS
     )

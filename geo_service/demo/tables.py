@@ -7,9 +7,10 @@ import numpy as np
 import shapely
 from shapely.geometry import MultiPolygon, Polygon
 
-from geo_service.crs import DEFAULT_METRIC_CRS, STORAGE_CRS
+from geo_service.crs import STORAGE_CRS
 from geo_service.data.vocabulary import SERVICE_VOCABULARY
 from geo_service.demo import binhu
+from geo_service.demo.binhu import METRIC_CRS
 from geo_service.demo.compounds import allocate
 from geo_service.demo.geography import as_multipolygon
 
@@ -25,7 +26,7 @@ _OPTIONAL_SERVICES = {
 _LEVEL_NAMES = {"district": ("党群服务中心", "Party-and-Public Service Centre")}
 
 
-def _frame(columns: dict, geometry, crs=DEFAULT_METRIC_CRS) -> gpd.GeoDataFrame:
+def _frame(columns: dict, geometry, crs=METRIC_CRS) -> gpd.GeoDataFrame:
     return gpd.GeoDataFrame(columns, geometry=list(geometry), crs=crs)
 
 

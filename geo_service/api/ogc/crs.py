@@ -37,8 +37,8 @@ class OutputCRS:
         return 7 if self.geographic else 2
 
 
-#: Offered when no profile says otherwise (the demo district's list).
-DEFAULT_OFFERED = ("EPSG:4326", "EPSG:4490", "EPSG:4549", "EPSG:3857")
+#: Offered when no profile says otherwise (the app passes the profile's ``offered_crs``).
+DEFAULT_OFFERED = ("EPSG:4326", "EPSG:3857")
 
 
 @cache

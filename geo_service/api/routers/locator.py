@@ -9,11 +9,13 @@ from __future__ import annotations
 import json
 import math
 from datetime import datetime
+from functools import partial
 from typing import Annotated
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
+from starlette.concurrency import run_in_threadpool
 
 from geo_service.analysis.locator import LocatorIndex
 from geo_service.api.deps import ProfileDep, StoreDep
@@ -80,8 +82,11 @@ async def nearest(
     if service is not None and service not in services:
         raise InvalidQuery(f"service must be one of {', '.join(services) or '(none offered)'}")
     moment = _local_time(at, profile.zone)
-    index = _index(request, store, context)
-    body = index.nearest(lon, lat, n=n, service=service, open_now=open_now, moment=moment)
+    # Routing (and building the index on first use) is CPU work: off the event loop.
+    index = await run_in_threadpool(_index, request, store, context)
+    body = await run_in_threadpool(
+        partial(index.nearest, n=n, service=service, open_now=open_now, moment=moment), lon, lat
+    )
     return Response(
         json.dumps(body, ensure_ascii=False).encode("utf-8"), media_type=GEOJSON_MEDIA_TYPE
     )

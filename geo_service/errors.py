@@ -96,3 +96,18 @@ class TooManyRequests(GeoServiceError, RuntimeError):
     def __init__(self, message: str, retry_after: int):
         super().__init__(message)
         self.retry_after = retry_after
+
+
+class NotFound(GeoServiceError, KeyError):
+    """No such record (a saved scenario, ...)."""
+
+    status_code = 404
+
+    def __str__(self) -> str:  # KeyError would quote the message
+        return str(self.args[0]) if self.args else "not found"
+
+
+class Conflict(GeoServiceError, ValueError):
+    """The request clashes with what is stored (a name already taken, a store full)."""
+
+    status_code = 409

@@ -97,6 +97,11 @@ class Settings(BaseSettings):
     rate_limit_per_minute: int = Field(
         default=60, gt=0, description="Expensive requests (downloads, scenarios) per client."
     )
+    scenario_writers: Literal["staff", "public"] = Field(
+        default="staff",
+        description="Who may save and delete named what-if scenarios: callers with a staff "
+        "(or restricted) API key, or anyone (an intranet deployment). Reading is open.",
+    )
     tianditu_key: SecretStr | None = Field(
         default=None, description="Tianditu tile key for the optional basemap."
     )

@@ -119,6 +119,9 @@ class InProcessClient:
     def post(self, url: str, **kwargs) -> httpx.Response:
         return self.request("POST", url, **kwargs)
 
+    def delete(self, url: str, **kwargs) -> httpx.Response:
+        return self.request("DELETE", url, **kwargs)
+
 
 def make_district(folder: Path, *, drop_layers: tuple[str, ...] = (), **profile) -> Path:
     """A copy of the demo district in ``folder`` with profile fields replaced and layers

@@ -166,7 +166,7 @@ POST_CASES = [
         "Point or a Polygon",
     ),
     ({"json": _site({"type": "Point"})}, 400, "invalid geometry"),
-    ({"json": {"remove": ["C-XX99"]}}, 400, "no facility C-XX99"),
+    ({"json": {"remove": ["C-XX99"]}}, 400, "no service centre C-XX99"),
     ({"json": {"remove": "C-HL01"}}, 400, "list of service centre ids"),
     ({"json": {"add": {"type": "FeatureCollection", "features": [POINT] * 51}}}, 400, "at most 50"),
     ({"content": b"x" * 1_500_000, "headers": {"content-type": "application/json"}}, 413, "over"),

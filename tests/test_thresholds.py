@@ -19,6 +19,7 @@ from geo_service.analysis.coverage import (
 from geo_service.analysis.network import build_walk_graph
 from geo_service.analysis.params import CoverageParams
 from geo_service.analysis.scenario import scenario_coverage
+from geo_service.analysis.whatif import what_if, whatif_baseline
 
 #: Where each compound's gate stands on a straight street from the centre at x = 0 (m).
 GATES_X = np.array([299.96, 300.0, 300.04, 499.96, 500.04, 999.96, 1000.04])
@@ -74,6 +75,27 @@ def test_gaps_and_what_if_decide_on_the_same_distances(street):
     result = scenario_coverage(graph, compounds, None, centres, nothing, [], CoverageParams())
     assert result["before"]["district"]["residents_15"] == 100 * (GATES_X <= 1000).sum()
     assert result["before"]["district"]["residents_5"] == 100 * (GATES_X <= 300).sum()
+
+
+def test_the_fast_what_if_decides_on_the_same_distances(street):
+    """A site at the street's far end brings the compound 4 cm beyond 1000 m to 999.96 m:
+    gained; the reference and the fast what-if agree."""
+    graph, gates, table = street
+    compounds = gpd.GeoDataFrame(table[["id", "subdistrict_id", "population"]],
+                                 geometry=gates, crs=CRS)  # fmt: skip
+    centres = gpd.GeoDataFrame({"id": ["C1"]}, geometry=[shapely.Point(*ORIGIN)], crs=CRS)
+    site = gpd.GeoDataFrame(
+        {"id": ["proposed-1"]}, geometry=[shapely.Point(ORIGIN[0] + 2000, ORIGIN[1])], crs=CRS
+    )
+    baseline = whatif_baseline(graph, compounds, None, centres, CoverageParams(),
+                               area_keys=("subdistrict_id",))  # fmt: skip
+    fast = what_if(baseline, site, [])
+    assert fast["gain"]["ids"] == ["K6"] and fast["loss"]["ids"] == []
+    reference = scenario_coverage(graph, compounds, None, centres, site, [], CoverageParams(),
+                                  area_keys=("subdistrict_id",))  # fmt: skip
+    assert fast == reference
+    closed = what_if(baseline, site, ["C1"])
+    assert closed["after"]["district"]["residents_15"] == 100 * (GATES_X >= 1000).sum()
 
 
 def test_rounding_is_for_display(street):

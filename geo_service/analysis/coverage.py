@@ -35,6 +35,7 @@ __all__ = [
     "compound_access",
     "coverage_gaps",
     "coverage_statistics",
+    "entry_points",
     "life_circle_check",
     "rounded_for_display",
     "weighted_quantile",
@@ -70,41 +71,48 @@ class FacilitySet:
 ENTRY_SPACING_M = 20.0
 
 
-def access_points(
-    frame: gpd.GeoDataFrame, id_column: str = "id", *, spacing_m: float = ENTRY_SPACING_M
-) -> gpd.GeoDataFrame:
-    """Where a facility is entered (metric CRS): points as they are; a line (a trail)
+def entry_points(
+    geometry: np.ndarray, *, spacing_m: float = ENTRY_SPACING_M
+) -> tuple[np.ndarray, np.ndarray]:
+    """Where facilities are entered (metric CRS): points as they are; a line (a trail)
     anywhere along its whole length; a polygon (a park) anywhere on its outline — as the
     line's or outline's vertices, with points added so that none is more than
-    ``spacing_m`` metres from the next. Columns ``facility_id`` and ``geometry``."""
-    geometry = frame.geometry.to_numpy()
-    ids = frame[id_column].to_numpy()
+    ``spacing_m`` metres from the next.
+
+    Returns ``(n, 2)`` coordinates (metres) and the position in ``geometry`` of the
+    facility each belongs to: first the points' entries, then the others'.
+    """
     kind = shapely.get_type_id(geometry)
-    points = np.isin(kind, (0, 4))
-    edges = np.where(np.isin(kind, (3, 6)), shapely.boundary(geometry), geometry)[~points]
+    points = np.flatnonzero(np.isin(kind, (0, 4)))
+    others = np.flatnonzero(~np.isin(kind, (0, 4)))
+    shapes = geometry[others]
+    edges = np.where(np.isin(kind[others], (3, 6)), shapely.boundary(shapes), shapes)
     dense = shapely.segmentize(edges, spacing_m)
     coordinates, owner = shapely.get_coordinates(dense, return_index=True)
     # A ring's last vertex is its first: each entry point once per facility.
     _, first = np.unique(np.column_stack([owner, coordinates]), axis=0, return_index=True)
     keep = np.sort(first)
-    entries = gpd.GeoDataFrame(
-        {"facility_id": ids[~points][owner[keep]]},
-        geometry=shapely.points(coordinates[keep]),
+    singles, single_owner = shapely.get_coordinates(geometry[points], return_index=True)
+    return (
+        np.concatenate([singles, coordinates[keep]]).reshape(-1, 2),
+        np.concatenate([points[single_owner], others[owner[keep]]]).astype(np.int64),
+    )
+
+
+def access_points(
+    frame: gpd.GeoDataFrame, id_column: str = "id", *, spacing_m: float = ENTRY_SPACING_M
+) -> gpd.GeoDataFrame:
+    """:func:`entry_points` of the facilities of ``frame`` (metric CRS) as a frame:
+    columns ``facility_id`` and ``geometry``."""
+    xy, owner = entry_points(frame.geometry.to_numpy(), spacing_m=spacing_m)
+    return gpd.GeoDataFrame(
+        {"facility_id": frame[id_column].to_numpy()[owner]},
+        geometry=shapely.points(xy) if len(xy) else [],
         crs=frame.crs,
     )
-    singles = shapely.get_parts(geometry[points], return_index=True)
-    return pd.concat(
-        [
-            gpd.GeoDataFrame(
-                {"facility_id": ids[points][singles[1]]}, geometry=singles[0], crs=frame.crs
-            ),
-            entries,
-        ],
-        ignore_index=True,
-    )
 
 
-class _PerOwner:
+class PerOwner:
     """Reduce per-gate values to per-compound ones: the smallest and the gate giving it."""
 
     def __init__(self, owner: np.ndarray, n: int):
@@ -205,7 +213,7 @@ def compound_access(
         graph, np.concatenate([point_coordinates(points), xy]), max_snap_m=params.max_snap_m
     )
     demand, sources = snapped.take(slice(0, len(points))), snapped.take(slice(len(points), None))
-    per_owner = _PerOwner(owner, n_compounds)
+    per_owner = PerOwner(owner, n_compounds)
     snap_m, _ = per_owner.nearest(demand.snap_m)
     ok = np.zeros(n_compounds, dtype=bool)
     ok[owner[demand.status == SNAP_OK]] = True

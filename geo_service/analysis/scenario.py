@@ -1,33 +1,150 @@
-"""What-if: coverage with centres added (proposed sites) or removed (closures)."""
+"""What-if: coverage with centres added (proposed sites) or closed, and what it changes.
+
+:func:`scenario_outcome` turns the walks before and after a change into the figures a
+planner reads; :func:`scenario_coverage` is the reference that walks everything again
+(the fast path, :mod:`geo_service.analysis.whatif`, merges the change into walks kept
+from start-up and must give the same answer).
+"""
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from geo_service.analysis.coverage import access_points, compound_access, coverage_statistics
+from geo_service.analysis.coverage import access_points, compound_access
 from geo_service.analysis.demand import demand_points
-from geo_service.analysis.network import WalkGraph, snap_points
+from geo_service.analysis.network import Snapped, WalkGraph, snap_points
 from geo_service.analysis.params import CoverageParams
+from geo_service.analysis.statistics import coverage_figures, group_codes
 
 SCENARIO_SET = "centre"
 
 
-def _figures(table: pd.DataFrame, params: CoverageParams, by: str | None) -> dict:
-    district = coverage_statistics(table, SCENARIO_SET, params).iloc[0]
-    by_unit = coverage_statistics(table, SCENARIO_SET, params, by=by) if by else pd.DataFrame()
+@dataclass(frozen=True)
+class DemandUnits:
+    """The demand features of a what-if: ids, residents and the area of each at every
+    area level (group codes and names, as in :func:`~.statistics.group_codes`)."""
+
+    ids: np.ndarray
+    population: np.ndarray
+    areas: dict[str, tuple[np.ndarray, list]]
+
+
+def demand_units(
+    demand: pd.DataFrame, *, population: str = "population", area_keys: tuple[str, ...] = ()
+) -> DemandUnits:
+    """:class:`DemandUnits` of the demand layer ``demand`` (one row per feature)."""
+    return DemandUnits(
+        ids=demand["id"].to_numpy().astype(str),
+        population=demand[population].to_numpy(float),
+        areas={key: group_codes(demand[key]) for key in area_keys if key in demand.columns},
+    )
+
+
+def _district(metres: np.ndarray, units: DemandUnits, params: CoverageParams) -> dict:
+    figures = coverage_figures(
+        np.zeros(len(metres), dtype=int), 1, metres, units.population, params
+    )
     minutes = [c.minutes for c in params.circles]
     return {
-        "district": {
-            **{f"share_{m}": float(district[f"share_{m}"]) for m in minutes},
-            **{f"residents_{m}": int(district[f"residents_{m}"]) for m in minutes},
-            "mean_min": float(district["mean_min"]),
-        },
-        "subdistricts": {
-            unit: float(row[f"share_{minutes[-1]}"]) for unit, row in by_unit.iterrows()
-        },
+        **{f"share_{m}": float(figures[f"share_{m}"][0]) for m in minutes},
+        **{f"residents_{m}": int(figures[f"residents_{m}"][0]) for m in minutes},
+        "mean_min": float(figures["mean_min"][0]),
     }
+
+
+def _compounds(mask: np.ndarray, units: DemandUnits) -> dict:
+    return {
+        "compounds": int(mask.sum()),
+        "residents": int(units.population[mask].sum()),
+        "ids": units.ids[mask].tolist(),
+    }
+
+
+def _area_changes(
+    within_before: np.ndarray, within_after: np.ndarray, units: DemandUnits
+) -> list[dict]:
+    """Per area of every level whose residents within the widest circle change: its
+    residents, shares before and after, residents gained and lost."""
+    people = units.population
+    changes = []
+    for key, (codes, names) in units.areas.items():
+        n = len(names)
+        residents = np.bincount(codes, weights=people, minlength=n)
+        before = np.bincount(codes, weights=people * within_before, minlength=n)
+        after = np.bincount(codes, weights=people * within_after, minlength=n)
+        gained = np.bincount(codes, weights=people * (within_after & ~within_before), minlength=n)
+        lost = np.bincount(codes, weights=people * (within_before & ~within_after), minlength=n)
+        for unit in np.flatnonzero((gained > 0) | (lost > 0)):
+            share = residents[unit] if residents[unit] > 0 else np.inf
+            changes.append(
+                {
+                    "level": key,
+                    "id": str(names[unit]),
+                    "residents": int(residents[unit]),
+                    "share_before": round(float(before[unit] / share), 4),
+                    "share_after": round(float(after[unit] / share), 4),
+                    "gained_residents": int(gained[unit]),
+                    "lost_residents": int(lost[unit]),
+                }
+            )
+    return changes
+
+
+def scenario_outcome(
+    units: DemandUnits,
+    before_m: np.ndarray,
+    after_m: np.ndarray,
+    params: CoverageParams,
+    sites: list[dict],
+) -> dict:
+    """The answer to a what-if from each demand feature's unrounded walk (metres, NaN:
+    none) to the nearest centre before and after: district figures before and after, the
+    compounds (ids) and residents that come within the widest circle (gain) or fall out of
+    it (loss), the areas that change, and how each proposed site joins the network."""
+    widest = params.widest_m
+    within_before = np.nan_to_num(before_m, nan=np.inf) <= widest
+    within_after = np.nan_to_num(after_m, nan=np.inf) <= widest
+    return {
+        "criterion": params.describe(),
+        "before": {"district": _district(before_m, units, params)},
+        "after": {"district": _district(after_m, units, params)},
+        "gain": _compounds(within_after & ~within_before, units),
+        "loss": _compounds(within_before & ~within_after, units),
+        "areas": _area_changes(within_before, within_after, units),
+        "sites": sites,
+    }
+
+
+def scenario_summary(answer: dict, params: CoverageParams) -> dict:
+    """The headline of a what-if answer: the widest circle's share before and after, and
+    the residents and compounds gained and lost."""
+    key = f"share_{params.circles[-1].minutes}"
+    return {
+        "circle_minutes": params.circles[-1].minutes,
+        "circle_m": params.widest_m,
+        "share_before": answer["before"]["district"][key],
+        "share_after": answer["after"]["district"][key],
+        "gained_residents": answer["gain"]["residents"],
+        "gained_compounds": answer["gain"]["compounds"],
+        "lost_residents": answer["loss"]["residents"],
+        "lost_compounds": answer["loss"]["compounds"],
+    }
+
+
+def site_report(ids: list[str], snapped: Snapped) -> list[dict]:
+    """How each proposed site (its representative point) joins the walking network."""
+    return [
+        {
+            "id": site_id,
+            "snap_status": status,
+            "snap_m": None if np.isnan(d) else round(float(d), 1),
+        }
+        for site_id, status, d in zip(ids, snapped.status, snapped.snap_m, strict=True)
+    ]
 
 
 def scenario_coverage(
@@ -41,24 +158,18 @@ def scenario_coverage(
     *,
     gate_key: str = "compound_id",
     population: str = "population",
-    by: str | None = "subdistrict_id",
+    area_keys: tuple[str, ...] = (),
 ) -> dict:
-    """Coverage of residents by service centres before and after the change, and the
-    compounds (ids) and residents that come within the widest circle (gain) or fall out
-    of it (loss, from closures).
+    """The reference what-if: every walk before and after the change done again
+    (:func:`scenario_outcome` gives the answer).
 
     All frames in the graph's CRS. ``compounds`` are the demand features (walks start from
     :func:`~geo_service.analysis.demand.demand_points`, as in the published figures);
     ``added`` has ``id`` and the proposed sites; ``removed`` lists ids of existing centres;
-    ``by`` is the demand column of the areas reported one by one (None: none). Returns the
-    figures before and after, the gain, and how each proposed site joins the network.
+    ``area_keys`` are the demand columns of the areas whose changes are reported.
     """
     compounds = compounds.reset_index(drop=True)
     points, owner = demand_points(compounds, gates, gate_key=gate_key)
-    by = by if by in compounds.columns else None
-    base = compounds[["id", *([by] if by else []), population]].rename(
-        columns={population: "population"}
-    )
     before_sites = access_points(centres)
     after_sites = pd.concat(
         [before_sites[~before_sites["facility_id"].isin(removed)], access_points(added)],
@@ -67,40 +178,13 @@ def scenario_coverage(
     access = compound_access(
         graph, points, owner, len(compounds), {"before": before_sites, "after": after_sites}, params
     )
-    tables = {
-        when: pd.concat(
-            [base, access[[f"{when}_m"]].rename(columns={f"{when}_m": f"{SCENARIO_SET}_m"})], axis=1
-        )
-        for when in ("before", "after")
-    }
-    before, after = (_figures(tables[w], params, by) for w in ("before", "after"))
-    widest = params.widest_m
-    within_before = np.nan_to_num(access["before_m"].to_numpy(float), nan=np.inf) <= widest
-    within_after = np.nan_to_num(access["after_m"].to_numpy(float), nan=np.inf) <= widest
-    gained, lost = within_after & ~within_before, within_before & ~within_after
-    population = base["population"].to_numpy()
     snapped = snap_points(
         graph, added.geometry.representative_point().to_numpy(), max_snap_m=params.max_snap_m
     )
-    return {
-        "before": before,
-        "after": after,
-        "gain": {
-            "compounds": int(gained.sum()),
-            "residents": int(population[gained].sum()),
-            "ids": compounds["id"].to_numpy()[gained].astype(str).tolist(),
-        },
-        "loss": {
-            "compounds": int(lost.sum()),
-            "residents": int(population[lost].sum()),
-            "ids": compounds["id"].to_numpy()[lost].astype(str).tolist(),
-        },
-        "sites": [
-            {
-                "id": site_id,
-                "snap_status": status,
-                "snap_m": None if np.isnan(d) else round(float(d), 1),
-            }
-            for site_id, status, d in zip(added["id"], snapped.status, snapped.snap_m, strict=True)
-        ],
-    }
+    return scenario_outcome(
+        demand_units(compounds, population=population, area_keys=area_keys),
+        access["before_m"].to_numpy(float),
+        access["after_m"].to_numpy(float),
+        params,
+        site_report(added["id"].astype(str).tolist(), snapped),
+    )

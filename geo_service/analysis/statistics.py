@@ -71,28 +71,19 @@ def _grouped_quantile(
     return result
 
 
-def coverage_statistics(
-    access: pd.DataFrame,
-    key: str,
-    params: CoverageParams,
-    *,
-    by: str | None = None,
-    weight: str = "population",
-) -> pd.DataFrame:
-    """Residents and compounds within each life circle of facility set ``key``, the share
-    of residents covered, and population-weighted mean and 90th-percentile minutes.
+def coverage_figures(
+    codes: np.ndarray, n: int, metres: np.ndarray, people: np.ndarray, params: CoverageParams
+) -> dict[str, np.ndarray]:
+    """The figures of :func:`coverage_statistics` as arrays, one value per group.
 
-    One row per value of ``by`` (or one row, ``all``). Compounds that reach no facility
-    count as uncovered and are left out of the mean and percentile (``unreached_*``).
+    ``codes`` gives each demand feature's group (0..n-1), ``metres`` its unrounded walk to
+    the nearest facility (NaN: none reached), ``people`` its residents. Shares are rounded
+    to 4 decimals and minutes to 2 after being decided on the unrounded values.
     """
-    codes, names = _groups(access, by)
-    n = len(names)
-    metres = access[column(key, "m")].to_numpy(float)
-    people = access[weight].to_numpy(float)
     minutes = params.minutes(metres)
     reached = ~np.isnan(metres)
     residents = np.bincount(codes, weights=people, minlength=n)
-    table: dict[str, object] = {
+    table: dict[str, np.ndarray] = {
         "residents": residents.astype(int),
         "compounds": np.bincount(codes, minlength=n),
     }
@@ -119,7 +110,38 @@ def coverage_statistics(
         2,
     )
     table["p90_min"] = np.round(_grouped_quantile(codes, n, minutes, people, 0.9), 2)
+    return table
+
+
+def coverage_statistics(
+    access: pd.DataFrame,
+    key: str,
+    params: CoverageParams,
+    *,
+    by: str | None = None,
+    weight: str = "population",
+) -> pd.DataFrame:
+    """Residents and compounds within each life circle of facility set ``key``, the share
+    of residents covered, and population-weighted mean and 90th-percentile minutes.
+
+    One row per value of ``by`` (or one row, ``all``). Compounds that reach no facility
+    count as uncovered and are left out of the mean and percentile (``unreached_*``).
+    """
+    codes, names = _groups(access, by)
+    table = coverage_figures(
+        codes,
+        len(names),
+        access[column(key, "m")].to_numpy(float),
+        access[weight].to_numpy(float),
+        params,
+    )
     return _group_frame(table, names)
+
+
+def group_codes(values: pd.Series) -> tuple[np.ndarray, list]:
+    """Each value's group (0..n-1, sorted; missing values are :data:`OUTSIDE_AREAS`) and
+    the groups' names."""
+    return _groups(values.to_frame("group"), "group")
 
 
 def coverage_gaps(access: pd.DataFrame, key: str, params: CoverageParams) -> pd.DataFrame:

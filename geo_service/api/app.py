@@ -26,6 +26,7 @@ from geo_service.api.routers import (
     locator,
     pages,
     places,
+    scenarios,
     summary,
 )
 from geo_service.data.audit import AuditLog
@@ -42,6 +43,7 @@ from geo_service.data.derived import (
 from geo_service.data.gazetteer import build_gazetteer
 from geo_service.data.keys import KeyStore
 from geo_service.data.profile import DistrictProfile
+from geo_service.data.scenarios import ScenarioStore
 from geo_service.data.stores import FileStore, LayerStore
 from geo_service.errors import ProfileError
 from geo_service.maps.pages import STATIC_DIR, STATIC_ROUTE, MapPages
@@ -104,6 +106,7 @@ def create_app(settings: Settings | None = None, store: LayerStore | None = None
     pepper = settings.api_key_secret.get_secret_value() if settings.api_key_secret else None
     app.state.keys = KeyStore(settings.state_dir / "keys.json", pepper)
     app.state.audit = AuditLog(settings.state_dir / "audit.log")
+    app.state.scenarios = ScenarioStore(settings.state_dir / "scenarios.json")
     add_exception_handlers(app)
     app.state.rate_limiter = RateLimiter(settings.rate_limit_per_minute)
     app.add_middleware(ResponseMiddleware, image_hosts=tile_hosts(settings.basemaps))
@@ -111,7 +114,7 @@ def create_app(settings: Settings | None = None, store: LayerStore | None = None
     app.add_middleware(
         CORSMiddleware,
         allow_origins=settings.cors_origins,
-        allow_methods=["GET", "HEAD", "OPTIONS", "POST"],
+        allow_methods=["GET", "HEAD", "OPTIONS", "POST", "DELETE"],
         allow_headers=["Authorization", "X-API-Key", "Content-Type", "If-None-Match"],
         expose_headers=["ETag", "Content-Crs", "Content-Disposition", "Retry-After"],
     )
@@ -128,6 +131,7 @@ def create_app(settings: Settings | None = None, store: LayerStore | None = None
         downloads,
         layers,
         coverage,
+        scenarios,
         locator,
         places,
         pages,

@@ -8,7 +8,9 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import compile_path
 
+from geo_service.api.openapi import openapi_30
 from geo_service.errors import GeoServiceError, TooManyRequests, Unauthorized
 
 log = logging.getLogger(__name__)
@@ -27,6 +29,7 @@ ERROR_RESPONSES = {
         (401, "Unknown, revoked or expired key"),
         (403, "Not allowed for this role"),
         (404, "Not found"),
+        (409, "Conflicts with what is stored"),
         (413, "Body too large"),
         (414, "Query string too long"),
         (415, "Unsupported body type"),
@@ -39,6 +42,23 @@ ERROR_RESPONSES = {
 def error_response(status: int, code: str, description: str) -> JSONResponse:
     """The JSON body every error has: ``{"code": ..., "description": ...}``."""
     return JSONResponse({"code": code, "description": description}, status_code=status)
+
+
+def _allowed_methods(request: Request) -> list[str]:
+    """Every method the API documents at the request's path (a path served by several
+    routes, one per method, lists them all, not only the first's)."""
+    paths = openapi_30(request.app)["paths"]
+    methods: set[str] = set()
+    for template, operations in paths.items():
+        pattern, _, _ = compile_path(template)
+        if pattern.match(request.url.path):
+            methods |= {m.upper() for m in operations if m.upper() in _HTTP_METHODS}
+    if "GET" in methods:
+        methods.add("HEAD")
+    return sorted(methods)
+
+
+_HTTP_METHODS = {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"}
 
 
 def add_exception_handlers(app: FastAPI) -> None:
@@ -59,9 +79,11 @@ def add_exception_handlers(app: FastAPI) -> None:
         return error_response(400, "InvalidParameterValue", "; ".join(messages))
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         response = error_response(exc.status_code, "HTTPError", str(exc.detail))
-        response.headers.update(exc.headers or {})  # e.g. Allow on 405
+        response.headers.update(exc.headers or {})
+        if exc.status_code == 405:
+            response.headers["Allow"] = ", ".join(_allowed_methods(request))
         return response
 
     @app.exception_handler(Exception)

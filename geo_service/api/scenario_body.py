@@ -19,6 +19,88 @@ from geo_service.errors import InvalidQuery, UnsupportedMediaType
 MAX_SITES = 50
 JSON_TYPES = ("application/json", "application/geo+json")
 
+_POSITION = {
+    "type": "array",
+    "minItems": 2,
+    "maxItems": 2,
+    "items": {"type": "number", "minimum": -180, "maximum": 180},
+}
+_POINT = {
+    "type": "object",
+    "required": ["type", "coordinates"],
+    "properties": {"type": {"type": "string", "enum": ["Point"]}, "coordinates": _POSITION},
+}
+_POLYGON = {
+    "type": "object",
+    "required": ["type", "coordinates"],
+    "properties": {
+        "type": {"type": "string", "enum": ["Polygon"]},
+        "coordinates": {
+            "type": "array",
+            "minItems": 1,
+            "items": {"type": "array", "minItems": 4, "items": _POSITION},
+        },
+    },
+}
+_FEATURE = {
+    "type": "object",
+    "required": ["type", "geometry"],
+    "properties": {
+        "type": {"type": "string", "enum": ["Feature"]},
+        "properties": {"type": "object"},
+        "geometry": {"oneOf": [_POINT, _POLYGON]},
+    },
+}
+#: The what-if body, for the OpenAPI document (the route checks more: valid geometry).
+SCENARIO_SCHEMA = {
+    "type": "object",
+    "additionalProperties": False,
+    "minProperties": 1,
+    "properties": {
+        "add": {
+            "type": "object",
+            "required": ["type", "features"],
+            "properties": {
+                "type": {"type": "string", "enum": ["FeatureCollection"]},
+                "features": {"type": "array", "maxItems": MAX_SITES, "items": _FEATURE},
+            },
+        },
+        "remove": {"type": "array", "items": {"type": "string"}},
+    },
+}
+
+#: A scenario to save: a name and the change.
+SAVED_SCENARIO_SCHEMA = {
+    **SCENARIO_SCHEMA,
+    "required": ["name"],
+    "properties": {
+        "name": {"type": "string", "minLength": 1, "maxLength": 80},
+        **SCENARIO_SCHEMA["properties"],
+    },
+}
+
+
+def json_body(schema: dict) -> dict:
+    """The OpenAPI ``requestBody`` of a route that reads JSON or GeoJSON of ``schema``."""
+    content = {"schema": schema}
+    return {
+        "requestBody": {
+            "required": True,
+            "content": {"application/json": content, "application/geo+json": content},
+        }
+    }
+
+
+def change_document(added: gpd.GeoDataFrame, removed: list[str]) -> dict:
+    """A checked change as JSON to keep: the sites (EPSG:4326) and the ids to close."""
+    features = [
+        {"type": "Feature", "id": site_id, "properties": {}, "geometry": json.loads(shape)}
+        for site_id, shape in zip(
+            added["id"], shapely.to_geojson(added.geometry.to_numpy()), strict=True
+        )
+    ]
+    return {"add": {"type": "FeatureCollection", "features": features}, "remove": list(removed)}
+
 
 def parse_json(body: bytes, content_type: str) -> object:
     """The JSON document of a request body."""

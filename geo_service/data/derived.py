@@ -23,6 +23,7 @@ from geo_service.analysis.figures import DemandAccess, demand_access
 from geo_service.analysis.network import WalkGraph, build_walk_graph
 from geo_service.analysis.params import CoverageParams, circles_for
 from geo_service.analysis.run import CoverageResult, run_coverage
+from geo_service.analysis.whatif import WhatIfBaseline, headline_baseline
 from geo_service.crs import Bounds, check_metric_crs, to_metric
 from geo_service.data.catalog import Catalog
 from geo_service.data.geojson_io import write_atomic, write_geojson
@@ -192,6 +193,7 @@ class CoverageContext:
     manifest: dict
     profile: DistrictProfile
     access: DemandAccess
+    whatif: WhatIfBaseline
 
 
 def coverage_context(
@@ -210,7 +212,8 @@ def coverage_context(
     params = coverage_params(settings)
     metric = {name: to_metric(frame, crs) for name, frame in frames.items()}
     access = demand_access(metric, params, profile.analysis, graph)
-    return CoverageContext(graph, params, manifest, profile, access)
+    whatif = headline_baseline(metric, params, profile.analysis, graph)
+    return CoverageContext(graph, params, manifest, profile, access, whatif)
 
 
 def read_inputs(

@@ -119,7 +119,8 @@ class MapPages:
         )
 
     def _workspace(self) -> dict:
-        """Where the summary panel reads: the coverage layers and the coarsest areas."""
+        """Where the summary panel reads: the coverage layers, the coarsest areas and the
+        finest (the communities' key, for the what-if's per-community changes)."""
         areas = self.profile.analysis.areas
         coarse = next((a for a in reversed(areas) if a.layer in self.store.catalog), None)
         return {
@@ -129,6 +130,7 @@ class MapPages:
             "centres": self.profile.analysis.centre_layer,
             "areas": coarse.layer if coarse is not None else None,
             "areaKey": coarse.key if coarse is not None and len(areas) > 1 else None,
+            "communityKey": areas[0].key if areas else None,
             "gapsShown": 10,
         }
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from functools import partial
 from typing import Annotated, Literal
 
 import geopandas as gpd
@@ -12,71 +11,25 @@ from starlette.concurrency import run_in_threadpool
 
 from geo_service.analysis.circles import facility_circles
 from geo_service.analysis.coverage import access_points
-from geo_service.analysis.facility_sets import facility_set
 from geo_service.analysis.figures import figures_under, sensitivity
-from geo_service.analysis.scenario import scenario_coverage
+from geo_service.analysis.whatif import what_if
 from geo_service.api.coverage_page import coverage_page
 from geo_service.api.deps import StoreDep, VisibleLayerDep
 from geo_service.api.geojson import GeoJSONResponse
 from geo_service.api.limits import expensive
 from geo_service.api.negotiation import wants_html
 from geo_service.api.routers.landing import JSON_OR_HTML, FormatQuery
-from geo_service.api.scenario_body import parse_json, parse_scenario
+from geo_service.api.scenario_body import (
+    SCENARIO_SCHEMA,
+    json_body,
+    parse_json,
+    parse_scenario,
+)
 from geo_service.crs import STORAGE_CRS, to_metric
 from geo_service.data.geojson_io import feature_collection_text
 from geo_service.errors import InvalidQuery, LayerNotFound
 
 router = APIRouter(prefix="/coverage", tags=["coverage"])
-
-_POSITION = {
-    "type": "array",
-    "minItems": 2,
-    "maxItems": 2,
-    "items": {"type": "number", "minimum": -180, "maximum": 180},
-}
-_POINT = {
-    "type": "object",
-    "required": ["type", "coordinates"],
-    "properties": {"type": {"type": "string", "enum": ["Point"]}, "coordinates": _POSITION},
-}
-_POLYGON = {
-    "type": "object",
-    "required": ["type", "coordinates"],
-    "properties": {
-        "type": {"type": "string", "enum": ["Polygon"]},
-        "coordinates": {
-            "type": "array",
-            "minItems": 1,
-            "items": {"type": "array", "minItems": 4, "items": _POSITION},
-        },
-    },
-}
-_FEATURE = {
-    "type": "object",
-    "required": ["type", "geometry"],
-    "properties": {
-        "type": {"type": "string", "enum": ["Feature"]},
-        "properties": {"type": "object"},
-        "geometry": {"oneOf": [_POINT, _POLYGON]},
-    },
-}
-#: The what-if body, for the OpenAPI document (the route checks more: valid geometry).
-SCENARIO_SCHEMA = {
-    "type": "object",
-    "additionalProperties": False,
-    "minProperties": 1,
-    "properties": {
-        "add": {
-            "type": "object",
-            "required": ["type", "features"],
-            "properties": {
-                "type": {"type": "string", "enum": ["FeatureCollection"]},
-                "features": {"type": "array", "maxItems": 50, "items": _FEATURE},
-            },
-        },
-        "remove": {"type": "array", "items": {"type": "string"}},
-    },
-}
 
 
 def _coverage(request: Request):
@@ -204,15 +157,7 @@ def facility_service_circles(
     "/scenario",
     summary="What-if: coverage with centres added or closed",
     dependencies=[Depends(expensive)],
-    openapi_extra={
-        "requestBody": {
-            "required": True,
-            "content": {
-                "application/json": {"schema": SCENARIO_SCHEMA},
-                "application/geo+json": {"schema": SCENARIO_SCHEMA},
-            },
-        }
-    },
+    openapi_extra=json_body(SCENARIO_SCHEMA),
 )
 async def scenario(request: Request, store: StoreDep) -> dict:
     """Post ``{"add": <GeoJSON FeatureCollection of Points or Polygons>, "remove": [ids]}``
@@ -221,29 +166,5 @@ async def scenario(request: Request, store: StoreDep) -> dict:
     context = _coverage(request)
     document = parse_json(await request.body(), request.headers.get("content-type", ""))
     added, removed = parse_scenario(document)
-    config = context.profile.analysis
-    # The facilities of the headline figures, so that "before" is the published figure.
-    headline = next(s for s in config.facility_sets if s.key == config.headline_set)
-    centres = facility_set(headline).select(store.query(headline.layer))
-    unknown = sorted(set(removed) - set(centres["id"]))
-    if unknown:
-        raise InvalidQuery(f"no facility {', '.join(unknown)} in {headline.key!r}")
-    crs = context.graph.crs
-    gates = None
-    if config.gates_layer and config.gates_layer in store.catalog:
-        gates = to_metric(store.query(config.gates_layer), crs)
-    return await run_in_threadpool(
-        partial(
-            scenario_coverage,
-            gate_key=config.gate_key,
-            population=config.population,
-            by=config.areas[-1].key if config.areas else None,
-        ),
-        context.graph,
-        to_metric(store.query(config.demand_layer), crs),
-        gates,
-        to_metric(centres, crs),
-        to_metric(added, crs),
-        removed,
-        context.params,
-    )
+    baseline = context.whatif
+    return await run_in_threadpool(what_if, baseline, to_metric(added, baseline.graph.crs), removed)

@@ -73,10 +73,16 @@
     return found;
   }
 
+  function emptyWhatIf() {
+    return { mode: null, added: [], removed: [], result: null, error: null, busy: false };
+  }
+
   GS.workspace = function (map, options) {
     var api = options.api;
     var state = { sort: "share", ascending: true, area: "", communities: [], selected: null };
-    var whatIf = { mode: null, added: [], removed: [], result: null, error: null, busy: false };
+    var whatIf = emptyWhatIf();
+    var saved = { list: [], name: "", key: sessionStorage.getItem("gs-api-key") || "",
+      needKey: false, error: null };
     var marks = L.layerGroup().addTo(map); /* proposed sites, closed centres */
     var control = L.control({ position: "topright" });
     var box;
@@ -108,6 +114,7 @@
         state.communities = answers[2];
         state.gaps = answers[3];
         render();
+        return loadScenarios();
       })
       .catch(function (error) {
         box.querySelector(".gs-ws-body").innerHTML =
@@ -235,7 +242,7 @@
           "</strong><br>新增 · gained: " + number(r.gain.residents) + " 人 residents, " +
           number(r.gain.compounds) + " 个小区 compounds" +
           "<br>失去 · lost: " + number(r.loss.residents) + " 人 residents, " +
-          number(r.loss.compounds) + " 个小区 compounds</p>" +
+          number(r.loss.compounds) + " 个小区 compounds</p>" + areaChanges(r) +
           r.sites.filter(function (site) {
             return site.snap_status !== "ok";
           }).map(function (site) {
@@ -246,9 +253,177 @@
       return html;
     }
 
+    function markSite(geometry) {
+      if (geometry.type === "Point") {
+        var c = geometry.coordinates;
+        L.circleMarker([c[1], c[0]], { radius: 9, color: "#000", weight: 3, fillColor: "#ffd700",
+          fillOpacity: 1, interactive: false }).addTo(marks);
+      } else {
+        L.geoJSON(geometry, { interactive: false, style: { color: "#000", weight: 3,
+          fillColor: "#ffd700", fillOpacity: 0.5 } }).addTo(marks);
+      }
+    }
+
+    function markClosed(latlng) {
+      L.circleMarker(latlng, { radius: 11, color: "#d7191c", weight: 3, fill: false,
+        dashArray: "3 3", interactive: false }).addTo(marks);
+    }
+
+    /* The areas of the finest level whose covered residents change, most changed first. */
+    function areaChanges(result) {
+      var level = options.communityKey;
+      var names = {};
+      state.communities.forEach(function (c) {
+        names[c.id] = nameOf(c);
+      });
+      var rows = result.areas.filter(function (a) {
+        return a.level === level;
+      }).sort(function (a, b) {
+        return (b.gained_residents + b.lost_residents) - (a.gained_residents + a.lost_residents);
+      });
+      if (!rows.length) {
+        return "";
+      }
+      return '<table class="gs-whatif-areas"><caption>按社区 · By community</caption><thead><tr>' +
+        '<th scope="col">社区 Community</th><th scope="col">前 → 后 Before → after</th>' +
+        '<th scope="col">增 Gained</th><th scope="col">减 Lost</th></tr></thead><tbody>' +
+        rows.map(function (a) {
+          return '<tr data-area="' + escapeHtml(a.id) + '"><td>' +
+            escapeHtml(names[a.id] || state.areaNames[a.id] || a.id) + "</td><td>" +
+            percent(a.share_before) + " → " + percent(a.share_after) + "</td><td>" +
+            number(a.gained_residents) + "</td><td>" + number(a.lost_residents) + "</td></tr>";
+        }).join("") + "</tbody></table>";
+    }
+
+    function savedSection() {
+      var changed = whatIf.added.length || whatIf.removed.length;
+      var html = "<h2>方案 · Scenarios</h2>" +
+        '<form class="gs-scenario-save"><label>方案名称 · Scenario name <input type="text" ' +
+        'name="scenario-name" maxlength="80" value="' + escapeHtml(saved.name) + '"></label> ' +
+        '<button type="submit"' + (changed ? "" : " disabled") + ">保存 Save</button>";
+      if (saved.needKey) {
+        html += '<br><label>员工密钥 · Staff API key <input type="password" name="api-key" ' +
+          'autocomplete="off" value="' + escapeHtml(saved.key) + '"></label>';
+      }
+      html += "</form>";
+      if (saved.error) {
+        html += '<p role="alert">' + escapeHtml(saved.error) + "</p>";
+      }
+      if (!saved.list.length) {
+        return html + "<p>尚无保存的方案 · No saved scenarios</p>";
+      }
+      return html + '<ul class="gs-scenarios">' + saved.list.map(function (s) {
+        var sum = s.summary;
+        return '<li data-scenario="' + escapeHtml(s.id) + '"><strong>' + escapeHtml(s.name) +
+          "</strong> " + percent(sum.share_before) + " → " + percent(sum.share_after) +
+          ' <button type="button" data-open="' + escapeHtml(s.id) + '">打开 Open</button> ' +
+          '<button type="button" data-delete="' + escapeHtml(s.id) + '">删除 Delete</button></li>';
+      }).join("") + "</ul>";
+    }
+
+    function authHeaders() {
+      var headers = { "Content-Type": "application/json", Accept: "application/json" };
+      if (saved.key) {
+        headers["X-API-Key"] = saved.key;
+      }
+      return headers;
+    }
+
+    function answerOf(response) {
+      if (response.status === 204) {
+        return null;
+      }
+      return response.json().then(function (answer) {
+        if (!response.ok) {
+          var error = new Error(answer.description || String(response.status));
+          error.status = response.status;
+          throw error;
+        }
+        return answer;
+      });
+    }
+
+    function loadScenarios() {
+      return getJson(api + "scenarios").then(function (answer) {
+        saved.list = answer.scenarios;
+        if (state.summary) {
+          render();
+        }
+      });
+    }
+
+    function writeFailed(error) {
+      if (error.status === 401 || error.status === 403) {
+        saved.needKey = true;
+        saved.error = "保存或删除方案需要员工密钥 / Saving or deleting needs a staff API key: " +
+          error.message;
+      } else {
+        saved.error = "方案操作失败 / Scenario failed: " + error.message;
+      }
+      render();
+    }
+
+    function saveScenario() {
+      saved.error = null;
+      fetch(api + "scenarios", { method: "POST", headers: authHeaders(), body: JSON.stringify({
+        name: saved.name,
+        add: { type: "FeatureCollection", features: whatIf.added.map(function (geometry) {
+          return { type: "Feature", properties: {}, geometry: geometry };
+        }) },
+        remove: whatIf.removed,
+      }) })
+        .then(answerOf)
+        .then(function (record) {
+          saved.name = "";
+          saved.needKey = false;
+          whatIf.result = record.answer;
+          return loadScenarios();
+        })
+        .catch(writeFailed);
+    }
+
+    function deleteScenario(id) {
+      saved.error = null;
+      fetch(api + "scenarios/" + encodeURIComponent(id), { method: "DELETE",
+        headers: authHeaders() })
+        .then(answerOf)
+        .then(loadScenarios)
+        .catch(writeFailed);
+    }
+
+    /* Reopen a saved scenario: its sites and closures on the map, its answer recomputed. */
+    function openScenario(id) {
+      saved.error = null;
+      getJson(api + "scenarios/" + encodeURIComponent(id)).then(function (record) {
+        marks.clearLayers();
+        whatIf = emptyWhatIf();
+        whatIf.added = record.add.features.map(function (f) {
+          return f.geometry;
+        });
+        whatIf.removed = record.remove.slice();
+        whatIf.result = record.answer;
+        whatIf.added.forEach(markSite);
+        var centres = layerById(options.centres);
+        (centres ? shown(map, centres) : Promise.resolve(null)).then(function (layer) {
+          whatIf.removed.forEach(function (closed) {
+            var marker = layer && featureOf(layer, closed);
+            if (marker && marker.getLatLng) {
+              markClosed(marker.getLatLng());
+            }
+          });
+        });
+        highlight(record.answer);
+        saved.name = record.name;
+        render();
+      }).catch(function (error) {
+        saved.error = "方案操作失败 / Scenario failed: " + error.message;
+        render();
+      });
+    }
+
     function render() {
       box.querySelector(".gs-ws-body").innerHTML =
-        headline() + bars() + whatIfSection() + communityTable() + gapList();
+        headline() + bars() + whatIfSection() + savedSection() + communityTable() + gapList();
     }
 
     /* Outline the compounds the change brings within reach (black) or leaves out (red). */
@@ -278,9 +453,8 @@
       whatIf.error = null;
       render();
       var body = {
-        add: { type: "FeatureCollection", features: whatIf.added.map(function (ll, k) {
-          return { type: "Feature", id: "NEW-" + (k + 1), properties: {},
-            geometry: { type: "Point", coordinates: [ll.lng, ll.lat] } };
+        add: { type: "FeatureCollection", features: whatIf.added.map(function (geometry, k) {
+          return { type: "Feature", id: "NEW-" + (k + 1), properties: {}, geometry: geometry };
         }) },
         remove: whatIf.removed,
       };
@@ -316,9 +490,9 @@
         return;
       }
       event.gsProposed = true;
-      whatIf.added.push(event.latlng);
-      L.circleMarker(event.latlng, { radius: 9, color: "#000", weight: 3, fillColor: "#ffd700",
-        fillOpacity: 1, interactive: false }).addTo(marks);
+      var site = { type: "Point", coordinates: [event.latlng.lng, event.latlng.lat] };
+      whatIf.added.push(site);
+      markSite(site);
       map.closePopup();
       runWhatIf();
     }
@@ -338,8 +512,7 @@
         var id = String(feature.id || feature.properties.id);
         if (whatIf.removed.indexOf(id) < 0) {
           whatIf.removed.push(id);
-          L.circleMarker(event.layer.getLatLng(), { radius: 11, color: "#d7191c", weight: 3,
-            fill: false, dashArray: "3 3" }).addTo(marks);
+          markClosed(event.layer.getLatLng());
           map.closePopup();
           runWhatIf();
         }
@@ -377,7 +550,7 @@
         return;
       }
       if (target.dataset.whatif === "clear") {
-        whatIf = { mode: null, added: [], removed: [], result: null, error: null, busy: false };
+        whatIf = emptyWhatIf();
         marks.clearLayers();
         highlight(null);
         render();
@@ -393,6 +566,22 @@
         selectCommunity(target.dataset.community);
       } else if (target.dataset.gap) {
         select(options.gaps, target.dataset.gap);
+      } else if (target.dataset.open) {
+        openScenario(target.dataset.open);
+      } else if (target.dataset.delete) {
+        deleteScenario(target.dataset.delete);
+      }
+    });
+    box.addEventListener("submit", function (event) {
+      event.preventDefault();
+      saveScenario();
+    });
+    box.addEventListener("input", function (event) {
+      if (event.target.name === "scenario-name") {
+        saved.name = event.target.value;
+      } else if (event.target.name === "api-key") {
+        saved.key = event.target.value;
+        sessionStorage.setItem("gs-api-key", saved.key);
       }
     });
     box.addEventListener("change", function (event) {

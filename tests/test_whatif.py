@@ -1,0 +1,118 @@
+"""The fast what-if (walks kept from start-up, the change merged in) gives the reference's
+answer (every walk done again), for sites added, centres closed and both."""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import pytest
+
+from geo_service.analysis.facility_sets import facility_set
+from geo_service.analysis.scenario import scenario_coverage
+from geo_service.analysis.whatif import what_if
+from geo_service.api.app import create_app
+from geo_service.crs import to_metric
+from geo_service.settings import Settings
+from tests.support import InProcessClient
+
+
+@pytest.fixture(scope="module")
+def app(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("whatif")
+    return create_app(Settings(derived_dir=folder / "derived", state_dir=folder / "state"))
+
+
+@pytest.fixture(scope="module")
+def frames(app):
+    """The reference's inputs: demand, gates and headline centres (metric CRS)."""
+    context, store = app.state.coverage, app.state.store
+    config = context.profile.analysis
+    crs = context.graph.crs
+    headline = next(s for s in config.facility_sets if s.key == config.headline_set)
+    centres = facility_set(headline).select(store.query(headline.layer))
+    return {
+        "demand": to_metric(store.query(config.demand_layer), crs),
+        "gates": to_metric(store.query(config.gates_layer), crs),
+        "centres": to_metric(centres, crs),
+    }
+
+
+def _reference(app, frames, added, removed):
+    context = app.state.coverage
+    config = context.profile.analysis
+    return scenario_coverage(
+        context.graph,
+        frames["demand"],
+        frames["gates"],
+        frames["centres"],
+        added,
+        removed,
+        context.params,
+        gate_key=config.gate_key,
+        population=config.population,
+        area_keys=tuple(a.key for a in config.areas),
+    )
+
+
+def _sites(app, frames, kind: str) -> gpd.GeoDataFrame:
+    """Proposed sites: a point in the largest gap compound, a polygon (a park) over the
+    second largest, or both."""
+    crs = app.state.coverage.graph.crs
+    gaps = to_metric(app.state.store.query("coverage_gaps"), crs).sort_values("rank")
+    inside_gap = gaps.geometry.iloc[0].representative_point()
+    park = gaps.geometry.iloc[1].buffer(-5)
+    shapes = {"none": [], "point": [inside_gap], "polygon": [park], "both": [inside_gap, park]}
+    chosen = shapes[kind]
+    return gpd.GeoDataFrame(
+        {"id": [f"proposed-{k + 1}" for k in range(len(chosen))]}, geometry=chosen, crs=crs
+    )
+
+
+def _closures(frames, kind: str) -> list[str]:
+    ids = frames["centres"]["id"].tolist()
+    return {"none": [], "one": ids[:1], "ten": ids[3:13], "all": ids}[kind]
+
+
+@pytest.mark.parametrize(
+    "add, close",
+    [
+        ("point", "none"),
+        ("polygon", "none"),
+        ("both", "none"),
+        ("none", "one"),
+        ("none", "ten"),
+        ("point", "ten"),
+        ("both", "all"),
+    ],
+)
+def test_fast_what_if_equals_the_reference(app, frames, add, close):
+    added, removed = _sites(app, frames, add), _closures(frames, close)
+    expected = _reference(app, frames, added, removed)
+    assert what_if(app.state.coverage.whatif, added, removed) == expected
+    if add != "none":
+        assert expected["gain"]["compounds"] > 0
+    if close != "none":
+        assert expected["loss"]["compounds"] > 0
+
+
+def test_closing_every_centre_leaves_nobody_covered(app, frames):
+    answer = what_if(
+        app.state.coverage.whatif, _sites(app, frames, "none"), _closures(frames, "all")
+    )
+    district = answer["after"]["district"]
+    assert district["residents_15"] == 0 and district["share_15"] == 0.0
+    published = app.state.store.query("compound_coverage")
+    assert answer["loss"]["compounds"] == int((published["centre_m"] <= 1000).sum())
+
+
+def test_the_api_answers_with_area_changes(app, frames):
+    """Each area whose covered residents change is listed with its gain and loss, and the
+    per-area figures add up to the district's."""
+    api = InProcessClient(app)
+    removed = _closures(frames, "ten")
+    body = api.post("/coverage/scenario", json={"remove": removed}).json()
+    communities = [a for a in body["areas"] if a["level"] == "community_id"]
+    assert communities and all(a["lost_residents"] > 0 for a in communities)
+    assert sum(a["lost_residents"] for a in communities) == body["loss"]["residents"]
+    subdistricts = [a for a in body["areas"] if a["level"] == "subdistrict_id"]
+    assert sum(a["lost_residents"] for a in subdistricts) == body["loss"]["residents"]
+    assert body["criterion"]["criterion"] == "distance"

@@ -36,7 +36,11 @@ from geo_service.analysis.coverage import (
     coverage_statistics,
     life_circle_check,
 )
-from geo_service.analysis.facility_sets import display_sets, life_circle_sets
+from geo_service.analysis.facility_sets import (
+    display_sets,
+    life_circle_requirements,
+    life_circle_sets,
+)
 from geo_service.analysis.network import build_walk_graph, snap_points
 from geo_service.analysis.params import CoverageParams
 from geo_service.analysis.run import service_circles
@@ -50,6 +54,7 @@ PROFILE = load_profile(ROOT)
 CONFIG, CONFIG_CRS = PROFILE.analysis, PROFILE.metric_crs
 DISPLAY_SETS = display_sets(CONFIG)
 LIFE_CIRCLE_SETS = life_circle_sets(CONFIG)
+LIFE_CIRCLE_TYPES = life_circle_requirements(CONFIG)
 GAP_SET, HEADLINE_SET = CONFIG.gap_set, CONFIG.headline_set
 INPUT_LAYERS = CONFIG.input_layers()
 SHIFT_M = 40_000.0
@@ -145,7 +150,12 @@ def measure(
         table = compound_access(graph, points, owner, len(compounds), sets, params, base=base)
         coverage_statistics(table, HEADLINE_SET, params, by="community_id")
         coverage_statistics(table, HEADLINE_SET, params, by="subdistrict_id")
-        life_circle_check(table, [s.key for s in LIFE_CIRCLE_SETS], params, by="community_id")
+        life_circle_check(
+            table,
+            [(r.key, params.circle_m(r.circle)) for r in LIFE_CIRCLE_TYPES],
+            params,
+            by="community_id",
+        )
         coverage_gaps(table, GAP_SET, params)
         return table
 

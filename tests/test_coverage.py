@@ -170,9 +170,15 @@ def test_life_circle_check_names_what_is_lacking():
             "trail_m": [900.0, 400.0],
         }
     )
-    check = life_circle_check(access, ["park", "trail"], PARAMS, by="community_id")
+    types = [("park", PARAMS.circle_m(5)), ("trail", PARAMS.circle_m(15))]
+    check = life_circle_check(access, types, PARAMS, by="community_id")
     assert check.loc["A", "reach_park"] == 0.25 and check.loc["A", "reach_trail"] == 1.0
     assert check.loc["A", "lacks"] == "park" and check.loc["A", "lacks_count"] == 1
+    # Each type at its own circle: the trail at the 10-minute circle (500 m) is reached
+    # by the 300 residents at 400 m only, the park at 15 minutes by the 100 at 300 m.
+    types = [("park", PARAMS.circle_m(15)), ("trail", PARAMS.circle_m(10))]
+    check = life_circle_check(access, types, PARAMS, by="community_id")
+    assert check.loc["A", "reach_park"] == 0.25 and check.loc["A", "reach_trail"] == 0.75
 
 
 def test_service_circle_follows_the_street(street):
@@ -308,13 +314,13 @@ def test_statistics_match_a_pandas_groupby():
 
 def test_life_circle_check_matches_a_pandas_groupby():
     access = _random_access(2)
-    keys = ["centre", "park", "trail"]
-    check = life_circle_check(access, keys, PARAMS, by="community_id")
+    types = {"centre": PARAMS.circle_m(15), "park": PARAMS.circle_m(5), "trail": 500.0}
+    check = life_circle_check(access, list(types.items()), PARAMS, by="community_id")
     for name, group in access.groupby("community_id"):
         people = group["population"]
         lacks = []
-        for key in keys:
-            share = people[group[f"{key}_m"] <= PARAMS.widest_m].sum() / people.sum()
+        for key, limit in types.items():
+            share = people[group[f"{key}_m"] <= limit].sum() / people.sum()
             assert check.loc[name, f"reach_{key}"] == np.round(share, 4)
             if share < PARAMS.life_circle_min_share:
                 lacks.append(key)

@@ -44,13 +44,14 @@ __all__ = [
 
 @dataclass(frozen=True)
 class FacilitySet:
-    """Facilities of one kind: a layer, optionally filtered by a property or a service."""
+    """Facilities of one kind: a layer, optionally filtered by property values (one value,
+    or a tuple of values any of which will do) or a service."""
 
     key: str
     title_zh: str
     title_en: str
     layer: str
-    where: tuple[tuple[str, str], ...] = ()
+    where: tuple[tuple[str, str | tuple[str, ...]], ...] = ()
     service: str | None = None
 
     def select(self, frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
@@ -59,7 +60,8 @@ class FacilitySet:
             return frame
         mask = np.ones(len(frame), dtype=bool)
         for name, value in self.where:
-            mask &= (frame[name] == value).to_numpy()
+            values = value if isinstance(value, tuple) else (value,)
+            mask &= frame[name].isin(values).to_numpy()
         if self.service is not None:
             offered = frame["services"].fillna("").astype(str).str.split(";")
             mask &= offered.map(lambda s: self.service in s).to_numpy(dtype=bool)

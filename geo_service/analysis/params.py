@@ -107,6 +107,13 @@ class CoverageParams:
             circles=circles_for(criterion, speed, tuple(distances)),
         )
 
+    def circle_m(self, minutes: int) -> float:
+        """The distance (metres) of the ``minutes`` life circle under this criterion."""
+        for circle in self.circles:
+            if circle.minutes == minutes:
+                return circle.distance_m
+        raise InvalidParameter(f"no {minutes}-minute life circle in {self.circles}")
+
     def describe(self) -> dict:
         """The criterion in words and numbers, to state beside every figure."""
         circles = {c.minutes: round(c.distance_m, 1) for c in self.circles}

@@ -24,7 +24,11 @@ from geo_service.analysis.coverage import (
     rounded_for_display,
 )
 from geo_service.analysis.distances import node_distances
-from geo_service.analysis.facility_sets import NAME_COLUMNS, display_sets, life_circle_sets
+from geo_service.analysis.facility_sets import (
+    NAME_COLUMNS,
+    display_sets,
+    life_circle_requirements,
+)
 from geo_service.analysis.figures import criterion, demand_access
 from geo_service.analysis.network import SNAP_OK, WalkGraph, build_walk_graph, snap_points
 from geo_service.analysis.params import CoverageParams
@@ -88,7 +92,7 @@ def run_coverage(
 
     access = demand_access(metric, params, config, graph)
     compounds, table, sets, base = access.demand, access.table, access.sets, access.base
-    shown, life = display_sets(config), life_circle_sets(config)
+    shown = display_sets(config)
     area_keys = access.area_keys
     empty = [key for key, frame in sets.items() if frame.empty]
     timer.lap("compound_access")
@@ -100,7 +104,10 @@ def run_coverage(
         geometry=compounds.geometry.to_numpy(),
         crs=compounds.crs,
     )
-    community_layer = _area_layer(table, config, metric, params, [s.key for s in life])
+    requirements = life_circle_requirements(config)
+    community_layer = _area_layer(
+        table, config, metric, params, [(r.key, params.circle_m(r.circle)) for r in requirements]
+    )
     gap_set = config.gap_set
     gaps = coverage_gaps(table, gap_set, params)
     gap_layer = gpd.GeoDataFrame(
@@ -159,7 +166,7 @@ def _area_layer(
     config: AnalysisConfig,
     metric: dict[str, gpd.GeoDataFrame],
     params: CoverageParams,
-    life_keys: list[str],
+    life_types: list[tuple[str, float]],
 ) -> gpd.GeoDataFrame:
     """Coverage statistics and the life-circle check per area of the finest level (the
     ``community_coverage`` layer); empty when the district has no such areas."""
@@ -167,7 +174,7 @@ def _area_layer(
     if finest is None:
         return gpd.GeoDataFrame({"id": []}, geometry=[], crs=next(iter(metric.values())).crs)
     stats = coverage_statistics(table, config.headline_set, params, by=finest.key)
-    check = life_circle_check(table, life_keys, params, by=finest.key)
+    check = life_circle_check(table, life_types, params, by=finest.key)
     areas = metric[finest.layer].set_index("id")
     stats = stats.join(check).reindex(areas.index)
     carried = [

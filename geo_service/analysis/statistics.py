@@ -158,24 +158,29 @@ def coverage_gaps(access: pd.DataFrame, key: str, params: CoverageParams) -> pd.
 
 
 def life_circle_check(
-    access: pd.DataFrame, type_keys: list[str], params: CoverageParams, *, by: str
+    access: pd.DataFrame,
+    types: list[tuple[str, float]],
+    params: CoverageParams,
+    *,
+    by: str,
 ) -> pd.DataFrame:
-    """Per ``by`` group: the share of residents within the widest circle of each facility
-    type, and the types fewer than ``life_circle_min_share`` of residents reach."""
+    """Per ``by`` group: the share of residents within each facility type's own distance
+    (``types``: ``(key, metres)``, the type's life circle under the run's criterion), and
+    the types fewer than ``life_circle_min_share`` of residents reach within it."""
     codes, names = _groups(access, by)
-    n, k = len(names), len(type_keys)
+    n, k = len(names), len(types)
     people = access["population"].to_numpy(float)
     residents = np.bincount(codes, weights=people, minlength=n)
     metres = np.empty((k, len(access)))
-    for j, key in enumerate(type_keys):
+    for j, (key, _) in enumerate(types):
         metres[j] = access[column(key, "m")].to_numpy(float)
-    inside = np.nan_to_num(metres, nan=np.inf) <= params.widest_m
+    limits = np.array([distance for _, distance in types], dtype=float)[:, None]
+    inside = np.nan_to_num(metres, nan=np.inf) <= limits
     covered = _grouped_sums(codes, n, people * inside)
     share = np.divide(covered, residents, out=np.zeros((k, n)), where=residents > 0)
     lacking = share < params.life_circle_min_share
-    table: dict[str, object] = {
-        f"reach_{key}": np.round(share[j], 4) for j, key in enumerate(type_keys)
-    }
-    table["lacks"] = [";".join(compress(type_keys, row)) for row in lacking.T.tolist()]
+    keys = [key for key, _ in types]
+    table: dict[str, object] = {f"reach_{key}": np.round(share[j], 4) for j, key in enumerate(keys)}
+    table["lacks"] = [";".join(compress(keys, row)) for row in lacking.T.tolist()]
     table["lacks_count"] = lacking.sum(axis=0)
     return _group_frame(table, names)

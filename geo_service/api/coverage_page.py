@@ -31,12 +31,13 @@ def _figure_cells(row: dict, minutes: list[str]) -> list[str]:
 def coverage_page(
     summary: dict,
     sensitivity: list[dict],
+    life_circle: dict,
     area_names: dict[str, str],
     *,
     synthetic: bool,
 ) -> str:
-    """The HTML page of ``summary`` (``/coverage/summary``) and ``sensitivity`` rows;
-    ``area_names`` maps area codes to "中文 · English" names."""
+    """The HTML page of ``summary`` (``/coverage/summary``), ``sensitivity`` rows and the
+    ``life_circle`` table; ``area_names`` maps area codes to "中文 · English" names."""
     criterion = summary["criterion"]
     circles = {str(m): d for m, d in criterion["circles_m"].items()}  # JSON keys are text
     minutes = list(circles)
@@ -72,16 +73,49 @@ def coverage_page(
         f"{_number(gaps['compounds'])} compounds, {_number(gaps['residents'])} residents<br>"
         f"{html.escape(gaps.get('rule_zh', ''))} · {html.escape(gaps.get('rule_en', ''))}<br>"
         + html.link("../collections/coverage_gaps/items?f=html", "盲区列表 List of gaps")
-        + "</p><h2>敏感性 Sensitivity</h2>"
+        + "</p>"
+        + life_circle_section(life_circle)
+        + "<h2>敏感性 Sensitivity</h2>"
         + html.table(["口径 Variant", *(f"≤{m}分钟 ≤{m} min" for m in minutes)], sensitivity_rows)
         + "<p>"
         + " · ".join(
             [
                 html.link("summary?f=json", "JSON"),
                 html.link("sensitivity", "sensitivity JSON"),
+                html.link("life-circle", "life-circle JSON"),
                 html.link("../maps/planner", "规划地图 Planner map"),
             ]
         )
         + "</p>"
     )
     return html.page("Coverage", body, crumbs=[("home", "../")], synthetic=synthetic)
+
+
+def life_circle_section(table: dict) -> str:
+    """The life-circle table: each type, its circle and distance, the clause, the share
+    of residents reaching it there and the communities lacking it."""
+    rows = [
+        [
+            html.escape(f"{t['title']['zh']} · {t['title']['en']}"),
+            f"{t['circle_minutes']}分钟 {t['circle_minutes']} min ({t['distance_m']:.0f} m)",
+            html.escape(" / ".join(t["centre_levels"]) or "任一级 any"),
+            _percent(t["district_share"]),
+            f"{t['areas_lacking']} / {t['areas']}" if "areas" in t else "–",
+            html.escape(f"{t['basis']['zh']} · {t['basis']['en']}"),
+        ]
+        for t in table["types"]
+    ]
+    headers = [
+        "类型 Type",
+        "生活圈 Circle",
+        "中心级别 Centre levels",
+        "可达居民 Residents reaching",
+        "缺项社区 Areas lacking",
+        "依据 Basis",
+    ]
+    rule = table["lacks"]
+    return (
+        "<h2>生活圈配置 Life-circle table</h2>"
+        f"<p>{html.escape(rule['rule_zh'])}<br>{html.escape(rule['rule_en'])}</p>"
+        "<div class='scroll'>" + html.table(headers, rows) + "</div>"
+    )

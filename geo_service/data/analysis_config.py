@@ -8,6 +8,8 @@ other facility kinds, or without parks, trails, gates or statistical areas, need
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 
@@ -58,6 +60,19 @@ class AreaLevel(_Strict):
     key: str
 
 
+class LifeCircleType(_Strict):
+    """One row of the life-circle table: a type of service, the life circle (5, 10 or 15
+    minutes) within whose distance the residents should reach it, and the clause it
+    follows. ``type`` is ``svc_<service>`` (a service of the centres) or a facility-set
+    key; ``centre_levels`` (services only) are the centre levels that provide it at that
+    circle — a centre of a higher level does not stand in for a lower one."""
+
+    type: str
+    circle: Literal[5, 10, 15]
+    centre_levels: tuple[str, ...] = ()
+    basis: Label = Field(description="The clause or the district's decision it follows.")
+
+
 _DEFAULT_SETS = (
     FacilitySetConfig(
         key="centre", title=Label(zh="服务中心", en="Service centre"), layer="service_centres"
@@ -88,6 +103,12 @@ class AnalysisConfig(_Strict):
         default=("park", "trail"),
         description="Sets checked per area besides one per service of the centres.",
     )
+    life_circle_types: tuple[LifeCircleType, ...] = Field(
+        default=(),
+        description="The life-circle table (type → circle → clause); when given, it is the "
+        "whole list of types checked (life_circle_sets is then not used). Without it every "
+        "service and listed set is checked at the widest circle.",
+    )
     headline_set: str = "centre"
     gap_set: str = "centre"
     areas: tuple[AreaLevel, ...] = Field(
@@ -107,6 +128,22 @@ class AnalysisConfig(_Strict):
             if key not in keys:
                 raise ValueError(f"life_circle_sets: {key!r} is not one of {keys}")
         services = {t.key for t in self.services}
+        levels = {t.key for t in self.levels}
+        allowed = {f"svc_{t}" for t in services} | set(keys)
+        types = [t.type for t in self.life_circle_types]
+        if len(set(types)) != len(types):
+            raise ValueError(f"life_circle_types: duplicate types in {types}")
+        for row in self.life_circle_types:
+            if row.type not in allowed:
+                raise ValueError(
+                    f"life_circle_types: {row.type!r} is not svc_<service> or a facility set "
+                    f"({', '.join(sorted(allowed))})"
+                )
+            if row.centre_levels and not row.type.startswith("svc_"):
+                raise ValueError(f"life_circle_types.{row.type}: centre_levels are for services")
+            unknown = sorted(set(row.centre_levels) - levels)
+            if unknown:
+                raise ValueError(f"life_circle_types.{row.type}: unknown levels {unknown}")
         for s in self.facility_sets:
             if s.service is not None and s.service not in services:
                 raise ValueError(f"facility_sets.{s.key}: unknown service {s.service!r}")

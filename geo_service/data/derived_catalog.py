@@ -4,6 +4,7 @@ life-circle facility type)."""
 
 from __future__ import annotations
 
+from geo_service.analysis.facility_sets import life_circle_requirements
 from geo_service.data.catalog_entries import (
     COMMUNITY,
     HOUSEHOLDS,
@@ -88,7 +89,8 @@ def derived_layer_entries(profile: DistrictProfile) -> list[dict]:
     ]
     circles = LIFE_CIRCLE_MINUTES
     share = {"unit": "share 0-1", "minimum": 0, "maximum": 1, "required": True}
-    life = [f"svc_{t.key}" for t in config.services] + list(config.life_circle_sets)
+    requirements = life_circle_requirements(config)
+    life = [r.key for r in requirements]
     area = [
         ID,
         *name_properties(),
@@ -151,19 +153,20 @@ def derived_layer_entries(profile: DistrictProfile) -> list[dict]:
         ),
         *(
             prop(
-                f"reach_{key}",
+                f"reach_{r.key}",
                 "number",
-                f"15分钟可达{key}的居民比例",
-                f"Share of residents within 15 min of {key}",
+                f"{r.circle}分钟生活圈内可达{r.facilities.title_zh}的居民比例",
+                f"Share of residents reaching {r.facilities.title_en} within the "
+                f"{r.circle}-minute circle",
                 **share,
             )
-            for key in life
+            for r in requirements
         ),
         prop(
             "lacks",
             "string",
-            "15分钟生活圈内缺少的设施",
-            "Facility types it lacks",
+            "缺少的设施类型（各按其生活圈）",
+            "Facility types it lacks (each within its own life circle)",
             list_separator=";",
             enum=life or None,
         ),

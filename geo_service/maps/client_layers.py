@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlencode
 
+from geo_service.analysis.facility_sets import life_circle_requirements
 from geo_service.data.analysis_config import AnalysisConfig
 from geo_service.data.catalog import LayerSpec
 from geo_service.maps.definition import MapLayer
@@ -23,12 +24,11 @@ def value_labels(config: AnalysisConfig) -> dict[str, Labels]:
         return {"zh": title.pick("zh"), "en": title.pick("en")}
 
     services = {t.key: label(t.title) for t in config.services}
-    by_key = {s.key: s for s in config.facility_sets}
     return {
         "services": services,
         "lacks": {
-            **{f"svc_{code}": text for code, text in services.items()},
-            **{key: label(by_key[key].title) for key in config.life_circle_sets},
+            r.key: {"zh": r.facilities.title_zh, "en": r.facilities.title_en}
+            for r in life_circle_requirements(config)
         },
         "level": {t.key: label(t.title) for t in config.levels},
     }

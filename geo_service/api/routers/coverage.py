@@ -12,6 +12,7 @@ from starlette.concurrency import run_in_threadpool
 from geo_service.analysis.circles import facility_circles
 from geo_service.analysis.coverage import access_points
 from geo_service.analysis.figures import figures_under, sensitivity
+from geo_service.analysis.life_circle import life_circle_table
 from geo_service.analysis.whatif import what_if
 from geo_service.api.coverage_page import coverage_page
 from geo_service.api.deps import StoreDep, VisibleLayerDep
@@ -31,6 +32,16 @@ from geo_service.errors import InvalidQuery, LayerNotFound
 
 router = APIRouter(prefix="/coverage", tags=["coverage"])
 
+CriterionQuery = Annotated[
+    Literal["distance", "time"] | None,
+    Query(description="Circles by walking distance (GB 50180-2018) or walking time."),
+]
+SpeedQuery = Annotated[float | None, Query(gt=0.1, le=3.0, description="Walking speed, m/s.")]
+Circle15Query = Annotated[
+    float | None,
+    Query(ge=100, le=5000, description="The 15-minute circle, metres (distance criterion)."),
+]
+
 
 def _coverage(request: Request):
     context = request.app.state.coverage
@@ -48,17 +59,9 @@ def _coverage(request: Request):
 async def coverage_summary(
     request: Request,
     store: StoreDep,
-    criterion: Annotated[
-        Literal["distance", "time"] | None,
-        Query(description="Circles by walking distance (GB 50180-2018) or walking time."),
-    ] = None,
-    speed_mps: Annotated[
-        float | None, Query(gt=0.1, le=3.0, description="Walking speed, m/s.")
-    ] = None,
-    circle_15_m: Annotated[
-        float | None,
-        Query(ge=100, le=5000, description="The 15-minute circle, metres (distance criterion)."),
-    ] = None,
+    criterion: CriterionQuery = None,
+    speed_mps: SpeedQuery = None,
+    circle_15_m: Circle15Query = None,
     facilities: Annotated[
         str | None, Query(description="A facility set of the district profile.")
     ] = None,
@@ -100,8 +103,28 @@ def _summary_page(context, store) -> str:
             parts = [getattr(row, c, None) for c in ("name_zh", "name_en", "name")]
             names[str(row.id)] = " · ".join(dict.fromkeys(p for p in parts if isinstance(p, str)))
     rows = sensitivity(context.access, context.params, config)
+    table = life_circle_table(context.access, context.params, config)
     synthetic = any(spec.provenance.synthetic for spec in store.catalog)
-    return coverage_page(summary, rows, names, synthetic=synthetic)
+    return coverage_page(summary, rows, table, names, synthetic=synthetic)
+
+
+@router.get("/life-circle", summary="The life-circle table: each type within its own circle")
+async def coverage_life_circle(
+    request: Request,
+    criterion: CriterionQuery = None,
+    speed_mps: SpeedQuery = None,
+    circle_15_m: Circle15Query = None,
+) -> dict:
+    """Each type of service with the life circle (5, 10 or 15 minutes) within whose
+    distance residents should reach it, the centre levels that count, the clause it
+    follows, the district's share reaching it there and how many communities lack it."""
+    context = _coverage(request)
+    params = context.params.varied(
+        criterion=criterion, speed_mps=speed_mps, circle_15_m=circle_15_m
+    )
+    return await run_in_threadpool(
+        life_circle_table, context.access, params, context.profile.analysis
+    )
 
 
 @router.get("/sensitivity", summary="How the headline figures move with the criterion")

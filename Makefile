@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # Debian packages the tests use: GDAL's command-line OGC API client, Chromium (with CJK
 # fonts) for the pages, and npm for axe-core (the accessibility checker the tests inject).
-SYSTEM_PACKAGES := gdal-bin chromium fonts-noto-cjk
+SYSTEM_PACKAGES := gdal-bin chromium fonts-noto-cjk libpango-1.0-0 libpangoft2-1.0-0
 NODE_PACKAGES := nodejs npm
 
 .PHONY: serve test lint demo system-deps maps vendor clean
@@ -22,7 +22,8 @@ serve: $(STAMP)  ## run the service on the demo data at http://127.0.0.1:8000
 	$(BIN)/geo-service serve
 
 system-deps:  ## the Debian packages the tests drive
-	@{ command -v ogrinfo && command -v chromium; } >/dev/null || { \
+	@{ command -v ogrinfo && command -v chromium && fc-list | grep -q "Noto Sans CJK" && \
+	  ls /usr/lib/*/libpangoft2-1.0.so.0; } >/dev/null 2>&1 || { \
 	  $(SUDO) apt-get update -q && \
 	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -q --no-install-recommends \
 	    $(SYSTEM_PACKAGES); }

@@ -4,8 +4,13 @@ map, select one on the map, read the gaps — every figure equal to the API's.""
 
 from __future__ import annotations
 
+import io
+import unicodedata
+
 import pytest
 import shapely.geometry
+from openpyxl import load_workbook
+from pypdf import PdfReader
 
 from geo_service.data.keys import KeyStore
 from tests.browser import PHONE, open_page
@@ -323,5 +328,77 @@ def test_on_a_phone_the_layer_list_is_not_covered(browser, server):
         boxes = page.locator(".leaflet-control-layers-selector")
         last = boxes.nth(boxes.count() - 1)
         last.click(timeout=5_000)  # fails if the title, notice or a panel lies over it
+    finally:
+        page.context.close()
+
+
+def test_the_print_layout_keeps_the_map_furniture_and_drops_the_controls(browser, server, client):
+    """Printed, the planner shows title, synthetic-data notice, criterion, date, sources,
+    legend, scale and north arrow, and no control; Chromium's PDF of it says so."""
+    visit = open_page(browser, f"{server.url}/maps/planner")
+    page = visit.page
+    try:
+        page.wait_for_function(READY, timeout=30_000)
+        page.emulate_media(media="print")
+        page.evaluate("window.dispatchEvent(new Event('beforeprint'))")
+        shown = page.evaluate(
+            """Array.from(document.querySelectorAll('.leaflet-control'))
+               .filter(e => getComputedStyle(e).display !== 'none')
+               .map(e => e.className.split(' ')[0])"""
+        )
+        assert set(shown) == {
+            "gs-info",
+            "gs-legend",
+            "leaflet-control-scale",
+            "gs-north",
+            "leaflet-control-attribution",
+        }
+        assert page.evaluate("document.querySelector('details.gs-legend').open")
+        criterion = client.get("/coverage/summary").json()["criterion"]
+        info = page.locator(".gs-info").inner_text()
+        for text in (criterion["rule_zh"], "示例数据", "来源 Sources", "打印于 Printed"):
+            assert text in info, text
+        pdf = PdfReader(io.BytesIO(page.pdf(format="A4", landscape=True)))
+        # Chromium's PDF maps some glyphs to CJK radicals (⾏ for 行): NFKC folds them.
+        text = unicodedata.normalize(
+            "NFKC", "".join("".join(p.extract_text().split()) for p in pdf.pages)
+        )
+        # (its text maps a few glyphs to CJK radicals NFKC keeps, e.g. ⺠ for 民: the
+        # Chinese criterion is matched by its figures, the English one whole)
+        for phrase in ("15分钟生活圈=1000米", criterion["rule_en"], "Legend", "N北"):
+            assert unicodedata.normalize("NFKC", "".join(phrase.split())) in text, phrase
+        assert "概览" not in text and "新增中心" not in text  # no panel, no buttons
+    finally:
+        page.context.close()
+
+
+def test_the_report_downloads_from_the_panel(browser, server, client):
+    """The district's PDF and Excel report from the panel's links, read back: the same
+    headline as the API; with a community selected, that community's report."""
+    visit = open_page(browser, f"{server.url}/maps/planner", accept_downloads=True)
+    page = visit.page
+    try:
+        page.wait_for_function(READY, timeout=30_000)
+        summary = client.get("/coverage/summary").json()
+        with page.expect_download(timeout=60_000) as pdf_download:
+            page.click("a[data-report=pdf]")
+        pdf = PdfReader(pdf_download.value.path())
+        text = "".join("".join(p.extract_text().split()) for p in pdf.pages)
+        assert pdf_download.value.suggested_filename == "coverage-report-binhu.pdf"
+        assert _percent(summary["district"]["share_15"]) in text
+        with page.expect_download(timeout=60_000) as xlsx_download:
+            page.click("a[data-report=xlsx]")
+        book = load_workbook(io.BytesIO(xlsx_download.value.path().read_bytes()))
+        rows = dict(book["概况 Summary"].iter_rows(min_row=2, max_col=2, values_only=True))
+        assert rows["15分钟覆盖率 Share within 15 min"] == summary["district"]["share_15"]
+        first = page.locator(ROWS).first
+        community = first.get_attribute("data-id")
+        first.locator("button").click()
+        href = page.get_attribute("a[data-report=pdf]", "href")
+        assert href.endswith(f"reports/coverage.pdf?area={community}")
+        with page.expect_download(timeout=60_000) as community_download:
+            page.click("a[data-report=pdf]")
+        assert community_download.value.suggested_filename == f"coverage-report-{community}.pdf"
+        assert visit.errors == []
     finally:
         page.context.close()

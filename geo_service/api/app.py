@@ -26,6 +26,7 @@ from geo_service.api.routers import (
     locator,
     pages,
     places,
+    reports,
     scenarios,
     summary,
 )
@@ -132,6 +133,7 @@ def create_app(settings: Settings | None = None, store: LayerStore | None = None
         layers,
         coverage,
         scenarios,
+        reports,
         locator,
         places,
         pages,

@@ -117,8 +117,9 @@ def planner_page(
     ).add_to(fmap)
     MeasureTool().add_to(fmap)
     synthetic = any(catalog.get(entry.layer).provenance.synthetic for entry in entries)
+    sources = sorted({s for e in entries for s in catalog.get(e.layer).provenance.sources})
     MapFurniture(
-        info_html=info_html(definition.title, synthetic),
+        info_html=info_html(definition.title, synthetic, sources),
         layer_names=names,
         places_url=f"{base.api}locator/places" if base.api is not None else None,
         index=search_index,
@@ -129,8 +130,9 @@ def planner_page(
     return page_html(figure, base.static)
 
 
-def info_html(title: Text, synthetic: bool) -> str:
-    """The page's heading, the synthetic-data notice and the loading status line."""
+def info_html(title: Text, synthetic: bool, sources: list[str] = ()) -> str:
+    """The page's heading, the synthetic-data notice and the loading status line; for
+    print, the sources and the date printed (filled in when printing)."""
     parts = [f'<div class="gs-title"><h1>{html.escape(both(title))}</h1></div>']
     if synthetic:
         parts.append(
@@ -138,4 +140,10 @@ def info_html(title: Text, synthetic: bool) -> str:
             f"{html.escape(SYNTHETIC_NOTICE.en)}</p>"
         )
     parts.append('<p id="gs-status" class="gs-status" role="status" aria-live="polite"></p>')
+    if sources:
+        parts.append(
+            '<p class="gs-print-only gs-sources">来源 Sources: '
+            f"{html.escape('; '.join(sources))}</p>"
+        )
+    parts.append('<p class="gs-print-only gs-printed"></p>')
     return "".join(parts)

@@ -29,6 +29,12 @@ router = APIRouter(prefix="/downloads", tags=["downloads"])
 Format = Literal["gpkg", "shp", "csv", "fgb", "kml", "geojson", "xlsx"]
 
 
+def content_disposition(kind: str, filename: str) -> str:
+    """``Content-Disposition`` for ``filename``: an ASCII fallback and the UTF-8 name."""
+    fallback = filename.encode("ascii", "replace").decode().replace("?", "_").replace('"', "_")
+    return f"{kind}; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename)}"
+
+
 def download_response(
     request: Request,
     caller: Caller,
@@ -44,9 +50,7 @@ def download_response(
     frame = frame.to_crs(query.crs.crs)
     export = export_layer(frame, spec, fmt)
     audit(request, caller, spec, len(frame))
-    disposition = (
-        f"attachment; filename=\"{export.filename}\"; filename*=UTF-8''{quote(export.filename)}"
-    )
+    disposition = content_disposition("attachment", export.filename)
     return Response(
         export.content,
         media_type=export.media_type,

@@ -174,6 +174,8 @@
     };
     info.addTo(map);
     GS.legend(map, options.layers, narrow ? "bottomright" : "bottomleft");
+    GS.northArrow(map);
+    GS.printable(map);
     if (options.search) {
       GS.search(map, options.placesUrl, options.index);
     }
@@ -182,6 +184,44 @@
     label(".leaflet-control-layers-toggle", "图层 / Layers");
     /* Controls are positioned absolutely: moving them first changes only the Tab order. */
     map.getContainer().insertBefore(map._controlContainer, map.getContainer().firstChild);
+  };
+
+  /* A north arrow (the map is in Web Mercator: north is up everywhere on it). */
+  GS.northArrow = function (map) {
+    var arrow = L.control({ position: "bottomright" });
+    arrow.onAdd = function () {
+      var box = L.DomUtil.create("div", "gs-north leaflet-control");
+      box.setAttribute("role", "img");
+      box.setAttribute("aria-label", "北 / North");
+      box.innerHTML = '<svg viewBox="0 0 20 30" width="20" height="30" aria-hidden="true">' +
+        '<path d="M10 0 L18 24 L10 19 L2 24 Z" fill="#222"/></svg><span>N 北</span>';
+      return box;
+    };
+    arrow.addTo(map);
+  };
+
+  /* Printing: the legend opened, the date printed filled in (the print style sheet hides
+   * the controls and keeps title, notice, criterion, legend, scale and north arrow). */
+  GS.printable = function (map) {
+    var opened = [];
+    window.addEventListener("beforeprint", function () {
+      document.querySelectorAll("details.gs-legend").forEach(function (box) {
+        if (!box.open) {
+          box.open = true;
+          opened.push(box);
+        }
+      });
+      document.querySelectorAll(".gs-printed").forEach(function (line) {
+        line.textContent = "打印于 Printed " + new Date().toLocaleString("zh-CN", { hour12: false });
+      });
+      map.invalidateSize();
+    });
+    window.addEventListener("afterprint", function () {
+      opened.splice(0).forEach(function (box) {
+        box.open = false;
+      });
+      map.invalidateSize();
+    });
   };
 
   /* The standalone file's search: the inlined gazetteer, matched by name or pinyin. */

@@ -82,7 +82,7 @@
     var state = { sort: "share", ascending: true, area: "", communities: [], selected: null };
     var whatIf = emptyWhatIf();
     var saved = { list: [], name: "", key: sessionStorage.getItem("gs-api-key") || "",
-      needKey: false, error: null };
+      needKey: false, error: null, opened: null };
     var marks = L.layerGroup().addTo(map); /* proposed sites, closed centres */
     var control = L.control({ position: "topright" });
     var box;
@@ -113,6 +113,7 @@
         });
         state.communities = answers[2];
         state.gaps = answers[3];
+        printCriterion();
         render();
         return loadScenarios();
       })
@@ -414,6 +415,7 @@
         });
         highlight(record.answer);
         saved.name = record.name;
+        saved.opened = record.id;
         render();
       }).catch(function (error) {
         saved.error = "方案操作失败 / Scenario failed: " + error.message;
@@ -421,9 +423,55 @@
       });
     }
 
+    /* The criterion on the printed map, under the title. */
+    function printCriterion() {
+      var info = document.querySelector(".gs-info");
+      var c = state.summary.criterion;
+      if (info && !info.querySelector(".gs-print-criterion")) {
+        var line = document.createElement("p");
+        line.className = "gs-print-only gs-print-criterion";
+        line.textContent = "口径：" + c.rule_zh + " / Criterion: " + c.rule_en;
+        info.insertBefore(line, info.querySelector(".gs-printed"));
+      }
+    }
+
+    /* Handouts: print the map; the report (PDF, Excel) of the district, of the community
+     * selected or the sub-district filtered, with the scenario opened. */
+    function handoutSection() {
+      var scope = state.selected ? { id: state.selected, kind: "社区 community" }
+        : state.area ? { id: state.area, kind: "片区 area" } : null;
+      var query = [];
+      if (scope) {
+        query.push("area=" + encodeURIComponent(scope.id));
+      }
+      if (saved.opened) {
+        query.push("scenario=" + encodeURIComponent(saved.opened));
+      }
+      var suffix = query.length ? "?" + query.join("&") : "";
+      var what = scope ? scope.kind + " " + (state.areaNames[scope.id] || communityName(scope.id))
+        : "全区 district";
+      return "<h2>报告 · Handouts</h2><p class=\"gs-report-links\">" +
+        '<button type="button" data-print="1">打印地图 Print map</button> ' +
+        '<a data-report="pdf" href="' + api + "reports/coverage.pdf" + suffix + '" download>' +
+        "报告 PDF</a>" +
+        '<a data-report="xlsx" href="' + api + "reports/coverage.xlsx" + suffix + '" download>' +
+        "表格 Excel</a>" +
+        '<a data-report="html" href="' + api + "reports/coverage.html" + suffix +
+        '" target="_blank" rel="noopener">网页 HTML</a><br><small>' + escapeHtml(what) +
+        (saved.opened ? " · 方案 scenario " + escapeHtml(saved.opened) : "") + "</small></p>";
+    }
+
+    function communityName(id) {
+      var found = state.communities.filter(function (c) {
+        return String(c.id) === String(id);
+      })[0];
+      return found ? nameOf(found) : String(id);
+    }
+
     function render() {
       box.querySelector(".gs-ws-body").innerHTML =
-        headline() + bars() + whatIfSection() + savedSection() + communityTable() + gapList();
+        headline() + bars() + whatIfSection() + savedSection() + handoutSection() +
+        communityTable() + gapList();
     }
 
     /* Outline the compounds the change brings within reach (black) or leaves out (red). */
@@ -449,6 +497,7 @@
     }
 
     function runWhatIf() {
+      saved.opened = null; /* changed since it was opened */
       whatIf.busy = true;
       whatIf.error = null;
       render();
@@ -551,6 +600,7 @@
       }
       if (target.dataset.whatif === "clear") {
         whatIf = emptyWhatIf();
+        saved.opened = null;
         marks.clearLayers();
         highlight(null);
         render();
@@ -566,6 +616,8 @@
         selectCommunity(target.dataset.community);
       } else if (target.dataset.gap) {
         select(options.gaps, target.dataset.gap);
+      } else if (target.dataset.print) {
+        window.print();
       } else if (target.dataset.open) {
         openScenario(target.dataset.open);
       } else if (target.dataset.delete) {

@@ -1,0 +1,193 @@
+"""What a coverage report holds, for the district, one of its areas (a sub-district or a
+community) and optionally a saved scenario: one plain dict that the HTML/PDF and the
+Excel workbook both render, so that they say the same thing.
+
+Every figure is decided on the unrounded walks of the live coverage context (the same as
+the API's); rounding is left to the renderers.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+import numpy as np
+import pandas as pd
+
+from geo_service.analysis.facility_sets import life_circle_requirements
+from geo_service.analysis.figures import criterion, sensitivity
+from geo_service.analysis.life_circle import lacks_rule
+from geo_service.analysis.records import records
+from geo_service.analysis.statistics import coverage_statistics, life_circle_check
+from geo_service.analysis.whatif import what_if
+from geo_service.api.scenario_body import parse_scenario
+from geo_service.crs import to_metric
+from geo_service.data.stores import LayerStore
+from geo_service.errors import NotFound
+
+#: The published layers a report lists rows of.
+COMMUNITY_LAYER = "community_coverage"
+GAP_LAYER = "coverage_gaps"
+
+
+def _names(row: pd.Series | dict) -> dict:
+    get = row.get
+    zh, en, local = get("name_zh"), get("name_en"), get("name")
+    return {"zh": zh or local or en or "", "en": en or local or zh or ""}
+
+
+def find_area(context, store: LayerStore, area: str) -> dict:
+    """The area with id ``area`` at any level: its level key, layer, names and geometry
+    (EPSG:4326); 404 if no area has that id."""
+    for level in context.profile.analysis.areas:
+        if level.layer not in store.catalog or level.key not in context.access.area_keys:
+            continue
+        frame = store.query(level.layer)
+        match = frame[frame["id"].astype(str) == area]
+        if len(match):
+            row = match.iloc[0]
+            return {
+                "id": area,
+                "key": level.key,
+                "layer": level.layer,
+                "name": _names(row),
+                "geometry": row.geometry,
+            }
+    raise NotFound(f"no area {area!r} (give a community or sub-district id)")
+
+
+def _scoped(frame: pd.DataFrame, scope: dict | None) -> pd.DataFrame:
+    if scope is None or scope["key"] not in frame.columns:
+        return frame if scope is None else frame[frame["id"].astype(str) == scope["id"]]
+    return frame[frame[scope["key"]].astype(str) == scope["id"]]
+
+
+def _life_circle(table: pd.DataFrame, context, finest: str | None) -> list[dict]:
+    params, config = context.params, context.profile.analysis
+    requirements = life_circle_requirements(config)
+    types = [(r.key, params.circle_m(r.circle)) for r in requirements]
+    whole = life_circle_check(table.assign(_all="all"), types, params, by="_all").iloc[0]
+    per_area = life_circle_check(table, types, params, by=finest) if finest else None
+    rows = []
+    for r in requirements:
+        row = r.describe(params) | {"share": float(whole[f"reach_{r.key}"])}
+        if per_area is not None:
+            lacking = per_area["lacks"].str.split(";").map(lambda keys, k=r.key: k in keys)
+            row |= {"areas": len(per_area), "areas_lacking": int(lacking.sum())}
+        rows.append(row)
+    return rows
+
+
+def _scenario(context, scenarios, key: str, scope: dict | None) -> dict:
+    record = scenarios.find(key)
+    added, removed = parse_scenario({"add": record["add"], "remove": record["remove"]})
+    baseline = context.whatif
+    answer = what_if(baseline, to_metric(added, baseline.graph.crs), removed)
+    areas = answer["areas"]
+    if scope is not None:
+        areas = [a for a in areas if a["level"] != scope["key"] or a["id"] == scope["id"]]
+    return {
+        "id": record["id"],
+        "name": record["name"],
+        "created": record["created"],
+        "sites": len(record["add"]["features"]),
+        "closures": list(record["remove"]),
+        "before": answer["before"]["district"],
+        "after": answer["after"]["district"],
+        "gain": {k: answer["gain"][k] for k in ("compounds", "residents")},
+        "loss": {k: answer["loss"][k] for k in ("compounds", "residents")},
+        "areas": areas,
+    }
+
+
+def build_report(
+    context,
+    store: LayerStore,
+    scenarios=None,
+    *,
+    area: str | None = None,
+    scenario: str | None = None,
+    now: datetime | None = None,
+) -> dict:
+    """The report of the district (``area=None``) or of one area, with a saved scenario's
+    effect when ``scenario`` names one. Dates are in the district's time zone."""
+    profile, params, config = context.profile, context.params, context.profile.analysis
+    scope = find_area(context, store, area) if area else None
+    table = _scoped(context.access.table, scope)
+    if not len(table):
+        raise NotFound(f"no demand features in area {area!r}")
+    finest = context.access.area_keys[0] if context.access.area_keys else None
+    headline = config.headline_set
+    figures = records(coverage_statistics(table, headline, params))[0]
+    communities = _scoped(store.query(COMMUNITY_LAYER), scope) if finest else pd.DataFrame()
+    gaps = _scoped(store.query(GAP_LAYER), scope).sort_values("rank")
+    moment = (now or datetime.now(ZoneInfo(profile.timezone))).astimezone(
+        ZoneInfo(profile.timezone)
+    )
+    scope_access = replace(context.access, table=table)
+    synthetic = any(spec.provenance.synthetic for spec in store.catalog)
+    sources = sorted({s for spec in store.catalog for s in spec.provenance.sources})
+    return {
+        "title": {
+            "zh": f"{profile.name.pick('zh')}{scope['name']['zh'] if scope else ''}步行覆盖报告",
+            "en": f"Walking coverage: {scope['name']['en'] + ', ' if scope else ''}"
+            f"{profile.name.pick('en')}",
+        },
+        "district": {"zh": profile.name.pick("zh"), "en": profile.name.pick("en")},
+        "scope": None if scope is None else {k: scope[k] for k in ("id", "key", "layer", "name")},
+        "date": moment.strftime("%Y-%m-%d %H:%M"),
+        "timezone": profile.timezone,
+        "criterion": criterion(params, config, headline),
+        "figures": figures,
+        "circles": [{"minutes": c.minutes, "distance_m": c.distance_m} for c in params.circles],
+        "life_circle": {"lacks": lacks_rule(params), "types": _life_circle(table, context, finest)},
+        "communities": [
+            {
+                "id": str(row["id"]),
+                "name": _names(row),
+                "residents": int(row["residents"]),
+                **{f"share_{c.minutes}": float(row[f"share_{c.minutes}"]) for c in params.circles},
+                "lacks": [k for k in str(row.get("lacks") or "").split(";") if k],
+            }
+            for _, row in communities.sort_values(f"share_{params.circles[-1].minutes}").iterrows()
+        ],
+        "gaps": {
+            "rule": context.manifest["summary"]["gaps"],
+            "compounds": len(gaps),
+            "residents": int(gaps["population"].sum()),
+            "rows": [
+                {
+                    "rank": int(row["rank"]),
+                    "id": str(row["id"]),
+                    "name": _names(row),
+                    "residents": int(row["population"]),
+                    "metres": None
+                    if pd.isna(row[f"{config.gap_set}_m"])
+                    else float(row[f"{config.gap_set}_m"]),
+                }
+                for _, row in gaps.iterrows()
+            ],
+        },
+        "sensitivity": sensitivity(scope_access, params, config),
+        "scenario": _scenario(context, scenarios, scenario, scope) if scenario else None,
+        "synthetic": synthetic,
+        "sources": sources,
+        "geometry": None if scope is None else scope["geometry"],
+        "map_layers": _map_layers(store, scope, context),
+    }
+
+
+def _map_layers(store: LayerStore, scope: dict | None, context) -> dict:
+    """The layers the report's map draws (EPSG:4326): communities with their share, the
+    gap compounds and the centres, within the scope."""
+    layers = {}
+    if COMMUNITY_LAYER in store.catalog:
+        layers["communities"] = _scoped(store.query(COMMUNITY_LAYER), scope)
+    layers["gaps"] = _scoped(store.query(GAP_LAYER), scope)
+    centres = store.query(context.profile.analysis.centre_layer)
+    if scope is not None and len(centres):
+        outline = scope["geometry"]
+        centres = centres[np.asarray(centres.geometry.intersects(outline.buffer(0.01)))]
+    layers["centres"] = centres
+    return layers

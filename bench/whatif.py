@@ -20,9 +20,9 @@ from pathlib import Path
 
 import geopandas as gpd
 
-from geo_service.analysis.facility_sets import facility_set
+from geo_service.analysis.facility_sets import facility_set, life_circle_requirements
 from geo_service.analysis.scenario import scenario_coverage
-from geo_service.analysis.whatif import what_if
+from geo_service.analysis.whatif import life_circle_facilities, what_if
 from geo_service.api.app import create_app
 from geo_service.crs import to_metric
 from geo_service.settings import Settings
@@ -53,6 +53,10 @@ def main() -> None:
     centres = to_metric(facility_set(headline).select(store.query(headline.layer)), crs)
     demand = to_metric(store.query(config.demand_layer), crs)
     gates = to_metric(store.query(config.gates_layer), crs) if config.gates_layer else None
+    layers = {r.facilities.layer for r in life_circle_requirements(config)}
+    types = life_circle_facilities(
+        {name: to_metric(store.query(name), crs) for name in layers}, config, crs
+    )
     published = store.query("compound_coverage")
     busiest = published.groupby(f"{config.headline_set}_id")["population"].sum().idxmax()
     sites = demand.geometry.representative_point()
@@ -65,7 +69,11 @@ def main() -> None:
     rows = {}
     for name, (points, removed) in changes.items():
         added = gpd.GeoDataFrame(
-            {"id": [f"proposed-{k + 1}" for k in range(len(points))]},
+            {
+                "id": [f"proposed-{k + 1}" for k in range(len(points))],
+                "level": config.levels[-1].key if config.levels else None,
+                "services": ";".join(config.service_keys),
+            },
             geometry=points.to_numpy(),
             crs=crs,
         )
@@ -77,7 +85,7 @@ def main() -> None:
             return scenario_coverage(
                 context.graph, demand, gates, centres, added, removed, context.params,
                 gate_key=config.gate_key, population=config.population,
-                area_keys=tuple(a.key for a in config.areas),
+                area_keys=tuple(a.key for a in config.areas), types=types,
             )  # fmt: skip
 
         fast_ms, reference_ms = _median_ms(fast, args.repeat), _median_ms(reference, args.repeat)

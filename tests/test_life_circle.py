@@ -122,7 +122,7 @@ def test_under_walking_time_each_circle_is_its_minutes_at_the_speed(api):
     # 5 minutes at 1.11 m/s is 333 m, more than 300 m: no type is reached by fewer
     for row in table["types"]:
         if row["circle_minutes"] == 5:
-            assert row["district_share"] >= published[row["type"]]["district_share"]
+            assert row["share"] >= published[row["type"]]["share"]
 
 
 def test_the_summary_page_shows_the_table(api):

@@ -14,8 +14,9 @@ import httpx
 import pandas as pd
 import pytest
 
-from geo_service.analysis.facility_sets import facility_set
+from geo_service.analysis.facility_sets import facility_set, life_circle_requirements
 from geo_service.analysis.scenario import scenario_coverage
+from geo_service.analysis.whatif import life_circle_facilities
 from geo_service.api.app import create_app
 from geo_service.crs import to_metric
 from geo_service.settings import Settings
@@ -222,7 +223,15 @@ def test_the_fast_what_if_equals_the_reference_on_real_osm(district):
         "remove": [busiest],
     }
     answer = InProcessClient(app).post("/coverage/scenario", json=change).json()
-    added = gpd.GeoDataFrame({"id": ["proposed-1"]}, geometry=[site], crs=4326).to_crs(crs)
+    added = gpd.GeoDataFrame(
+        {"id": ["proposed-1"], "level": [None], "services": [""]}, geometry=[site], crs=4326
+    ).to_crs(crs)
+    layers = {r.facilities.layer for r in life_circle_requirements(config)}
+    types = life_circle_facilities(
+        {name: to_metric(store.query(name), crs) for name in layers if name in store.catalog},
+        config,
+        crs,
+    )
     headline = next(s for s in config.facility_sets if s.key == config.headline_set)
     gates = config.gates_layer if config.gates_layer in store.catalog else None
     reference = scenario_coverage(
@@ -236,6 +245,7 @@ def test_the_fast_what_if_equals_the_reference_on_real_osm(district):
         gate_key=config.gate_key,
         population=config.population,
         area_keys=tuple(a.key for a in config.areas),
+        types=types,
     )
     assert answer == json.loads(json.dumps(reference))
     assert answer["gain"]["compounds"] > 0 and answer["areas"]

@@ -116,7 +116,7 @@ def test_the_workbook_holds_values_with_titled_headers(api):
         assert row[6] == pytest.approx(by_id[row[0]]["share_15"], abs=5e-5)
     life = api.get("/coverage/life-circle").json()["types"]
     shares = [r[4] for r in book["生活圈 Life circle"].iter_rows(min_row=2, values_only=True)]
-    assert shares == [t["district_share"] for t in life]
+    assert shares == [t["share"] for t in life]
 
 
 def test_a_scenario_report_states_its_effect(api):
@@ -130,7 +130,7 @@ def test_a_scenario_report_states_its_effect(api):
             "features": [
                 {
                     "type": "Feature",
-                    "properties": {},
+                    "properties": {"level": "community", "services": ["health"]},
                     "geometry": {"type": "Point", "coordinates": [lon, lat]},
                 }
             ],
@@ -144,6 +144,15 @@ def test_a_scenario_report_states_its_effect(api):
     answer = saved["answer"]
     assert "报告方案" in text and f"gained{answer['gain']['residents']:,}人" in text
     assert _percent(answer["after"]["district"]["share_15"]) in text
+    health = next(t for t in answer["types"] if t["type"] == "svc_health")
+    assert health["share_after"] > health["share_before"]
+    book = load_workbook(
+        io.BytesIO(api.get("/reports/coverage.xlsx", params={"scenario": saved["id"]}).content)
+    )
+    rows = list(book["方案类型 Scenario types"].iter_rows(min_row=2, values_only=True))
+    assert [(r[2], r[3]) for r in rows] == [
+        (t["share_before"], t["share_after"]) for t in answer["types"]
+    ]
     html = api.get("/reports/coverage.html", params={"scenario": saved["id"]})
     assert html.headers["content-type"].startswith("text/html") and "方案效果" in html.text
 

@@ -6,9 +6,9 @@ from __future__ import annotations
 import geopandas as gpd
 import pytest
 
-from geo_service.analysis.facility_sets import facility_set
+from geo_service.analysis.facility_sets import facility_set, life_circle_requirements
 from geo_service.analysis.scenario import scenario_coverage
-from geo_service.analysis.whatif import what_if
+from geo_service.analysis.whatif import life_circle_facilities, what_if
 from geo_service.api.app import create_app
 from geo_service.crs import to_metric
 from geo_service.settings import Settings
@@ -29,10 +29,13 @@ def frames(app):
     crs = context.graph.crs
     headline = next(s for s in config.facility_sets if s.key == config.headline_set)
     centres = facility_set(headline).select(store.query(headline.layer))
+    layers = {r.facilities.layer for r in life_circle_requirements(config)}
+    metric = {name: to_metric(store.query(name), crs) for name in layers}
     return {
         "demand": to_metric(store.query(config.demand_layer), crs),
         "gates": to_metric(store.query(config.gates_layer), crs),
         "centres": to_metric(centres, crs),
+        "types": life_circle_facilities(metric, config, crs),
     }
 
 
@@ -50,6 +53,7 @@ def _reference(app, frames, added, removed):
         gate_key=config.gate_key,
         population=config.population,
         area_keys=tuple(a.key for a in config.areas),
+        types=frames["types"],
     )
 
 
@@ -62,8 +66,16 @@ def _sites(app, frames, kind: str) -> gpd.GeoDataFrame:
     park = gaps.geometry.iloc[1].buffer(-5)
     shapes = {"none": [], "point": [inside_gap], "polygon": [park], "both": [inside_gap, park]}
     chosen = shapes[kind]
+    # the point: a community centre with elderly care and health; the park: nothing said
+    offered = [("community", "elderly_care;health"), (None, "")][: len(chosen)]
     return gpd.GeoDataFrame(
-        {"id": [f"proposed-{k + 1}" for k in range(len(chosen))]}, geometry=chosen, crs=crs
+        {
+            "id": [f"proposed-{k + 1}" for k in range(len(chosen))],
+            "level": [level for level, _ in offered],
+            "services": [services for _, services in offered],
+        },
+        geometry=chosen,
+        crs=crs,
     )
 
 
@@ -116,3 +128,20 @@ def test_the_api_answers_with_area_changes(app, frames):
     subdistricts = [a for a in body["areas"] if a["level"] == "subdistrict_id"]
     assert sum(a["lost_residents"] for a in subdistricts) == body["loss"]["residents"]
     assert body["criterion"]["criterion"] == "distance"
+
+
+def test_a_proposed_centre_serves_the_types_it_offers(app, frames):
+    """In the largest gap: a community centre with elderly care and health raises those
+    types' shares, not the others'; the same site offering nothing changes no type."""
+    added = _sites(app, frames, "point")
+    answer = what_if(app.state.coverage.whatif, added, [])
+    changed = {t["type"] for t in answer["types"] if t["share_after"] != t["share_before"]}
+    assert changed == {"svc_elderly_care", "svc_health"}
+    for t in answer["types"]:
+        assert t["share_after"] >= t["share_before"]
+        assert t["areas_lacking_after"] <= t["areas_lacking_before"]
+    silent = what_if(app.state.coverage.whatif, added.assign(services=""), [])
+    assert all(t["share_after"] == t["share_before"] for t in silent["types"])
+    # at sub-district level it is no community centre: the 5-minute types ask for one
+    upper = what_if(app.state.coverage.whatif, added.assign(level="subdistrict"), [])
+    assert all(t["share_after"] == t["share_before"] for t in upper["types"])

@@ -191,7 +191,7 @@ def test_what_if_by_clicking_a_new_centre(browser, server, client):
                     {
                         "type": "Feature",
                         "id": "NEW-1",
-                        "properties": {},
+                        "properties": page.evaluate("GeoService.whatIf().offers[0]"),
                         "geometry": page.evaluate("GeoService.whatIf().added[0]"),
                     }
                 ],
@@ -200,6 +200,12 @@ def test_what_if_by_clicking_a_new_centre(browser, server, client):
         }
         expected = client.post("/coverage/scenario", json=body).json()
         assert result["gain"] == expected["gain"] and result["after"] == expected["after"]
+        # the proposed centre: the finest level, every service (the form's defaults)
+        offered = body["add"]["features"][0]["properties"]
+        assert offered["level"] == "community" and len(offered["services"]) == 8
+        assert result["types"] == expected["types"]
+        changed = [t for t in expected["types"] if t["share_after"] != t["share_before"]]
+        assert changed and page.locator(".gs-whatif-types tbody tr").count() >= len(changed)
         assert top["properties"]["id"] in result["gain"]["ids"]  # the gap it was put in
         shown = page.locator("[data-figure=whatif]").inner_text()
         assert f"{expected['gain']['residents']:,}" in shown
@@ -399,6 +405,35 @@ def test_the_report_downloads_from_the_panel(browser, server, client):
         with page.expect_download(timeout=60_000) as community_download:
             page.click("a[data-report=pdf]")
         assert community_download.value.suggested_filename == f"coverage-report-{community}.pdf"
+        assert visit.errors == []
+    finally:
+        page.context.close()
+
+
+def test_the_keyboard_route_is_the_panel_not_the_markers(browser, server):
+    """Tab from the map reaches the panel's community table without stopping on any of
+    the markers; Enter on a community selects it and opens it on the map."""
+    visit = open_page(browser, f"{server.url}/maps/planner")
+    page = visit.page
+    try:
+        page.wait_for_function(READY, timeout=30_000)
+        page.evaluate("document.activeElement.blur()")
+        reached, presses = None, 0
+        while presses < 60:
+            presses += 1
+            page.keyboard.press("Tab")
+            focused = page.evaluate(
+                "({cls: document.activeElement.className || '',"
+                " community: document.activeElement.dataset.community || null})"
+            )
+            assert "leaflet-marker-icon" not in focused["cls"]
+            if focused["community"]:
+                reached = focused["community"]
+                break
+        assert reached, "the community table is not within 60 Tab presses"
+        page.keyboard.press("Enter")
+        page.wait_for_selector(f"tr.selected[data-id='{reached}']")
+        page.wait_for_selector(".leaflet-popup-content")
         assert visit.errors == []
     finally:
         page.context.close()

@@ -16,6 +16,7 @@ import pandas as pd
 
 from geo_service.analysis.coverage import access_points, compound_access
 from geo_service.analysis.demand import demand_points
+from geo_service.analysis.facility_sets import LifeCircleRequirement
 from geo_service.analysis.network import Snapped, WalkGraph, snap_points
 from geo_service.analysis.params import CoverageParams
 from geo_service.analysis.statistics import coverage_figures, group_codes
@@ -100,11 +101,13 @@ def scenario_outcome(
     after_m: np.ndarray,
     params: CoverageParams,
     sites: list[dict],
+    types: list[dict] = (),
 ) -> dict:
     """The answer to a what-if from each demand feature's unrounded walk (metres, NaN:
     none) to the nearest centre before and after: district figures before and after, the
     compounds (ids) and residents that come within the widest circle (gain) or fall out of
-    it (loss), the areas that change, and how each proposed site joins the network."""
+    it (loss), the areas that change, each life-circle type's change (``types``, from
+    :func:`type_changes`) and how each proposed site joins the network."""
     widest = params.widest_m
     within_before = np.nan_to_num(before_m, nan=np.inf) <= widest
     within_after = np.nan_to_num(after_m, nan=np.inf) <= widest
@@ -115,8 +118,70 @@ def scenario_outcome(
         "gain": _compounds(within_after & ~within_before, units),
         "loss": _compounds(within_before & ~within_after, units),
         "areas": _area_changes(within_before, within_after, units),
+        "types": list(types),
         "sites": sites,
     }
+
+
+@dataclass(frozen=True)
+class TypeFacilities:
+    """A life-circle type in a what-if: its row of the table and its facilities now
+    (``id`` and geometry, the graph's CRS)."""
+
+    requirement: LifeCircleRequirement
+    facilities: gpd.GeoDataFrame
+
+
+def offers(added: pd.DataFrame, requirement: LifeCircleRequirement) -> np.ndarray:
+    """Which proposed sites count for a type: a service type when the site offers the
+    service at one of the type's centre levels (any level if none is named); no other
+    type (a proposed centre is no park)."""
+    service, levels = requirement.facilities.service, requirement.centre_levels
+    if service is None or not len(added):
+        return np.zeros(len(added), dtype=bool)
+    return np.array(
+        [
+            service in str(offered or "").split(";") and (not levels or level in levels)
+            for offered, level in zip(
+                added["services"].tolist(), added["level"].tolist(), strict=True
+            )
+        ],
+        dtype=bool,
+    )
+
+
+def type_changes(
+    units: DemandUnits,
+    requirements: list[LifeCircleRequirement],
+    before_m: list[np.ndarray],
+    after_m: list[np.ndarray],
+    params: CoverageParams,
+    finest: str | None,
+) -> list[dict]:
+    """Per life-circle type: the district's share of residents within the type's own
+    circle before and after, and how many areas of the ``finest`` level lack it (fewer
+    than ``life_circle_min_share`` of residents within it) before and after."""
+    people = units.population
+    total = people.sum()
+    codes, names = units.areas.get(finest, (np.zeros(len(people), dtype=int), ["all"]))
+    n = len(names)
+    residents = np.bincount(codes, weights=people, minlength=n)
+    rows = []
+    for requirement, before, after in zip(requirements, before_m, after_m, strict=True):
+        limit = params.circle_m(requirement.circle)
+        row = {
+            "type": requirement.key,
+            "circle_minutes": requirement.circle,
+            "distance_m": limit,
+        }
+        for when, metres in (("before", before), ("after", after)):
+            inside = np.nan_to_num(metres, nan=np.inf) <= limit
+            row[f"share_{when}"] = round(float(people[inside].sum() / total), 4) if total else 0.0
+            covered = np.bincount(codes, weights=people * inside, minlength=n)
+            share = np.divide(covered, residents, out=np.zeros(n), where=residents > 0)
+            row[f"areas_lacking_{when}"] = int((share < params.life_circle_min_share).sum())
+        rows.append(row)
+    return rows
 
 
 def scenario_summary(answer: dict, params: CoverageParams) -> dict:
@@ -159,9 +224,11 @@ def scenario_coverage(
     gate_key: str = "compound_id",
     population: str = "population",
     area_keys: tuple[str, ...] = (),
+    types: list[TypeFacilities] = (),
 ) -> dict:
     """The reference what-if: every walk before and after the change done again
-    (:func:`scenario_outcome` gives the answer).
+    (:func:`scenario_outcome` gives the answer), for the centres and for each life-circle
+    type in ``types`` (proposed sites count for the types they offer: :func:`offers`).
 
     All frames in the graph's CRS. ``compounds`` are the demand features (walks start from
     :func:`~geo_service.analysis.demand.demand_points`, as in the published figures);
@@ -175,16 +242,35 @@ def scenario_coverage(
         [before_sites[~before_sites["facility_id"].isin(removed)], access_points(added)],
         ignore_index=True,
     )
-    access = compound_access(
-        graph, points, owner, len(compounds), {"before": before_sites, "after": after_sites}, params
-    )
+    sets = {"before": before_sites, "after": after_sites}
+    for j, kind in enumerate(types):
+        existing = access_points(kind.facilities)
+        sets[f"type{j}_before"] = existing
+        sets[f"type{j}_after"] = pd.concat(
+            [
+                existing[~existing["facility_id"].isin(removed)],
+                access_points(added[offers(added, kind.requirement)]),
+            ],
+            ignore_index=True,
+        )
+    access = compound_access(graph, points, owner, len(compounds), sets, params)
     snapped = snap_points(
         graph, added.geometry.representative_point().to_numpy(), max_snap_m=params.max_snap_m
     )
+    units = demand_units(compounds, population=population, area_keys=area_keys)
+    metres = {key: access[f"{key}_m"].to_numpy(float) for key in sets}
     return scenario_outcome(
-        demand_units(compounds, population=population, area_keys=area_keys),
-        access["before_m"].to_numpy(float),
-        access["after_m"].to_numpy(float),
+        units,
+        metres["before"],
+        metres["after"],
         params,
         site_report(added["id"].astype(str).tolist(), snapped),
+        type_changes(
+            units,
+            [kind.requirement for kind in types],
+            [metres[f"type{j}_before"] for j in range(len(types))],
+            [metres[f"type{j}_after"] for j in range(len(types))],
+            params,
+            area_keys[0] if area_keys else None,
+        ),
     )

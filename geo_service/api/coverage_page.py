@@ -5,6 +5,7 @@ names, not codes; shares as percentages."""
 from __future__ import annotations
 
 from geo_service.api.ogc import html
+from geo_service.reports.document import LIFE_CIRCLE_HEADERS, life_circle_cells
 
 
 def _percent(value: object) -> str:
@@ -94,28 +95,10 @@ def coverage_page(
 def life_circle_section(table: dict) -> str:
     """The life-circle table: each type, its circle and distance, the clause, the share
     of residents reaching it there and the communities lacking it."""
-    rows = [
-        [
-            html.escape(f"{t['title']['zh']} · {t['title']['en']}"),
-            f"{t['circle_minutes']}分钟 {t['circle_minutes']} min ({t['distance_m']:.0f} m)",
-            html.escape(" / ".join(t["centre_levels"]) or "任一级 any"),
-            _percent(t["district_share"]),
-            f"{t['areas_lacking']} / {t['areas']}" if "areas" in t else "–",
-            html.escape(f"{t['basis']['zh']} · {t['basis']['en']}"),
-        ]
-        for t in table["types"]
-    ]
-    headers = [
-        "类型 Type",
-        "生活圈 Circle",
-        "中心级别 Centre levels",
-        "可达居民 Residents reaching",
-        "缺项社区 Areas lacking",
-        "依据 Basis",
-    ]
+    rows = [life_circle_cells(t) for t in table["types"]]
     rule = table["lacks"]
     return (
         "<h2>生活圈配置 Life-circle table</h2>"
         f"<p>{html.escape(rule['rule_zh'])}<br>{html.escape(rule['rule_en'])}</p>"
-        "<div class='scroll'>" + html.table(headers, rows) + "</div>"
+        "<div class='scroll'>" + html.table(LIFE_CIRCLE_HEADERS, rows) + "</div>"
     )

@@ -47,7 +47,15 @@ _FEATURE = {
     "required": ["type", "geometry"],
     "properties": {
         "type": {"type": "string", "enum": ["Feature"]},
-        "properties": {"type": "object"},
+        "properties": {
+            "type": "object",
+            "description": "What the proposed centre offers: its level and services (keys of "
+            "the district's vocabularies); they decide the life-circle types it serves.",
+            "properties": {
+                "level": {"type": "string"},
+                "services": {"type": "array", "items": {"type": "string"}},
+            },
+        },
         "geometry": {"oneOf": [_POINT, _POLYGON]},
     },
 }
@@ -92,11 +100,24 @@ def json_body(schema: dict) -> dict:
 
 
 def change_document(added: gpd.GeoDataFrame, removed: list[str]) -> dict:
-    """A checked change as JSON to keep: the sites (EPSG:4326) and the ids to close."""
+    """A checked change as JSON to keep: the sites (EPSG:4326, with the level and services
+    stated) and the ids to close."""
     features = [
-        {"type": "Feature", "id": site_id, "properties": {}, "geometry": json.loads(shape)}
-        for site_id, shape in zip(
-            added["id"], shapely.to_geojson(added.geometry.to_numpy()), strict=True
+        {
+            "type": "Feature",
+            "id": site_id,
+            "properties": {
+                **({"level": level} if level else {}),
+                **({"services": services.split(";")} if services else {}),
+            },
+            "geometry": json.loads(shape),
+        }
+        for site_id, level, services, shape in zip(
+            added["id"],
+            added["level"],
+            added["services"],
+            shapely.to_geojson(added.geometry.to_numpy()),
+            strict=True,
         )
     ]
     return {"add": {"type": "FeatureCollection", "features": features}, "remove": list(removed)}
@@ -127,6 +148,22 @@ def _finite_float(text: str) -> float:
     return value
 
 
+def _offer(feature: dict, index: int) -> tuple[str | None, str]:
+    """A proposed centre's ``level`` and ``services`` (``;``-joined) from its properties."""
+    properties = feature.get("properties") or {}
+    if not isinstance(properties, dict):
+        raise InvalidQuery(f"add.features[{index}].properties is an object")
+    level = properties.get("level")
+    if level is not None and not isinstance(level, str):
+        raise InvalidQuery(f"add.features[{index}].properties.level is a level key (text)")
+    services = properties.get("services") or []
+    if isinstance(services, str):
+        services = [s for s in services.split(";") if s]
+    if not isinstance(services, list) or not all(isinstance(s, str) for s in services):
+        raise InvalidQuery(f"add.features[{index}].properties.services is a list of keys")
+    return level, ";".join(services)
+
+
 def _geometry(feature: object, index: int) -> shapely.Geometry:
     if not isinstance(feature, dict) or feature.get("type") != "Feature":
         raise InvalidQuery(f"add.features[{index}] is not a GeoJSON Feature")
@@ -152,7 +189,9 @@ def _geometry(feature: object, index: int) -> shapely.Geometry:
 
 
 def parse_scenario(document: object) -> tuple[gpd.GeoDataFrame, list[str]]:
-    """Proposed sites (EPSG:4326, column ``id``) and ids of centres to close."""
+    """Proposed sites (EPSG:4326; columns ``id``, ``level`` and ``services``, the
+    ``;``-joined services it offers, from each feature's properties) and ids of centres
+    to close."""
     if not isinstance(document, dict):
         raise InvalidQuery("the body is a JSON object with 'add' and/or 'remove'")
     unknown = sorted(set(document) - {"add", "remove"})
@@ -174,5 +213,11 @@ def parse_scenario(document: object) -> tuple[gpd.GeoDataFrame, list[str]]:
         raise InvalidQuery("'remove' is a list of service centre ids")
     if not shapes and not remove:
         raise InvalidQuery("nothing to change: give 'add' sites or 'remove' ids")
+    offers = [_offer(feature, i) for i, feature in enumerate(features)]
     ids = [f"proposed-{i + 1}" for i in range(len(shapes))]
-    return gpd.GeoDataFrame({"id": ids}, geometry=shapes, crs=STORAGE_CRS), remove
+    frame = {
+        "id": ids,
+        "level": [level for level, _ in offers],
+        "services": [services for _, services in offers],
+    }
+    return gpd.GeoDataFrame(frame, geometry=shapes, crs=STORAGE_CRS), remove

@@ -48,6 +48,14 @@ def _answer(settings: Settings, change: dict) -> tuple[dict, object]:
     return what_if(baseline, to_metric(added, baseline.graph.crs), removed), context
 
 
+def _show(record: dict, answer: dict, as_json: bool) -> None:
+    """A scenario and its answer: JSON, or the headline and the areas that change."""
+    if as_json:
+        console.print_json(data={**record, "answer": answer})
+    else:
+        _print_answer(record["name"], answer)
+
+
 def _print_answer(name: str, answer: dict) -> None:
     circle = answer["criterion"]
     widest = max(int(k) for k in circle["circles_m"])
@@ -111,11 +119,9 @@ def save(
         )
     except GeoServiceError as exc:
         raise fail("error", exc) from None
-    if as_json:
-        console.print_json(data={**record, "answer": answer})
-        return
-    _print_answer(record["name"], answer)
-    console.print(f"saved as {record['id']} in {settings.state_dir / 'scenarios.json'}")
+    _show(record, answer, as_json)
+    if not as_json:
+        console.print(f"saved as {record['id']} in {settings.state_dir / 'scenarios.json'}")
 
 
 @scenario_app.command("list")
@@ -153,10 +159,7 @@ def show(
         answer, _ = _answer(settings, {"add": record["add"], "remove": record["remove"]})
     except GeoServiceError as exc:
         raise fail("error", exc) from None
-    if as_json:
-        console.print_json(data={**record, "answer": answer})
-        return
-    _print_answer(record["name"], answer)
+    _show(record, answer, as_json)
 
 
 @scenario_app.command("delete")

@@ -6,6 +6,7 @@ from __future__ import annotations
 import threading
 from pathlib import Path
 
+from geo_service.analysis.facility_sets import life_circle_requirements
 from geo_service.data.catalog import Access, Catalog
 from geo_service.data.profile import DistrictProfile
 from geo_service.data.stores.base import LayerStore
@@ -51,6 +52,10 @@ def extent(store: LayerStore) -> tuple[float, float, float, float]:
         max(b[2] for b in boxes),
         max(b[3] for b in boxes),
     )
+
+
+def _term(term) -> dict:
+    return {"key": term.key, "zh": term.title.pick("zh"), "en": term.title.pick("en")}
 
 
 class MapPages:
@@ -131,6 +136,13 @@ class MapPages:
             "areas": coarse.layer if coarse is not None else None,
             "areaKey": coarse.key if coarse is not None and len(areas) > 1 else None,
             "communityKey": areas[0].key if areas else None,
+            # what a proposed centre may offer, and the life-circle types' names
+            "levels": [_term(t) for t in self.profile.analysis.levels],
+            "services": [_term(t) for t in self.profile.analysis.services],
+            "types": {
+                r.key: {"zh": r.facilities.title_zh, "en": r.facilities.title_en}
+                for r in life_circle_requirements(self.profile.analysis)
+            },
             "gapsShown": 10,
         }
 

@@ -15,11 +15,10 @@ from zoneinfo import ZoneInfo
 import numpy as np
 import pandas as pd
 
-from geo_service.analysis.facility_sets import life_circle_requirements
 from geo_service.analysis.figures import criterion, sensitivity
-from geo_service.analysis.life_circle import lacks_rule
+from geo_service.analysis.life_circle import lacks_rule, life_circle_rows
 from geo_service.analysis.records import records
-from geo_service.analysis.statistics import coverage_statistics, life_circle_check
+from geo_service.analysis.statistics import coverage_statistics
 from geo_service.analysis.whatif import what_if
 from geo_service.api.scenario_body import parse_scenario
 from geo_service.crs import to_metric
@@ -63,22 +62,6 @@ def _scoped(frame: pd.DataFrame, scope: dict | None) -> pd.DataFrame:
     return frame[frame[scope["key"]].astype(str) == scope["id"]]
 
 
-def _life_circle(table: pd.DataFrame, context, finest: str | None) -> list[dict]:
-    params, config = context.params, context.profile.analysis
-    requirements = life_circle_requirements(config)
-    types = [(r.key, params.circle_m(r.circle)) for r in requirements]
-    whole = life_circle_check(table.assign(_all="all"), types, params, by="_all").iloc[0]
-    per_area = life_circle_check(table, types, params, by=finest) if finest else None
-    rows = []
-    for r in requirements:
-        row = r.describe(params) | {"share": float(whole[f"reach_{r.key}"])}
-        if per_area is not None:
-            lacking = per_area["lacks"].str.split(";").map(lambda keys, k=r.key: k in keys)
-            row |= {"areas": len(per_area), "areas_lacking": int(lacking.sum())}
-        rows.append(row)
-    return rows
-
-
 def _scenario(context, scenarios, key: str, scope: dict | None) -> dict:
     record = scenarios.find(key)
     added, removed = parse_scenario({"add": record["add"], "remove": record["remove"]})
@@ -98,6 +81,7 @@ def _scenario(context, scenarios, key: str, scope: dict | None) -> dict:
         "gain": {k: answer["gain"][k] for k in ("compounds", "residents")},
         "loss": {k: answer["loss"][k] for k in ("compounds", "residents")},
         "areas": areas,
+        "types": answer["types"],
     }
 
 
@@ -141,7 +125,10 @@ def build_report(
         "criterion": criterion(params, config, headline),
         "figures": figures,
         "circles": [{"minutes": c.minutes, "distance_m": c.distance_m} for c in params.circles],
-        "life_circle": {"lacks": lacks_rule(params), "types": _life_circle(table, context, finest)},
+        "life_circle": {
+            "lacks": lacks_rule(params),
+            "types": life_circle_rows(table, finest, params, config),
+        },
         "communities": [
             {
                 "id": str(row["id"]),

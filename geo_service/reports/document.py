@@ -90,30 +90,34 @@ def _figures(report: dict) -> str:
     return _table(headers, [cells], numeric=set(range(len(headers))))
 
 
-def _life_circle(report: dict) -> str:
-    rows = [
-        [
-            _name(t["title"]),
-            f"{t['circle_minutes']}分钟 {t['circle_minutes']} min ({t['distance_m']:.0f} m)",
-            escape(" / ".join(t["centre_levels"]) or "任一级 any"),
-            _pct(t["share"]),
-            f"{t['areas_lacking']} / {t['areas']}" if "areas" in t else "–",
-            escape(f"{t['basis']['zh']} · {t['basis']['en']}"),
-        ]
-        for t in report["life_circle"]["types"]
+#: The life-circle table's columns (the API's summary page shows the same).
+LIFE_CIRCLE_HEADERS = [
+    "类型 Type",
+    "生活圈 Circle",
+    "中心级别 Centre levels",
+    "可达居民 Residents reaching",
+    "缺项社区 Areas lacking",
+    "依据 Basis",
+]
+
+
+def life_circle_cells(row: dict) -> list[str]:
+    """One type of the life-circle table as HTML cells (:data:`LIFE_CIRCLE_HEADERS`)."""
+    return [
+        _name(row["title"]),
+        f"{row['circle_minutes']}分钟 {row['circle_minutes']} min ({row['distance_m']:.0f} m)",
+        escape(" / ".join(row["centre_levels"]) or "任一级 any"),
+        _pct(row["share"]),
+        f"{row['areas_lacking']} / {row['areas']}" if "areas" in row else "–",
+        escape(f"{row['basis']['zh']} · {row['basis']['en']}"),
     ]
+
+
+def _life_circle(report: dict) -> str:
     rule = report["life_circle"]["lacks"]
+    rows = [life_circle_cells(t) for t in report["life_circle"]["types"]]
     return f"<p>{escape(rule['rule_zh'])}<br>{escape(rule['rule_en'])}</p>" + _table(
-        [
-            "类型 Type",
-            "生活圈 Circle",
-            "中心级别 Centre levels",
-            "可达居民 Residents reaching",
-            "缺项社区 Areas lacking",
-            "依据 Basis",
-        ],
-        rows,
-        numeric={3, 4},
+        LIFE_CIRCLE_HEADERS, rows, numeric={3, 4}
     )
 
 
@@ -168,7 +172,7 @@ def _sensitivity(report: dict) -> str:
     )
 
 
-def _scenario(report: dict, area_names: dict[str, str]) -> str:
+def _scenario(report: dict, area_names: dict[str, str], type_titles: dict[str, str]) -> str:
     s = report["scenario"]
     minutes = [c["minutes"] for c in report["circles"]]
     rows = [
@@ -193,6 +197,20 @@ def _scenario(report: dict, area_names: dict[str, str]) -> str:
         f"新增 gained {s['gain']['residents']:,} 人 residents / {s['gain']['compounds']} 个小区 "
         f"compounds; 失去 lost {s['loss']['residents']:,} / {s['loss']['compounds']}</p>"
         + _table(["全区 District", "前 Before", "后 After"], rows, {1, 2})
+        + _table(
+            ["类型 Type", "生活圈 Circle", "前 Before", "后 After", "缺项社区 Lacking"],
+            [
+                [
+                    escape(type_titles.get(t["type"], t["type"])),
+                    f"{t['circle_minutes']} min ({t['distance_m']:.0f} m)",
+                    _pct(t["share_before"]),
+                    _pct(t["share_after"]),
+                    f"{t['areas_lacking_before']} → {t['areas_lacking_after']}",
+                ]
+                for t in s["types"]
+            ],
+            {2, 3, 4},
+        )
         + _table(
             ["片区 Area", "居民 Residents", "前 Before", "后 After", "增 Gained", "减 Lost"],
             areas,
@@ -254,7 +272,7 @@ def report_html(
         + "<h2>敏感性 Sensitivity</h2>"
         + _sensitivity(report)
         + (
-            "<h2>方案效果 Scenario</h2>" + _scenario(report, area_names)
+            "<h2>方案效果 Scenario</h2>" + _scenario(report, area_names, type_titles)
             if report["scenario"]
             else ""
         )

@@ -171,6 +171,30 @@ def report_workbook(report: dict, type_titles: dict[str, str], area_names: dict[
             ],
             percent={3, 4},
         )
+        _sheet(
+            book,
+            "方案类型 Scenario types",
+            [
+                "类型 Type",
+                "生活圈（分钟） Circle (min)",
+                "前 Before",
+                "后 After",
+                "缺项社区（前） Lacking before",
+                "缺项社区（后） Lacking after",
+            ],
+            [
+                [
+                    type_titles.get(t["type"], t["type"]),
+                    t["circle_minutes"],
+                    t["share_before"],
+                    t["share_after"],
+                    t["areas_lacking_before"],
+                    t["areas_lacking_after"],
+                ]
+                for t in scenario["types"]
+            ],
+            percent={2, 3},
+        )
     buffer = io.BytesIO()
     book.save(buffer)
     return buffer.getvalue()

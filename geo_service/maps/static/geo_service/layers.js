@@ -173,7 +173,9 @@
         }),
         title: name,
         alt: name,
-        keyboard: def.interactive,
+        /* Not a Tab stop each: the keyboard route to places is the search and the
+         * summary panel's tables (92 centres would stand between a user and them). */
+        keyboard: false,
         interactive: def.interactive,
       });
     };

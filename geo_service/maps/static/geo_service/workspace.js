@@ -74,13 +74,17 @@
   }
 
   function emptyWhatIf() {
-    return { mode: null, added: [], removed: [], result: null, error: null, busy: false };
+    return { mode: null, added: [], offers: [], removed: [], result: null, error: null,
+      busy: false };
   }
 
   GS.workspace = function (map, options) {
     var api = options.api;
     var state = { sort: "share", ascending: true, area: "", communities: [], selected: null };
     var whatIf = emptyWhatIf();
+    var levelKeys = (options.levels || []).map(function (t) { return t.key; });
+    var offer = { level: levelKeys[levelKeys.length - 1] || null,
+      services: (options.services || []).map(function (t) { return t.key; }) };
     var saved = { list: [], name: "", key: sessionStorage.getItem("gs-api-key") || "",
       needKey: false, error: null, opened: null };
     var marks = L.layerGroup().addTo(map); /* proposed sites, closed centres */
@@ -229,7 +233,8 @@
         '">新增中心 Add a centre</button> <button type="button" data-whatif="close" ' +
         'aria-pressed="' + (whatIf.mode === "close") + '">关闭中心 Close a centre</button> ' +
         '<button type="button" data-whatif="clear">清除 Clear</button></p>' +
-        '<p class="gs-whatif-prompt">' + escapeHtml(prompt) + "</p>";
+        '<p class="gs-whatif-prompt">' + escapeHtml(prompt) + "</p>" +
+        (whatIf.mode === "add" ? offerForm() : "");
       var r = whatIf.result;
       if (whatIf.busy) {
         html += "<p>计算中… / Computing…</p>";
@@ -243,7 +248,7 @@
           "</strong><br>新增 · gained: " + number(r.gain.residents) + " 人 residents, " +
           number(r.gain.compounds) + " 个小区 compounds" +
           "<br>失去 · lost: " + number(r.loss.residents) + " 人 residents, " +
-          number(r.loss.compounds) + " 个小区 compounds</p>" + areaChanges(r) +
+          number(r.loss.compounds) + " 个小区 compounds</p>" + typeChanges(r) + areaChanges(r) +
           r.sites.filter(function (site) {
             return site.snap_status !== "ok";
           }).map(function (site) {
@@ -368,8 +373,8 @@
       saved.error = null;
       fetch(api + "scenarios", { method: "POST", headers: authHeaders(), body: JSON.stringify({
         name: saved.name,
-        add: { type: "FeatureCollection", features: whatIf.added.map(function (geometry) {
-          return { type: "Feature", properties: {}, geometry: geometry };
+        add: { type: "FeatureCollection", features: whatIf.added.map(function (geometry, k) {
+          return { type: "Feature", properties: whatIf.offers[k] || {}, geometry: geometry };
         }) },
         remove: whatIf.removed,
       }) })
@@ -400,6 +405,9 @@
         whatIf = emptyWhatIf();
         whatIf.added = record.add.features.map(function (f) {
           return f.geometry;
+        });
+        whatIf.offers = record.add.features.map(function (f) {
+          return f.properties || {};
         });
         whatIf.removed = record.remove.slice();
         whatIf.result = record.answer;
@@ -468,6 +476,46 @@
       return found ? nameOf(found) : String(id);
     }
 
+    /* What the next proposed centre offers: its level and services (all by default). */
+    function offerForm() {
+      var levels = (options.levels || []).map(function (t) {
+        return '<option value="' + escapeHtml(t.key) + '"' +
+          (t.key === offer.level ? " selected" : "") + ">" + escapeHtml(t.zh + " " + t.en) +
+          "</option>";
+      }).join("");
+      var services = (options.services || []).map(function (t) {
+        return '<label><input type="checkbox" name="offer-service" value="' +
+          escapeHtml(t.key) + '"' + (offer.services.indexOf(t.key) >= 0 ? " checked" : "") +
+          "> " + escapeHtml(t.zh + " " + t.en) + "</label>";
+      }).join(" ");
+      return '<fieldset class="gs-offer"><legend>新中心提供 · The new centre offers</legend>' +
+        (levels ? '<label>级别 Level <select name="offer-level">' + levels +
+          "</select></label><br>" : "") + services + "</fieldset>";
+    }
+
+    /* Each life-circle type whose share or lacking communities change. */
+    function typeChanges(result) {
+      var rows = (result.types || []).filter(function (t) {
+        return t.share_after !== t.share_before ||
+          t.areas_lacking_after !== t.areas_lacking_before;
+      });
+      if (!rows.length) {
+        return "";
+      }
+      var titles = options.types || {};
+      return '<table class="gs-whatif-types"><caption>按服务类型（各按其生活圈） · By type, ' +
+        "each within its own circle</caption><thead><tr>" +
+        '<th scope="col">类型 Type</th><th scope="col">居民 Residents</th>' +
+        '<th scope="col">缺项社区 Lacking</th></tr></thead><tbody>' +
+        rows.map(function (t) {
+          var title = titles[t.type] ? titles[t.type].zh + " " + titles[t.type].en : t.type;
+          return '<tr data-type="' + escapeHtml(t.type) + '"><td>' + escapeHtml(title) +
+            " (" + t.circle_minutes + " min)</td><td>" + percent(t.share_before) + " → " +
+            percent(t.share_after) + "</td><td>" + t.areas_lacking_before + " → " +
+            t.areas_lacking_after + "</td></tr>";
+        }).join("") + "</tbody></table>";
+    }
+
     function render() {
       box.querySelector(".gs-ws-body").innerHTML =
         headline() + bars() + whatIfSection() + savedSection() + handoutSection() +
@@ -503,7 +551,8 @@
       render();
       var body = {
         add: { type: "FeatureCollection", features: whatIf.added.map(function (geometry, k) {
-          return { type: "Feature", id: "NEW-" + (k + 1), properties: {}, geometry: geometry };
+          return { type: "Feature", id: "NEW-" + (k + 1), properties: whatIf.offers[k] || {},
+            geometry: geometry };
         }) },
         remove: whatIf.removed,
       };
@@ -541,6 +590,7 @@
       event.gsProposed = true;
       var site = { type: "Point", coordinates: [event.latlng.lng, event.latlng.lat] };
       whatIf.added.push(site);
+      whatIf.offers.push({ level: offer.level, services: offer.services.slice() });
       markSite(site);
       map.closePopup();
       runWhatIf();
@@ -637,6 +687,17 @@
       }
     });
     box.addEventListener("change", function (event) {
+      if (event.target.name === "offer-level") {
+        offer.level = event.target.value;
+        return;
+      }
+      if (event.target.name === "offer-service") {
+        offer.services = Array.prototype.slice.call(
+          box.querySelectorAll("input[name=offer-service]:checked")).map(function (input) {
+          return input.value;
+        });
+        return;
+      }
       if (event.target.dataset.filter === "area") {
         state.area = event.target.value;
         render();

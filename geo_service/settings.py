@@ -9,6 +9,12 @@ from typing import Literal
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from geo_service.analysis.params import CoverageParams
+
+#: The coverage defaults (GB 50180-2018's circles, 1000 m in 15 minutes, ...): written once,
+#: in :class:`~geo_service.analysis.params.CoverageParams`.
+_DEFAULTS = CoverageParams()
+
 #: The checkout the package was installed from (editable installs); defaults hang off it.
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -58,26 +64,38 @@ class Settings(BaseSettings):
         description="Override of the profile's projected CRS (metres) for every distance.",
     )
     walking_speed_mps: float = Field(
-        default=1000.0 / 900.0, gt=0, description="Walking speed, m/s (1000 m in 15 minutes)."
+        default=_DEFAULTS.walking_speed_mps,
+        gt=0,
+        description="Walking speed, m/s (1000 m in 15 minutes).",
     )
-    circle_5_m: float = Field(default=300.0, gt=0, description="5-minute life circle, metres.")
-    circle_10_m: float = Field(default=500.0, gt=0, description="10-minute life circle, metres.")
+    circle_5_m: float = Field(
+        default=_DEFAULTS.circle_m(5), gt=0, description="5-minute life circle, metres."
+    )
+    circle_10_m: float = Field(
+        default=_DEFAULTS.circle_m(10), gt=0, description="10-minute life circle, metres."
+    )
     circle_15_m: float = Field(
-        default=1000.0, gt=0, description="15-minute life circle, metres (800-1000 m)."
+        default=_DEFAULTS.circle_m(15),
+        gt=0,
+        description="15-minute life circle, metres (800-1000 m).",
     )
     circle_criterion: Literal["distance", "time"] = Field(
-        default="distance",
+        default=_DEFAULTS.criterion,
         description="Life circles by GB 50180-2018 walking distance (circle_*_m) or by "
         "walking time at walking_speed_mps.",
     )
     max_snap_m: float = Field(
-        default=250.0, gt=0, description="Farthest a point may lie from the network, metres."
+        default=_DEFAULTS.max_snap_m,
+        gt=0,
+        description="Farthest a point may lie from the network, metres.",
     )
     circle_buffer_m: float = Field(
-        default=40.0, gt=0, description="Half-width of the streets drawn as service circles, m."
+        default=_DEFAULTS.circle_buffer_m,
+        gt=0,
+        description="Half-width of the streets drawn as service circles, m.",
     )
     life_circle_min_share: float = Field(
-        default=0.5,
+        default=_DEFAULTS.life_circle_min_share,
         gt=0,
         le=1,
         description="A community lacks a facility type when fewer of its residents reach it.",

@@ -127,6 +127,33 @@ def test_a_community_found_by_search_opens_its_card(browser, server, client):
         assert _percent(shuixiu["share_15"]) in card
         assert _percent(shuixiu["reach_svc_party_education"]) in card  # per service type
         assert page.locator(f'{ROWS}[data-id="HL01"]').get_attribute("class") == "selected"
+        # The panel's card: gaps inside it and the centres its compounds walk to.
+        page.wait_for_function(
+            "() => { const c = document.querySelector('.gs-card');"
+            " return c && !c.innerText.includes('Loading'); }",
+            timeout=30_000,
+        )
+        panel_card = page.locator(".gs-card").inner_text()
+        gaps = client.get(
+            "/collections/coverage_gaps/items", params={"community_id": "HL01"}
+        ).json()["features"]
+        for gap in gaps:
+            assert gap["properties"]["name_zh"] in panel_card
+        compounds = client.get(
+            "/collections/compound_coverage/items",
+            params={"community_id": "HL01", "limit": 1000},
+        ).json()["features"]
+        walks = {}
+        for c in (f["properties"] for f in compounds):
+            walks[c["centre_id"]] = min(walks.get(c["centre_id"], 1e9), c["centre_m"])
+        nearest_id = min(walks, key=walks.get)
+        centre = client.get(f"/collections/service_centres/items/{nearest_id}").json()
+        first_line = page.locator(".gs-card ul").last.locator("li").first.inner_text()
+        assert centre["properties"]["name_zh"] in first_line
+        assert f"{round(walks[nearest_id]):,} m" in first_line
+        life = client.get("/coverage/life-circle").json()["types"]
+        elderly = next(t for t in life if t["type"] == "svc_elderly_care")
+        assert elderly["title"]["zh"] in panel_card
     finally:
         page.context.close()
 

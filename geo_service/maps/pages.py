@@ -132,6 +132,7 @@ class MapPages:
             "communities": "community_coverage",
             "gaps": "coverage_gaps",
             "compounds": "compound_coverage",
+            "headline": self.profile.analysis.headline_set,
             "centres": self.profile.analysis.centre_layer,
             "areas": coarse.layer if coarse is not None else None,
             "areaKey": coarse.key if coarse is not None and len(areas) > 1 else None,

@@ -518,8 +518,8 @@
 
     function render() {
       box.querySelector(".gs-ws-body").innerHTML =
-        headline() + bars() + whatIfSection() + savedSection() + handoutSection() +
-        communityTable() + gapList();
+        headline() + bars() + (state.selected ? cardSection() : "") + whatIfSection() +
+        savedSection() + handoutSection() + communityTable() + gapList();
     }
 
     /* Outline the compounds the change brings within reach (black) or leaves out (red). */
@@ -636,8 +636,90 @@
 
     function selectCommunity(id) {
       state.selected = id;
+      state.card = null;
       render();
+      loadCard(id);
       return select(options.communities, id);
+    }
+
+    /* The selected community's compounds: which centres they walk to, and how far. */
+    function loadCard(id) {
+      if (!options.communityKey) {
+        return;
+      }
+      var names = state.centreNames ? Promise.resolve(state.centreNames)
+        : items(api, options.centres).then(function (centres) {
+          state.centreNames = {};
+          centres.forEach(function (c) {
+            state.centreNames[c.id] = nameOf(c);
+          });
+          return state.centreNames;
+        });
+      var query = "&" + encodeURIComponent(options.communityKey) + "=" + encodeURIComponent(id);
+      Promise.all([names, items(api, options.compounds, query)]).then(function (answers) {
+        if (state.selected !== id) {
+          return;
+        }
+        var nearest = {};
+        answers[1].forEach(function (compound) {
+          var centre = compound[options.headline + "_id"];
+          var metres = compound[options.headline + "_m"];
+          if (!centre) {
+            return;
+          }
+          var entry = nearest[centre] || (nearest[centre] = { id: centre, metres: metres,
+            compounds: 0 });
+          entry.compounds += 1;
+          entry.metres = Math.min(entry.metres, metres);
+        });
+        state.card = { id: id, centres: Object.keys(nearest).map(function (k) {
+          return nearest[k];
+        }).sort(function (a, b) { return a.metres - b.metres; }) };
+        render();
+      }).catch(function () {
+        state.card = { id: id, centres: null };
+        render();
+      });
+    }
+
+    /* The selected community: shares by circle and by type (each within its circle),
+     * the gaps inside it, and the centres its compounds walk to. */
+    function cardSection() {
+      var id = state.selected;
+      var row = state.communities.filter(function (c) {
+        return String(c.id) === String(id);
+      })[0];
+      if (!row) {
+        return "";
+      }
+      var circles = Object.keys(state.summary.criterion.circles_m);
+      var shares = circles.map(function (m) {
+        return m + "分钟 " + m + " min: " + percent(row["share_" + m]);
+      }).join(" · ");
+      var titles = options.types || {};
+      var types = Object.keys(titles).map(function (key) {
+        var lacking = (row.lacks || "").split(";").indexOf(key) >= 0;
+        return "<li" + (lacking ? ' class="gs-lacking"' : "") + ">" +
+          escapeHtml(titles[key].zh + " " + titles[key].en) + ": " +
+          percent(row["reach_" + key]) + (lacking ? " — 缺项 lacking" : "") + "</li>";
+      }).join("");
+      var gaps = state.gaps.filter(function (g) {
+        return String(g[options.communityKey]) === String(id);
+      }).map(function (g) {
+        return "<li>" + escapeHtml(nameOf(g)) + " · " + number(g.population) + " 人</li>";
+      }).join("");
+      var card = state.card && state.card.id === id ? state.card : null;
+      var centres = !card ? "<p>载入中… / Loading…</p>" : !card.centres
+        ? '<p role="alert">无法载入 / Could not load</p>'
+        : "<ul>" + card.centres.map(function (c) {
+          return "<li>" + escapeHtml((state.centreNames || {})[c.id] || c.id) + ": " +
+            number(Math.round(c.metres)) + " m · " + c.compounds + " 个小区 compounds</li>";
+        }).join("") + "</ul>";
+      return '<section class="gs-card" aria-label="社区卡片 Community card">' +
+        "<h2>" + escapeHtml(nameOf(row)) + "</h2><p>" + number(row.residents) +
+        " 人 residents · " + shares + '</p><h3>按类型（各按其生活圈） By type</h3><ul>' +
+        types + "</ul><h3>服务盲区 Gaps in it</h3>" + (gaps ? "<ul>" + gaps + "</ul>"
+          : "<p>无 None</p>") + "<h3>最近的中心 Nearest centres</h3>" + centres + "</section>";
     }
 
     box.addEventListener("click", function (event) {
@@ -710,6 +792,8 @@
         var feature = event.layer && event.layer.feature;
         if (feature && state.summary) {
           state.selected = String(feature.id || feature.properties.id);
+          state.card = null;
+          loadCard(state.selected);
           render();
           var row = box.querySelector('tr[data-id="' + state.selected + '"]');
           if (row) {

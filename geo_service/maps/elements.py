@@ -125,7 +125,9 @@ class MeasureTool(JSCSSMixin, MacroElement):
 
 class Workspace(JSCSSMixin, MacroElement):
     """The planner's summary panel (``workspace.js``): headline and criterion, areas as
-    bars, the community table linked to the map, the gap list; read from the API."""
+    bars, the community table linked to the map, the community card, the gap list; its
+    parts ``whatif.js`` (what-if, saved scenarios) and ``handouts.js`` (print, reports).
+    Read from the API."""
 
     _template = Template(
         """
@@ -138,6 +140,11 @@ class Workspace(JSCSSMixin, MacroElement):
     def __init__(self, options: dict[str, Any]):
         super().__init__()
         self._name = "Workspace"
-        self.default_js = [*MAP_JS, ("geo_service_workspace_js", "")]
+        self.default_js = [
+            *MAP_JS,
+            ("geo_service_workspace_js", ""),
+            ("geo_service_whatif_js", ""),
+            ("geo_service_handouts_js", ""),
+        ]
         self.default_css = MAP_CSS
         self.options = options

@@ -59,6 +59,11 @@ class Settings(BaseSettings):
     )
     host: str = Field(default="127.0.0.1", description="Address the server binds to.")
     port: int = Field(default=8000, ge=1, le=65535, description="Port the server binds to.")
+    store: str = Field(
+        default="file:",
+        description="Where the layers live, as a URL: file: (the data folder's GeoJSON "
+        "files, in memory) or file:/path/to/folder.",
+    )
     metric_crs: str | None = Field(
         default=None,
         description="Override of the profile's projected CRS (metres) for every distance.",

@@ -45,14 +45,14 @@ from geo_service.data.gazetteer import build_gazetteer
 from geo_service.data.keys import KeyStore
 from geo_service.data.profile import DistrictProfile
 from geo_service.data.scenarios import ScenarioStore
-from geo_service.data.stores import FileStore, LayerStore
+from geo_service.data.stores import LayerStore, open_store
 from geo_service.errors import ProfileError
 from geo_service.maps.pages import STATIC_DIR, STATIC_ROUTE, MapPages
 from geo_service.maps.tiles import tile_hosts
 from geo_service.settings import Settings
 
 
-def load_data(settings: Settings) -> tuple[FileStore, CoverageContext | None]:
+def load_data(settings: Settings) -> tuple[LayerStore, CoverageContext | None]:
     """The catalog and data named by ``settings``, checked, with the derived (coverage)
     layers brought up to date first, and the live coverage context. Raises on the first
     problem (a broken profile, catalog or data file, a metric CRS that misses the data)."""
@@ -65,7 +65,7 @@ def load_data(settings: Settings) -> tuple[FileStore, CoverageContext | None]:
         context = coverage_context(catalog, settings, manifest, profile, frames)
     else:
         check_district_crs(catalog, settings, profile)
-    return FileStore(catalog, settings.data_dir, settings.derived_dir), context
+    return open_store(settings.store, catalog, settings.data_dir, settings.derived_dir), context
 
 
 def check_basemaps(settings: Settings, profile: DistrictProfile) -> None:

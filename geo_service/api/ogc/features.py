@@ -17,7 +17,7 @@ from geo_service.api.ogc.crs import CRS84, to_output
 from geo_service.api.ogc.query import ItemsQuery
 from geo_service.data.catalog import LayerSpec
 from geo_service.data.geojson_io import feature_texts
-from geo_service.data.stores import LayerStore
+from geo_service.data.stores import FeatureQuery, LayerStore
 
 
 @dataclass(frozen=True)
@@ -28,23 +28,25 @@ class Page:
     matched: int
 
 
+def _store_query(query: ItemsQuery, *, paged: bool) -> FeatureQuery:
+    return FeatureQuery(
+        bbox=query.bbox,
+        filters=query.filters or {},
+        sortby=tuple(query.sortby or ()),
+        limit=query.limit if paged else None,
+        offset=query.offset if paged else 0,
+    )
+
+
 def matching(store: LayerStore, spec: LayerSpec, query: ItemsQuery) -> gpd.GeoDataFrame:
     """Every feature matching the query (bbox and property filters), sorted as asked."""
-    frame = store.query(spec.id, bbox=query.bbox, where=query.filters)
-    if query.sortby:
-        frame = frame.sort_values(
-            [n for n, _ in query.sortby],
-            ascending=[a for _, a in query.sortby],
-            kind="stable",
-            na_position="last",
-        )
-    return frame
+    return store.page(spec.id, _store_query(query, paged=False)).frame
 
 
 def select(store: LayerStore, spec: LayerSpec, query: ItemsQuery) -> Page:
-    """The requested page of the matching features (ids only: no frame is copied)."""
-    frame = matching(store, spec, query)
-    return Page(frame.index[query.offset : query.offset + query.limit], len(frame))
+    """The requested page of the matching features (ids only: the store pages)."""
+    page = store.page(spec.id, _store_query(query, paged=True))
+    return Page(page.frame.index, page.matched)
 
 
 class FeatureEncoder:
@@ -52,14 +54,16 @@ class FeatureEncoder:
 
     def __init__(self, store: LayerStore):
         self.store = store
-        self._cache: dict[str, tuple[gpd.GeoDataFrame, np.ndarray]] = {}
+        self._cache: dict[tuple[str, str], tuple[gpd.GeoDataFrame, np.ndarray]] = {}
 
     def _layer(self, spec: LayerSpec) -> tuple[gpd.GeoDataFrame, np.ndarray]:
-        if spec.id not in self._cache:
+        key = (spec.id, self.store.version(spec.id))  # a new version: encoded anew
+        if key not in self._cache:
             frame = self.store.query(spec.id)
             texts = np.array(feature_texts(frame, id_property=spec.id_property), dtype=object)
-            self._cache[spec.id] = (frame, texts)
-        return self._cache[spec.id]
+            self._cache = {k: v for k, v in self._cache.items() if k[0] != spec.id}
+            self._cache[key] = (frame, texts)
+        return self._cache[key]
 
     def texts(self, spec: LayerSpec, ids: pd.Index, query: ItemsQuery) -> list[str]:
         """The features ``ids`` as GeoJSON texts, in the query's CRS and properties."""

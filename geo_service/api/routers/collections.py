@@ -45,8 +45,8 @@ def collection_document(
     spec: LayerSpec, store: LayerStore, base: str, offered: tuple[str, ...]
 ) -> dict:
     """A collection's description: extent, CRSs, links to items, queryables, downloads."""
-    frame = store.query(spec.id)
-    bbox = [float(v) for v in frame.total_bounds] if len(frame) else [-180.0, -90, 180, 90]
+    extent = store.extent(spec.id)
+    bbox = list(extent) if extent else [-180.0, -90, 180, 90]
     href = f"{base}collections/{spec.id}"
     links = [
         {
@@ -111,7 +111,7 @@ def collection_document(
         "synthetic": spec.provenance.synthetic,
         "provenance": spec.provenance.method,
         "licence": spec.licence,
-        "count": len(frame),
+        "count": store.count(spec.id),
     }
 
 

@@ -18,12 +18,11 @@ router = APIRouter(prefix="/layers", tags=["layers"])
 
 def layer_summary(spec: LayerSpec, store: LayerStore, base_url: str) -> dict:
     """What a client needs to know about a layer: metadata, count, extent and links."""
-    frame = store.query(spec.id)
-    minx, miny, maxx, maxy = (float(v) for v in frame.total_bounds)
+    extent = store.extent(spec.id)
     body = spec.model_dump(mode="json", exclude={"source"})
     body |= {
-        "count": len(frame),
-        "bbox": [minx, miny, maxx, maxy],
+        "count": store.count(spec.id),
+        "bbox": list(extent) if extent else None,
         "links": [
             {"rel": "self", "type": "application/json", "href": f"{base_url}layers/{spec.id}"},
             {
@@ -65,11 +64,12 @@ async def layer_features(
 ) -> GeoJSONResponse:
     """All features of the layer (or those intersecting ``bbox``), in EPSG:4326."""
     if bbox is None:
-        cache: dict[str, bytes] = request.app.state.geojson_cache
-        if spec.id not in cache:
-            cache[spec.id] = layer_geojson(spec, store.query(spec.id))
+        cache: dict[tuple[str, str], bytes] = request.app.state.geojson_cache
+        key = (spec.id, store.version(spec.id))  # a new version of the layer: encoded anew
+        if key not in cache:
+            cache[key] = layer_geojson(spec, store.query(spec.id))
         audit(request, caller, spec, store.count(spec.id))
-        return GeoJSONResponse(cache[spec.id])
+        return GeoJSONResponse(cache[key])
     box = bbox_to_crs84(parse_bbox_values(bbox), supported()[CRS84])
     frame = store.query(spec.id, bbox=box)
     audit(request, caller, spec, len(frame))

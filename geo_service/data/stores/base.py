@@ -1,8 +1,10 @@
-"""The interface every store implements (files now, PostGIS later)."""
+"""The interface every store implements (files now, PostGIS next): the one seam between
+the service and where its layers live."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Protocol
 
 import geopandas as gpd
@@ -12,6 +14,28 @@ from geo_service.data.catalog import Catalog
 BBox = tuple[float, float, float, float]
 
 
+@dataclass(frozen=True)
+class FeatureQuery:
+    """What to read from a layer: features intersecting ``bbox`` (lon/lat) whose
+    properties equal ``filters``, sorted by ``sortby`` (``(name, ascending)`` pairs, then
+    stored order; missing values last), ``limit`` of them (None: all) from ``offset``."""
+
+    bbox: BBox | None = None
+    filters: Mapping[str, object] = field(default_factory=dict)
+    sortby: tuple[tuple[str, bool], ...] = ()
+    limit: int | None = None
+    offset: int = 0
+
+
+@dataclass(frozen=True)
+class FeaturePage:
+    """The features of a query's page (EPSG:4326, indexed by feature id) and how many
+    features matched the query in all."""
+
+    frame: gpd.GeoDataFrame
+    matched: int
+
+
 class LayerStore(Protocol):
     """Read access to the layers of a catalog, in EPSG:4326 lon/lat."""
 
@@ -19,6 +43,10 @@ class LayerStore(Protocol):
 
     def count(self, layer_id: str) -> int:
         """Number of features in the layer."""
+        ...
+
+    def page(self, layer_id: str, query: FeatureQuery) -> FeaturePage:
+        """The page of features ``query`` asks for, and how many matched."""
         ...
 
     def query(
@@ -34,4 +62,13 @@ class LayerStore(Protocol):
 
     def feature(self, layer_id: str, feature_id: str) -> gpd.GeoDataFrame:
         """The one-row frame of feature ``feature_id``; ``FeatureNotFound`` if absent."""
+        ...
+
+    def extent(self, layer_id: str) -> BBox | None:
+        """The layer's bounding box (lon/lat); None for an empty layer."""
+        ...
+
+    def version(self, layer_id: str) -> str:
+        """A token that changes whenever the layer's features change (for ETags and
+        caches)."""
         ...

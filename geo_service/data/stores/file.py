@@ -16,7 +16,7 @@ import shapely
 from geo_service.crs import STORAGE_CRS
 from geo_service.data.catalog import Catalog, LayerSpec
 from geo_service.data.geojson_io import read_geojson
-from geo_service.data.stores.base import BBox
+from geo_service.data.stores.base import BBox, FeaturePage, FeatureQuery
 from geo_service.data.validation import Problem, validate_layer
 from geo_service.errors import DataValidationError, FeatureNotFound, InvalidQuery, LayerNotFound
 
@@ -55,6 +55,11 @@ def check_data(
     }
 
 
+def _file_version(path: Path) -> str:
+    stat = path.stat()
+    return f"{stat.st_size:x}-{stat.st_mtime_ns:x}"
+
+
 class FileStore:
     """All layers of ``catalog`` read from ``data_dir`` at construction.
 
@@ -67,6 +72,7 @@ class FileStore:
         self.data_dir = Path(data_dir)
         self.derived_dir = Path(derived_dir) if derived_dir is not None else None
         self._frames: dict[str, gpd.GeoDataFrame] = {}
+        self._versions: dict[str, str] = {}
         started = time.perf_counter()
         problems: list[Problem] = []
         for spec in catalog:
@@ -81,6 +87,8 @@ class FileStore:
                 frame.index.name = None
                 frame.sindex  # noqa: B018 - build the spatial index now, not on first query
                 self._frames[spec.id] = frame
+                path = (self.derived_dir if spec.derived else self.data_dir) / spec.source
+                self._versions[spec.id] = _file_version(path)
         if problems:
             shown = "\n  ".join(str(p) for p in problems[:10])
             more = f"\n  ... and {len(problems) - 10} more" if len(problems) > 10 else ""
@@ -121,6 +129,37 @@ class FileStore:
                 raise InvalidQuery(f"layer {layer_id!r} has no property {name!r}")
             frame = frame[frame[name] == value]
         return frame
+
+    def page(self, layer_id: str, query: FeatureQuery) -> FeaturePage:
+        """The page ``query`` asks for: filtered, sorted (stable, missing values last) and
+        sliced in memory; ``matched`` counts the filtered features."""
+        frame = self.query(layer_id, bbox=query.bbox, where=query.filters)
+        if query.sortby:
+            names = [name for name, _ in query.sortby]
+            unknown = [n for n in names if n not in frame.columns or n == frame.geometry.name]
+            if unknown:
+                raise InvalidQuery(f"layer {layer_id!r} has no property {unknown[0]!r} to sort by")
+            frame = frame.sort_values(
+                names,
+                ascending=[ascending for _, ascending in query.sortby],
+                kind="stable",
+                na_position="last",
+            )
+        end = None if query.limit is None else query.offset + query.limit
+        return FeaturePage(frame.iloc[query.offset : end], len(frame))
+
+    def extent(self, layer_id: str) -> BBox | None:
+        """The layer's bounding box (lon/lat); None for an empty layer."""
+        frame = self._frame(layer_id)
+        if frame.empty:
+            return None
+        minx, miny, maxx, maxy = (float(v) for v in frame.total_bounds)
+        return minx, miny, maxx, maxy
+
+    def version(self, layer_id: str) -> str:
+        """The layer file's size and modification time when it was read (hex)."""
+        self._frame(layer_id)
+        return self._versions[layer_id]
 
     def feature(self, layer_id: str, feature_id: str) -> gpd.GeoDataFrame:
         """The one-row frame of feature ``feature_id``."""

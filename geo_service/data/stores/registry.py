@@ -1,0 +1,43 @@
+"""Stores by URL: ``file:`` (the settings' data folder), ``file:/some/folder``; a scheme
+registers the function that opens it (``postgresql:`` comes next)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from geo_service.data.catalog import Catalog
+from geo_service.data.stores.base import LayerStore
+from geo_service.data.stores.file import FileStore
+from geo_service.errors import ProfileError
+
+Opener = Callable[[str, Catalog, Path, Path | None], LayerStore]
+
+
+def _open_file(url: str, catalog: Catalog, data_dir: Path, derived_dir: Path | None):
+    path = urlsplit(url).path
+    return FileStore(catalog, Path(path) if path else data_dir, derived_dir)
+
+
+_OPENERS: dict[str, Opener] = {"file": _open_file}
+
+
+def store_schemes() -> tuple[str, ...]:
+    """The URL schemes a store can be opened with."""
+    return tuple(_OPENERS)
+
+
+def open_store(
+    url: str, catalog: Catalog, data_dir: Path, derived_dir: Path | None = None
+) -> LayerStore:
+    """The store at ``url`` for ``catalog``: ``file:`` reads ``data_dir`` (``file:PATH``
+    another folder); derived layers come from ``derived_dir``. An unknown scheme is
+    refused naming the ones there are."""
+    scheme = urlsplit(url).scheme
+    if scheme not in _OPENERS:
+        raise ProfileError(
+            f"store {url!r}: unknown scheme {scheme or '(none)'!r}; use one of "
+            + ", ".join(f"{s}:" for s in _OPENERS)
+        )
+    return _OPENERS[scheme](url, catalog, data_dir, derived_dir)

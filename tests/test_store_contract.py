@@ -10,9 +10,11 @@ import numpy as np
 import pytest
 import shapely
 
+from geo_service.api.app import create_app
 from geo_service.data.stores import FeatureQuery, open_store, store_schemes
 from geo_service.errors import InvalidQuery, ProfileError
-from tests.support import DATA_DIR
+from geo_service.settings import Settings
+from tests.support import DATA_DIR, InProcessClient
 
 #: The stores under test, by URL.
 STORE_URLS = ["file:"]
@@ -91,3 +93,28 @@ def test_stores_are_opened_by_url(catalog):
     assert "file" in store_schemes()
     with pytest.raises(ProfileError, match=r"unknown scheme 'mysql'.*use one of file:"):
         open_store("mysql://localhost/db", catalog, DATA_DIR)
+
+
+def test_items_etags_come_from_the_layer_version(data_copy, tmp_path):
+    """An items page's ETag is the layer's version with the query: the same page is 304
+    before any encoding; a new version of the layer, a new ETag."""
+    catalog_dir, data_dir = data_copy
+
+    def api():
+        settings = Settings(
+            catalog_dir=catalog_dir, data_dir=data_dir, derived_dir=tmp_path / "derived"
+        )
+        return InProcessClient(create_app(settings))
+
+    first = api()
+    url = "/collections/compounds/items"
+    page = first.get(url, params={"limit": 3})
+    etag = page.headers["etag"]
+    assert etag.startswith('W/"v-') and page.json()["numberReturned"] == 3
+    again = first.get(url, params={"limit": 3}, headers={"If-None-Match": etag})
+    assert again.status_code == 304 and again.content == b""
+    assert first.get(url, params={"limit": 4}).headers["etag"] != etag
+    path = data_dir / "compounds.geojson"
+    stat = path.stat()
+    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000_000))
+    assert api().get(url, params={"limit": 3}).headers["etag"] != etag

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from typing import Annotated
 from urllib.parse import urlencode
 
@@ -9,6 +10,7 @@ from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import HTMLResponse, Response
 from starlette.concurrency import run_in_threadpool
 
+from geo_service import __version__
 from geo_service.api.deps import CallerDep, CollectionDep, StoreDep, audit
 from geo_service.api.geojson import GEOJSON_MEDIA_TYPE
 from geo_service.api.limits import expensive
@@ -134,6 +136,20 @@ ITEMS_PARAMETERS = [
 ]
 
 
+def _version_etag(request: Request, version: str, role: str) -> str:
+    """A weak ETag of an items page from what decides its bytes: the layer's version, the
+    query, the representation asked for, the caller's role and this build."""
+    parts = [
+        __version__,
+        version,
+        role,
+        request.url.path,
+        str(sorted(request.query_params.multi_items())),
+        request.headers.get("accept", ""),
+    ]
+    return 'W/"v-' + hashlib.blake2b("\n".join(parts).encode(), digest_size=16).hexdigest() + '"'
+
+
 @router.get(
     "/{collectionId}/items",
     summary="Features of a collection",
@@ -167,18 +183,24 @@ async def items(
         return await run_in_threadpool(download_response, request, caller, store, spec, query, f)
     if f not in (None, "json", "html"):
         raise InvalidQuery(f"f must be json, html or one of {', '.join(DOWNLOAD_FORMATS)}")
+    etag = _version_etag(request, store.version(spec.id), caller.role)
+    if etag in request.headers.get("if-none-match", ""):
+        # Not modified: answered from the layer's version, before any page is encoded.
+        return Response(status_code=304, headers={"ETag": etag})
     page = select(store, spec, query)
     links = _items_links(request, spec.id, query, page.matched, len(page.ids))
     if f == "html" or (f is None and "text/html" in request.headers.get("accept", "")):
         frame = store.query(spec.id).loc[page.ids]
         audit(request, caller, spec, len(frame))
-        return HTMLResponse(_items_html(spec, frame, page.matched, query, links))
+        return HTMLResponse(
+            _items_html(spec, frame, page.matched, query, links), headers={"ETag": etag}
+        )
     texts = _encoder(request).texts(spec, page.ids, query)
     audit(request, caller, spec, len(texts))
     return Response(
         collection_document(texts, matched=page.matched, links=links),
         media_type=GEOJSON_MEDIA_TYPE,
-        headers=_content_crs(query),
+        headers={**_content_crs(query), "ETag": etag},
     )
 
 

@@ -161,20 +161,18 @@ def build_report(
         "synthetic": synthetic,
         "sources": sources,
         "geometry": None if scope is None else scope["geometry"],
-        "map_layers": _map_layers(store, scope, context),
+        "map_layers": {
+            **({"communities": communities} if finest else {}),
+            "gaps": gaps,
+            "centres": _centres_near(store, scope, context),
+        },
     }
 
 
-def _map_layers(store: LayerStore, scope: dict | None, context) -> dict:
-    """The layers the report's map draws (EPSG:4326): communities with their share, the
-    gap compounds and the centres, within the scope."""
-    layers = {}
-    if COMMUNITY_LAYER in store.catalog:
-        layers["communities"] = _scoped(store.query(COMMUNITY_LAYER), scope)
-    layers["gaps"] = _scoped(store.query(GAP_LAYER), scope)
+def _centres_near(store: LayerStore, scope: dict | None, context):
+    """The centres the report's map draws (EPSG:4326): all, or those near the scope."""
     centres = store.query(context.profile.analysis.centre_layer)
     if scope is not None and len(centres):
         outline = scope["geometry"]
         centres = centres[np.asarray(centres.geometry.intersects(outline.buffer(0.01)))]
-    layers["centres"] = centres
-    return layers
+    return centres

@@ -7,6 +7,7 @@ answers it again on the current data (the fast what-if, a few milliseconds).
 
 from __future__ import annotations
 
+import geopandas as gpd
 from fastapi import APIRouter, Depends, Request, Response
 from starlette.concurrency import run_in_threadpool
 
@@ -45,10 +46,14 @@ def _check_writer(request: Request, caller: Caller) -> None:
     raise Unauthorized("saving or deleting a scenario needs a staff API key")
 
 
-async def _answer(request: Request, change: dict) -> dict:
+async def _answer(request: Request, change: dict) -> tuple[dict, gpd.GeoDataFrame, list[str]]:
+    """The change checked and answered (off the event loop), and its sites and closures."""
     added, removed = parse_scenario(change)
     baseline = _context(request).whatif
-    return await run_in_threadpool(what_if, baseline, to_metric(added, baseline.graph.crs), removed)
+    answer = await run_in_threadpool(
+        what_if, baseline, to_metric(added, baseline.graph.crs), removed
+    )
+    return answer, added, removed
 
 
 def _listed(record: dict, request: Request) -> dict:
@@ -86,8 +91,7 @@ async def save_scenario(request: Request, caller: CallerDep) -> dict:
     if not isinstance(document, dict):
         raise InvalidQuery("the body is a JSON object with 'name', 'add' and/or 'remove'")
     change = {k: v for k, v in document.items() if k != "name"}
-    answer = await _answer(request, change)
-    added, removed = parse_scenario(change)
+    answer, added, removed = await _answer(request, change)
     record = _store(request).save(
         document.get("name"),
         change_document(added, removed),
@@ -101,7 +105,7 @@ async def save_scenario(request: Request, caller: CallerDep) -> dict:
 async def get_scenario(key: str, request: Request) -> dict:
     """The scenario (by id or name) with its answer computed again on the current data."""
     record = _store(request).find(key)
-    answer = await _answer(request, {"add": record["add"], "remove": record["remove"]})
+    answer, _, _ = await _answer(request, {"add": record["add"], "remove": record["remove"]})
     return {**record, "answer": answer}
 
 

@@ -6,8 +6,10 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # Debian packages the tests use: GDAL's command-line OGC API client, Chromium (with CJK
-# fonts) for the pages, and npm for axe-core (the accessibility checker the tests inject).
-SYSTEM_PACKAGES := gdal-bin chromium fonts-noto-cjk libpango-1.0-0 libpangoft2-1.0-0
+# fonts) for the pages, Pango for the PDF reports, PostgreSQL with PostGIS for the PostGIS
+# store, and npm for axe-core (the accessibility checker the tests inject).
+SYSTEM_PACKAGES := gdal-bin chromium fonts-noto-cjk libpango-1.0-0 libpangoft2-1.0-0 \
+	postgresql-15 postgresql-15-postgis-3
 NODE_PACKAGES := nodejs npm
 
 .PHONY: serve test lint demo system-deps maps vendor clean
@@ -23,7 +25,8 @@ serve: $(STAMP)  ## run the service on the demo data at http://127.0.0.1:8000
 
 system-deps:  ## the Debian packages the tests drive
 	@{ command -v ogrinfo && command -v chromium && fc-list | grep -q "Noto Sans CJK" && \
-	  ls /usr/lib/*/libpangoft2-1.0.so.0; } >/dev/null 2>&1 || { \
+	  ls /usr/lib/*/libpangoft2-1.0.so.0 /usr/lib/postgresql/15/bin/initdb \
+	    /usr/share/postgresql/15/extension/postgis.control; } >/dev/null 2>&1 || { \
 	  $(SUDO) apt-get update -q && \
 	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -q --no-install-recommends \
 	    $(SYSTEM_PACKAGES); }
@@ -39,7 +42,7 @@ node_modules/.package-lock.json: package.json package-lock.json
 test: $(STAMP) system-deps node_modules/.package-lock.json  ## lint, then the whole test suite
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/python -m pytest
+	GEO_SERVICE_REQUIRE_POSTGIS=1 scripts/throwaway-postgis run -- $(BIN)/python -m pytest
 
 maps: $(STAMP)  ## the map pages as standalone HTML in build/maps
 	$(BIN)/geo-service maps build

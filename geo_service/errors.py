@@ -111,3 +111,9 @@ class Conflict(GeoServiceError, ValueError):
     """The request clashes with what is stored (a name already taken, a store full)."""
 
     status_code = 409
+
+
+class StoreUnavailable(GeoServiceError, RuntimeError):
+    """The store (a database) cannot be reached now."""
+
+    status_code = 503

@@ -1,8 +1,12 @@
-"""Shared fixtures: the committed demo data, the catalog and a live server."""
+"""Shared fixtures: the committed demo data, the catalog, the stores (files and a real
+PostGIS) and a live server on each."""
 
 from __future__ import annotations
 
+import os
+import secrets
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 
 import httpx
@@ -10,7 +14,45 @@ import pytest
 
 from geo_service.data.catalog import Catalog, load_catalog
 from geo_service.data.geojson_io import read_geojson
-from tests.support import CATALOG_DIR, DATA_DIR, LiveServer
+from tests.support import CATALOG_DIR, DATA_DIR, LiveServer, run_cli
+
+#: The stores the API, coverage and locator tests run against, one parametrised fixture.
+STORE_KINDS = ["file", pytest.param("postgis", marks=pytest.mark.postgis)]
+
+
+@pytest.fixture(scope="session")
+def postgis_server() -> str:
+    """The URL of the PostGIS server the tests may use (``GEO_SERVICE_TEST_POSTGIS``, set
+    by ``scripts/throwaway-postgis run``, which ``make test`` uses). Without one the PostGIS
+    tests are skipped — except in CI, where that is a failure."""
+    url = os.environ.get("GEO_SERVICE_TEST_POSTGIS")
+    if not url:
+        message = (
+            "no PostGIS server: run `make test`, or "
+            "`scripts/throwaway-postgis run -- .venv/bin/python -m pytest ...`"
+        )
+        if os.environ.get("CI") or os.environ.get("GEO_SERVICE_REQUIRE_POSTGIS"):
+            pytest.fail(message)
+        pytest.skip(message)
+    return url
+
+
+@pytest.fixture(scope="session")
+def demo_store(request) -> Callable[[str], str]:
+    """Make a store holding the demo district's source layers, by kind: ``file:`` (the
+    data folder), or a new schema in the PostGIS server loaded by ``geo-service db load``.
+    Returns its URL (for ``GEO_SERVICE_STORE``)."""
+
+    def make(kind: str) -> str:
+        if kind == "file":
+            return "file:"
+        schema = f"test_{secrets.token_hex(4)}"
+        url = f"{request.getfixturevalue('postgis_server')}?schema={schema}"
+        loaded = run_cli("db", "load", "--store", url)
+        assert loaded.returncode == 0, loaded.stderr
+        return url
+
+    return make
 
 
 @pytest.fixture(scope="session")
@@ -41,11 +83,13 @@ def state_dir(tmp_path_factory) -> Path:
     return tmp_path_factory.mktemp("state")
 
 
-@pytest.fixture(scope="session")
-def server(tmp_path_factory, state_dir):
-    """The service on the committed demo data, computing its derived layers afresh."""
+@pytest.fixture(scope="session", params=STORE_KINDS)
+def server(request, tmp_path_factory, state_dir, demo_store):
+    """The service on the committed demo data, computing its derived layers afresh, from
+    each store in turn."""
     live = LiveServer(
         env={
+            "GEO_SERVICE_STORE": demo_store(request.param),
             "GEO_SERVICE_DERIVED_DIR": str(tmp_path_factory.mktemp("derived")),
             "GEO_SERVICE_STATE_DIR": str(state_dir),
             "GEO_SERVICE_RATE_LIMIT_PER_MINUTE": "100000",

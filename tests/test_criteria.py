@@ -11,13 +11,15 @@ from geo_service.analysis.params import CoverageParams, circles_for
 from geo_service.api.app import create_app
 from geo_service.errors import InvalidParameter
 from geo_service.settings import Settings
+from tests.conftest import STORE_KINDS
 from tests.support import InProcessClient
 
 
-@pytest.fixture(scope="module")
-def api(tmp_path_factory):
+@pytest.fixture(scope="module", params=STORE_KINDS)
+def api(request, tmp_path_factory, demo_store):
     derived = tmp_path_factory.mktemp("derived")
-    return InProcessClient(create_app(Settings(derived_dir=derived)))
+    settings = Settings(derived_dir=derived, store=demo_store(request.param))
+    return InProcessClient(create_app(settings))
 
 
 @pytest.fixture(scope="module")

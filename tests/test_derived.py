@@ -7,7 +7,7 @@ import json
 import pytest
 
 from geo_service.data.catalog import load_catalog
-from geo_service.data.derived import MANIFEST, compute_derived, is_fresh
+from geo_service.data.derived import compute_derived, district_profile, is_fresh
 from geo_service.data.geojson_io import read_geojson
 from geo_service.data.stores import FileStore
 from geo_service.settings import Settings
@@ -20,10 +20,21 @@ def settings(data_copy, tmp_path) -> Settings:
     return Settings(catalog_dir=catalog_dir, data_dir=data_dir, derived_dir=tmp_path / "derived")
 
 
+def _store(settings: Settings) -> FileStore:
+    """The district's file store as a new process would open it."""
+    return FileStore(load_catalog(settings.catalog_dir), settings.data_dir, settings.derived_dir)
+
+
+def _fresh(settings: Settings) -> bool:
+    return is_fresh(_store(settings), settings, district_profile(settings))
+
+
 def test_compute_write_reuse_and_recompute(settings):
-    catalog = load_catalog(settings.catalog_dir)
-    assert not is_fresh(catalog, settings)
-    manifest = compute_derived(catalog, settings)
+    assert not _fresh(settings)
+    store = _store(settings)
+    assert not store.has("compound_coverage")
+    manifest = compute_derived(store, settings)
+    assert store.has("compound_coverage")  # written through the store, served at once
     folder = settings.derived_dir
     assert {p.name for p in folder.glob("*.geojson")} == {
         "service_circles.geojson",
@@ -33,10 +44,10 @@ def test_compute_write_reuse_and_recompute(settings):
     }
     assert len(list(folder.glob("graph-*.npz"))) == 1
     assert manifest["summary"]["district"]["residents"] == 500_000
-    assert is_fresh(catalog, settings)
+    assert _fresh(settings)
 
     stamp = (folder / "compound_coverage.geojson").stat().st_mtime_ns
-    compute_derived(catalog, settings)
+    compute_derived(_store(settings), settings)
     assert (folder / "compound_coverage.geojson").stat().st_mtime_ns == stamp  # reused
 
     # an input layer changes: the results are stale and get recomputed; roads unchanged,
@@ -47,22 +58,21 @@ def test_compute_write_reuse_and_recompute(settings):
         centres.read_text(encoding="utf-8").replace('"capacity":80', '"capacity":81'),
         encoding="utf-8",
     )
-    assert not is_fresh(catalog, settings)
-    compute_derived(catalog, settings)
-    assert is_fresh(catalog, settings)
+    assert not _fresh(settings)
+    compute_derived(_store(settings), settings)
+    assert _fresh(settings)
     assert next(folder.glob("graph-*.npz")) == graph_file
 
     # a parameter changes: stale too
     wider = settings.model_copy(update={"circle_15_m": 800.0})
-    assert not is_fresh(catalog, wider)
-    narrow = compute_derived(catalog, wider)
+    assert not _fresh(wider)
+    narrow = compute_derived(_store(settings), wider)
     assert narrow["summary"]["district"]["share_15"] < manifest["summary"]["district"]["share_15"]
 
 
 def test_derived_layers_match_their_catalog_entries(settings):
-    catalog = load_catalog(settings.catalog_dir)
-    compute_derived(catalog, settings)
-    store = FileStore(catalog, settings.data_dir, settings.derived_dir)  # validates every layer
+    compute_derived(_store(settings), settings)
+    store = _store(settings)  # reads every derived layer back
     coverage = store.query("compound_coverage")
     assert len(coverage) == 471
     assert store.count("community_coverage") == 78
@@ -77,12 +87,11 @@ def test_derived_layers_match_their_catalog_entries(settings):
 
 
 def test_summary_agrees_with_the_compound_layer(settings):
-    catalog = load_catalog(settings.catalog_dir)
-    manifest = compute_derived(catalog, settings)
+    manifest = compute_derived(_store(settings), settings)
     compounds = read_geojson(settings.derived_dir / "compound_coverage.geojson")
     within = compounds.loc[compounds["centre_m"] <= 1000, "population"].sum()
     assert manifest["summary"]["district"]["residents_15"] == within
-    saved = json.loads((settings.derived_dir / MANIFEST).read_text(encoding="utf-8"))
+    saved = json.loads((settings.derived_dir / "coverage.json").read_text(encoding="utf-8"))
     assert saved["params"]["circles"][2] == {"minutes": 15, "distance_m": 1000.0}
 
 

@@ -19,6 +19,7 @@ from geo_service.analysis.statistics import life_circle_check
 from geo_service.api.app import create_app
 from geo_service.data.analysis_config import AnalysisConfig
 from geo_service.settings import Settings
+from tests.conftest import STORE_KINDS
 from tests.support import InProcessClient
 
 CRS = "EPSG:4549"
@@ -85,10 +86,11 @@ def test_the_table_is_checked(row, message):
         _config(**row)
 
 
-@pytest.fixture(scope="module")
-def api(tmp_path_factory):
+@pytest.fixture(scope="module", params=STORE_KINDS)
+def api(request, tmp_path_factory, demo_store):
     folder = tmp_path_factory.mktemp("life_circle")
-    return InProcessClient(create_app(Settings(derived_dir=folder / "derived")))
+    settings = Settings(derived_dir=folder / "derived", store=demo_store(request.param))
+    return InProcessClient(create_app(settings))
 
 
 def test_the_api_states_each_type_with_its_circle_and_clause(api):

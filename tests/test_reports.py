@@ -11,6 +11,7 @@ from pypdf import PdfReader
 
 from geo_service.api.app import create_app
 from geo_service.settings import Settings
+from tests.conftest import STORE_KINDS
 from tests.support import InProcessClient, run_cli
 
 
@@ -34,11 +35,14 @@ def _flat(text: str) -> str:
     return "".join(text.split())
 
 
-@pytest.fixture(scope="module")
-def api(tmp_path_factory):
+@pytest.fixture(scope="module", params=STORE_KINDS)
+def api(request, tmp_path_factory, demo_store):
     folder = tmp_path_factory.mktemp("reports")
     settings = Settings(
-        derived_dir=folder / "derived", state_dir=folder / "state", scenario_writers="public"
+        derived_dir=folder / "derived",
+        state_dir=folder / "state",
+        scenario_writers="public",
+        store=demo_store(request.param),
     )
     return InProcessClient(create_app(settings))
 

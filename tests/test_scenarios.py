@@ -10,6 +10,7 @@ import pytest
 from geo_service.api.app import create_app
 from geo_service.data.keys import KeyStore
 from geo_service.settings import Settings
+from tests.conftest import STORE_KINDS
 from tests.support import InProcessClient, run_cli
 
 
@@ -29,10 +30,14 @@ def _change(app, closures: int = 2) -> dict:
     }
 
 
-@pytest.fixture(scope="module")
-def setup(tmp_path_factory):
+@pytest.fixture(scope="module", params=STORE_KINDS)
+def setup(request, tmp_path_factory, demo_store):
     folder = tmp_path_factory.mktemp("scenarios")
-    settings = Settings(derived_dir=folder / "derived", state_dir=folder / "state")
+    settings = Settings(
+        derived_dir=folder / "derived",
+        state_dir=folder / "state",
+        store=demo_store(request.param),
+    )
     app = create_app(settings)
     key, _ = KeyStore(settings.state_dir / "keys.json").create("staff", "planner")
     return app, {"X-API-Key": key}, settings

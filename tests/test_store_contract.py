@@ -1,29 +1,46 @@
-"""The store contract, the same for every store (``file:`` now; the PostGIS store joins the
-parametrisation): pages with filters, sorting and offsets against a pandas reference,
-how many matched, extent, version, by-URL opening."""
+"""The store contract, the same for every store (the file store and PostGIS): pages with
+filters, sorting, offsets and keyset cursors against a pandas reference, how many matched,
+features by id, extent, version, atomic writes and notes, by-URL opening."""
 
 from __future__ import annotations
 
 import os
 
 import numpy as np
+import pandas as pd
 import pytest
 import shapely
 
 from geo_service.api.app import create_app
 from geo_service.data.stores import FeatureQuery, open_store, store_schemes
-from geo_service.errors import InvalidQuery, ProfileError
+from geo_service.errors import (
+    Conflict,
+    DataValidationError,
+    FeatureNotFound,
+    InvalidQuery,
+    ProfileError,
+)
 from geo_service.settings import Settings
+from tests.conftest import STORE_KINDS
 from tests.support import DATA_DIR, InProcessClient
 
-#: The stores under test, by URL.
-STORE_URLS = ["file:"]
+
+@pytest.fixture(scope="module", params=STORE_KINDS)
+def store(request, catalog, demo_store):
+    """A store of each kind holding the demo's source layers (no derived folder)."""
+    store = open_store(demo_store(request.param), catalog, DATA_DIR)
+    yield store
+    getattr(store, "close", lambda: None)()
 
 
-@pytest.fixture(scope="module", params=STORE_URLS)
-def store(request, catalog):
-    # source layers only: no derived folder needed
-    return open_store(request.param, catalog, DATA_DIR)
+@pytest.fixture(params=STORE_KINDS)
+def writable_store(request, catalog, demo_store, data_copy, tmp_path):
+    """A store of each kind that a test may write to (a copy of the data folder, or a
+    schema of its own), with a derived folder for the file store's notes."""
+    url = f"file:{data_copy[1]}" if request.param == "file" else demo_store("postgis")
+    store = open_store(url, catalog, data_copy[1], tmp_path / "derived")
+    yield store
+    getattr(store, "close", lambda: None)()
 
 
 def _reference(frame, query: FeatureQuery):
@@ -78,21 +95,154 @@ def test_extent_and_count(store, demo):
         assert store.count(layer_id) == len(demo[layer_id])
 
 
-def test_version_changes_with_the_layer(data_copy, catalog):
+def _keyset_ids(store, layer_id: str, query: FeatureQuery) -> tuple[list[str], set[int]]:
+    """Every id reached by following the pages' cursors (offsets where the store has no
+    cursor), and the numberMatched each page reported."""
+    ids, matched, cursor, offset = [], set(), None, 0
+    while True:
+        page = store.page(
+            layer_id, FeatureQuery(**{**query.__dict__, "cursor": cursor, "offset": offset})
+        )
+        ids += page.frame.index.tolist()
+        matched.add(page.matched)
+        if len(page.frame) < query.limit:
+            return ids, matched
+        cursor = page.next_cursor
+        offset = 0 if cursor is not None else offset + query.limit
+
+
+KEYSET_QUERIES = [
+    ("compounds", FeatureQuery(limit=50)),
+    ("compounds", FeatureQuery(sortby=(("subdistrict_id", True), ("population", False)), limit=40)),
+    ("compounds", FeatureQuery(sortby=(("name_zh", False),), limit=100)),
+    ("compounds", FeatureQuery(filters={"subdistrict_id": "HL"}, limit=30)),
+    ("compounds", FeatureQuery(bbox=(120.20, 31.50, 120.30, 31.60), limit=20)),
+    ("roads", FeatureQuery(sortby=(("name", True),), limit=700)),  # mostly missing: last
+    ("roads", FeatureQuery(sortby=(("name", False), ("length_m", True)), limit=999)),
+]
+
+
+@pytest.mark.parametrize(("layer_id", "query"), KEYSET_QUERIES, ids=range(len(KEYSET_QUERIES)))
+def test_following_the_pages_visits_the_reference_order_once(store, demo, layer_id, query):
+    whole = FeatureQuery(bbox=query.bbox, filters=query.filters, sortby=query.sortby)
+    expected, expected_matched = _reference(demo[layer_id], whole)
+    ids, matched = _keyset_ids(store, layer_id, query)
+    assert ids == expected
+    assert matched == {expected_matched}
+
+
+@pytest.mark.postgis
+def test_a_cursor_is_for_its_own_query_and_version(catalog, demo_store, demo):
+    """(The file store pages by offset: it has no cursor to refuse.)"""
+    store = open_store(demo_store("postgis"), catalog, DATA_DIR)
+    first = store.page("compounds", FeatureQuery(limit=10))
+    assert first.next_cursor is not None
+    with pytest.raises(InvalidQuery, match="another query"):
+        store.page(
+            "compounds", FeatureQuery(limit=10, sortby=(("id", True),), cursor=first.next_cursor)
+        )
+    with pytest.raises(InvalidQuery, match="cursor is not valid"):
+        store.page("compounds", FeatureQuery(limit=10, cursor="bm90IGEgY3Vyc29y"))
+    store.write("compounds", demo["compounds"], description="the same again")
+    with pytest.raises(Conflict, match="changed since this page"):
+        store.page("compounds", FeatureQuery(limit=10, cursor=first.next_cursor))
+
+
+def test_features_by_id_equal_the_file(store, demo):
+    for layer_id in ("compounds", "service_centres", "roads"):
+        expected = demo[layer_id].iloc[[0, len(demo[layer_id]) // 2, -1]]
+        for _, row in expected.iterrows():
+            got = store.feature(layer_id, str(row["id"]))
+            assert got.index.tolist() == [str(row["id"])]
+            for name, value in row.drop("geometry").items():
+                assert _same(got.iloc[0][name], value), (layer_id, name)
+            assert got.geometry.iloc[0].equals_exact(row.geometry, 1e-9)
+    with pytest.raises(FeatureNotFound):
+        store.feature("compounds", "no-such-compound")
+
+
+def _same(a, b) -> bool:
+    if pd.isna(a) and pd.isna(b):
+        return True
+    return a == b
+
+
+def test_a_write_is_served_at_once_with_a_new_version(writable_store, demo):
+    store = writable_store
+    before = {layer: store.version(layer) for layer in ("compounds", "trails")}
+    changed = demo["compounds"].iloc[::-1].copy()  # stored order reversed
+    changed["population"] = changed["population"] + 1
+    version = store.write("compounds", changed, description="one more resident each")
+    assert version == store.version("compounds") != before["compounds"]
+    assert store.version("trails") == before["trails"]
+    assert store.count("compounds") == len(changed)
+    assert store.page("compounds", FeatureQuery(limit=3)).frame.index.tolist() == (
+        changed["id"][:3].tolist()
+    )
+    page = store.page("compounds", FeatureQuery(sortby=(("id", True),)))
+    assert page.frame["population"].tolist() == (changed.sort_values("id")["population"].tolist())
+    np.testing.assert_allclose(store.extent("compounds"), changed.total_bounds, atol=1e-7)
+
+
+@pytest.mark.parametrize(
+    ("change", "reason"),
+    [
+        (lambda f: f.assign(population=-5), "population"),  # breaks the catalog's minimum
+        (lambda f: f.assign(population=2**70), "population"),  # beyond a 64-bit integer
+        (lambda f: f.drop(columns="name_zh"), "name_zh"),
+    ],
+    ids=["minimum", "overflow", "missing-column"],
+)
+def test_a_refused_write_leaves_the_previous_version(writable_store, demo, change, reason):
+    store = writable_store
+    before = store.version("compounds")
+    with pytest.raises(DataValidationError, match=reason):
+        store.write("compounds", change(demo["compounds"].copy()), description="broken")
+    assert store.version("compounds") == before
+    assert store.count("compounds") == len(demo["compounds"])
+    page = store.page("compounds", FeatureQuery(limit=3))
+    assert page.frame["population"].tolist() == demo["compounds"]["population"][:3].tolist()
+
+
+def test_notes_round_trip(writable_store):
+    store = writable_store
+    assert store.read_note("coverage") is None
+    store.write_note("coverage", {"digest": "abc", "summary": {"share": 0.5, "名": [1, None]}})
+    assert store.read_note("coverage") == {
+        "digest": "abc",
+        "summary": {"share": 0.5, "名": [1, None]},
+    }
+
+
+def test_file_version_is_the_content(data_copy, catalog):
+    """The file store's version is a digest of the file: a touch is no new version, an
+    edit is."""
     _, data_dir = data_copy
     before = open_store(f"file:{data_dir}", catalog, DATA_DIR)
     path = data_dir / "compounds.geojson"
     stat = path.stat()
     os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000_000))
+    assert open_store(f"file:{data_dir}", catalog, DATA_DIR).version("compounds") == (
+        before.version("compounds")
+    )
+    path.write_text(path.read_text(encoding="utf-8").replace('"households":', '"households": '))
     after = open_store(f"file:{data_dir}", catalog, DATA_DIR)
     assert after.version("compounds") != before.version("compounds")
     assert after.version("trails") == before.version("trails")
 
 
 def test_stores_are_opened_by_url(catalog):
-    assert "file" in store_schemes()
+    assert {"file", "postgresql", "postgres"} <= set(store_schemes())
     with pytest.raises(ProfileError, match=r"unknown scheme 'mysql'.*use one of file:"):
         open_store("mysql://localhost/db", catalog, DATA_DIR)
+
+
+@pytest.mark.postgis
+def test_a_postgis_store_says_what_is_missing(catalog, postgis_server):
+    with pytest.raises(ProfileError, match="run `geo-service db init` and `geo-service db load`"):
+        open_store(f"{postgis_server}?schema=never_made", catalog, DATA_DIR)
+    with pytest.raises(ProfileError, match="schema"):
+        open_store(f"{postgis_server}?schema=Robert'); DROP", catalog, DATA_DIR)
 
 
 def test_items_etags_come_from_the_layer_version(data_copy, tmp_path):
@@ -115,6 +265,5 @@ def test_items_etags_come_from_the_layer_version(data_copy, tmp_path):
     assert again.status_code == 304 and again.content == b""
     assert first.get(url, params={"limit": 4}).headers["etag"] != etag
     path = data_dir / "compounds.geojson"
-    stat = path.stat()
-    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000_000))
+    path.write_text(path.read_text(encoding="utf-8").replace('"households":', '"households": '))
     assert api().get(url, params={"limit": 3}).headers["etag"] != etag

@@ -12,13 +12,19 @@ from geo_service.analysis.whatif import life_circle_facilities, what_if
 from geo_service.api.app import create_app
 from geo_service.crs import to_metric
 from geo_service.settings import Settings
+from tests.conftest import STORE_KINDS
 from tests.support import InProcessClient
 
 
-@pytest.fixture(scope="module")
-def app(tmp_path_factory):
+@pytest.fixture(scope="module", params=STORE_KINDS)
+def app(request, tmp_path_factory, demo_store):
     folder = tmp_path_factory.mktemp("whatif")
-    return create_app(Settings(derived_dir=folder / "derived", state_dir=folder / "state"))
+    settings = Settings(
+        derived_dir=folder / "derived",
+        state_dir=folder / "state",
+        store=demo_store(request.param),
+    )
+    return create_app(settings)
 
 
 @pytest.fixture(scope="module")

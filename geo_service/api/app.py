@@ -40,6 +40,7 @@ from geo_service.data.derived import (
     derived_layer_ids,
     district_profile,
     read_inputs,
+    store_bounds,
 )
 from geo_service.data.gazetteer import build_gazetteer
 from geo_service.data.keys import KeyStore
@@ -53,19 +54,20 @@ from geo_service.settings import Settings
 
 
 def load_data(settings: Settings) -> tuple[LayerStore, CoverageContext | None]:
-    """The catalog and data named by ``settings``, checked, with the derived (coverage)
-    layers brought up to date first, and the live coverage context. Raises on the first
-    problem (a broken profile, catalog or data file, a metric CRS that misses the data)."""
+    """The store named by ``settings``, checked, with its derived (coverage) layers brought
+    up to date, and the live coverage context. Raises on the first problem (a broken
+    profile, catalog or layer, a metric CRS that misses the data)."""
     catalog = load_catalog(settings.catalog_dir)
     profile = district_profile(settings)
+    store = open_store(settings.store, catalog, settings.data_dir, settings.derived_dir)
     context = None
     if derived_layer_ids(catalog):
-        frames = read_inputs(catalog, settings, profile)  # once, for both
-        manifest = compute_derived(catalog, settings, profile=profile, frames=frames)
-        context = coverage_context(catalog, settings, manifest, profile, frames)
+        frames = read_inputs(store, profile)  # once, for both
+        manifest = compute_derived(store, settings, profile=profile, frames=frames)
+        context = coverage_context(store, settings, manifest, profile, frames)
     else:
-        check_district_crs(catalog, settings, profile)
-    return open_store(settings.store, catalog, settings.data_dir, settings.derived_dir), context
+        check_district_crs(settings, profile, store_bounds(store))
+    return store, context
 
 
 def check_basemaps(settings: Settings, profile: DistrictProfile) -> None:
@@ -103,7 +105,7 @@ def create_app(settings: Settings | None = None, store: LayerStore | None = None
     app.state.gazetteer = build_gazetteer(store.catalog, store)
     app.state.pages = MapPages(settings, store, app.state.profile)
     app.state.geojson_cache = {}
-    app.state.feature_encoder = FeatureEncoder(store)
+    app.state.feature_encoder = FeatureEncoder()
     pepper = settings.api_key_secret.get_secret_value() if settings.api_key_secret else None
     app.state.keys = KeyStore(settings.state_dir / "keys.json", pepper)
     app.state.audit = AuditLog(settings.state_dir / "audit.log")

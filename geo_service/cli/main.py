@@ -26,7 +26,8 @@ from geo_service.cli.common import fail as _fail
 from geo_service.cli.common import open_catalog as _catalog
 from geo_service.cli.common import settings_for as _settings
 from geo_service.cli.common import setup_logging as _logging
-from geo_service.data.stores.file import check_data, read_layer
+from geo_service.data.stores import open_store
+from geo_service.data.stores.file import FileStore, check_data, read_layer
 from geo_service.errors import GeoServiceError
 from geo_service.settings import Settings
 
@@ -134,7 +135,12 @@ def validate(catalog_dir: CatalogOption = None, data_dir: DataOption = None) -> 
 
     Exits 1 with a report when anything is wrong (warnings are shown, and pass).
     """
-    from geo_service.data.derived import check_district_crs, district_profile, is_fresh
+    from geo_service.data.derived import (
+        check_district_crs,
+        district_profile,
+        file_bounds,
+        is_fresh,
+    )
     from geo_service.data.profile import check_against_catalog
 
     settings = _settings(catalog_dir, data_dir)
@@ -142,11 +148,16 @@ def validate(catalog_dir: CatalogOption = None, data_dir: DataOption = None) -> 
     try:
         profile = district_profile(settings)
         check_against_catalog(profile, catalog)
-        check_district_crs(catalog, settings, profile)
+        check_district_crs(settings, profile, file_bounds(catalog, settings.data_dir))
     except GeoServiceError as exc:
         raise _fail("error", exc) from None
-    derived = settings.derived_dir if is_fresh(catalog, settings, profile) else None
-    problems = check_data(catalog, settings.data_dir, derived)
+    problems = check_data(catalog, settings.data_dir)
+    derived = None
+    if not any(problems.values()):  # sources sound: are the results theirs? check them too
+        store = FileStore(catalog, settings.data_dir, settings.derived_dir)
+        if is_fresh(store, settings, profile):
+            derived = settings.derived_dir
+            problems = check_data(catalog, settings.data_dir, derived)
     table = Table("layer", "result", "problems")
     for layer_id, layer_problems in problems.items():
         result = "[green]ok[/green]" if not layer_problems else f"[red]{len(layer_problems)}[/red]"
@@ -197,6 +208,16 @@ def _plausibility(settings: Settings, catalog) -> list:
     return findings
 
 
+def _store_name(settings: Settings) -> str:
+    """Where the store's layers are, for messages (never a password)."""
+    from urllib.parse import urlsplit
+
+    url = urlsplit(settings.store)
+    if url.scheme == "file":
+        return str(settings.derived_dir)
+    return f"{url.scheme}://{url.hostname or ''}{':' + str(url.port) if url.port else ''}{url.path}"
+
+
 @app.command()
 def coverage(
     force: Annotated[bool, typer.Option(help="Recompute even if the results are current.")] = False,
@@ -210,7 +231,8 @@ def coverage(
     settings = _settings(catalog_dir, data_dir)
     catalog = _catalog(settings)
     try:
-        manifest = compute_derived(catalog, settings, force=force)
+        store = open_store(settings.store, catalog, settings.data_dir, settings.derived_dir)
+        manifest = compute_derived(store, settings, force=force)
     except GeoServiceError as exc:
         raise _fail("cannot compute coverage", exc) from None
     console.print(coverage_table(manifest))
@@ -219,7 +241,7 @@ def coverage(
         f"gaps: {summary['gaps']['compounds']} compounds, "
         f"{summary['gaps']['residents']:,} residents beyond "
         f"{manifest['params']['circles'][-1]['distance_m']:g} m on foot of the "
-        f"'{summary['gaps']['set']}' facilities; results in {settings.derived_dir}"
+        f"'{summary['gaps']['set']}' facilities; results in {_store_name(settings)}"
     )
     for key in summary["empty_facility_sets"]:
         console.print(f"[yellow]warning:[/yellow] facility set {key!r} has no facilities")

@@ -1,8 +1,9 @@
-"""Derived layers (the coverage results): computed from the input layers, kept in the
-derived folder, and recomputed when an input layer or a parameter changes.
+"""Derived layers (the coverage results): computed from the input layers read from the
+store, written back to it, and recomputed when an input layer or a parameter changes.
 
-A manifest (``coverage.json``) records the digest of the inputs and parameters the files
-were made from, the run's summary and its timings.
+A manifest (the store's ``coverage`` note) records the digest of the inputs' versions and
+the parameters the results were made from, the run's summary and its timings. The walking
+graph is cached in the derived folder, keyed by the roads layer's version.
 """
 
 from __future__ import annotations
@@ -26,15 +27,15 @@ from geo_service.analysis.run import CoverageResult, run_coverage
 from geo_service.analysis.whatif import WhatIfBaseline, headline_baseline
 from geo_service.crs import Bounds, check_metric_crs, to_metric
 from geo_service.data.catalog import Catalog
-from geo_service.data.geojson_io import write_atomic, write_geojson
 from geo_service.data.profile import DistrictProfile, check_against_catalog, load_profile
-from geo_service.data.stores.file import read_layer
+from geo_service.data.stores.base import LayerStore
 from geo_service.errors import DataValidationError
 from geo_service.settings import Settings
 
 log = logging.getLogger(__name__)
 
-MANIFEST = "coverage.json"
+#: The store note that holds the manifest (``coverage.json`` in a file store).
+MANIFEST = "coverage"
 
 
 def district_profile(settings: Settings) -> DistrictProfile:
@@ -52,7 +53,7 @@ def input_layers(catalog: Catalog, profile: DistrictProfile) -> list[str]:
     return [name for name in profile.analysis.input_layers() if name in catalog]
 
 
-def data_bounds(catalog: Catalog, data_dir: Path) -> Bounds:
+def file_bounds(catalog: Catalog, data_dir: Path) -> Bounds:
     """Lon/lat bounds of every source (not derived) layer file, read from the files' headers."""
     boxes = []
     for spec in catalog:
@@ -68,11 +69,21 @@ def data_bounds(catalog: Catalog, data_dir: Path) -> Bounds:
     return (*box[:, :2].min(axis=0).tolist(), *box[:, 2:].max(axis=0).tolist())
 
 
-def check_district_crs(catalog: Catalog, settings: Settings, profile: DistrictProfile) -> str:
-    """The metric CRS, checked against the data's extent (:class:`UnsuitableCRS` if it
-    misses the data)."""
+def store_bounds(store: LayerStore) -> Bounds:
+    """Lon/lat bounds of every source (not derived) layer in ``store``."""
+    boxes = [store.extent(s.id) for s in store.catalog if not s.derived and store.has(s.id)]
+    boxes = [box for box in boxes if box is not None]
+    if not boxes:
+        raise DataValidationError("no layer has any feature")
+    box = np.array(boxes)
+    return (*box[:, :2].min(axis=0).tolist(), *box[:, 2:].max(axis=0).tolist())
+
+
+def check_district_crs(settings: Settings, profile: DistrictProfile, bounds: Bounds) -> str:
+    """The metric CRS, checked against the data's lon/lat ``bounds`` (:class:`UnsuitableCRS`
+    if it misses the data)."""
     crs = metric_crs(settings, profile)
-    check_metric_crs(crs, data_bounds(catalog, settings.data_dir))
+    check_metric_crs(crs, bounds)
     return crs
 
 
@@ -103,20 +114,13 @@ def _params_record(params: CoverageParams) -> dict:
     }
 
 
-def _file_digest(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
-def inputs_digest(
-    catalog: Catalog, settings: Settings, profile: DistrictProfile | None = None
-) -> str:
-    """Digest of the input layer files, the parameters, the analysis configuration, the
-    metric CRS and the version."""
-    profile = profile or district_profile(settings)
+def inputs_digest(store: LayerStore, settings: Settings, profile: DistrictProfile) -> str:
+    """Digest of the input layers' versions, the parameters, the analysis configuration,
+    the metric CRS and the version of geo_service."""
     digest = hashlib.sha256()
-    for layer_id in input_layers(catalog, profile):
+    for layer_id in input_layers(store.catalog, profile):
         digest.update(layer_id.encode())
-        digest.update(_file_digest(settings.data_dir / catalog.get(layer_id).source).encode())
+        digest.update(store.version(layer_id).encode())
     record = {
         "params": _params_record(coverage_params(settings)),
         "crs": metric_crs(settings, profile),
@@ -132,29 +136,18 @@ def derived_layer_ids(catalog: Catalog) -> list[str]:
     return [spec.id for spec in catalog if spec.derived]
 
 
-def read_manifest(settings: Settings) -> dict | None:
-    """The manifest of the derived folder, or None if there is none (or it is unreadable)."""
-    path = settings.derived_dir / MANIFEST
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-
-
-def is_fresh(catalog: Catalog, settings: Settings, profile: DistrictProfile | None = None) -> bool:
-    """Whether every derived file exists and was made from the current inputs."""
-    manifest = read_manifest(settings)
-    if manifest is None or manifest.get("digest") != inputs_digest(catalog, settings, profile):
+def is_fresh(store: LayerStore, settings: Settings, profile: DistrictProfile) -> bool:
+    """Whether the store holds every derived layer, made from the current inputs."""
+    manifest = store.read_note(MANIFEST)
+    if manifest is None or manifest.get("digest") != inputs_digest(store, settings, profile):
         return False
-    return all(
-        (settings.derived_dir / catalog.get(i).source).is_file() for i in derived_layer_ids(catalog)
-    )
+    return all(store.has(i) for i in derived_layer_ids(store.catalog))
 
 
-def load_graph(catalog: Catalog, settings: Settings, roads, crs: str) -> WalkGraph:
-    """The walking graph of the roads layer in metric CRS ``crs``, from the cache when the
-    roads are unchanged."""
-    key = _file_digest(settings.data_dir / catalog.get("roads").source)[:20]
+def load_graph(store: LayerStore, settings: Settings, roads, crs: str) -> WalkGraph:
+    """The walking graph of the roads layer in metric CRS ``crs``, from the cache (in the
+    derived folder) when the roads are unchanged."""
+    key = hashlib.sha256(store.version("roads").encode()).hexdigest()[:20]
     path = settings.derived_dir / f"graph-{key}-{crs.replace(':', '')}.npz"
     if path.is_file():
         with np.load(path) as cached:
@@ -197,18 +190,17 @@ class CoverageContext:
 
 
 def coverage_context(
-    catalog: Catalog,
+    store: LayerStore,
     settings: Settings,
     manifest: dict,
-    profile: DistrictProfile | None = None,
+    profile: DistrictProfile,
     frames: dict[str, gpd.GeoDataFrame] | None = None,
 ) -> CoverageContext:
     """The walking graph (from the cache), parameters, manifest and unrounded access of the
     current run; ``frames``: the input layers if already read (:func:`read_inputs`)."""
-    profile = profile or district_profile(settings)
-    frames = frames if frames is not None else read_inputs(catalog, settings, profile)
+    frames = frames if frames is not None else read_inputs(store, profile)
     crs = metric_crs(settings, profile)
-    graph = load_graph(catalog, settings, frames["roads"], crs)
+    graph = load_graph(store, settings, frames["roads"], crs)
     params = coverage_params(settings)
     metric = {name: to_metric(frame, crs) for name, frame in frames.items()}
     access = demand_access(metric, params, profile.analysis, graph)
@@ -216,65 +208,58 @@ def coverage_context(
     return CoverageContext(graph, params, manifest, profile, access, whatif)
 
 
-def read_inputs(
-    catalog: Catalog, settings: Settings, profile: DistrictProfile
-) -> dict[str, gpd.GeoDataFrame]:
-    """The coverage run's input layers this district has (EPSG:4326), checked."""
-    frames = {}
-    for layer_id in input_layers(catalog, profile):
-        frame, problems = read_layer(catalog.get(layer_id), settings.data_dir)
-        if problems:
-            raise DataValidationError("; ".join(str(p) for p in problems))
-        frames[layer_id] = frame
-    return frames
+def read_inputs(store: LayerStore, profile: DistrictProfile) -> dict[str, gpd.GeoDataFrame]:
+    """The coverage run's input layers this district has (EPSG:4326, stored order,
+    numbered from 0), read from the store."""
+    return {
+        layer_id: store.query(layer_id).reset_index(drop=True)
+        for layer_id in input_layers(store.catalog, profile)
+    }
 
 
 def compute_derived(
-    catalog: Catalog,
+    store: LayerStore,
     settings: Settings,
     *,
     force: bool = False,
     profile: DistrictProfile | None = None,
     frames: dict[str, gpd.GeoDataFrame] | None = None,
 ) -> dict:
-    """Make sure the derived layers are current; compute and write them if not.
+    """Make sure the store's derived layers are current; compute and write them if not.
 
-    Returns the manifest. Raises :class:`DataValidationError` if an input layer is broken
-    and :class:`UnsuitableCRS` if the metric CRS misses the data.
+    Returns the manifest. Raises :class:`DataValidationError` if a result breaks its
+    catalog entry and :class:`UnsuitableCRS` if the metric CRS misses the data.
     """
     profile = profile or district_profile(settings)
+    catalog = store.catalog
     check_against_catalog(profile, catalog)
-    crs = check_district_crs(catalog, settings, profile)
-    if not force and is_fresh(catalog, settings, profile):
-        log.info("coverage: derived layers are current (%s)", settings.derived_dir)
-        return read_manifest(settings)
+    crs = check_district_crs(settings, profile, store_bounds(store))
+    if not force and is_fresh(store, settings, profile):
+        log.info("coverage: derived layers are current")
+        return store.read_note(MANIFEST)
     started = time.perf_counter()
-    frames = frames if frames is not None else read_inputs(catalog, settings, profile)
+    frames = frames if frames is not None else read_inputs(store, profile)
     log.info("coverage: computing from %d input layers", len(frames))
-    graph = load_graph(catalog, settings, frames["roads"], crs)
+    graph = load_graph(store, settings, frames["roads"], crs)
     result: CoverageResult = run_coverage(
         frames, coverage_params(settings), profile.analysis, graph=graph, metric_crs=crs
     )
     for layer_id in derived_layer_ids(catalog):
         spec = catalog.get(layer_id)
-        write_geojson(
+        store.write(
+            layer_id,
             result.layers[layer_id],
-            settings.derived_dir / spec.source,
-            name=layer_id,
             description=f"{spec.title.en} (derived by geo-service "
             "coverage; synthetic where its inputs are)",
         )
     manifest = {
-        "digest": inputs_digest(catalog, settings, profile),
+        "digest": inputs_digest(store, settings, profile),
         "version": __version__,
         "params": _params_record(coverage_params(settings)),
         "summary": result.summary,
         "timings_s": result.timings_s | {"total": round(time.perf_counter() - started, 3)},
     }
-    write_atomic(
-        settings.derived_dir / MANIFEST,
-        json.dumps(manifest, ensure_ascii=False, indent=1, default=_json_default),
-    )
+    store.write_note(MANIFEST, _plain(manifest))
     log.info(
         "coverage: wrote %d derived layers in %.1f s",
         len(derived_layer_ids(catalog)),
@@ -289,3 +274,8 @@ def _json_default(value):
     if isinstance(value, np.floating):
         return None if np.isnan(value) else float(value)
     raise TypeError(f"not JSON serialisable: {type(value).__name__}")
+
+
+def _plain(document: dict) -> dict:
+    """``document`` with numpy numbers made plain JSON values (the same in every store)."""
+    return json.loads(json.dumps(document, default=_json_default))

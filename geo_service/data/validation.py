@@ -76,6 +76,8 @@ def _check_property(gdf: gpd.GeoDataFrame, spec: LayerSpec, prop: PropertySpec) 
             messages.append(f"below minimum {prop.minimum} in {_ids(ids, values < prop.minimum)}")
         if prop.maximum is not None and (values[present] > prop.maximum).any():
             messages.append(f"above maximum {prop.maximum} in {_ids(ids, values > prop.maximum)}")
+        if prop.type == "integer" and (values[present].abs() >= 2.0**63).any():
+            messages.append(f"beyond a 64-bit integer in {_ids(ids, values.abs() >= 2.0**63)}")
     if prop.type == "string":
         messages.extend(_check_strings(series[present], ids[present], prop))
     return messages

@@ -8,8 +8,6 @@ between the two nothing touches the data folder.
 
 from __future__ import annotations
 
-import os
-import tempfile
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,9 +17,9 @@ import geopandas as gpd
 from rich.table import Table
 
 from geo_service.data.catalog import LayerSpec
-from geo_service.data.geojson_io import read_geojson, write_geojson
+from geo_service.data.stores.file import write_layer_file
 from geo_service.data.validation import validate_layer
-from geo_service.errors import ImportFailed
+from geo_service.errors import DataValidationError, ImportFailed
 from geo_service.importing.changes import Changes, compare
 from geo_service.importing.checks import check_features
 from geo_service.importing.coordinates import CrsSource
@@ -255,23 +253,13 @@ def commit_import(report: ImportReport, spec: LayerSpec, data_dir: Path) -> Path
         )
     if report.layer_problems:
         raise ImportFailed(f"{spec.source} is left unchanged: " + "; ".join(report.layer_problems))
-    data_dir = Path(data_dir)
-    data_dir.mkdir(parents=True, exist_ok=True)
-    target = data_dir / spec.source
     frame = report.accepted.reset_index(drop=True)
     description = (
         f"Imported by geo-service from {report.source} ({report.format}; coordinates "
         f"{report.crs_used}, {report.crs_detail})."
     )
-    fd, name = tempfile.mkstemp(prefix=f".{spec.source}.import-", suffix=".geojson", dir=data_dir)
-    os.close(fd)
-    staged = Path(name)
     try:
-        write_geojson(frame, staged, name=spec.id, description=description)
-        problems = _layer_problems(spec, read_geojson(staged))
-        if problems:
-            raise ImportFailed(f"{spec.source} is left unchanged: " + "; ".join(problems))
-        staged.replace(target)
-    finally:
-        staged.unlink(missing_ok=True)
-    return target
+        write_layer_file(spec, frame, Path(data_dir), description=description)
+    except DataValidationError as exc:
+        raise ImportFailed(str(exc)) from None
+    return Path(data_dir) / spec.source

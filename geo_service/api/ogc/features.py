@@ -1,31 +1,24 @@
 """Select and encode features for items responses.
 
-Whole-layer CRS84 feature texts are encoded once per layer and reused, so a page is a
-slice and a join; other CRSs and property subsets are encoded per request.
+The store pages; CRS84 feature texts with every property are kept per layer version once
+encoded, so a page seen before is a lookup and a join; other CRSs and property subsets are
+encoded per request.
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 
 import geopandas as gpd
-import numpy as np
-import pandas as pd
 
 from geo_service.api.ogc.crs import CRS84, to_output
 from geo_service.api.ogc.query import ItemsQuery
 from geo_service.data.catalog import LayerSpec
 from geo_service.data.geojson_io import feature_texts
-from geo_service.data.stores import FeatureQuery, LayerStore
+from geo_service.data.stores import FeaturePage, FeatureQuery, LayerStore
 
-
-@dataclass(frozen=True)
-class Page:
-    """One page of a query: the ids of the features on it, and how many matched in all."""
-
-    ids: pd.Index
-    matched: int
+#: Feature texts kept per layer version (beyond it the layer's cache starts again).
+MAX_CACHED_TEXTS = 200_000
 
 
 def _store_query(query: ItemsQuery, *, paged: bool) -> FeatureQuery:
@@ -35,6 +28,7 @@ def _store_query(query: ItemsQuery, *, paged: bool) -> FeatureQuery:
         sortby=tuple(query.sortby or ()),
         limit=query.limit if paged else None,
         offset=query.offset if paged else 0,
+        cursor=query.cursor if paged else None,
     )
 
 
@@ -43,34 +37,35 @@ def matching(store: LayerStore, spec: LayerSpec, query: ItemsQuery) -> gpd.GeoDa
     return store.page(spec.id, _store_query(query, paged=False)).frame
 
 
-def select(store: LayerStore, spec: LayerSpec, query: ItemsQuery) -> Page:
-    """The requested page of the matching features (ids only: the store pages)."""
-    page = store.page(spec.id, _store_query(query, paged=True))
-    return Page(page.frame.index, page.matched)
+def select(store: LayerStore, spec: LayerSpec, query: ItemsQuery) -> FeaturePage:
+    """The requested page of the matching features, paged by the store."""
+    return store.page(spec.id, _store_query(query, paged=True))
 
 
 class FeatureEncoder:
-    """GeoJSON texts of features, cached per layer for the default representation."""
+    """GeoJSON texts of features; for the default representation kept per layer version."""
 
-    def __init__(self, store: LayerStore):
-        self.store = store
-        self._cache: dict[tuple[str, str], tuple[gpd.GeoDataFrame, np.ndarray]] = {}
+    def __init__(self):
+        self._cache: dict[str, tuple[str, dict[str, str]]] = {}  # layer: (version, texts)
 
-    def _layer(self, spec: LayerSpec) -> tuple[gpd.GeoDataFrame, np.ndarray]:
-        key = (spec.id, self.store.version(spec.id))  # a new version: encoded anew
-        if key not in self._cache:
-            frame = self.store.query(spec.id)
-            texts = np.array(feature_texts(frame, id_property=spec.id_property), dtype=object)
-            self._cache = {k: v for k, v in self._cache.items() if k[0] != spec.id}
-            self._cache[key] = (frame, texts)
-        return self._cache[key]
+    def _default_texts(self, spec: LayerSpec, page: gpd.GeoDataFrame, version: str) -> list[str]:
+        cached_version, texts = self._cache.get(spec.id, (None, {}))
+        if cached_version != version or len(texts) > MAX_CACHED_TEXTS:
+            texts = {}
+            self._cache[spec.id] = (version, texts)
+        missing = page.loc[~page.index.isin(list(texts))]
+        if len(missing):
+            encoded = feature_texts(missing, id_property=spec.id_property)
+            texts.update(zip(missing.index, encoded, strict=True))
+        return [texts[i] for i in page.index]
 
-    def texts(self, spec: LayerSpec, ids: pd.Index, query: ItemsQuery) -> list[str]:
-        """The features ``ids`` as GeoJSON texts, in the query's CRS and properties."""
-        full, texts = self._layer(spec)
+    def texts(
+        self, spec: LayerSpec, page: gpd.GeoDataFrame, query: ItemsQuery, version: str
+    ) -> list[str]:
+        """The features of ``page`` (a store page of layer version ``version``) as GeoJSON
+        texts, in the query's CRS and properties."""
         if query.crs.uri == CRS84 and query.properties is None and not query.skip_geometry:
-            return texts[full.index.get_indexer(ids)].tolist()
-        page = full.loc[ids]
+            return self._default_texts(spec, page, version)
         columns = (
             list(query.properties)
             if query.properties is not None

@@ -40,6 +40,7 @@ ITEMS_PARAMETERS = frozenset(
         "properties",
         "sortby",
         "skipGeometry",
+        "cursor",
     }
 )
 
@@ -57,10 +58,14 @@ class ItemsQuery:
     sortby: tuple[tuple[str, bool], ...] = ()  # (name, ascending)
     filters: dict[str, object] = field(default_factory=dict)
     skip_geometry: bool = False
+    cursor: str | None = None  # a keyset store's next page; offset is then its position
 
     def link_params(self, **changes) -> dict[str, str]:
-        """The query as URL parameters (for next / prev links), with ``changes``."""
+        """The query as URL parameters (for next / prev links), with ``changes`` (a change
+        to None leaves the parameter out)."""
         params: dict[str, str] = {"limit": str(self.limit), "offset": str(self.offset)}
+        if self.cursor is not None:
+            params["cursor"] = self.cursor
         if self.bbox is not None:
             params["bbox"] = ",".join(repr(v) for v in self.bbox)
         if self.crs.uri != CRS84:
@@ -74,7 +79,11 @@ class ItemsQuery:
         if self.skip_geometry:
             params["skipGeometry"] = "true"
         params |= {name: _format(value) for name, value in self.filters.items()}
-        params |= {k: str(v) for k, v in changes.items()}
+        for name, value in changes.items():
+            if value is None:
+                params.pop(name, None)
+            else:
+                params[name] = str(value)
         return params
 
 
@@ -210,4 +219,5 @@ def parse_items_query(
         sortby=tuple(sortby),
         filters=filters,
         skip_geometry=skip == "true",
+        cursor=_single(params, "cursor"),
     )

@@ -27,6 +27,7 @@ from geo_service.api.ogc.query import DEFAULT_LIMIT, MAX_LIMIT, ItemsQuery, pars
 from geo_service.api.routers.collections import DOWNLOAD_FORMATS, title
 from geo_service.api.routers.downloads import download_response
 from geo_service.data.export import FORMATS
+from geo_service.data.stores import FeaturePage
 from geo_service.errors import InvalidQuery
 
 router = APIRouter(prefix="/collections", tags=["features"])
@@ -37,8 +38,11 @@ def _encoder(request: Request) -> FeatureEncoder:
 
 
 def _items_links(
-    request: Request, spec_id: str, query: ItemsQuery, matched: int, returned: int
+    request: Request, spec_id: str, query: ItemsQuery, page: FeaturePage
 ) -> list[dict]:
+    """self, alternate, collection, and next / prev: a keyset store's next link carries its
+    cursor (with the page's position as offset), a prev link pages by offset."""
+    matched, returned = page.matched, len(page.frame)
     href = f"{base_url(request)}collections/{spec_id}/items"
 
     def url(**changes) -> str:
@@ -65,7 +69,7 @@ def _items_links(
                 "rel": "next",
                 "type": GEOJSON_MEDIA_TYPE,
                 "title": "Next page",
-                "href": url(offset=query.offset + query.limit, f="json"),
+                "href": url(offset=query.offset + query.limit, cursor=page.next_cursor, f="json"),
             }
         )
     if query.offset > 0:
@@ -74,7 +78,7 @@ def _items_links(
                 "rel": "prev",
                 "type": GEOJSON_MEDIA_TYPE,
                 "title": "Previous page",
-                "href": url(offset=max(0, query.offset - query.limit), f="json"),
+                "href": url(offset=max(0, query.offset - query.limit), cursor=None, f="json"),
             }
         )
     return links
@@ -105,6 +109,12 @@ ITEMS_PARAMETERS = [
         {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT, "default": DEFAULT_LIMIT},
     ),
     _parameter("offset", "Features to skip.", {"type": "integer", "minimum": 0, "default": 0}),
+    _parameter(
+        "cursor",
+        "Where the page starts in a store that pages by key: take it from the previous "
+        "page's next link (offset is then the page's position).",
+        {"type": "string"},
+    ),
     _parameter(
         "bbox",
         "minx,miny,maxx,maxy in bbox-crs (default CRS84: lon/lat).",
@@ -183,19 +193,19 @@ async def items(
         return await run_in_threadpool(download_response, request, caller, store, spec, query, f)
     if f not in (None, "json", "html"):
         raise InvalidQuery(f"f must be json, html or one of {', '.join(DOWNLOAD_FORMATS)}")
-    etag = _version_etag(request, store.version(spec.id), caller.role)
+    version = store.version(spec.id)
+    etag = _version_etag(request, version, caller.role)
     if etag in request.headers.get("if-none-match", ""):
-        # Not modified: answered from the layer's version, before any page is encoded.
+        # Not modified: answered from the layer's version, before any page is read.
         return Response(status_code=304, headers={"ETag": etag})
     page = select(store, spec, query)
-    links = _items_links(request, spec.id, query, page.matched, len(page.ids))
+    links = _items_links(request, spec.id, query, page)
     if f == "html" or (f is None and "text/html" in request.headers.get("accept", "")):
-        frame = store.query(spec.id).loc[page.ids]
-        audit(request, caller, spec, len(frame))
+        audit(request, caller, spec, len(page.frame))
         return HTMLResponse(
-            _items_html(spec, frame, page.matched, query, links), headers={"ETag": etag}
+            _items_html(spec, page.frame, page.matched, query, links), headers={"ETag": etag}
         )
-    texts = _encoder(request).texts(spec, page.ids, query)
+    texts = _encoder(request).texts(spec, page.frame, query, version)
     audit(request, caller, spec, len(texts))
     return Response(
         collection_document(texts, matched=page.matched, links=links),
@@ -297,7 +307,7 @@ async def item(
                 ],
             )
         )
-    text = _encoder(request).texts(spec, frame.index, query)[0]
+    text = _encoder(request).texts(spec, frame, query, store.version(spec.id))[0]
     return Response(
         feature_document(text, links), media_type=GEOJSON_MEDIA_TYPE, headers=_content_crs(query)
     )

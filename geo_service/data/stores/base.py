@@ -1,5 +1,5 @@
-"""The interface every store implements (files now, PostGIS next): the one seam between
-the service and where its layers live."""
+"""The interface every store implements (files, PostGIS): the one seam between the
+service and where its layers live."""
 
 from __future__ import annotations
 
@@ -18,28 +18,37 @@ BBox = tuple[float, float, float, float]
 class FeatureQuery:
     """What to read from a layer: features intersecting ``bbox`` (lon/lat) whose
     properties equal ``filters``, sorted by ``sortby`` (``(name, ascending)`` pairs, then
-    stored order; missing values last), ``limit`` of them (None: all) from ``offset``."""
+    stored order; missing values last), ``limit`` of them (None: all) from ``offset`` —
+    or, for a store that pages by key, after the page whose ``next_cursor`` is ``cursor``
+    (``offset`` is then ignored)."""
 
     bbox: BBox | None = None
     filters: Mapping[str, object] = field(default_factory=dict)
     sortby: tuple[tuple[str, bool], ...] = ()
     limit: int | None = None
     offset: int = 0
+    cursor: str | None = None
 
 
 @dataclass(frozen=True)
 class FeaturePage:
-    """The features of a query's page (EPSG:4326, indexed by feature id) and how many
-    features matched the query in all."""
+    """The features of a query's page (EPSG:4326, indexed by feature id), how many
+    features matched the query in all, and — from a store that pages by key — the opaque
+    cursor of the next page (None on the last page, and from stores that page by offset)."""
 
     frame: gpd.GeoDataFrame
     matched: int
+    next_cursor: str | None = None
 
 
 class LayerStore(Protocol):
-    """Read access to the layers of a catalog, in EPSG:4326 lon/lat."""
+    """The layers of a catalog, in EPSG:4326 lon/lat: read, and written whole."""
 
     catalog: Catalog
+
+    def has(self, layer_id: str) -> bool:
+        """Whether the store holds the layer (a derived layer may not be computed yet)."""
+        ...
 
     def count(self, layer_id: str) -> int:
         """Number of features in the layer."""
@@ -71,4 +80,18 @@ class LayerStore(Protocol):
     def version(self, layer_id: str) -> str:
         """A token that changes whenever the layer's features change (for ETags and
         caches)."""
+        ...
+
+    def write(self, layer_id: str, frame: gpd.GeoDataFrame, *, description: str) -> str:
+        """Replace the layer's features by ``frame`` (EPSG:4326) atomically: checked against
+        the catalog first (:class:`DataValidationError`, nothing written), then all or
+        nothing. Returns the new version."""
+        ...
+
+    def read_note(self, name: str) -> dict | None:
+        """A small JSON document kept beside the layers (the coverage manifest), or None."""
+        ...
+
+    def write_note(self, name: str, document: dict) -> None:
+        """Keep ``document`` under ``name``, atomically."""
         ...

@@ -3,7 +3,11 @@ spatial index. Paths come from the catalog only, never from a request."""
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
+import os
+import tempfile
 import time
 from collections.abc import Mapping
 from pathlib import Path
@@ -15,7 +19,7 @@ import shapely
 
 from geo_service.crs import STORAGE_CRS
 from geo_service.data.catalog import Catalog, LayerSpec
-from geo_service.data.geojson_io import read_geojson
+from geo_service.data.geojson_io import read_geojson, write_atomic, write_geojson
 from geo_service.data.stores.base import BBox, FeaturePage, FeatureQuery
 from geo_service.data.validation import Problem, validate_layer
 from geo_service.errors import DataValidationError, FeatureNotFound, InvalidQuery, LayerNotFound
@@ -55,16 +59,51 @@ def check_data(
     }
 
 
-def _file_version(path: Path) -> str:
-    stat = path.stat()
-    return f"{stat.st_size:x}-{stat.st_mtime_ns:x}"
+def file_version(path: Path) -> str:
+    """A digest of the file's bytes: the same content, the same version, wherever it is."""
+    digest = hashlib.blake2b(digest_size=12)
+    with Path(path).open("rb") as handle:
+        while chunk := handle.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def write_layer_file(
+    spec: LayerSpec, frame: gpd.GeoDataFrame, folder: Path, *, description: str
+) -> gpd.GeoDataFrame:
+    """Write ``frame`` as ``spec``'s file in ``folder``: written beside the target, read
+    back and checked against ``spec``, and only then renamed over it, so a refused or failed
+    write leaves the layer's file as it was. Returns the frame as read back.
+
+    Raises :class:`DataValidationError` naming the problems if the result would not pass the
+    layer's checks.
+    """
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    fd, name = tempfile.mkstemp(prefix=f".{spec.source}.write-", suffix=".geojson", dir=folder)
+    os.close(fd)
+    staged = Path(name)
+    try:
+        write_geojson(frame, staged, name=spec.id, description=description)
+        written, problems = read_layer(spec.model_copy(update={"source": staged.name}), folder)
+        if problems:
+            raise DataValidationError(
+                f"{spec.source} is left unchanged: "
+                + "; ".join(f"{p.field}: {p.message}" for p in problems)
+            )
+        staged.replace(folder / spec.source)
+    finally:
+        staged.unlink(missing_ok=True)
+    return written
 
 
 class FileStore:
-    """All layers of ``catalog`` read from ``data_dir`` at construction.
+    """All layers of ``catalog`` read from ``data_dir`` at construction; derived layers
+    from ``derived_dir`` when they are there and valid (else they are computed and written
+    next), which also keeps the notes (``NAME.json``).
 
-    Raises :class:`DataValidationError` naming the file and field if any layer's data
-    does not match its catalog entry.
+    Raises :class:`DataValidationError` naming the file and field if any source layer's
+    data does not match its catalog entry.
     """
 
     def __init__(self, catalog: Catalog, data_dir: Path, derived_dir: Path | None = None):
@@ -78,17 +117,13 @@ class FileStore:
         for spec in catalog:
             if spec.derived and self.derived_dir is None:
                 continue
-            frame, layer_problems = read_layer(
-                spec, self.derived_dir if spec.derived else self.data_dir
-            )
+            frame, layer_problems = read_layer(spec, self._folder(spec))
+            if spec.derived and layer_problems:  # not computed yet, or stale: made anew
+                log.info("derived layer %s not loaded: %s", spec.id, layer_problems[0].message)
+                continue
             problems += layer_problems
             if frame is not None and not layer_problems:
-                frame = frame.set_index(frame[spec.id_property].astype(str), drop=False)
-                frame.index.name = None
-                frame.sindex  # noqa: B018 - build the spatial index now, not on first query
-                self._frames[spec.id] = frame
-                path = (self.derived_dir if spec.derived else self.data_dir) / spec.source
-                self._versions[spec.id] = _file_version(path)
+                self._install(spec, frame)
         if problems:
             shown = "\n  ".join(str(p) for p in problems[:10])
             more = f"\n  ... and {len(problems) - 10} more" if len(problems) > 10 else ""
@@ -100,6 +135,47 @@ class FileStore:
             self.data_dir,
             time.perf_counter() - started,
         )
+
+    def _folder(self, spec: LayerSpec) -> Path:
+        if spec.derived:
+            if self.derived_dir is None:
+                raise LayerNotFound(f"layer {spec.id!r}: this store has no derived folder")
+            return self.derived_dir
+        return self.data_dir
+
+    def _install(self, spec: LayerSpec, frame: gpd.GeoDataFrame) -> None:
+        frame = frame.set_index(frame[spec.id_property].astype(str), drop=False)
+        frame.index.name = None
+        frame.sindex  # noqa: B018 - build the spatial index now, not on first query
+        self._versions[spec.id] = file_version(self._folder(spec) / spec.source)
+        self._frames[spec.id] = frame
+
+    def has(self, layer_id: str) -> bool:
+        """Whether the layer is loaded."""
+        return layer_id in self._frames
+
+    def write(self, layer_id: str, frame: gpd.GeoDataFrame, *, description: str) -> str:
+        """Write the layer's file (checked, then renamed over the old one) and serve it."""
+        spec = self.catalog.get(layer_id)
+        written = write_layer_file(spec, frame, self._folder(spec), description=description)
+        self._install(spec, written)
+        return self._versions[layer_id]
+
+    def _note_path(self, name: str) -> Path:
+        if self.derived_dir is None:
+            raise LayerNotFound("this store has no derived folder for its notes")
+        return self.derived_dir / f"{name}.json"
+
+    def read_note(self, name: str) -> dict | None:
+        """``NAME.json`` in the derived folder, or None if absent or unreadable."""
+        try:
+            return json.loads(self._note_path(name).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return None
+
+    def write_note(self, name: str, document: dict) -> None:
+        """Write ``NAME.json`` in the derived folder atomically."""
+        write_atomic(self._note_path(name), json.dumps(document, ensure_ascii=False, indent=1))
 
     def _frame(self, layer_id: str) -> gpd.GeoDataFrame:
         self.catalog.get(layer_id)  # LayerNotFound for unknown ids
@@ -157,7 +233,7 @@ class FileStore:
         return minx, miny, maxx, maxy
 
     def version(self, layer_id: str) -> str:
-        """The layer file's size and modification time when it was read (hex)."""
+        """A digest of the layer file's bytes when it was read or written."""
         self._frame(layer_id)
         return self._versions[layer_id]
 

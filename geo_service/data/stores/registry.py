@@ -1,5 +1,6 @@
-"""Stores by URL: ``file:`` (the settings' data folder), ``file:/some/folder``; a scheme
-registers the function that opens it (``postgresql:`` comes next)."""
+"""Stores by URL: ``file:`` (the settings' data folder), ``file:/some/folder``,
+``postgresql://user@host:port/db?schema=NAME``; a scheme registers the function that
+opens it."""
 
 from __future__ import annotations
 
@@ -20,7 +21,17 @@ def _open_file(url: str, catalog: Catalog, data_dir: Path, derived_dir: Path | N
     return FileStore(catalog, Path(path) if path else data_dir, derived_dir)
 
 
-_OPENERS: dict[str, Opener] = {"file": _open_file}
+def _open_postgis(url: str, catalog: Catalog, data_dir: Path, derived_dir: Path | None):
+    from geo_service.data.stores.postgis import PostGISStore  # psycopg only when used
+
+    return PostGISStore(catalog, url)
+
+
+_OPENERS: dict[str, Opener] = {
+    "file": _open_file,
+    "postgresql": _open_postgis,
+    "postgres": _open_postgis,
+}
 
 
 def store_schemes() -> tuple[str, ...]:
@@ -32,8 +43,8 @@ def open_store(
     url: str, catalog: Catalog, data_dir: Path, derived_dir: Path | None = None
 ) -> LayerStore:
     """The store at ``url`` for ``catalog``: ``file:`` reads ``data_dir`` (``file:PATH``
-    another folder); derived layers come from ``derived_dir``. An unknown scheme is
-    refused naming the ones there are."""
+    another folder), derived layers from ``derived_dir``; ``postgresql://...`` a PostGIS
+    database. An unknown scheme is refused naming the ones there are."""
     scheme = urlsplit(url).scheme
     if scheme not in _OPENERS:
         raise ProfileError(

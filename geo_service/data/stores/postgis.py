@@ -1,0 +1,337 @@
+"""A store in PostgreSQL/PostGIS, shared by every worker and machine that serves the
+district: bbox and property filters in SQL with bound parameters only, GiST-indexed, keyset
+paging, counts and extents from the ``layers`` table, writes in one transaction.
+
+Serving connections come from a pool and run with ``max_parallel_workers_per_gather = 0``:
+parallel scans made a point query ~12x slower on a busy 2-core server.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import psycopg
+import shapely
+from psycopg import sql
+from psycopg_pool import ConnectionPool, PoolTimeout
+
+from geo_service.crs import STORAGE_CRS
+from geo_service.data.catalog import Catalog, LayerSpec
+from geo_service.data.stores.base import BBox, FeaturePage, FeatureQuery
+from geo_service.data.stores.keyset import Cursor, after_clause, query_key
+from geo_service.data.stores.postgis_schema import (
+    PostGISLocation,
+    check_identifier,
+    parse_url,
+    schema_exists,
+    write_layer_table,
+)
+from geo_service.data.validation import validate_layer
+from geo_service.errors import (
+    Conflict,
+    DataValidationError,
+    FeatureNotFound,
+    InvalidQuery,
+    LayerNotFound,
+    ProfileError,
+    StoreUnavailable,
+)
+
+log = logging.getLogger(__name__)
+
+#: Session settings of every connection.
+SESSION_OPTIONS = "-c max_parallel_workers_per_gather=0 -c application_name=geo_service"
+
+
+class PostGISStore:
+    """The layers of ``catalog`` in the PostGIS database at ``url``
+    (``postgresql://user@host:port/db?schema=NAME``).
+
+    Raises :class:`ProfileError` if the schema has not been made (``geo-service db init``)
+    or a source layer of the catalog has not been loaded (``geo-service db load``).
+    """
+
+    def __init__(self, catalog: Catalog, url: str, *, pool_size: int = 8):
+        self.catalog = catalog
+        self.location: PostGISLocation = parse_url(url)
+        self.schema = self.location.schema
+        for spec in catalog:
+            check_identifier(spec.id, "layer id")
+        self.pool = ConnectionPool(
+            self.location.conninfo,
+            min_size=1,
+            max_size=pool_size,
+            kwargs={"autocommit": True, "options": SESSION_OPTIONS},
+            open=False,
+            name="geo_service",
+        )
+        try:
+            self.pool.open(wait=True, timeout=10)
+        except PoolTimeout as exc:
+            raise StoreUnavailable(f"cannot connect to {self.location.shown()}: {exc}") from None
+        with self._connection() as conn:
+            if not schema_exists(conn, self.schema):
+                self.close()
+                raise ProfileError(
+                    f"{self.location.shown()} has no geo_service tables: run "
+                    "`geo-service db init` and `geo-service db load`"
+                )
+        missing = [s.id for s in catalog if not s.derived and not self.has(s.id)]
+        if missing:
+            self.close()
+            raise ProfileError(
+                f"{self.location.shown()} lacks layer(s) {', '.join(missing)}: run "
+                "`geo-service db load`"
+            )
+
+    def close(self) -> None:
+        """Close the pool's connections."""
+        self.pool.close()
+
+    @contextmanager
+    def _connection(self) -> Iterator[psycopg.Connection]:
+        try:
+            with self.pool.connection(timeout=30) as conn:
+                yield conn
+        except (psycopg.OperationalError, PoolTimeout) as exc:
+            raise StoreUnavailable(f"the PostGIS store is unavailable: {exc}") from None
+
+    def _layer_row(
+        self, layer_id: str, conn: psycopg.Connection | None = None
+    ) -> tuple[str, int, list | None]:
+        self.catalog.get(layer_id)  # LayerNotFound for unknown ids
+        statement = sql.SQL("SELECT version, features, extent FROM {}.layers WHERE id = %s")
+        if conn is None:
+            with self._connection() as own:
+                row = own.execute(statement.format(sql.Identifier(self.schema)), (layer_id,))
+                row = row.fetchone()
+        else:
+            row = conn.execute(statement.format(sql.Identifier(self.schema)), (layer_id,))
+            row = row.fetchone()
+        if row is None:
+            raise LayerNotFound(f"layer {layer_id!r} is not loaded")
+        return row
+
+    def has(self, layer_id: str) -> bool:
+        """Whether the layer has been written to the database."""
+        try:
+            self._layer_row(layer_id)
+        except LayerNotFound:
+            return False
+        return True
+
+    def count(self, layer_id: str) -> int:
+        """Number of features in the layer (from the ``layers`` table: no scan)."""
+        return int(self._layer_row(layer_id)[1])
+
+    def extent(self, layer_id: str) -> BBox | None:
+        """The layer's bounding box (lon/lat), kept when it was written; None if empty."""
+        extent = self._layer_row(layer_id)[2]
+        return None if extent is None else tuple(float(v) for v in extent)
+
+    def version(self, layer_id: str) -> str:
+        """The token of the layer's current version (new with every write)."""
+        return self._layer_row(layer_id)[0]
+
+    # --- reading -----------------------------------------------------------------------
+
+    def _where(
+        self, spec: LayerSpec, bbox: BBox | None, filters: Mapping[str, object]
+    ) -> tuple[sql.Composable, list]:
+        clauses: list[sql.Composable] = [sql.SQL("TRUE")]
+        params: list = []
+        if bbox is not None:
+            clauses.append(
+                sql.SQL(
+                    "geom && ST_MakeEnvelope(%s, %s, %s, %s, 4326) AND "
+                    "ST_Intersects(geom, ST_MakeEnvelope(%s, %s, %s, %s, 4326))"
+                )
+            )
+            params += [*bbox, *bbox]
+        for name, value in filters.items():
+            if name not in spec.property_names:
+                raise InvalidQuery(f"layer {spec.id!r} has no property {name!r}")
+            clauses.append(sql.SQL("{} = %s").format(sql.Identifier(name)))
+            params.append(value)
+        return sql.SQL(" AND ").join(clauses), params
+
+    def _order(self, spec: LayerSpec, sortby) -> list[sql.Composable]:
+        terms = []
+        for name, ascending in sortby:
+            if name not in spec.property_names:
+                raise InvalidQuery(f"layer {spec.id!r} has no property {name!r} to sort by")
+            collate = (
+                sql.SQL(' COLLATE "C"') if spec.get_property(name).type == "string" else sql.SQL("")
+            )
+            direction = sql.SQL("ASC" if ascending else "DESC")
+            terms.append(
+                sql.SQL("{}{} {} NULLS LAST").format(sql.Identifier(name), collate, direction)
+            )
+        return [*terms, sql.SQL("_seq ASC")]
+
+    def _select(self, spec: LayerSpec) -> sql.Composable:
+        columns = [sql.Identifier(name) for name in spec.property_names]
+        return sql.SQL("SELECT _seq, {}, ST_AsBinary(geom) FROM {}.{}").format(
+            sql.SQL(", ").join(columns), sql.Identifier(self.schema), sql.Identifier(spec.id)
+        )
+
+    def _frame(self, spec: LayerSpec, rows: list[tuple]) -> tuple[gpd.GeoDataFrame, list]:
+        """The rows as a frame typed like the file store's (indexed by feature id), and
+        the ``_seq`` of each."""
+        seqs = [row[0] for row in rows]
+        data = {}
+        for i, prop in enumerate(spec.properties, start=1):
+            values = [row[i] for row in rows]
+            has_none = any(v is None for v in values)
+            if prop.type == "integer":
+                data[prop.name] = np.array(
+                    [np.nan if v is None else v for v in values],
+                    dtype="float64" if has_none else "int64",
+                )
+            elif prop.type == "number":
+                data[prop.name] = np.array(
+                    [np.nan if v is None else v for v in values], dtype="float64"
+                )
+            elif prop.type == "boolean":
+                data[prop.name] = np.array(values, dtype=object if has_none else bool)
+            else:  # strings as the file store reads them: pandas' str, NaN for missing
+                data[prop.name] = pd.array(values, dtype="str")
+        geometry = shapely.from_wkb([row[-1] for row in rows]) if rows else []
+        frame = gpd.GeoDataFrame(data, geometry=gpd.GeoSeries(geometry, crs=STORAGE_CRS))
+        frame.index = pd.Index(frame[spec.id_property].astype(str).to_numpy(), dtype=object)
+        return frame, seqs
+
+    def query(
+        self,
+        layer_id: str,
+        *,
+        bbox: BBox | None = None,
+        where: Mapping[str, object] | None = None,
+    ) -> gpd.GeoDataFrame:
+        """Features intersecting ``bbox`` (lon/lat) and matching ``where``, stored order."""
+        return self.page(layer_id, FeatureQuery(bbox=bbox, filters=where or {})).frame
+
+    def page(self, layer_id: str, query: FeatureQuery) -> FeaturePage:
+        """The page ``query`` asks for, in SQL. ``matched``: from the ``layers`` table when
+        nothing is filtered, else one ``count(*)`` on the first page, carried by the cursor
+        to the next. A page after a ``cursor`` starts past its last key (keyset paging)."""
+        spec = self.catalog.get(layer_id)
+        where, params = self._where(spec, query.bbox, query.filters)
+        order = self._order(spec, query.sortby)
+        key = query_key(query)
+        with self._connection() as conn:
+            version, features, _ = self._layer_row(layer_id, conn)
+            if query.cursor is not None:
+                cursor = Cursor.decode(query.cursor)
+                if cursor.query != key:
+                    raise InvalidQuery("cursor belongs to another query (bbox, filters, sortby)")
+                if cursor.version != version:
+                    raise Conflict(f"layer {layer_id!r} changed since this page: start again")
+                matched = cursor.matched
+                keys = [
+                    (name, asc, spec.get_property(name).type == "string")
+                    for name, asc in query.sortby
+                ]
+                after, after_params = after_clause(keys, cursor.values, cursor.seq)
+                where = sql.SQL("({}) AND ({})").format(where, after)
+                params = [*params, *after_params]
+            elif query.bbox is None and not query.filters:
+                matched = int(features)
+            else:
+                matched = None
+            statement = sql.SQL("{} WHERE {} ORDER BY {}").format(
+                self._select(spec), where, sql.SQL(", ").join(order)
+            )
+            page_params = list(params)
+            if query.limit is not None:
+                statement = sql.SQL("{} LIMIT %s").format(statement)
+                page_params.append(query.limit)
+            if query.offset and query.cursor is None:
+                statement = sql.SQL("{} OFFSET %s").format(statement)
+                page_params.append(query.offset)
+            rows = conn.execute(statement, page_params).fetchall()
+            if matched is None:
+                count = sql.SQL("SELECT count(*) FROM {}.{} WHERE {}").format(
+                    sql.Identifier(self.schema), sql.Identifier(spec.id), where
+                )
+                matched = int(conn.execute(count, params).fetchone()[0])
+        frame, seqs = self._frame(spec, rows)
+        next_cursor = None
+        if query.limit is not None and len(rows) == query.limit and rows:
+            last = frame.iloc[-1]
+            values = [_plain(last[name]) for name, _ in query.sortby]
+            next_cursor = Cursor(version, key, matched, values, seqs[-1]).encode()
+        return FeaturePage(frame, matched, next_cursor)
+
+    def feature(self, layer_id: str, feature_id: str) -> gpd.GeoDataFrame:
+        """The one-row frame of feature ``feature_id``."""
+        spec = self.catalog.get(layer_id)
+        id_type = spec.get_property(spec.id_property).type
+        try:
+            value = int(feature_id) if id_type == "integer" else feature_id
+        except ValueError:
+            raise FeatureNotFound(f"layer {layer_id!r} has no feature {feature_id!r}") from None
+        statement = sql.SQL("{} WHERE {} = %s").format(
+            self._select(spec), sql.Identifier(spec.id_property)
+        )
+        with self._connection() as conn:
+            rows = conn.execute(statement, (value,)).fetchall()
+        if not rows:
+            raise FeatureNotFound(f"layer {layer_id!r} has no feature {feature_id!r}")
+        return self._frame(spec, rows)[0]
+
+    # --- writing -----------------------------------------------------------------------
+
+    def write(self, layer_id: str, frame: gpd.GeoDataFrame, *, description: str) -> str:
+        """Replace the layer in one transaction (checked against the catalog first; a
+        failure leaves the previous version in place). Returns the new version."""
+        spec = self.catalog.get(layer_id)
+        problems = validate_layer(spec, frame)
+        if problems:
+            raise DataValidationError(
+                f"layer {layer_id!r} is left unchanged: "
+                + "; ".join(f"{p.field}: {p.message}" for p in problems[:10])
+            )
+        with self._connection() as conn, conn.transaction():
+            version = write_layer_table(conn, self.schema, spec, frame, description=description)
+        log.info("%s: wrote %d features (version %s)", layer_id, len(frame), version)
+        return version
+
+    def read_note(self, name: str) -> dict | None:
+        """The note ``name``, or None."""
+        with self._connection() as conn:
+            row = conn.execute(
+                sql.SQL("SELECT document FROM {}.notes WHERE name = %s").format(
+                    sql.Identifier(self.schema)
+                ),
+                (name,),
+            ).fetchone()
+        return None if row is None else row[0]
+
+    def write_note(self, name: str, document: dict) -> None:
+        """Keep ``document`` as the note ``name``."""
+        with self._connection() as conn:
+            conn.execute(
+                sql.SQL(
+                    "INSERT INTO {}.notes (name, document, written_at) VALUES (%s, %s, now())"
+                    " ON CONFLICT (name) DO UPDATE SET document = excluded.document,"
+                    " written_at = excluded.written_at"
+                ).format(sql.Identifier(self.schema)),
+                (name, json.dumps(document, ensure_ascii=False)),
+            )
+
+
+def _plain(value):
+    """A cell value as JSON can carry it (numpy scalars as Python ones, NaN as None)."""
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return None
+    if isinstance(value, np.generic):
+        value = value.item()
+        return None if isinstance(value, float) and np.isnan(value) else value
+    return value

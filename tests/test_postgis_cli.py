@@ -1,0 +1,110 @@
+"""``geo-service db`` and the throwaway PostGIS as a user runs them: init is idempotent, a
+load is all or nothing, and the README's one command serves the demo from PostGIS."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import psycopg
+import pytest
+
+from tests.support import ROOT, free_port, run_cli
+
+pytestmark = pytest.mark.postgis
+
+
+def _layers(url: str) -> dict[str, tuple[str, int]]:
+    base, schema = url.split("?schema=")
+    with psycopg.connect(base) as conn:
+        rows = conn.execute(f"SELECT id, version, features FROM {schema}.layers").fetchall()
+    return {layer: (version, features) for layer, version, features in rows}
+
+
+def test_init_is_idempotent_and_load_fills_every_source_layer(postgis_server, demo):
+    url = f"{postgis_server}?schema=cli_{os.getpid()}"
+    for _ in range(2):
+        made = run_cli("db", "init", "--store", url)
+        assert made.returncode == 0, made.stderr
+    loaded = run_cli("db", "load", "--store", url)
+    assert loaded.returncode == 0, loaded.stderr
+    assert re.search(r"loaded 11 layers, 6,489 features", " ".join(loaded.stdout.split()))
+    assert {k: v[1] for k, v in _layers(url).items()} == {k: len(v) for k, v in demo.items()}
+
+
+def test_a_broken_layer_loads_nothing(postgis_server, data_copy):
+    url = f"{postgis_server}?schema=broken_{os.getpid()}"
+    assert run_cli("db", "load", "--store", url).returncode == 0
+    before = _layers(url)
+    catalog_dir, data_dir = data_copy
+    trails = data_dir / "trails.geojson"
+    trails.write_text(trails.read_text(encoding="utf-8").replace('"length_m":', '"length_m":-'))
+    env = {"GEO_SERVICE_CATALOG_DIR": str(catalog_dir), "GEO_SERVICE_DATA_DIR": str(data_dir)}
+    refused = run_cli("db", "load", "--store", url, env=env)
+    assert refused.returncode == 1
+    assert "length_m" in refused.stderr and "not loaded" in refused.stderr
+    assert _layers(url) == before  # no layer has a new version
+
+
+def test_a_store_that_is_not_postgis_is_refused():
+    refused = run_cli("db", "init", "--store", "file:")
+    assert refused.returncode == 1 and "is not PostGIS" in refused.stderr
+
+
+def _readme_command() -> str:
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    return next(
+        line for line in text.splitlines() if line.startswith("scripts/throwaway-postgis run")
+    )
+
+
+@pytest.mark.slow
+def test_the_readme_command_serves_the_demo_from_a_throwaway_postgis():
+    port = free_port()
+    env = {
+        **os.environ,
+        "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}",
+        "GEO_SERVICE_PORT": str(port),
+    }
+    env.pop("GEO_SERVICE_TEST_POSTGIS", None)
+    process = subprocess.Popen(
+        ["bash", "-c", _readme_command()],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            try:
+                page = httpx.get(f"http://127.0.0.1:{port}/collections/compounds/items?limit=2")
+                break
+            except httpx.TransportError:
+                assert process.poll() is None, process.communicate()
+                assert time.monotonic() < deadline, "the service did not start"
+                time.sleep(0.5)
+        assert page.status_code == 200
+        body = page.json()
+        assert body["numberMatched"] == 471
+        following = next(link["href"] for link in body["links"] if link["rel"] == "next")
+        assert "cursor=" in following  # a keyset page: the PostGIS store is serving
+        by_cursor = httpx.get(following).json()["features"]
+        by_offset = httpx.get(
+            f"http://127.0.0.1:{port}/collections/compounds/items?limit=2&offset=2"
+        )
+        assert [f["id"] for f in by_cursor] == [f["id"] for f in by_offset.json()["features"]]
+    finally:
+        os.killpg(process.pid, signal.SIGTERM)
+        _, stderr = process.communicate(timeout=30)
+    url = re.search(r"throwaway PostGIS at (\S+)", stderr).group(1)
+    with pytest.raises(psycopg.OperationalError):  # stopped and removed with the command
+        psycopg.connect(url, connect_timeout=3)

@@ -1,12 +1,16 @@
-"""Serve the compounds layer from geo_service and from pygeoapi; compare throughput.
+"""Serve compounds from geo_service's file store, its PostGIS store and the peers; compare.
 
-    python bench/serve.py [--seconds 5] [--connections 8]
+    python bench/serve.py [--seconds 5] [--connections 8] [--scale 1] [--no-demo]
 
-Both run under uvicorn, one worker, no access log, on 127.0.0.1 only, with the same
-GeoJSON file (pygeoapi's GeoJSON provider). pygeoapi is installed in its own virtual
-environment (build/bench-pygeoapi, created on first run). The load comes from keep-alive
-connections in this process, each sending the next request when the last one is answered.
-Prints requests per second, p50 and p99 latency and errors per query and server as JSON.
+On the synthetic city (`geo-service demo city`, ~20,000 compounds at scale 1; generated on
+first run into build/bench-city-SCALE): geo_service on the file store, geo_service on the
+PostGIS store, and TiPg 1.6 (the peer, installed in build/bench-tipg on first run) pointed
+at the same PostGIS tables. On the demo district: geo_service (file store) and pygeoapi
+(its GeoJSON provider, installed in build/bench-pygeoapi). One uvicorn worker each, no
+access log, 127.0.0.1 only; PostgreSQL + PostGIS is a throwaway cluster
+(scripts/throwaway-postgis). The load comes from keep-alive connections in this process,
+each sending its next request when the last one is answered. Prints requests per second,
+p50 and p99 latency and errors per query and server as JSON, and the ratios.
 """
 
 from __future__ import annotations
@@ -19,16 +23,15 @@ import sys
 import tempfile
 from pathlib import Path
 
+import geopandas as gpd
+import numpy as np
 from loadgen import drive, free_port, wait_until_up
 
 ROOT = Path(__file__).resolve().parent.parent
-VENV = ROOT / "build" / "bench-pygeoapi"
-DATA = ROOT / "data" / "geojson" / "compounds.geojson"
-QUERIES = {
-    "items?limit=10": "/collections/compounds/items?limit=10",
-    "items?limit=1000": "/collections/compounds/items?limit=1000",
-    "bbox": "/collections/compounds/items?bbox=120.25,31.54,120.28,31.57&limit=100",
-}
+BUILD = ROOT / "build"
+DEMO_DATA = ROOT / "data" / "geojson" / "compounds.geojson"
+PAGES = {"items?limit=10": "limit=10", "items?limit=1000": "limit=1000"}
+DEMO_BBOX = "120.25,31.54,120.28,31.57"
 
 PYGEOAPI_CONFIG = """
 server:
@@ -70,38 +73,30 @@ resources:
 """
 
 
-def ensure_pygeoapi() -> Path:
-    python = VENV / "bin" / "python"
+def queries(collection: str, bbox: str) -> dict[str, str]:
+    """The benchmark's queries on ``collection``: two page sizes and a 3 km bbox."""
+    paths = {label: f"/collections/{collection}/items?{q}" for label, q in PAGES.items()}
+    paths["bbox"] = f"/collections/{collection}/items?bbox={bbox}&limit=100"
+    return paths
+
+
+def venv_python(name: str, packages: list[str]) -> Path:
+    """The Python of ``build/NAME`` with ``packages`` (made on first use)."""
+    python = BUILD / name / "bin" / "python"
     if not python.exists():
-        print("installing pygeoapi into build/bench-pygeoapi ...", file=sys.stderr)
-        subprocess.run([sys.executable, "-m", "venv", str(VENV)], check=True)
-        subprocess.run(
-            [str(python), "-m", "pip", "install", "-q", "pygeoapi", "uvicorn", "starlette"],
-            check=True,
-        )
+        print(f"installing {' '.join(packages)} into build/{name} ...", file=sys.stderr)
+        subprocess.run([sys.executable, "-m", "venv", str(python.parent.parent)], check=True)
+        subprocess.run([str(python), "-m", "pip", "install", "-q", *packages], check=True)
     return python
 
 
-def start_pygeoapi(folder: Path) -> tuple[subprocess.Popen, int]:
-    python = ensure_pygeoapi()
-    port = free_port()
-    config = folder / "pygeoapi.yml"
-    config.write_text(PYGEOAPI_CONFIG.format(port=port, data=DATA), encoding="utf-8")
-    openapi = folder / "openapi.yml"
-    env = {**os.environ, "PYGEOAPI_CONFIG": str(config), "PYGEOAPI_OPENAPI": str(openapi)}
-    with openapi.open("w") as out:
-        subprocess.run(
-            [str(VENV / "bin" / "pygeoapi"), "openapi", "generate", str(config)],
-            stdout=out,
-            check=True,
-            env=env,
-        )
+def uvicorn(python: Path, app: str, env: dict, port: int) -> subprocess.Popen:
     process = subprocess.Popen(
         [
             str(python),
             "-m",
             "uvicorn",
-            "pygeoapi.starlette_app:APP",
+            app,
             "--host",
             "127.0.0.1",
             "--port",
@@ -110,63 +105,173 @@ def start_pygeoapi(folder: Path) -> tuple[subprocess.Popen, int]:
             "--log-level",
             "warning",
         ],
-        env=env,
+        env={**os.environ, **env},
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
-    wait_until_up(port, process)
-    return process, port
+    wait_until_up(port, process, seconds=3600)
+    return process
 
 
-def start_geo_service() -> tuple[subprocess.Popen, int]:
+def geo_service(env: dict) -> tuple[subprocess.Popen, int]:
+    """geo-service serve (coverage computed first if its store has none yet)."""
     port = free_port()
+    print(f"starting geo_service ({env.get('GEO_SERVICE_STORE', 'file:')}) ...", file=sys.stderr)
     process = subprocess.Popen(
         [sys.executable, "-m", "geo_service.cli", "serve", "--port", str(port), "--no-access-log"],
         cwd=ROOT,
+        env={**os.environ, **env},
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
-    wait_until_up(port, process)
+    wait_until_up(port, process, seconds=3600)
     return process, port
+
+
+def tipg(database_url: str, schema: str) -> tuple[subprocess.Popen, int]:
+    python = venv_python("bench-tipg", ["tipg==1.6.1", "uvicorn"])
+    port = free_port()
+    env = {
+        "DATABASE_URL": database_url,
+        "TIPG_DB_SCHEMAS": json.dumps([schema]),
+        "TIPG_DB_TABLES": json.dumps([f"{schema}.compounds"]),
+    }
+    return uvicorn(python, "tipg.main:app", env, port), port
+
+
+def pygeoapi(folder: Path) -> tuple[subprocess.Popen, int]:
+    python = venv_python("bench-pygeoapi", ["pygeoapi", "uvicorn", "starlette"])
+    port = free_port()
+    config = folder / "pygeoapi.yml"
+    config.write_text(PYGEOAPI_CONFIG.format(port=port, data=DEMO_DATA), encoding="utf-8")
+    openapi = folder / "openapi.yml"
+    env = {"PYGEOAPI_CONFIG": str(config), "PYGEOAPI_OPENAPI": str(openapi)}
+    with openapi.open("w") as out:
+        subprocess.run(
+            [str(python.parent / "pygeoapi"), "openapi", "generate", str(config)],
+            stdout=out,
+            check=True,
+            env={**os.environ, **env},
+        )
+    return uvicorn(python, "pygeoapi.starlette_app:APP", env, port), port
+
+
+def city_folder(scale: float) -> Path:
+    """The synthetic city at ``scale`` (generated on first use)."""
+    folder = BUILD / f"bench-city-{scale:g}"
+    if not (folder / "data" / "geojson" / "compounds.geojson").is_file():
+        subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "geo_service.cli",
+                "demo",
+                "city",
+                str(folder),
+                "--scale",
+                str(scale),
+            ],
+            check=True,
+            cwd=ROOT,
+        )
+    return folder
+
+
+def city_bbox(folder: Path) -> str:
+    """A ~3 km box around the city's median compound."""
+    compounds = gpd.read_file(folder / "data" / "geojson" / "compounds.geojson")
+    points = compounds.geometry.representative_point()
+    x, y = float(np.median(points.x)), float(np.median(points.y))
+    return f"{x - 0.015:.4f},{y - 0.0135:.4f},{x + 0.015:.4f},{y + 0.0135:.4f}"
+
+
+def postgis() -> tuple[str, Path]:
+    folder = Path(tempfile.mkdtemp(prefix="bench-pg-", dir=BUILD))
+    url = subprocess.run(
+        [str(ROOT / "scripts" / "throwaway-postgis"), "start", str(folder)],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout.strip()
+    return url, folder
+
+
+def run(servers: dict, plan: dict, seconds: float, connections: int) -> dict:
+    results = {}
+    for name, label_paths in plan.items():
+        port = servers[name][1]
+        results[name] = {}
+        for label, path in label_paths.items():
+            print(f"{name}: {label} for {seconds:.0f} s ...", file=sys.stderr)
+            results[name][label] = drive(port, {label: path}, seconds, connections)[label]
+    return results
+
+
+def ratio(results: dict, a: str, b: str) -> dict:
+    return {
+        label: round(results[a][label]["requests_per_s"] / results[b][label]["requests_per_s"], 1)
+        for label in results[a]
+        if label in results[b] and results[b][label]["requests_per_s"]
+    }
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=5.0)
     parser.add_argument("--connections", type=int, default=8)
+    parser.add_argument("--scale", type=float, default=1.0, help="city scale (1: ~20k compounds)")
+    parser.add_argument("--no-demo", action="store_true", help="skip the pygeoapi comparison")
     args = parser.parse_args()
-    results: dict = {}
-    with tempfile.TemporaryDirectory() as folder:
-        servers = {}
-        try:
-            servers["geo_service"] = start_geo_service()
-            servers["pygeoapi"] = start_pygeoapi(Path(folder))
-            for name, (_, port) in servers.items():
-                results[name] = {}
-                for label, path in QUERIES.items():
-                    print(f"{name}: {label} for {args.seconds:.0f} s ...", file=sys.stderr)
-                    results[name][label] = drive(
-                        port, {label: path}, args.seconds, args.connections
-                    )[label]
-        finally:
-            for process, _ in servers.values():
-                process.terminate()
-                process.wait(timeout=10)
-    ratio = {
-        label: round(
-            results["geo_service"][label]["requests_per_s"]
-            / results["pygeoapi"][label]["requests_per_s"],
-            1,
+    BUILD.mkdir(exist_ok=True)
+    city = city_folder(args.scale)
+    bbox = city_bbox(city)
+    url, pg_folder = postgis()
+    store = f"{url}?schema=city"
+    servers: dict = {}
+    try:
+        district = {"GEO_SERVICE_DISTRICT_DIR": str(city)}
+        subprocess.run(
+            [sys.executable, "-m", "geo_service.cli", "db", "load", "--store", store],
+            check=True,
+            cwd=ROOT,
+            env={**os.environ, **district},
         )
-        for label in QUERIES
+        derived = {"GEO_SERVICE_DERIVED_DIR": str(city / "derived")}
+        servers["file store"] = geo_service({**district, **derived})
+        servers["PostGIS store"] = geo_service({**district, **derived, "GEO_SERVICE_STORE": store})
+        servers["TiPg"] = tipg(url, "city")
+        ours = queries("compounds", bbox)
+        plan = {"file store": ours, "PostGIS store": ours, "TiPg": queries("city.compounds", bbox)}
+        if not args.no_demo:
+            with tempfile.TemporaryDirectory() as folder:
+                servers["demo: geo_service"] = geo_service({})
+                servers["demo: pygeoapi"] = pygeoapi(Path(folder))
+                demo = queries("compounds", DEMO_BBOX)
+                plan |= {"demo: geo_service": demo, "demo: pygeoapi": demo}
+                results = run(servers, plan, args.seconds, args.connections)
+        else:
+            results = run(servers, plan, args.seconds, args.connections)
+    finally:
+        for process, _ in servers.values():
+            process.terminate()
+            process.wait(timeout=30)
+        subprocess.run([str(ROOT / "scripts" / "throwaway-postgis"), "stop", str(pg_folder)])
+    ratios = {
+        "PostGIS store / TiPg": ratio(results, "PostGIS store", "TiPg"),
+        "file store / PostGIS store": ratio(results, "file store", "PostGIS store"),
     }
+    if not args.no_demo:
+        ratios["demo: geo_service / pygeoapi"] = ratio(
+            results, "demo: geo_service", "demo: pygeoapi"
+        )
     print(
         json.dumps(
             {
+                "city": {"scale": args.scale, "folder": str(city), "bbox": bbox},
                 "connections": args.connections,
                 "seconds": args.seconds,
                 "results": results,
-                "throughput_ratio": ratio,
+                "throughput_ratio": ratios,
             },
             indent=2,
         )

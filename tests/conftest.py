@@ -38,17 +38,20 @@ def postgis_server() -> str:
 
 
 @pytest.fixture(scope="session")
-def demo_store(request) -> Callable[[str], str]:
+def demo_store(request, tmp_path_factory) -> Callable[[str], str]:
     """Make a store holding the demo district's source layers, by kind: ``file:`` (the
-    data folder), or a new schema in the PostGIS server loaded by ``geo-service db load``.
-    Returns its URL (for ``GEO_SERVICE_STORE``)."""
+    data folder), or a new schema in the PostGIS server loaded by ``geo-service db load``
+    (without coverage layers: the app computes them into it). Returns its URL (for
+    ``GEO_SERVICE_STORE``)."""
+    no_results = tmp_path_factory.mktemp("no-derived")
 
     def make(kind: str) -> str:
         if kind == "file":
             return "file:"
         schema = f"test_{secrets.token_hex(4)}"
         url = f"{request.getfixturevalue('postgis_server')}?schema={schema}"
-        loaded = run_cli("db", "load", "--store", url)
+        env = {"GEO_SERVICE_DERIVED_DIR": str(no_results)}
+        loaded = run_cli("db", "load", "--store", url, env=env)
         assert loaded.returncode == 0, loaded.stderr
         return url
 

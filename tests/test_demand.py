@@ -11,6 +11,7 @@ from geo_service.analysis.demand import demand_points
 from geo_service.analysis.params import CoverageParams
 from geo_service.analysis.run import run_coverage
 from geo_service.data.profile import load_profile
+from geo_service.data.validation import validate_layer
 from tests.support import ROOT
 
 
@@ -63,3 +64,24 @@ def test_point_demand_gives_the_figures_of_its_polygons(demo_inputs):
     # The published figures walk from the gates: other numbers than from a point inside.
     gated = run_coverage(layers, CoverageParams(), config, metric_crs="EPSG:4549")
     assert gated.summary["district"]["share_15"] != polygons.summary["district"]["share_15"]
+
+
+def test_a_community_where_nobody_lives_counts_zero_and_has_no_share(demo_inputs, catalog):
+    layers, config = demo_inputs
+    empty = layers["compounds"]["community_id"].iloc[0]
+    compounds = layers["compounds"][layers["compounds"]["community_id"] != empty]
+    result = run_coverage(
+        {**layers, "compounds": compounds}, CoverageParams(), config, metric_crs="EPSG:4549"
+    )
+    areas = result.layers["community_coverage"].set_index("id")
+    row = areas.loc[empty]
+    assert (row["residents"], row["compounds"], row["residents_15"], row["lacks_count"]) == (
+        0,
+        0,
+        0,
+        0,
+    )
+    assert np.isnan(row["share_15"]) and row["lacks"] == ""
+    assert not validate_layer(
+        catalog.get("community_coverage"), result.layers["community_coverage"]
+    )

@@ -15,6 +15,9 @@ import httpx
 import psycopg
 import pytest
 
+from geo_service.data.derived import district_profile, is_fresh
+from geo_service.data.stores import open_store
+from geo_service.settings import Settings
 from tests.support import ROOT, free_port, run_cli
 
 pytestmark = pytest.mark.postgis
@@ -27,15 +30,35 @@ def _layers(url: str) -> dict[str, tuple[str, int]]:
     return {layer: (version, features) for layer, version, features in rows}
 
 
-def test_init_is_idempotent_and_load_fills_every_source_layer(postgis_server, demo):
+def test_init_is_idempotent_and_load_fills_every_source_layer(postgis_server, demo, tmp_path):
     url = f"{postgis_server}?schema=cli_{os.getpid()}"
     for _ in range(2):
         made = run_cli("db", "init", "--store", url)
         assert made.returncode == 0, made.stderr
-    loaded = run_cli("db", "load", "--store", url)
+    env = {"GEO_SERVICE_DERIVED_DIR": str(tmp_path / "no-results")}
+    loaded = run_cli("db", "load", "--store", url, env=env)
     assert loaded.returncode == 0, loaded.stderr
     assert re.search(r"loaded 11 layers, 6,489 features", " ".join(loaded.stdout.split()))
     assert {k: v[1] for k, v in _layers(url).items()} == {k: len(v) for k, v in demo.items()}
+
+
+def test_current_coverage_layers_come_along_and_are_not_computed_again(
+    postgis_server, catalog, data_copy
+):
+    url = f"{postgis_server}?schema=along_{os.getpid()}"
+    computed = run_cli("coverage")  # into data_copy's derived folder (the environment)
+    assert computed.returncode == 0, computed.stderr
+    loaded = run_cli("db", "load", "--store", url)
+    assert loaded.returncode == 0, loaded.stderr
+    assert "with its current coverage layers" in " ".join(loaded.stdout.split())
+    derived = {s.id for s in catalog if s.derived}
+    assert derived <= set(_layers(url))
+    settings = Settings(store=url)
+    store = open_store(url, catalog, settings.data_dir)
+    try:
+        assert is_fresh(store, settings, district_profile(settings))  # nothing to recompute
+    finally:
+        store.close()
 
 
 def test_a_broken_layer_loads_nothing(postgis_server, data_copy):

@@ -177,6 +177,12 @@ def _area_layer(
     check = life_circle_check(table, life_types, params, by=finest.key)
     areas = metric[finest.layer].set_index("id")
     stats = stats.join(check).reindex(areas.index)
+    # An area where nobody lives counts zero of everything; its shares stay empty (null).
+    counts = [c for c in stats.columns if c.startswith(("residents", "compounds", "unreached"))]
+    stats[counts] = stats[counts].fillna(0).astype("int64")
+    if "lacks_count" in stats.columns:
+        stats["lacks_count"] = stats["lacks_count"].fillna(0).astype("int64")
+        stats["lacks"] = stats["lacks"].fillna("")
     carried = [
         c
         for c in (*NAME_COLUMNS, *(a.key for a in config.areas if a is not finest))

@@ -59,26 +59,36 @@ def db_init(store: StoreOption = None) -> None:
 @db_app.command("load")
 def db_load(store: StoreOption = None) -> None:
     """Load every source layer of the district's data folder into the store, in one
-    transaction (all layers or none), after checking each against the catalog. Derived
-    (coverage) layers are computed into the store by ``geo-service coverage`` or ``serve``."""
-    from geo_service.data.stores.file import read_layer
+    transaction (all layers or none), after checking each against the catalog. The
+    district's coverage layers come along when they are current for these inputs; else
+    ``geo-service coverage`` or ``serve`` computes them into the store."""
+    from geo_service.data.derived import (
+        MANIFEST,
+        district_profile,
+        input_layers,
+        is_fresh,
+        versions_digest,
+    )
+    from geo_service.data.stores.file import FileStore
     from geo_service.data.stores.postgis_schema import (
         init_schema,
         schema_exists,
         write_layer_table,
+        write_note,
     )
 
     setup_logging()
     settings = settings_for()
     location = _location(settings, store)
     catalog = open_catalog(settings)
-    sources = [spec for spec in catalog if not spec.derived]
-    frames = {}
-    for spec in sources:
-        frame, problems = read_layer(spec, settings.data_dir)
-        if problems:
-            raise fail("not loaded", "; ".join(str(p) for p in problems[:10]))
-        frames[spec.id] = frame
+    try:
+        files = FileStore(catalog, settings.data_dir, settings.derived_dir)
+        profile = district_profile(settings)
+        fresh = is_fresh(files, settings, profile)
+    except GeoServiceError as exc:
+        raise fail("not loaded", exc) from None
+    layers = [s for s in catalog if not s.derived or (fresh and files.has(s.id))]
+    frames = {spec.id: files.query(spec.id) for spec in layers}
     started = time.perf_counter()
     columns = (
         TextColumn("{task.description}"),
@@ -87,15 +97,16 @@ def db_load(store: StoreOption = None) -> None:
         TextColumn("features"),
         TimeElapsedColumn(),
     )
+    versions = {}
     with _connect(location) as conn:
         try:
             with conn.transaction(), Progress(*columns, console=console) as progress:
                 if not schema_exists(conn, location.schema):
                     init_schema(conn, location.schema)
                 task = progress.add_task("loading", total=sum(map(len, frames.values())))
-                for spec in sources:
+                for spec in layers:
                     progress.update(task, description=f"loading {spec.id}")
-                    write_layer_table(
+                    versions[spec.id] = write_layer_table(
                         conn,
                         location.schema,
                         spec,
@@ -103,10 +114,16 @@ def db_load(store: StoreOption = None) -> None:
                         description=f"{spec.title.en} (loaded from {spec.source})",
                     )
                     progress.advance(task, len(frames[spec.id]))
+                if fresh:  # the results and their manifest, for the loaded inputs
+                    inputs = {i: versions[i] for i in input_layers(catalog, profile)}
+                    manifest = files.read_note(MANIFEST)
+                    manifest["digest"] = versions_digest(inputs, settings, profile)
+                    write_note(conn, location.schema, MANIFEST, manifest)
         except GeoServiceError as exc:
             raise fail("not loaded (nothing changed)", exc) from None
     total = sum(map(len, frames.values()))
+    derived = " with its current coverage layers" if fresh else ""
     console.print(
-        f"[green]loaded[/green] {len(frames)} layers, {total:,} features into "
+        f"[green]loaded[/green] {len(frames)} layers, {total:,} features{derived} into "
         f"{location.shown()} in {time.perf_counter() - started:.1f} s"
     )

@@ -360,6 +360,29 @@ def keys_list() -> None:
     console.print(table)
 
 
+@demo_app.command("city")
+def demo_city(
+    out: Annotated[Path, typer.Argument(help="The district folder to write.")],
+    scale: Annotated[
+        float, typer.Option(help="1 = ~20,000 compounds, 5 million residents; 0.05 = 2 districts.")
+    ] = 1.0,
+    seed: Annotated[int, typer.Option(help="Random seed; the same seed gives the same city.")] = 1,
+) -> None:
+    """Generate a synthetic city (districts made by the demo district's rules, side by
+    side) as a district folder: serve it with --district OUT."""
+    from rich.progress import Progress
+
+    from geo_service.demo.city import city_districts, generate_city, write_city
+
+    started = time.perf_counter()
+    with Progress(console=console) as progress:
+        task = progress.add_task("districts", total=city_districts(scale))
+        layers = generate_city(scale, seed, lambda done, _: progress.update(task, completed=done))
+    write_city(layers, out, template=Settings().district_dir, seed=seed, scale=scale)
+    counts = ", ".join(f"{layer} {len(frame):,}" for layer, frame in layers.items())
+    console.print(f"[green]wrote {out}[/green] in {time.perf_counter() - started:.0f} s: {counts}")
+
+
 @demo_app.command("generate")
 def demo_generate(
     seed: Annotated[

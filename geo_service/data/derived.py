@@ -12,6 +12,7 @@ import hashlib
 import json
 import logging
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -115,12 +116,20 @@ def _params_record(params: CoverageParams) -> dict:
 
 
 def inputs_digest(store: LayerStore, settings: Settings, profile: DistrictProfile) -> str:
-    """Digest of the input layers' versions, the parameters, the analysis configuration,
-    the metric CRS and the version of geo_service."""
+    """Digest of the store's input layer versions, the parameters, the analysis
+    configuration, the metric CRS and the version of geo_service."""
+    versions = {i: store.version(i) for i in input_layers(store.catalog, profile)}
+    return versions_digest(versions, settings, profile)
+
+
+def versions_digest(
+    versions: Mapping[str, str], settings: Settings, profile: DistrictProfile
+) -> str:
+    """:func:`inputs_digest` from the input layers' versions (layer id → version)."""
     digest = hashlib.sha256()
-    for layer_id in input_layers(store.catalog, profile):
+    for layer_id, version in versions.items():
         digest.update(layer_id.encode())
-        digest.update(store.version(layer_id).encode())
+        digest.update(version.encode())
     record = {
         "params": _params_record(coverage_params(settings)),
         "crs": metric_crs(settings, profile),

@@ -88,7 +88,8 @@ def derived_layer_entries(profile: DistrictProfile) -> list[dict]:
         *(column for key, zh, en in sets for column in _set_columns(key, zh, en)),
     ]
     circles = LIFE_CIRCLE_MINUTES
-    share = {"unit": "share 0-1", "minimum": 0, "maximum": 1, "required": True}
+    # empty (null) for an area where nobody lives
+    share = {"unit": "share 0-1", "minimum": 0, "maximum": 1}
     requirements = life_circle_requirements(config)
     life = [r.key for r in requirements]
     area = [

@@ -60,9 +60,11 @@ def _metric(geometries, **columns) -> gpd.GeoDataFrame:
     return gpd.GeoDataFrame(columns, geometry=list(geometries), crs=METRIC_CRS)
 
 
-def build_network(land, islands, mainland, cores, rng) -> tuple[np.ndarray, dict, dict]:
+def build_network(
+    land, islands, mainland, cores, rng, street_spacing: float = 1.0
+) -> tuple[np.ndarray, dict, dict]:
     """Noded street lines (metres) and the source lines of each class, for classifying."""
-    local = voronoi_streets(street_seeds(land, cores, rng), land.buffer(-15.0))
+    local = voronoi_streets(street_seeds(land, cores, rng, street_spacing), land.buffer(-15.0))
     arterials = [
         shapely.intersection(shapely.LineString(project(line)), land.buffer(-15.0), grid_size=GRID)
         for *_, line in binhu.ARTERIALS
@@ -107,8 +109,15 @@ def _lihu_bridge(mainland, streets) -> shapely.LineString:
     return bridge(np.array(a), np.array(b), streets)
 
 
-def generate_demo(seed: int = DEFAULT_SEED) -> dict[str, gpd.GeoDataFrame]:
-    """All demo layers, keyed by layer id, in EPSG:4326 with catalog property order."""
+def generate_demo(
+    seed: int = DEFAULT_SEED,
+    *,
+    street_spacing: float = 1.0,
+    population: int = binhu.TARGET_POPULATION,
+) -> dict[str, gpd.GeoDataFrame]:
+    """All demo layers, keyed by layer id, in EPSG:4326 with catalog property order.
+    ``street_spacing`` scales the distance between streets (the city generator makes
+    denser networks) and ``population`` is the residents in all."""
     rng = np.random.default_rng(seed)
     lake, lake_source = taihu_lake()
     lihu = Polygon(binhu.LIHU_OUTLINE)
@@ -165,14 +174,14 @@ def generate_demo(seed: int = DEFAULT_SEED) -> dict[str, gpd.GeoDataFrame]:
     }
     log.info("divisions: %d units, %d communities", len(unit_land), len(communities))
 
-    roads, sources, names = build_network(land, islands, mainland, cores, rng)
+    roads, sources, names = build_network(land, islands, mainland, cores, rng, street_spacing)
     compounds, entrances, paths = place_compounds(
         roads,
         land,
         communities,
         cores,
         rng,
-        total_population=binhu.TARGET_POPULATION,
+        total_population=population,
         total_compounds=binhu.ARTICLE_FIGURES["compound_party_branches"],
     )
     sources["path"] = np.concatenate([sources["path"], np.array(paths, dtype=object)])

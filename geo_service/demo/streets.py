@@ -28,17 +28,21 @@ SHORE_SETBACK_M = 15.0
 MAX_CONNECTOR_M = 400.0
 
 
-def street_seeds(land: shapely.Geometry, cores: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """Block seeds (n, 2): a quadtree whose cells shrink where the intensity is high."""
+def street_seeds(
+    land: shapely.Geometry, cores: np.ndarray, rng: np.random.Generator, spacing: float = 1.0
+) -> np.ndarray:
+    """Block seeds (n, 2): a quadtree whose cells shrink where the intensity is high;
+    ``spacing`` scales the distance between streets (below 1: a denser network)."""
+    core_m, rural_m = CORE_SPACING_M * spacing, RURAL_SPACING_M * spacing
     minx, miny, maxx, maxy = land.bounds
-    size = 4 * CORE_SPACING_M
+    size = 4 * core_m
     xs = np.arange(minx, maxx + size, size)
     ys = np.arange(miny, maxy + size, size)
     cells = np.array([(x, y) for y in ys for x in xs]) + size / 2  # cell centres
     leaves: list[np.ndarray] = []
     while len(cells):
-        wanted = RURAL_SPACING_M - (RURAL_SPACING_M - CORE_SPACING_M) * intensity_at(cells, cores)
-        split = (size > 1.3 * wanted) & (size > 1.5 * CORE_SPACING_M)
+        wanted = rural_m - (rural_m - core_m) * intensity_at(cells, cores)
+        split = (size > 1.3 * wanted) & (size > 1.5 * core_m)
         leaves.append(cells[~split] + rng.uniform(-0.3, 0.3, size=(int((~split).sum()), 2)) * size)
         quarter = size / 4
         offsets = np.array([(-quarter, -quarter), (quarter, -quarter), (-quarter, quarter),

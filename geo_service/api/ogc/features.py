@@ -21,6 +21,11 @@ from geo_service.data.stores import FeaturePage, FeatureQuery, LayerStore
 MAX_CACHED_TEXTS = 200_000
 
 
+def _default_representation(query: ItemsQuery) -> bool:
+    """CRS84, every property, with geometry: the texts a store may build and we keep."""
+    return query.crs.uri == CRS84 and query.properties is None and not query.skip_geometry
+
+
 def _store_query(query: ItemsQuery, *, paged: bool) -> FeatureQuery:
     return FeatureQuery(
         bbox=query.bbox,
@@ -29,6 +34,7 @@ def _store_query(query: ItemsQuery, *, paged: bool) -> FeatureQuery:
         limit=query.limit if paged else None,
         offset=query.offset if paged else 0,
         cursor=query.cursor if paged else None,
+        with_texts=paged and _default_representation(query),
     )
 
 
@@ -60,12 +66,17 @@ class FeatureEncoder:
         return [texts[i] for i in page.index]
 
     def texts(
-        self, spec: LayerSpec, page: gpd.GeoDataFrame, query: ItemsQuery, version: str
+        self,
+        spec: LayerSpec,
+        page: gpd.GeoDataFrame,
+        query: ItemsQuery,
+        version: str,
+        built: list[str] | None = None,
     ) -> list[str]:
         """The features of ``page`` (a store page of layer version ``version``) as GeoJSON
-        texts, in the query's CRS and properties."""
-        if query.crs.uri == CRS84 and query.properties is None and not query.skip_geometry:
-            return self._default_texts(spec, page, version)
+        texts, in the query's CRS and properties; ``built``: the texts the store built."""
+        if _default_representation(query):
+            return built if built is not None else self._default_texts(spec, page, version)
         columns = (
             list(query.properties)
             if query.properties is not None

@@ -205,7 +205,7 @@ async def items(
         return HTMLResponse(
             _items_html(spec, page.frame, page.matched, query, links), headers={"ETag": etag}
         )
-    texts = _encoder(request).texts(spec, page.frame, query, version)
+    texts = _encoder(request).texts(spec, page.frame, query, version, page.texts)
     audit(request, caller, spec, len(texts))
     return Response(
         collection_document(texts, matched=page.matched, links=links),

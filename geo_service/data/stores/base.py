@@ -28,6 +28,7 @@ class FeatureQuery:
     limit: int | None = None
     offset: int = 0
     cursor: str | None = None
+    with_texts: bool = False  # also each feature's GeoJSON text, if the store builds them
 
 
 @dataclass(frozen=True)
@@ -39,6 +40,9 @@ class FeaturePage:
     frame: gpd.GeoDataFrame
     matched: int
     next_cursor: str | None = None
+    #: With ``FeatureQuery.with_texts``, from a store that builds them (PostGIS, in SQL):
+    #: each feature's compact GeoJSON Feature text, CRS84, every property; else None.
+    texts: list[str] | None = None
 
 
 class LayerStore(Protocol):

@@ -8,7 +8,6 @@ parallel scans made a point query ~12x slower on a busy 2-core server.
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -31,6 +30,7 @@ from geo_service.data.stores.postgis_schema import (
     parse_url,
     schema_exists,
     write_layer_table,
+    write_note,
 )
 from geo_service.data.validation import validate_layer
 from geo_service.errors import (
@@ -175,10 +175,16 @@ class PostGISStore:
             )
         return [*terms, sql.SQL("_seq ASC")]
 
-    def _select(self, spec: LayerSpec) -> sql.Composable:
+    def _select(self, spec: LayerSpec, texts: bool = False) -> sql.Composable:
+        """``_seq``, the properties, the WKB geometry and, with ``texts``, each feature's
+        GeoJSON text built in SQL (CRS84, every property, 7 decimals)."""
         columns = [sql.Identifier(name) for name in spec.property_names]
-        return sql.SQL("SELECT _seq, {}, ST_AsBinary(geom) FROM {}.{}").format(
-            sql.SQL(", ").join(columns), sql.Identifier(self.schema), sql.Identifier(spec.id)
+        extra = sql.SQL(", {}").format(_feature_text(spec)) if texts else sql.SQL("")
+        return sql.SQL("SELECT _seq, {}, ST_AsBinary(geom){} FROM {}.{}").format(
+            sql.SQL(", ").join(columns),
+            extra,
+            sql.Identifier(self.schema),
+            sql.Identifier(spec.id),
         )
 
     def _frame(self, spec: LayerSpec, rows: list[tuple]) -> tuple[gpd.GeoDataFrame, list]:
@@ -202,7 +208,8 @@ class PostGISStore:
                 data[prop.name] = np.array(values, dtype=object if has_none else bool)
             else:  # strings as the file store reads them: pandas' str, NaN for missing
                 data[prop.name] = pd.array(values, dtype="str")
-        geometry = shapely.from_wkb([row[-1] for row in rows]) if rows else []
+        wkb = len(spec.properties) + 1
+        geometry = shapely.from_wkb([row[wkb] for row in rows]) if rows else []
         frame = gpd.GeoDataFrame(data, geometry=gpd.GeoSeries(geometry, crs=STORAGE_CRS))
         frame.index = pd.Index(frame[spec.id_property].astype(str).to_numpy(), dtype=object)
         return frame, seqs
@@ -246,7 +253,7 @@ class PostGISStore:
             else:
                 matched = None
             statement = sql.SQL("{} WHERE {} ORDER BY {}").format(
-                self._select(spec), where, sql.SQL(", ").join(order)
+                self._select(spec, query.with_texts), where, sql.SQL(", ").join(order)
             )
             page_params = list(params)
             if query.limit is not None:
@@ -267,7 +274,8 @@ class PostGISStore:
             last = frame.iloc[-1]
             values = [_plain(last[name]) for name, _ in query.sortby]
             next_cursor = Cursor(version, key, matched, values, seqs[-1]).encode()
-        return FeaturePage(frame, matched, next_cursor)
+        texts = [row[-1] for row in rows] if query.with_texts else None
+        return FeaturePage(frame, matched, next_cursor, texts)
 
     def feature(self, layer_id: str, feature_id: str) -> gpd.GeoDataFrame:
         """The one-row frame of feature ``feature_id``."""
@@ -317,14 +325,25 @@ class PostGISStore:
     def write_note(self, name: str, document: dict) -> None:
         """Keep ``document`` as the note ``name``."""
         with self._connection() as conn:
-            conn.execute(
-                sql.SQL(
-                    "INSERT INTO {}.notes (name, document, written_at) VALUES (%s, %s, now())"
-                    " ON CONFLICT (name) DO UPDATE SET document = excluded.document,"
-                    " written_at = excluded.written_at"
-                ).format(sql.Identifier(self.schema)),
-                (name, json.dumps(document, ensure_ascii=False)),
-            )
+            write_note(conn, self.schema, name, document)
+
+
+def _feature_text(spec: LayerSpec) -> sql.Composable:
+    """The SQL expression of a row's GeoJSON Feature text: compact, properties in catalog
+    order, coordinates to 7 decimals (as the file store's texts; numbers may be written
+    differently, e.g. ``100`` for ``100.0``, with the same value). Joined with ``||``:
+    ``concat`` takes at most 100 arguments."""
+    properties = sql.SQL(" || ',' || ").join(
+        sql.SQL("{} || COALESCE(to_json({})::text, 'null')").format(
+            sql.Literal(f'"{name}":'), sql.Identifier(name)
+        )
+        for name in spec.property_names
+    )
+    return sql.SQL(
+        '(\'{{"type":"Feature","id":\' || COALESCE(to_json({})::text, \'null\') || '
+        "',\"properties\":{{' || {} || '}},\"geometry\":' || "
+        "COALESCE(ST_AsGeoJSON(geom, 7), 'null') || '}}')"
+    ).format(sql.Identifier(spec.id_property), properties)
 
 
 def _plain(value):

@@ -10,6 +10,7 @@ never scan a layer) and ``notes`` (small JSON documents such as the coverage man
 
 from __future__ import annotations
 
+import json
 import re
 import secrets
 from dataclasses import dataclass
@@ -199,3 +200,15 @@ def write_layer_table(
         (spec.id, version, len(frame), extent, description),
     )
     return version
+
+
+def write_note(conn: psycopg.Connection, schema: str, name: str, document: dict) -> None:
+    """Keep ``document`` (plain JSON) as the note ``name``."""
+    conn.execute(
+        sql.SQL(
+            "INSERT INTO {}.notes (name, document, written_at) VALUES (%s, %s, now())"
+            " ON CONFLICT (name) DO UPDATE SET document = excluded.document,"
+            " written_at = excluded.written_at"
+        ).format(sql.Identifier(schema)),
+        (name, json.dumps(document, ensure_ascii=False)),
+    )

@@ -1,0 +1,74 @@
+"""The synthetic city at small scale: districts by the demo's rules side by side, ids and
+names unique across them, a district folder that validates and serves."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import shapely
+
+from geo_service.api.app import create_app
+from geo_service.demo.binhu import METRIC_CRS
+from geo_service.demo.city import (
+    CITY_DISTRICTS,
+    CITY_POPULATION,
+    city_districts,
+    generate_city,
+    write_city,
+)
+from geo_service.settings import Settings
+from tests.support import ROOT, InProcessClient, run_cli
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def city():
+    return generate_city(scale=0.05, seed=3)  # two districts
+
+
+def test_scale_gives_the_number_of_districts():
+    assert city_districts(1.0) == CITY_DISTRICTS == 42
+    assert city_districts(0.05) == 2 and city_districts(0.001) == 1
+
+
+def test_two_districts_side_by_side(city, demo):
+    assert len(city["compounds"]) == 2 * len(demo["compounds"])
+    assert len(city["service_centres"]) == 2 * len(demo["service_centres"])
+    per_district = round(CITY_POPULATION / CITY_DISTRICTS, -2)
+    assert city["compounds"]["population"].sum() == 2 * per_district
+    # denser streets than the demo district
+    assert len(city["roads"]) > 2 * 1.5 * len(demo["roads"])
+    first, second = (
+        shapely.union_all(
+            city["subdistricts"][city["subdistricts"]["id"].str.startswith(p)]
+            .to_crs(METRIC_CRS)
+            .geometry.to_numpy()
+        )
+        for p in ("d00-", "d01-")
+    )
+    assert shapely.intersection(first, second).area < 1.0  # m²: tiles do not overlap
+    assert len(city["district"]) == 1
+
+
+def test_ids_and_names_are_unique_and_references_hold(city):
+    for layer_id, frame in city.items():
+        assert frame["id"].is_unique, layer_id
+    for layer_id in ("compounds", "communities", "service_centres", "subdistricts"):
+        assert city[layer_id]["name_zh"].is_unique and city[layer_id]["name_en"].is_unique
+    communities = set(city["communities"]["id"])
+    assert set(city["compounds"]["community_id"]) <= communities
+    assert set(city["compound_entrances"]["compound_id"]) <= set(city["compounds"]["id"])
+    assert np.all(city["compounds"]["id"].str.match(r"^d0[01]-"))
+
+
+def test_the_city_folder_validates_and_serves(city, tmp_path):
+    folder = write_city(city, tmp_path / "city", template=ROOT, seed=3, scale=0.05)
+    checked = run_cli("--district", str(folder), "validate", env={"COLUMNS": "200"})
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    settings = Settings(district_dir=folder, derived_dir=tmp_path / "derived")
+    api = InProcessClient(create_app(settings))
+    page = api.get("/collections/compounds/items", params={"limit": 5}).json()
+    assert page["numberMatched"] == len(city["compounds"])
+    summary = api.get("/coverage/summary").json()
+    assert summary["district"]["residents"] == city["compounds"]["population"].sum()

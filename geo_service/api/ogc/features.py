@@ -26,7 +26,7 @@ def _default_representation(query: ItemsQuery) -> bool:
     return query.crs.uri == CRS84 and query.properties is None and not query.skip_geometry
 
 
-def _store_query(query: ItemsQuery, *, paged: bool) -> FeatureQuery:
+def _store_query(query: ItemsQuery, *, paged: bool, texts: bool = False) -> FeatureQuery:
     return FeatureQuery(
         bbox=query.bbox,
         filters=query.filters or {},
@@ -34,7 +34,7 @@ def _store_query(query: ItemsQuery, *, paged: bool) -> FeatureQuery:
         limit=query.limit if paged else None,
         offset=query.offset if paged else 0,
         cursor=query.cursor if paged else None,
-        with_texts=paged and _default_representation(query),
+        with_texts=texts and _default_representation(query),
     )
 
 
@@ -43,9 +43,12 @@ def matching(store: LayerStore, spec: LayerSpec, query: ItemsQuery) -> gpd.GeoDa
     return store.page(spec.id, _store_query(query, paged=False)).frame
 
 
-def select(store: LayerStore, spec: LayerSpec, query: ItemsQuery) -> FeaturePage:
-    """The requested page of the matching features, paged by the store."""
-    return store.page(spec.id, _store_query(query, paged=True))
+def select(
+    store: LayerStore, spec: LayerSpec, query: ItemsQuery, *, for_geojson: bool = True
+) -> FeaturePage:
+    """The requested page of the matching features, paged by the store; ``for_geojson``:
+    texts from the store when it builds them (then the frame may hold only the ids)."""
+    return store.page(spec.id, _store_query(query, paged=True, texts=for_geojson))
 
 
 class FeatureEncoder:

@@ -193,14 +193,16 @@ async def items(
         return await run_in_threadpool(download_response, request, caller, store, spec, query, f)
     if f not in (None, "json", "html"):
         raise InvalidQuery(f"f must be json, html or one of {', '.join(DOWNLOAD_FORMATS)}")
-    version = store.version(spec.id)
+    # The store's calls (a database's round trips, a big layer's sort) run off the loop.
+    version = await run_in_threadpool(store.version, spec.id)
     etag = _version_etag(request, version, caller.role)
     if etag in request.headers.get("if-none-match", ""):
         # Not modified: answered from the layer's version, before any page is read.
         return Response(status_code=304, headers={"ETag": etag})
-    page = select(store, spec, query)
+    as_html = f == "html" or (f is None and "text/html" in request.headers.get("accept", ""))
+    page = await run_in_threadpool(select, store, spec, query, for_geojson=not as_html)
     links = _items_links(request, spec.id, query, page)
-    if f == "html" or (f is None and "text/html" in request.headers.get("accept", "")):
+    if as_html:
         audit(request, caller, spec, len(page.frame))
         return HTMLResponse(
             _items_html(spec, page.frame, page.matched, query, links), headers={"ETag": etag}

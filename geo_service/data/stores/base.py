@@ -28,7 +28,9 @@ class FeatureQuery:
     limit: int | None = None
     offset: int = 0
     cursor: str | None = None
-    with_texts: bool = False  # also each feature's GeoJSON text, if the store builds them
+    #: Also each feature's GeoJSON text, if the store builds them; the page's frame may
+    #: then hold the ids alone (the texts carry the features).
+    with_texts: bool = False
 
 
 @dataclass(frozen=True)

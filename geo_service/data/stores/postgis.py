@@ -175,14 +175,20 @@ class PostGISStore:
             )
         return [*terms, sql.SQL("_seq ASC")]
 
-    def _select(self, spec: LayerSpec, texts: bool = False) -> sql.Composable:
-        """``_seq``, the properties, the WKB geometry and, with ``texts``, each feature's
-        GeoJSON text built in SQL (CRS84, every property, 7 decimals)."""
+    def _select(self, spec: LayerSpec) -> sql.Composable:
+        """``_seq``, the properties and the WKB geometry."""
         columns = [sql.Identifier(name) for name in spec.property_names]
-        extra = sql.SQL(", {}").format(_feature_text(spec)) if texts else sql.SQL("")
-        return sql.SQL("SELECT _seq, {}, ST_AsBinary(geom){} FROM {}.{}").format(
-            sql.SQL(", ").join(columns),
-            extra,
+        return sql.SQL("SELECT _seq, {}, ST_AsBinary(geom) FROM {}.{}").format(
+            sql.SQL(", ").join(columns), sql.Identifier(self.schema), sql.Identifier(spec.id)
+        )
+
+    def _select_texts(self, spec: LayerSpec, sort_names: list[str]) -> sql.Composable:
+        """``_seq``, the id, the sort keys and each feature's GeoJSON text built in SQL
+        (CRS84, every property, 7 decimals): what an items page needs, nothing more."""
+        keys = [sql.Identifier(n) for n in [spec.id_property, *sort_names]]
+        return sql.SQL("SELECT _seq, {}, {} FROM {}.{}").format(
+            sql.SQL(", ").join(keys),
+            _feature_text(spec),
             sql.Identifier(self.schema),
             sql.Identifier(spec.id),
         )
@@ -252,8 +258,12 @@ class PostGISStore:
                 matched = int(features)
             else:
                 matched = None
+            sort_names = [name for name, _ in query.sortby]
+            select = (
+                self._select_texts(spec, sort_names) if query.with_texts else self._select(spec)
+            )
             statement = sql.SQL("{} WHERE {} ORDER BY {}").format(
-                self._select(spec, query.with_texts), where, sql.SQL(", ").join(order)
+                select, where, sql.SQL(", ").join(order)
             )
             page_params = list(params)
             if query.limit is not None:
@@ -268,13 +278,16 @@ class PostGISStore:
                     sql.Identifier(self.schema), sql.Identifier(spec.id), where
                 )
                 matched = int(conn.execute(count, params).fetchone()[0])
-        frame, seqs = self._frame(spec, rows)
+        if query.with_texts:
+            frame, texts = _id_frame(spec, [row[1] for row in rows]), [row[-1] for row in rows]
+            last_values = rows[-1][2 : 2 + len(sort_names)] if rows else ()
+        else:
+            frame, texts = self._frame(spec, rows)[0], None
+            last_values = [frame.iloc[-1][name] for name in sort_names] if rows else ()
         next_cursor = None
         if query.limit is not None and len(rows) == query.limit and rows:
-            last = frame.iloc[-1]
-            values = [_plain(last[name]) for name, _ in query.sortby]
-            next_cursor = Cursor(version, key, matched, values, seqs[-1]).encode()
-        texts = [row[-1] for row in rows] if query.with_texts else None
+            values = [_plain(v) for v in last_values]
+            next_cursor = Cursor(version, key, matched, values, rows[-1][0]).encode()
         return FeaturePage(frame, matched, next_cursor, texts)
 
     def feature(self, layer_id: str, feature_id: str) -> gpd.GeoDataFrame:
@@ -344,6 +357,16 @@ def _feature_text(spec: LayerSpec) -> sql.Composable:
         "',\"properties\":{{' || {} || '}},\"geometry\":' || "
         "COALESCE(ST_AsGeoJSON(geom, 7), 'null') || '}}')"
     ).format(sql.Identifier(spec.id_property), properties)
+
+
+def _id_frame(spec: LayerSpec, ids: list) -> gpd.GeoDataFrame:
+    """A page's frame when its texts carry the features: the ids alone."""
+    index = pd.Index([str(i) for i in ids], dtype=object)
+    return gpd.GeoDataFrame(
+        {spec.id_property: ids},
+        geometry=gpd.GeoSeries([None] * len(ids), crs=STORAGE_CRS, index=index),
+        index=index,
+    )
 
 
 def _plain(value):

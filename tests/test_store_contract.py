@@ -9,6 +9,7 @@ import os
 
 import numpy as np
 import pandas as pd
+import psycopg
 import pytest
 import shapely
 
@@ -21,6 +22,7 @@ from geo_service.errors import (
     FeatureNotFound,
     InvalidQuery,
     ProfileError,
+    StoreUnavailable,
 )
 from geo_service.settings import Settings
 from tests.conftest import STORE_KINDS
@@ -216,8 +218,9 @@ def test_a_write_is_served_at_once_with_a_new_version(writable_store, demo):
         (lambda f: f.assign(population=-5), "population"),  # breaks the catalog's minimum
         (lambda f: f.assign(population=2**70), "population"),  # beyond a 64-bit integer
         (lambda f: f.drop(columns="name_zh"), "name_zh"),
+        (lambda f: f.assign(name_en=[v + "\x00" for v in f["name_en"]]), "NUL character"),
     ],
-    ids=["minimum", "overflow", "missing-column"],
+    ids=["minimum", "overflow", "missing-column", "nul"],
 )
 def test_a_refused_write_leaves_the_previous_version(writable_store, demo, change, reason):
     store = writable_store
@@ -312,3 +315,36 @@ def test_every_collection_reads_the_same_from_both_stores(demo_store, tmp_path):
         pages = [api.get(url, params={"limit": 10000}).json() for api in apis.values()]
         assert pages[0]["numberMatched"] == pages[1]["numberMatched"], collection["id"]
         assert pages[0]["features"] == pages[1]["features"], collection["id"]
+
+
+@pytest.mark.postgis
+def test_a_write_that_fails_in_the_database_changes_nothing(catalog, demo_store, demo):
+    """A failure at the very end of the write's transaction (the database refuses to
+    record the new version: a trigger raises, as a full disk would) rolls everything back:
+    the old table, its rows and its version stay, and the next write succeeds."""
+    url = demo_store("postgis")
+    store = open_store(url, catalog, DATA_DIR)
+    schema = url.split("?schema=")[1]
+    before = store.version("compounds")
+    changed = demo["compounds"].assign(population=demo["compounds"]["population"] + 1)
+    with psycopg.connect(url.split("?")[0], autocommit=True) as conn:
+        conn.execute(
+            f"CREATE FUNCTION {schema}.refuse() RETURNS trigger LANGUAGE plpgsql AS "
+            "$$ BEGIN RAISE EXCEPTION 'could not extend file: No space left on device'; END $$"
+        )
+        conn.execute(
+            f"CREATE TRIGGER refuse BEFORE INSERT OR UPDATE ON {schema}.layers "
+            f"FOR EACH ROW EXECUTE FUNCTION {schema}.refuse()"
+        )
+        with pytest.raises(StoreUnavailable, match=r"left unchanged.*No space left"):
+            store.write("compounds", changed, description="refused")
+        assert store.version("compounds") == before
+        page = store.page("compounds", FeatureQuery(limit=5))
+        assert page.frame["population"].tolist() == demo["compounds"]["population"][:5].tolist()
+        conn.execute(f"DROP TRIGGER refuse ON {schema}.layers")
+    assert store.write("compounds", changed, description="accepted") != before
+    assert (
+        store.page("compounds", FeatureQuery(limit=1)).frame["population"].iloc[0]
+        == (changed["population"].iloc[0])
+    )
+    store.close()

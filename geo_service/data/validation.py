@@ -85,6 +85,9 @@ def _check_property(gdf: gpd.GeoDataFrame, spec: LayerSpec, prop: PropertySpec) 
 
 def _check_strings(values: pd.Series, ids: pd.Series, prop: PropertySpec) -> list[str]:
     messages: list[str] = []
+    nul = values.str.contains("\x00", regex=False)
+    if nul.any():  # no text format or database keeps them
+        messages.append(f"NUL character in {_ids(ids, nul)}")
     if prop.enum is not None:
         allowed = set(prop.enum)
         if prop.list_separator:

@@ -78,6 +78,7 @@ def write_layer_file(
     Raises :class:`DataValidationError` naming the problems if the result would not pass the
     layer's checks.
     """
+    _refuse(spec, validate_layer(spec, frame))  # what is written, then what is read back
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     fd, name = tempfile.mkstemp(prefix=f".{spec.source}.write-", suffix=".geojson", dir=folder)
@@ -86,15 +87,19 @@ def write_layer_file(
     try:
         write_geojson(frame, staged, name=spec.id, description=description)
         written, problems = read_layer(spec.model_copy(update={"source": staged.name}), folder)
-        if problems:
-            raise DataValidationError(
-                f"{spec.source} is left unchanged: "
-                + "; ".join(f"{p.field}: {p.message}" for p in problems)
-            )
+        _refuse(spec, problems)
         staged.replace(folder / spec.source)
     finally:
         staged.unlink(missing_ok=True)
     return written
+
+
+def _refuse(spec: LayerSpec, problems: list[Problem]) -> None:
+    if problems:
+        raise DataValidationError(
+            f"{spec.source} is left unchanged: "
+            + "; ".join(f"{p.field}: {p.message}" for p in problems)
+        )
 
 
 class FileStore:

@@ -319,8 +319,14 @@ class PostGISStore:
                 f"layer {layer_id!r} is left unchanged: "
                 + "; ".join(f"{p.field}: {p.message}" for p in problems[:10])
             )
-        with self._connection() as conn, conn.transaction():
-            version = write_layer_table(conn, self.schema, spec, frame, description=description)
+        unchanged = f"layer {layer_id!r} is left unchanged"
+        try:
+            with self._connection() as conn, conn.transaction():
+                version = write_layer_table(conn, self.schema, spec, frame, description=description)
+        except psycopg.DataError as exc:
+            raise DataValidationError(f"{unchanged}: {exc}") from None
+        except psycopg.Error as exc:  # rolled back: the previous version stays
+            raise StoreUnavailable(f"{unchanged}: the database refused the write: {exc}") from None
         log.info("%s: wrote %d features (version %s)", layer_id, len(frame), version)
         return version
 

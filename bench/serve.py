@@ -230,12 +230,14 @@ def main() -> None:
     servers: dict = {}
     try:
         district = {"GEO_SERVICE_DISTRICT_DIR": str(city)}
-        subprocess.run(
-            [sys.executable, "-m", "geo_service.cli", "db", "load", "--store", store],
-            check=True,
-            cwd=ROOT,
-            env={**os.environ, **district},
-        )
+        for command in (["coverage"], ["db", "load", "--store", store]):
+            subprocess.run(
+                [sys.executable, "-m", "geo_service.cli", *command],
+                check=True,
+                cwd=ROOT,
+                env={**os.environ, **district},
+                stdout=sys.stderr,
+            )
         derived = {"GEO_SERVICE_DERIVED_DIR": str(city / "derived")}
         servers["file store"] = geo_service({**district, **derived})
         servers["PostGIS store"] = geo_service({**district, **derived, "GEO_SERVICE_STORE": store})

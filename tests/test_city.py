@@ -16,6 +16,7 @@ from geo_service.demo.city import (
     generate_city,
     write_city,
 )
+from geo_service.demo.streets import components
 from geo_service.settings import Settings
 from tests.support import ROOT, InProcessClient, run_cli
 
@@ -49,6 +50,10 @@ def test_two_districts_side_by_side(city, demo):
     )
     assert shapely.intersection(first, second).area < 1.0  # m²: tiles do not overlap
     assert len(city["district"]) == 1
+    # one walking network: the link roads join the districts
+    lines = city["roads"].to_crs(METRIC_CRS).geometry.to_numpy()
+    assert len(set(components(lines).tolist())) == 1
+    assert city["roads"]["id"].str.startswith("link-00-01-").sum() >= 3
 
 
 def test_ids_and_names_are_unique_and_references_hold(city):
@@ -72,3 +77,6 @@ def test_the_city_folder_validates_and_serves(city, tmp_path):
     assert page["numberMatched"] == len(city["compounds"])
     summary = api.get("/coverage/summary").json()
     assert summary["district"]["residents"] == city["compounds"]["population"].sum()
+    areas = api.get("/collections/community_coverage/items", params={"limit": 1000}).json()
+    reached = {f["id"][:3] for f in areas["features"] if (f["properties"]["share_15"] or 0) > 0}
+    assert reached == {"d00", "d01"}  # both districts walk to their centres

@@ -4,9 +4,10 @@ rules, side by side.
 Each district is :func:`~geo_service.demo.generate.generate_demo` with a seed of its own,
 denser streets and fewer residents per compound, moved (in metres, EPSG:4549) to its place
 on a grid; its ids and names get the district's prefix. At ``scale=1`` the city has 42
-districts: ~20,000 compounds, ~5 million residents, ~3,600 centres and a ~500,000-node
-walking network. Districts' networks meet only at the grid's seams (a city of separate
-districts); the lake of each stays inside its own tile.
+districts: ~20,000 compounds, ~5 million residents, ~3,600 centres and a ~550,000-node
+walking network. Neighbouring districts' networks are joined across each seam by a few
+straight link roads (class ``primary``) between their nearest junctions; the lake of each
+district stays inside its own tile.
 
 ``geo-service demo city --scale S DIR`` writes it as a district folder (profile, catalog,
 planner map, data) that every command serves like any other.
@@ -25,6 +26,8 @@ import numpy as np
 import pandas as pd
 import shapely
 import yaml
+from pyproj import Transformer
+from scipy.spatial import cKDTree
 
 from geo_service.crs import STORAGE_CRS
 from geo_service.data.geojson_io import write_geojson
@@ -39,6 +42,8 @@ CITY_DISTRICTS = 42
 CITY_POPULATION = 5_000_000
 #: Streets 0.45x as far apart as in the demo district (~12,000 nodes a district).
 CITY_STREET_SPACING = 0.45
+#: Link roads across each seam between neighbouring districts.
+LINKS_PER_SEAM = 6
 #: Columns that hold ids (the prefixed ones); names get a prefix of their own.
 ID_COLUMNS = ("id", "compound_id", "community_id", "subdistrict_id")
 CITY_NOTE = (
@@ -87,6 +92,7 @@ def generate_city(
     columns = math.ceil(math.sqrt(count))
     population = round(CITY_POPULATION / CITY_DISTRICTS, -2)  # residents of each district
     parts: dict[str, list[gpd.GeoDataFrame]] = {}
+    tiles: list[shapely.Polygon] = []
     width = height = None
     origin = None
     for k in range(count):
@@ -103,18 +109,70 @@ def generate_city(
         tile = shapely.box(
             box[0] + dx - 100, box[1] + dy - 100, box[2] + dx + 100, box[3] + dy + 100
         )
+        tiles.append(tile)
         for layer_id, frame in layers.items():
             moved = _moved(frame, dx, dy, clip=tile if layer_id == "water" else None)
             parts.setdefault(layer_id, []).append(_prefixed(moved, k))
         log.info("city: district %d of %d", k + 1, count)
         if progress is not None:
             progress(k + 1, count)
+    parts["roads"].append(_seam_links(parts["roads"], tiles, columns))
     city = {
         layer_id: gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), crs=STORAGE_CRS)
         for layer_id, frames in parts.items()
     }
     city["district"] = _city_outline(city["district"], count)
     return city
+
+
+def _seam_links(
+    roads: list[gpd.GeoDataFrame], tiles: list[shapely.Polygon], columns: int
+) -> gpd.GeoDataFrame:
+    """Straight roads joining each pair of neighbouring districts (right and below) between
+    their junctions nearest to points spread along the seam; the ends are the districts'
+    own road ends (lon/lat, the same floats), so the network is one piece."""
+    to_metric = Transformer.from_crs(STORAGE_CRS, METRIC_CRS, always_xy=True)
+    ends = []
+    for frame in roads:
+        lonlat = np.unique(
+            shapely.get_coordinates(shapely.boundary(frame.geometry.to_numpy())), axis=0
+        )
+        ends.append((lonlat, cKDTree(np.column_stack(to_metric.transform(*lonlat.T)))))
+    rows = []
+    for a in range(len(roads)):
+        right = a + 1 if (a + 1) % columns and a + 1 < len(roads) else None
+        below = a + columns if a + columns < len(roads) else None
+        for b in (n for n in (right, below) if n is not None):
+            seam = shapely.intersection(tiles[a].buffer(1.0), tiles[b].buffer(1.0)).centroid
+            horizontal = b == right
+            minx, miny, maxx, maxy = tiles[a].bounds
+            span = (
+                np.linspace(miny, maxy, LINKS_PER_SEAM + 2)[1:-1]
+                if horizontal
+                else (np.linspace(minx, maxx, LINKS_PER_SEAM + 2)[1:-1])
+            )
+            targets = [(seam.x, v) if horizontal else (v, seam.y) for v in span]
+            pairs = set()
+            for target in targets:
+                i = ends[a][1].query(target)[1]
+                j = ends[b][1].query(target)[1]
+                pairs.add((int(i), int(j)))
+            for i, j in sorted(pairs):
+                start, end = ends[a][0][i], ends[b][0][j]
+                metric = np.array([ends[a][1].data[i], ends[b][1].data[j]])
+                rows.append(
+                    {
+                        "id": f"link-{a:02d}-{b:02d}-{len(rows)}",
+                        "road_class": "primary",
+                        "name": "示例城联络路",
+                        "bridge": False,
+                        "length_m": float(np.linalg.norm(metric[1] - metric[0])),
+                        "geometry": shapely.LineString([start, end]),
+                    }
+                )
+    columns_of_roads = list(roads[0].columns)
+    links = gpd.GeoDataFrame(rows, geometry="geometry", crs=STORAGE_CRS)
+    return links[columns_of_roads] if rows else roads[0].iloc[:0]
 
 
 def _city_outline(districts: gpd.GeoDataFrame, count: int) -> gpd.GeoDataFrame:
@@ -127,6 +185,8 @@ def _city_outline(districts: gpd.GeoDataFrame, count: int) -> gpd.GeoDataFrame:
         if column != "geometry" and pd.api.types.is_integer_dtype(districts[column]):
             row[column] = districts[column].sum()
     outline = shapely.union_all(districts.geometry.to_numpy())
+    # valid on the storage grid (1e-7 degree): the union's vertices get rounded when written
+    outline = as_multipolygon(shapely.set_precision(shapely.make_valid(outline), 1e-7))
     return row.set_geometry(gpd.GeoSeries([outline], crs=STORAGE_CRS, index=row.index))
 
 

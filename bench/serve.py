@@ -117,12 +117,13 @@ def geo_service(env: dict) -> tuple[subprocess.Popen, int]:
     """geo-service serve (coverage computed first if its store has none yet)."""
     port = free_port()
     print(f"starting geo_service ({env.get('GEO_SERVICE_STORE', 'file:')}) ...", file=sys.stderr)
+    log = (BUILD / f"bench-serve-{port}.log").open("w")  # start-up lines, for the curious
     process = subprocess.Popen(
         [sys.executable, "-m", "geo_service.cli", "serve", "--port", str(port), "--no-access-log"],
         cwd=ROOT,
         env={**os.environ, **env},
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        stdout=log,
+        stderr=subprocess.STDOUT,
     )
     wait_until_up(port, process, seconds=3600)
     return process, port

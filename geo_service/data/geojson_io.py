@@ -24,6 +24,10 @@ from geo_service.crs import STORAGE_CRS, is_storage_crs
 #: 7 decimals of a degree is about 1 cm on the ground.
 COORDINATE_PRECISION = 7
 
+# GDAL refuses a GeoJSON object over 200 MB by default; a city's dissolved service circle is
+# one such feature. Our files are our own: no limit.
+pyogrio.set_gdal_config_options({"OGR_GEOJSON_MAX_OBJ_SIZE": "0"})
+
 
 def _json_value(value: Any) -> Any:
     if value is None:

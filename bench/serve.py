@@ -239,9 +239,10 @@ def main() -> None:
                 env={**os.environ, **district},
                 stdout=sys.stderr,
             )
-        derived = {"GEO_SERVICE_DERIVED_DIR": str(city / "derived")}
-        servers["file store"] = geo_service({**district, **derived})
-        servers["PostGIS store"] = geo_service({**district, **derived, "GEO_SERVICE_STORE": store})
+        # coverage of the city is computed once into its folder (cache/derived) and loaded
+        # into PostGIS along with the layers (db load), so neither server computes it again
+        servers["file store"] = geo_service(district)
+        servers["PostGIS store"] = geo_service({**district, "GEO_SERVICE_STORE": store})
         servers["TiPg"] = tipg(url, "city")
         ours = queries("compounds", bbox)
         plan = {"file store": ours, "PostGIS store": ours, "TiPg": queries("city.compounds", bbox)}

@@ -62,10 +62,10 @@ class FeatureEncoder:
         if cached_version != version or len(texts) > MAX_CACHED_TEXTS:
             texts = {}
             self._cache[spec.id] = (version, texts)
-        missing = page.loc[~page.index.isin(list(texts))]
-        if len(missing):
-            encoded = feature_texts(missing, id_property=spec.id_property)
-            texts.update(zip(missing.index, encoded, strict=True))
+        missing = [i for i in page.index if i not in texts]
+        if missing:
+            encoded = feature_texts(page.loc[missing], id_property=spec.id_property)
+            texts.update(zip(missing, encoded, strict=True))
         return [texts[i] for i in page.index]
 
     def texts(

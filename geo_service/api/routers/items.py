@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from functools import partial
 from typing import Annotated
 from urllib.parse import urlencode
 
@@ -146,7 +147,7 @@ ITEMS_PARAMETERS = [
 ]
 
 
-def _version_etag(request: Request, version: str, role: str) -> str:
+def _version_etag(request: Request, version: str, *, role: str) -> str:
     """A weak ETag of an items page from what decides its bytes: the layer's version, the
     query, the representation asked for, the caller's role and this build."""
     parts = [
@@ -193,14 +194,16 @@ async def items(
         return await run_in_threadpool(download_response, request, caller, store, spec, query, f)
     if f not in (None, "json", "html"):
         raise InvalidQuery(f"f must be json, html or one of {', '.join(DOWNLOAD_FORMATS)}")
-    # The store's calls (a database's round trips, a big layer's sort) run off the loop.
-    version = await run_in_threadpool(store.version, spec.id)
-    etag = _version_etag(request, version, caller.role)
-    if etag in request.headers.get("if-none-match", ""):
-        # Not modified: answered from the layer's version, before any page is read.
-        return Response(status_code=304, headers={"ETag": etag})
     as_html = f == "html" or (f is None and "text/html" in request.headers.get("accept", ""))
-    page = await run_in_threadpool(select, store, spec, query, for_geojson=not as_html)
+    etag_of = partial(_version_etag, request, role=caller.role)
+    not_wanted = request.headers.get("if-none-match", "")
+    # The store's calls (a database's round trips, a big layer's sort) run off the loop,
+    # in one hop: the version, and the page unless the client has it (304).
+    version, etag, page = await run_in_threadpool(
+        _versioned_page, store, spec, query, etag_of, not_wanted, not as_html
+    )
+    if page is None:  # not modified: answered from the layer's version, no page read
+        return Response(status_code=304, headers={"ETag": etag})
     links = _items_links(request, spec.id, query, page)
     if as_html:
         audit(request, caller, spec, len(page.frame))
@@ -214,6 +217,16 @@ async def items(
         media_type=GEOJSON_MEDIA_TYPE,
         headers={**_content_crs(query), "ETag": etag},
     )
+
+
+def _versioned_page(store, spec, query, etag_of, not_wanted: str, for_geojson: bool):
+    """The layer's version, the page's ETag, and the page (None if ``not_wanted`` names
+    the ETag)."""
+    version = store.version(spec.id)
+    etag = etag_of(version)
+    if etag in not_wanted:
+        return version, etag, None
+    return version, etag, select(store, spec, query, for_geojson=for_geojson)
 
 
 def _items_html(spec, frame, matched, query, links) -> str:

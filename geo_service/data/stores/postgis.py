@@ -193,10 +193,8 @@ class PostGISStore:
             sql.Identifier(spec.id),
         )
 
-    def _frame(self, spec: LayerSpec, rows: list[tuple]) -> tuple[gpd.GeoDataFrame, list]:
-        """The rows as a frame typed like the file store's (indexed by feature id), and
-        the ``_seq`` of each."""
-        seqs = [row[0] for row in rows]
+    def _frame(self, spec: LayerSpec, rows: list[tuple]) -> gpd.GeoDataFrame:
+        """The rows as a frame typed like the file store's (indexed by feature id)."""
         data = {}
         for i, prop in enumerate(spec.properties, start=1):
             values = [row[i] for row in rows]
@@ -218,7 +216,7 @@ class PostGISStore:
         geometry = shapely.from_wkb([row[wkb] for row in rows]) if rows else []
         frame = gpd.GeoDataFrame(data, geometry=gpd.GeoSeries(geometry, crs=STORAGE_CRS))
         frame.index = pd.Index(frame[spec.id_property].astype(str).to_numpy(), dtype=object)
-        return frame, seqs
+        return frame
 
     def query(
         self,
@@ -282,7 +280,7 @@ class PostGISStore:
             frame, texts = _id_frame(spec, [row[1] for row in rows]), [row[-1] for row in rows]
             last_values = rows[-1][2 : 2 + len(sort_names)] if rows else ()
         else:
-            frame, texts = self._frame(spec, rows)[0], None
+            frame, texts = self._frame(spec, rows), None
             last_values = [frame.iloc[-1][name] for name in sort_names] if rows else ()
         next_cursor = None
         if query.limit is not None and len(rows) == query.limit and rows:
@@ -305,7 +303,7 @@ class PostGISStore:
             rows = conn.execute(statement, (value,)).fetchall()
         if not rows:
             raise FeatureNotFound(f"layer {layer_id!r} has no feature {feature_id!r}")
-        return self._frame(spec, rows)[0]
+        return self._frame(spec, rows)
 
     # --- writing -----------------------------------------------------------------------
 

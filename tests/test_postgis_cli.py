@@ -3,6 +3,7 @@ load is all or nothing, and the README's one command serves the demo from PostGI
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import signal
@@ -131,3 +132,42 @@ def test_the_readme_command_serves_the_demo_from_a_throwaway_postgis():
     url = re.search(r"throwaway PostGIS at (\S+)", stderr).group(1)
     with pytest.raises(psycopg.OperationalError):  # stopped and removed with the command
         psycopg.connect(url, connect_timeout=3)
+
+
+def test_an_import_into_a_postgis_district_commits_to_the_store(demo_store, demo, tmp_path):
+    """With ``GEO_SERVICE_STORE`` naming PostGIS, ``import file`` compares with the layer in
+    the database and ``--commit`` writes a new version there (the data folder is left as
+    it is); a refused file changes nothing."""
+    url = demo_store("postgis")
+    env = {"GEO_SERVICE_STORE": url}
+    centres = demo["service_centres"]
+    renamed = centres.assign(name_en=centres["name_en"] + " (new)")
+    source = tmp_path / "centres.geojson"
+    renamed.to_file(source, driver="GeoJSON")
+    folder_file = Settings().data_dir / "service_centres.geojson"
+    folder_bytes = folder_file.read_bytes()
+    before = _layers(url)["service_centres"]
+
+    dry = run_cli("import", "file", "service_centres", str(source), "--json", env=env)
+    assert dry.returncode == 0, dry.stderr
+    changes = json.loads(dry.stdout)["changes"]
+    assert changes["changed"]["count"] == len(centres) and changes["added"]["count"] == 0
+    assert _layers(url)["service_centres"] == before
+
+    done = run_cli("import", "file", "service_centres", str(source), "--commit", env=env)
+    assert done.returncode == 0, done.stderr
+    version, features = _layers(url)["service_centres"]
+    assert version != before[0] and features == len(centres)
+    assert f"service_centres version {version}" in " ".join(done.stdout.split())
+    with psycopg.connect(url.split("?")[0]) as conn:
+        names = conn.execute(
+            f"SELECT name_en FROM {url.split('=')[1]}.service_centres ORDER BY _seq"
+        ).fetchall()
+    assert [n for (n,) in names] == renamed["name_en"].tolist()
+    assert folder_file.read_bytes() == folder_bytes
+
+    renamed.assign(capacity=-1).to_file(tmp_path / "broken.geojson", driver="GeoJSON")
+    refused = run_cli("import", "file", "service_centres", str(tmp_path / "broken.geojson"),
+                      "--commit", env=env)  # fmt: skip
+    assert refused.returncode != 0
+    assert _layers(url)["service_centres"] == (version, features)

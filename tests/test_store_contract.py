@@ -212,6 +212,26 @@ def test_a_write_is_served_at_once_with_a_new_version(writable_store, demo):
     np.testing.assert_allclose(store.extent("compounds"), changed.total_bounds, atol=1e-7)
 
 
+@pytest.mark.postgis
+def test_kept_texts_belong_to_their_version(catalog, demo_store, demo):
+    """Texts kept for a page are served again for the same version only: after a write
+    (here by another process's store, as another worker would) the page is built anew."""
+    url = demo_store("postgis")
+    reader, writer = (open_store(url, catalog, DATA_DIR) for _ in range(2))
+    query = FeatureQuery(limit=5, with_texts=True)
+    first = reader.page("compounds", query)
+    assert reader.page("compounds", query).texts == first.texts  # kept, same bytes
+    changed = demo["compounds"].assign(name_en=demo["compounds"]["name_en"] + " (renamed)")
+    writer.write("compounds", changed, description="renamed")
+    again = reader.page("compounds", query)
+    assert again.version == writer.version("compounds") != first.version
+    assert [json.loads(t)["properties"]["name_en"] for t in again.texts] == (
+        changed["name_en"][:5].tolist()
+    )
+    for store in (reader, writer):
+        store.close()
+
+
 @pytest.mark.parametrize(
     ("change", "reason"),
     [

@@ -93,22 +93,23 @@ def find_visible(
 
 async def visible_layer(
     layer_id: Annotated[str, Path(description="Layer id from the catalog.")],
-    layers: Annotated[list[LayerSpec], Depends(visible_layers)],
-    catalog: Annotated[Catalog, Depends(get_catalog)],
     caller: Annotated[Caller, Depends(get_caller)],
+    request: Request,
 ) -> LayerSpec:
     """The layer ``layer_id`` if the caller may see it (see :func:`find_visible`)."""
-    return find_visible(layer_id, layers, catalog, caller)
+    catalog = request.app.state.store.catalog
+    return find_visible(layer_id, catalog.visible(caller.access), catalog, caller)
 
 
 async def visible_collection(
     collection_id: Annotated[str, Path(alias="collectionId", description="Collection id.")],
-    layers: Annotated[list[LayerSpec], Depends(visible_layers)],
-    catalog: Annotated[Catalog, Depends(get_catalog)],
     caller: Annotated[Caller, Depends(get_caller)],
+    request: Request,
 ) -> LayerSpec:
-    """The collection ``collectionId`` if the caller may see it."""
-    return find_visible(collection_id, layers, catalog, caller)
+    """The collection ``collectionId`` if the caller may see it (a flat dependency: items
+    pages resolve it on every request)."""
+    catalog = request.app.state.store.catalog
+    return find_visible(collection_id, catalog.visible(caller.access), catalog, caller)
 
 
 #: Routes that take property names as query parameters and check their query themselves.

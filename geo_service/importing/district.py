@@ -22,6 +22,7 @@ from geo_service.data.district_catalog import planner_definition, source_layer_e
 from geo_service.data.geojson_io import write_atomic, write_geojson
 from geo_service.data.profile import PROFILE_FILE, DistrictProfile, load_profile, parse_profile
 from geo_service.errors import ImportFailed, ProfileError
+from geo_service.importing.target import ImportTarget
 from geo_service.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -220,85 +221,89 @@ def import_osm_into(
 ) -> dict:
     """Import an OSM extract into the settings' district: the district's outline (if it
     has one) or ``bbox`` clips it; lengths in the profile's metric CRS (checked). With
-    ``commit`` every layer's file is written (each atomically). Returns the report."""
+    ``commit`` every layer is written, each atomically, to the data folder or the
+    configured store. Returns the report."""
     from geo_service.importing.osm import import_osm
     from geo_service.importing.osm_population import PopulationOptions
 
     profile = load_profile(settings.profile_path)
     catalog = load_catalog(settings.catalog_dir)
-    outline_path = None
-    if "district" in catalog:
-        outline_path = settings.data_dir / catalog.get("district").source
-    boundary = None
-    if bbox is None and relation is None and outline_path and outline_path.is_file():
-        boundary = gpd.read_file(outline_path).to_crs(4326).union_all()
-    if demand not in ("buildings", "landuse"):
-        raise ImportFailed(f"demand must be 'buildings' or 'landuse', not {demand!r}")
-    population = PopulationOptions(
-        source=demand, persons_per_m2=persons_per_m2, table=population_table
-    )
-    result = import_osm(
-        extract,
-        tags=tags,
-        bbox=bbox,
-        boundary=boundary,
-        district=relation,
-        metric_crs=metric_crs(settings, profile),
-        population=population,
-        progress=True,
-    )
-    layers = {k: v for k, v in result.layers.items() if not (k == "district" and boundary)}
-    for name in OSM_LAYERS:  # what the extract lacks is written empty: a valid, empty layer
-        if name not in layers and name != "district":
-            layers[name] = gpd.GeoDataFrame({"id": []}, geometry=[], crs=4326)
-    bounds = tuple(result.layers["roads"].total_bounds)
-    check_metric_crs(metric_crs(settings, profile), bounds)
-    skipped = sorted(name for name in layers if name not in catalog)
-    layers = {name: frame for name, frame in layers.items() if name in catalog}
-    changes = _changes_against_current(catalog, settings.data_dir, layers)
-    findings = plausibility_findings(
-        settings,
-        {k: v for k, v in layers.items() if not v.empty and k not in ("district", "communities")},
-        district=result.layers.get("district"),
-    )
-    report = {
-        "extract": str(extract),
-        "findings": [f.to_dict() for f in findings],
-        "metric_crs": metric_crs(settings, profile),
-        "layers": {name: len(frame) for name, frame in layers.items()},
-        "changes": changes,
-        "counts": result.counts,
-        "notes": list(result.notes)
-        + [f"{name}: not in this district's catalog, not written" for name in skipped],
-        "committed": commit,
-    }
-    if commit:
-        for name, frame in layers.items():
-            spec = catalog.get(name)
-            columns = [c for c in spec.property_names if c in frame.columns]
-            write_geojson(
-                frame[[*columns, frame.geometry.name]],
-                settings.data_dir / spec.source,
-                name=name,
-                description=f"{spec.title.en}, from {Path(extract).name} (OpenStreetMap)",
-            )
-            log.info("import: wrote %s (%d features)", spec.source, len(frame))
-    return report
+    with ImportTarget(settings, catalog) as target:
+        outline = target.current("district") if "district" in catalog else None
+        boundary = None
+        if bbox is None and relation is None and outline is not None and not outline.empty:
+            boundary = outline.to_crs(4326).union_all()
+        if demand not in ("buildings", "landuse"):
+            raise ImportFailed(f"demand must be 'buildings' or 'landuse', not {demand!r}")
+        population = PopulationOptions(
+            source=demand, persons_per_m2=persons_per_m2, table=population_table
+        )
+        result = import_osm(
+            extract,
+            tags=tags,
+            bbox=bbox,
+            boundary=boundary,
+            district=relation,
+            metric_crs=metric_crs(settings, profile),
+            population=population,
+            progress=True,
+        )
+        layers = {k: v for k, v in result.layers.items() if not (k == "district" and boundary)}
+        for name in OSM_LAYERS:  # what the extract lacks is written empty: a valid, empty layer
+            if name not in layers and name != "district":
+                layers[name] = gpd.GeoDataFrame({"id": []}, geometry=[], crs=4326)
+        bounds = tuple(result.layers["roads"].total_bounds)
+        check_metric_crs(metric_crs(settings, profile), bounds)
+        skipped = sorted(name for name in layers if name not in catalog)
+        layers = {name: frame for name, frame in layers.items() if name in catalog}
+        changes = _changes_against_current(catalog, target, layers)
+        findings = plausibility_findings(
+            settings,
+            {
+                k: v
+                for k, v in layers.items()
+                if not v.empty and k not in ("district", "communities")
+            },
+            district=result.layers.get("district"),
+            target=target,
+        )
+        report = {
+            "extract": str(extract),
+            "findings": [f.to_dict() for f in findings],
+            "metric_crs": metric_crs(settings, profile),
+            "layers": {name: len(frame) for name, frame in layers.items()},
+            "changes": changes,
+            "counts": result.counts,
+            "notes": list(result.notes)
+            + [f"{name}: not in this district's catalog, not written" for name in skipped],
+            "committed": commit,
+        }
+        if commit:
+            for name, frame in layers.items():
+                spec = catalog.get(name)
+                columns = [c for c in spec.property_names if c in frame.columns]
+                frame = frame[[*columns, frame.geometry.name]]
+                description = f"{spec.title.en}, from {Path(extract).name} (OpenStreetMap)"
+                if target.folder is not None:
+                    write_geojson(
+                        frame, target.folder / spec.source, name=name, description=description
+                    )
+                else:
+                    target.store.write(name, frame, description=description)
+                log.info(
+                    "import: wrote %s to %s (%d features)", name, target.describe(), len(frame)
+                )
+        return report
 
 
-def _changes_against_current(catalog, data_dir: Path, layers: dict) -> dict[str, dict]:
+def _changes_against_current(catalog, target: ImportTarget, layers: dict) -> dict[str, dict]:
     """Per layer: how many features the import adds, changes, removes and leaves as they
-    are, against the layer's current file (all added when there is none)."""
-    from geo_service.data.stores.file import read_layer
+    are, against the layer as it is now (all added when there is none)."""
     from geo_service.importing.changes import compare
 
     counts = {}
     for name, frame in layers.items():
-        spec = catalog.get(name)
-        current = None
-        if (data_dir / spec.source).is_file():
-            current, _ = read_layer(spec, data_dir)
-        changes = compare(spec, frame, current)
+        changes = compare(catalog.get(name), frame, target.current(name))
         counts[name] = {
             "added": len(changes.added),
             "changed": len(changes.changed),
@@ -325,27 +330,30 @@ def import_file_into(
     ``commit``, replace the layer's file atomically — not when a plausibility check found
     an error (wrong datum, swapped axes, duplicate ids), unless ``force``. Returns (report,
     path written or None); the report says why nothing was written."""
-    from geo_service.data.stores.file import read_layer
     from geo_service.importing.files import read_import_file
     from geo_service.importing.report import commit_import, plan_import
 
     catalog = load_catalog(settings.catalog_dir)
     spec = catalog.get(layer)
     incoming = read_import_file(source, crs=crs, mapping=mapping, x=x, y=y, encoding=encoding)
-    current = None
-    if (settings.data_dir / spec.source).is_file():
-        current, _ = read_layer(spec, settings.data_dir)
-    report = plan_import(spec, incoming, current)
-    if not report.accepted.empty:
-        report.findings.extend(plausibility_findings(settings, {layer: report.accepted}))
-    written = None
-    if (
-        commit
-        and report.accepted_count
-        and not report.layer_problems
-        and (force or not report.errors)
-    ):
-        written = commit_import(report, spec, settings.data_dir)
+    target = ImportTarget(settings, catalog)
+    try:
+        report = plan_import(spec, incoming, target.current(layer))
+        if not report.accepted.empty:
+            findings = plausibility_findings(settings, {layer: report.accepted}, target=target)
+            report.findings.extend(findings)
+        written = None
+        if (
+            commit
+            and report.accepted_count
+            and not report.layer_problems
+            and (force or not report.errors)
+        ):
+            written = commit_import(report, spec, target.destination)
+            if not isinstance(written, Path):
+                written = f"{target.describe()}: {layer} version {written}"
+    finally:
+        target.close()
     return report, written
 
 
@@ -355,23 +363,23 @@ def plausibility_findings(
     *,
     roads: gpd.GeoDataFrame | None = None,
     district: gpd.GeoDataFrame | None = None,
+    target: ImportTarget | None = None,
 ) -> list:
     """Plausibility findings (:mod:`geo_service.analysis.plausibility`) for ``layers``,
-    measured against the district's walking network (``roads``, else the roads file) in
-    its metric CRS and its outline (``district``, else the district file, if any)."""
+    measured against the district's walking network (``roads``, else the stored roads) in
+    its metric CRS and its outline (``district``, else the stored one, if any); stored:
+    in ``target`` (default: the settings' data folder or store)."""
     from geo_service.analysis.network import build_walk_graph
     from geo_service.analysis.plausibility import check_layers
-    from geo_service.data.geojson_io import read_geojson
 
     profile = load_profile(settings.profile_path)
     crs = metric_crs(settings, profile)
     catalog = load_catalog(settings.catalog_dir)
 
+    target = target or ImportTarget(settings, catalog)
+
     def stored(layer_id: str) -> gpd.GeoDataFrame | None:
-        if layer_id not in catalog:
-            return None
-        path = settings.data_dir / catalog.get(layer_id).source
-        return read_geojson(path) if path.is_file() else None
+        return target.current(layer_id) if layer_id in catalog else None
 
     if roads is None:
         roads = layers["roads"] if "roads" in layers else stored("roads")

@@ -17,6 +17,7 @@ import geopandas as gpd
 from rich.table import Table
 
 from geo_service.data.catalog import LayerSpec
+from geo_service.data.stores.base import LayerStore
 from geo_service.data.stores.file import write_layer_file
 from geo_service.data.validation import validate_layer
 from geo_service.errors import DataValidationError, ImportFailed
@@ -230,12 +231,16 @@ def plan_import(
     )
 
 
-def commit_import(report: ImportReport, spec: LayerSpec, data_dir: Path) -> Path:
-    """Write ``report``'s accepted features as ``spec``'s source file in ``data_dir``.
+def commit_import(
+    report: ImportReport, spec: LayerSpec, destination: Path | LayerStore
+) -> Path | str:
+    """Write ``report``'s accepted features as layer ``spec``: its source file in the
+    folder ``destination``, or a new version of it in the store ``destination``.
 
-    The file is written beside the target, read back and checked against ``spec``, and
-    only then renamed over the target, so a refused or failed commit leaves the layer's
-    file as it was. Returns the path written.
+    A file is written beside the target, read back and checked against ``spec``, and only
+    then renamed over the target; a store checks the frame first and writes in one
+    transaction. Either way a refused or failed commit leaves the layer as it was. Returns
+    the path written, or the store's new version.
 
     Raises
     ------
@@ -259,7 +264,9 @@ def commit_import(report: ImportReport, spec: LayerSpec, data_dir: Path) -> Path
         f"{report.crs_used}, {report.crs_detail})."
     )
     try:
-        write_layer_file(spec, frame, Path(data_dir), description=description)
+        if isinstance(destination, (str, Path)):
+            write_layer_file(spec, frame, Path(destination), description=description)
+            return Path(destination) / spec.source
+        return destination.write(spec.id, frame, description=description)
     except DataValidationError as exc:
         raise ImportFailed(str(exc)) from None
-    return Path(data_dir) / spec.source

@@ -1,8 +1,8 @@
 """Select and encode features for items responses.
 
-The store pages; CRS84 feature texts with every property are kept per layer version once
-encoded, so a page seen before is a lookup and a join; other CRSs and property subsets are
-encoded per request.
+The store pages; CRS84 feature texts with every property are kept (UTF-8) per layer version
+once encoded, so a page seen before is a lookup and a join; other CRSs and property subsets
+are encoded per request.
 """
 
 from __future__ import annotations
@@ -16,9 +16,7 @@ from geo_service.api.ogc.query import ItemsQuery
 from geo_service.data.catalog import LayerSpec
 from geo_service.data.geojson_io import feature_texts
 from geo_service.data.stores import FeaturePage, FeatureQuery, LayerStore
-
-#: Feature texts kept per layer version (beyond it the layer's cache starts again).
-MAX_CACHED_TEXTS = 200_000
+from geo_service.data.stores.kept_texts import KeptTexts
 
 
 def _default_representation(query: ItemsQuery) -> bool:
@@ -26,7 +24,8 @@ def _default_representation(query: ItemsQuery) -> bool:
     return query.crs.uri == CRS84 and query.properties is None and not query.skip_geometry
 
 
-def _store_query(query: ItemsQuery, *, paged: bool, texts: bool = False) -> FeatureQuery:
+def store_query(query: ItemsQuery, *, paged: bool = True, texts: bool = False) -> FeatureQuery:
+    """The store's query for an items query: its page (``paged``) or every match."""
     return FeatureQuery(
         bbox=query.bbox,
         filters=query.filters or {},
@@ -40,7 +39,7 @@ def _store_query(query: ItemsQuery, *, paged: bool, texts: bool = False) -> Feat
 
 def matching(store: LayerStore, spec: LayerSpec, query: ItemsQuery) -> gpd.GeoDataFrame:
     """Every feature matching the query (bbox and property filters), sorted as asked."""
-    return store.page(spec.id, _store_query(query, paged=False)).frame
+    return store.page(spec.id, store_query(query, paged=False)).frame
 
 
 def select(
@@ -48,25 +47,24 @@ def select(
 ) -> FeaturePage:
     """The requested page of the matching features, paged by the store; ``for_geojson``:
     texts from the store when it builds them (then the frame may hold only the ids)."""
-    return store.page(spec.id, _store_query(query, paged=True, texts=for_geojson))
+    return store.page(spec.id, store_query(query, paged=True, texts=for_geojson))
 
 
 class FeatureEncoder:
-    """GeoJSON texts of features; for the default representation kept per layer version."""
+    """GeoJSON texts (UTF-8) of features; for the default representation kept per layer
+    version, so a page seen before is a lookup."""
 
     def __init__(self):
-        self._cache: dict[str, tuple[str, dict[str, str]]] = {}  # layer: (version, texts)
+        self._kept = KeptTexts()
 
-    def _default_texts(self, spec: LayerSpec, page: gpd.GeoDataFrame, version: str) -> list[str]:
-        cached_version, texts = self._cache.get(spec.id, (None, {}))
-        if cached_version != version or len(texts) > MAX_CACHED_TEXTS:
-            texts = {}
-            self._cache[spec.id] = (version, texts)
-        missing = [i for i in page.index if i not in texts]
-        if missing:
-            encoded = feature_texts(page.loc[missing], id_property=spec.id_property)
-            texts.update(zip(missing, encoded, strict=True))
-        return [texts[i] for i in page.index]
+    def cached(
+        self, spec: LayerSpec, page: gpd.GeoDataFrame, query: ItemsQuery, version: str
+    ) -> list[bytes] | None:
+        """The page's texts if every one is kept already (a lookup: no encoding), else
+        None."""
+        if not _default_representation(query):
+            return None
+        return self._kept.get(spec.id, version, page.index.tolist())
 
     def texts(
         self,
@@ -74,12 +72,21 @@ class FeatureEncoder:
         page: gpd.GeoDataFrame,
         query: ItemsQuery,
         version: str,
-        built: list[str] | None = None,
-    ) -> list[str]:
+        built: list[bytes] | None = None,
+    ) -> list[bytes]:
         """The features of ``page`` (a store page of layer version ``version``) as GeoJSON
-        texts, in the query's CRS and properties; ``built``: the texts the store built."""
+        texts, in the query's CRS and properties; ``built``: the texts the store built.
+        CPU-bound for big pages: call it off the event loop."""
+        if built is not None:
+            return built
         if _default_representation(query):
-            return built if built is not None else self._default_texts(spec, page, version)
+            ids = page.index.tolist()
+            texts = self._kept.of(spec.id, version)
+            missing = [i for i in ids if i not in texts]
+            if missing:
+                fresh = feature_texts(page.loc[missing], id_property=spec.id_property)
+                texts.update(zip(missing, (t.encode("utf-8") for t in fresh), strict=True))
+            return [texts[i] for i in ids]
         columns = (
             list(query.properties)
             if query.properties is not None
@@ -98,7 +105,7 @@ class FeatureEncoder:
         )
         if query.properties is not None and spec.id_property not in query.properties:
             texts = [_drop_property(t, spec.id_property) for t in texts]
-        return texts
+        return [t.encode("utf-8") for t in texts]
 
 
 def _drop_property(text: str, name: str) -> str:
@@ -107,19 +114,17 @@ def _drop_property(text: str, name: str) -> str:
     return json.dumps(feature, ensure_ascii=False, separators=(",", ":"))
 
 
-def collection_document(texts: list[str], *, matched: int, links: list[dict]) -> bytes:
+def collection_document(texts: list[bytes], *, matched: int, links: list[dict]) -> bytes:
     """An items response: FeatureCollection with numberMatched, numberReturned and links."""
     tail = json.dumps(
         {"numberMatched": matched, "numberReturned": len(texts), "links": links},
         ensure_ascii=False,
         separators=(",", ":"),
-    )
-    return ('{"type":"FeatureCollection","features":[' + ",".join(texts) + "]," + tail[1:]).encode(
-        "utf-8"
-    )
+    ).encode("utf-8")
+    return b'{"type":"FeatureCollection","features":[' + b",".join(texts) + b"]," + tail[1:]
 
 
-def feature_document(text: str, links: list[dict]) -> bytes:
+def feature_document(text: bytes, links: list[dict]) -> bytes:
     """A single-feature response with its links."""
     body = json.dumps({"links": links}, ensure_ascii=False, separators=(",", ":"))
-    return (text[:-1] + "," + body[1:]).encode("utf-8")
+    return text[:-1] + b"," + body[1:].encode("utf-8")

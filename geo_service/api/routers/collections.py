@@ -158,7 +158,7 @@ def queryables_document(spec: LayerSpec, base: str, *, schema: bool = False) -> 
 
 
 @router.get("", summary="The collections", response_model=None, responses=JSON_OR_HTML)
-async def collections(
+def collections(
     request: Request, layers: VisibleLayersDep, store: StoreDep, f: FormatQuery = None
 ) -> HTMLResponse | dict:
     """Every collection the caller may see."""
@@ -200,7 +200,7 @@ async def collections(
 @router.get(
     "/{collectionId}", summary="One collection", response_model=None, responses=JSON_OR_HTML
 )
-async def collection(
+def collection(
     spec: CollectionDep, request: Request, store: StoreDep, f: FormatQuery = None
 ) -> HTMLResponse | dict:
     """A collection's description, extent, CRSs and links."""

@@ -23,12 +23,14 @@ from geo_service.api.ogc.features import (
     collection_document,
     feature_document,
     select,
+    store_query,
 )
 from geo_service.api.ogc.query import DEFAULT_LIMIT, MAX_LIMIT, ItemsQuery, parse_items_query
 from geo_service.api.routers.collections import DOWNLOAD_FORMATS, title
 from geo_service.api.routers.downloads import download_response
+from geo_service.data.catalog import LayerSpec
 from geo_service.data.export import FORMATS
-from geo_service.data.stores import FeaturePage
+from geo_service.data.stores import FeaturePage, LayerStore
 from geo_service.errors import InvalidQuery
 
 router = APIRouter(prefix="/collections", tags=["features"])
@@ -197,20 +199,28 @@ async def items(
     as_html = f == "html" or (f is None and "text/html" in request.headers.get("accept", ""))
     etag_of = partial(_version_etag, request, role=caller.role)
     not_wanted = request.headers.get("if-none-match", "")
-    # The store's calls (a database's round trips, a big layer's sort) run off the loop,
-    # in one hop: the version, and the page unless the client has it (304).
-    version, etag, page = await run_in_threadpool(
-        _versioned_page, store, spec, query, etag_of, not_wanted, not as_html
-    )
+    encoder = _encoder(request)
+    answer = partial(_answer, store, spec, query, encoder, etag_of, not_wanted, as_html)
+    # A slice of a layer in memory whose texts are kept is a lookup: answered on the loop.
+    # Anything else (a database's round trips, a search or sort, encoding) runs off it, in
+    # one hop: the version, and the page and its texts unless the client has them (304).
+    if store.is_instant(spec.id, store_query(query)):
+        version, etag, page, texts = answer(encode=False)
+        if page is not None and not as_html and texts is None:
+            texts = await run_in_threadpool(
+                encoder.texts, spec, page.frame, query, version, page.texts
+            )
+    else:
+        version, etag, page, texts = await run_in_threadpool(answer)
     if page is None:  # not modified: answered from the layer's version, no page read
         return Response(status_code=304, headers={"ETag": etag})
     links = _items_links(request, spec.id, query, page)
     if as_html:
         audit(request, caller, spec, len(page.frame))
-        return HTMLResponse(
-            _items_html(spec, page.frame, page.matched, query, links), headers={"ETag": etag}
+        document = await run_in_threadpool(
+            _items_html, spec, page.frame, page.matched, query, links
         )
-    texts = _encoder(request).texts(spec, page.frame, query, version, page.texts)
+        return HTMLResponse(document, headers={"ETag": etag})
     audit(request, caller, spec, len(texts))
     return Response(
         collection_document(texts, matched=page.matched, links=links),
@@ -219,14 +229,35 @@ async def items(
     )
 
 
-def _versioned_page(store, spec, query, etag_of, not_wanted: str, for_geojson: bool):
-    """The layer's version, the page's ETag, and the page (None if ``not_wanted`` names
-    the ETag)."""
-    version = store.version(spec.id)
+def _answer(
+    store: LayerStore,
+    spec: LayerSpec,
+    query: ItemsQuery,
+    encoder: FeatureEncoder,
+    etag_of,
+    not_wanted: str,
+    as_html: bool,
+    *,
+    encode: bool = True,
+) -> tuple[str, str, FeaturePage | None, list[bytes] | None]:
+    """The layer's version, the page's ETag, the page (None if ``not_wanted`` names the
+    ETag) and, for GeoJSON, its feature texts (None if not kept and not ``encode``).
+    Without ``not_wanted`` the version is the one the page was read from (one read)."""
+    if not_wanted:
+        version = store.version(spec.id)
+        etag = etag_of(version)
+        if etag in not_wanted:
+            return version, etag, None, None
+    page = select(store, spec, query, for_geojson=not as_html)
+    version = page.version
     etag = etag_of(version)
-    if etag in not_wanted:
-        return version, etag, None
-    return version, etag, select(store, spec, query, for_geojson=for_geojson)
+    texts = None
+    if not as_html:
+        if page.texts is None:
+            texts = encoder.cached(spec, page.frame, query, version)
+        if texts is None and encode:
+            texts = encoder.texts(spec, page.frame, query, version, page.texts)
+    return version, etag, page, texts
 
 
 def _items_html(spec, frame, matched, query, links) -> str:
@@ -273,7 +304,7 @@ def _items_html(spec, frame, matched, query, links) -> str:
     response_class=Response,
     responses={200: {"content": {GEOJSON_MEDIA_TYPE: {}, "text/html": {}}}},
 )
-async def item(
+def item(
     spec: CollectionDep,
     feature_id: Annotated[str, Path(alias="featureId", description="Feature id.")],
     store: StoreDep,
@@ -282,7 +313,7 @@ async def item(
     crs: Annotated[str | None, Query(description="CRS of the response (a URI).")] = None,
     f: Annotated[str | None, Query(description="json or html.")] = None,
 ) -> Response:
-    """One feature by id (GeoJSON or HTML)."""
+    """One feature by id (GeoJSON or HTML). Sync: FastAPI runs it off the event loop."""
     unknown = sorted(set(request.query_params) - {"crs", "f"})
     if unknown:
         raise InvalidQuery(f"unknown parameter(s): {', '.join(unknown)}")

@@ -87,7 +87,7 @@ def landing_links(base: str) -> list[dict]:
 
 
 @router.get("/", summary="Landing page", response_model=None, responses=JSON_OR_HTML)
-async def landing(
+def landing(
     request: Request, layers: VisibleLayersDep, store: StoreDep, f: FormatQuery = None
 ) -> HTMLResponse | dict:
     """The service's title, its links (API definition, conformance, collections), and the

@@ -36,7 +36,7 @@ def layer_summary(spec: LayerSpec, store: LayerStore, base_url: str) -> dict:
 
 
 @router.get("", summary="Layers the caller may see")
-async def list_layers(layers: VisibleLayersDep, store: StoreDep, request: Request) -> dict:
+def list_layers(layers: VisibleLayersDep, store: StoreDep, request: Request) -> dict:
     """Every visible layer's catalog entry with its feature count and extent."""
     base = str(request.base_url)
     return {"layers": [layer_summary(spec, store, base) for spec in layers]}
@@ -49,7 +49,7 @@ async def list_layers(layers: VisibleLayersDep, store: StoreDep, request: Reques
     response_model=None,
     responses={200: {"content": {"application/geo+json": {"schema": {"type": "object"}}}}},
 )
-async def layer_features(
+def layer_features(
     spec: VisibleLayerDep,
     store: StoreDep,
     caller: CallerDep,
@@ -77,6 +77,6 @@ async def layer_features(
 
 
 @router.get("/{layer_id}", summary="A layer's catalog entry")
-async def layer_metadata(spec: VisibleLayerDep, store: StoreDep, request: Request) -> dict:
+def layer_metadata(spec: VisibleLayerDep, store: StoreDep, request: Request) -> dict:
     """The layer's catalog entry (titles, schema, style, provenance) with count and extent."""
     return layer_summary(spec, store, str(request.base_url))

@@ -11,7 +11,7 @@ router = APIRouter(tags=["summary"])
 
 
 @router.get("/summary", summary="The district's headline figures versus the data")
-async def summary(store: StoreDep, profile: ProfileDep) -> dict:
+def summary(store: StoreDep, profile: ProfileDep) -> dict:
     """The district profile's published figures and, where a layer holds them, the data's
     counts (or sums). A district without published figures gets an empty list.
 
@@ -57,7 +57,7 @@ SMALL_COUNT = 3
 
 
 @router.get("/summary/households", summary="Party-member central households per community")
-async def household_counts(store: StoreDep, caller: CallerDep, request: Request) -> dict:
+def household_counts(store: StoreDep, caller: CallerDep, request: Request) -> dict:
     """How many central households each community has. The public sees counts below 3 as
     "<3"; only a caller cleared for restricted data sees exact numbers. No locations."""
     if "central_households" not in store.catalog or "communities" not in store.catalog:

@@ -45,6 +45,8 @@ class FeaturePage:
     #: With ``FeatureQuery.with_texts``, from a store that builds them (PostGIS, in SQL):
     #: each feature's compact GeoJSON Feature text, CRS84, every property; else None.
     texts: list[str] | None = None
+    #: The version of the layer the page was read from (what its ETag must name).
+    version: str | None = None
 
 
 class LayerStore(Protocol):
@@ -62,6 +64,11 @@ class LayerStore(Protocol):
 
     def page(self, layer_id: str, query: FeatureQuery) -> FeaturePage:
         """The page of features ``query`` asks for, and how many matched."""
+        ...
+
+    def is_instant(self, layer_id: str, query: FeatureQuery) -> bool:
+        """Whether :meth:`page` answers ``query`` from memory in time proportional to the
+        page alone (no I/O, no search, no sort), so a server may call it on its event loop."""
         ...
 
     def query(

@@ -227,7 +227,18 @@ class FileStore:
                 na_position="last",
             )
         end = None if query.limit is None else query.offset + query.limit
-        return FeaturePage(frame.iloc[query.offset : end], len(frame))
+        page = frame.iloc[query.offset : end]
+        return FeaturePage(page, len(frame), version=self._versions[layer_id])
+
+    def is_instant(self, layer_id: str, query: FeatureQuery) -> bool:
+        """A loaded layer's page without bbox, filters or sort: a slice of the frame."""
+        return (
+            layer_id in self._frames
+            and query.bbox is None
+            and not query.filters
+            and not query.sortby
+            and query.limit is not None
+        )
 
     def extent(self, layer_id: str) -> BBox | None:
         """The layer's bounding box (lon/lat); None for an empty layer."""

@@ -13,17 +13,20 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 
 import geopandas as gpd
-import numpy as np
-import pandas as pd
 import psycopg
-import shapely
 from psycopg import sql
 from psycopg_pool import ConnectionPool, PoolTimeout
 
-from geo_service.crs import STORAGE_CRS
 from geo_service.data.catalog import Catalog, LayerSpec
 from geo_service.data.stores.base import BBox, FeaturePage, FeatureQuery
+from geo_service.data.stores.kept_texts import KeptTexts
 from geo_service.data.stores.keyset import Cursor, after_clause, query_key
+from geo_service.data.stores.postgis_rows import (
+    feature_text_sql,
+    id_frame,
+    plain_value,
+    rows_frame,
+)
 from geo_service.data.stores.postgis_schema import (
     PostGISLocation,
     check_identifier,
@@ -71,6 +74,7 @@ class PostGISStore:
             open=False,
             name="geo_service",
         )
+        self._kept = KeptTexts()
         try:
             self.pool.open(wait=True, timeout=10)
         except PoolTimeout as exc:
@@ -102,18 +106,15 @@ class PostGISStore:
         except (psycopg.OperationalError, PoolTimeout) as exc:
             raise StoreUnavailable(f"the PostGIS store is unavailable: {exc}") from None
 
-    def _layer_row(
-        self, layer_id: str, conn: psycopg.Connection | None = None
-    ) -> tuple[str, int, list | None]:
+    def _layer_statement(self) -> sql.Composable:
+        return sql.SQL("SELECT version, features, extent FROM {}.layers WHERE id = %s").format(
+            sql.Identifier(self.schema)
+        )
+
+    def _layer_row(self, layer_id: str) -> tuple[str, int, list | None]:
         self.catalog.get(layer_id)  # LayerNotFound for unknown ids
-        statement = sql.SQL("SELECT version, features, extent FROM {}.layers WHERE id = %s")
-        if conn is None:
-            with self._connection() as own:
-                row = own.execute(statement.format(sql.Identifier(self.schema)), (layer_id,))
-                row = row.fetchone()
-        else:
-            row = conn.execute(statement.format(sql.Identifier(self.schema)), (layer_id,))
-            row = row.fetchone()
+        with self._connection() as conn:
+            row = conn.execute(self._layer_statement(), (layer_id,)).fetchone()
         if row is None:
             raise LayerNotFound(f"layer {layer_id!r} is not loaded")
         return row
@@ -182,41 +183,12 @@ class PostGISStore:
             sql.SQL(", ").join(columns), sql.Identifier(self.schema), sql.Identifier(spec.id)
         )
 
-    def _select_texts(self, spec: LayerSpec, sort_names: list[str]) -> sql.Composable:
-        """``_seq``, the id, the sort keys and each feature's GeoJSON text built in SQL
-        (CRS84, every property, 7 decimals): what an items page needs, nothing more."""
+    def _select_keys(self, spec: LayerSpec, sort_names: list[str]) -> sql.Composable:
+        """``_seq``, the id and the sort keys: what an items page needs besides its texts."""
         keys = [sql.Identifier(n) for n in [spec.id_property, *sort_names]]
-        return sql.SQL("SELECT _seq, {}, {} FROM {}.{}").format(
-            sql.SQL(", ").join(keys),
-            _feature_text(spec),
-            sql.Identifier(self.schema),
-            sql.Identifier(spec.id),
+        return sql.SQL("SELECT _seq, {} FROM {}.{}").format(
+            sql.SQL(", ").join(keys), sql.Identifier(self.schema), sql.Identifier(spec.id)
         )
-
-    def _frame(self, spec: LayerSpec, rows: list[tuple]) -> gpd.GeoDataFrame:
-        """The rows as a frame typed like the file store's (indexed by feature id)."""
-        data = {}
-        for i, prop in enumerate(spec.properties, start=1):
-            values = [row[i] for row in rows]
-            has_none = any(v is None for v in values)
-            if prop.type == "integer":
-                data[prop.name] = np.array(
-                    [np.nan if v is None else v for v in values],
-                    dtype="float64" if has_none else "int64",
-                )
-            elif prop.type == "number":
-                data[prop.name] = np.array(
-                    [np.nan if v is None else v for v in values], dtype="float64"
-                )
-            elif prop.type == "boolean":
-                data[prop.name] = np.array(values, dtype=object if has_none else bool)
-            else:  # strings as the file store reads them: pandas' str, NaN for missing
-                data[prop.name] = pd.array(values, dtype="str")
-        wkb = len(spec.properties) + 1
-        geometry = shapely.from_wkb([row[wkb] for row in rows]) if rows else []
-        frame = gpd.GeoDataFrame(data, geometry=gpd.GeoSeries(geometry, crs=STORAGE_CRS))
-        frame.index = pd.Index(frame[spec.id_property].astype(str).to_numpy(), dtype=object)
-        return frame
 
     def query(
         self,
@@ -229,64 +201,104 @@ class PostGISStore:
         return self.page(layer_id, FeatureQuery(bbox=bbox, filters=where or {})).frame
 
     def page(self, layer_id: str, query: FeatureQuery) -> FeaturePage:
-        """The page ``query`` asks for, in SQL. ``matched``: from the ``layers`` table when
-        nothing is filtered, else one ``count(*)`` on the first page, carried by the cursor
-        to the next. A page after a ``cursor`` starts past its last key (keyset paging)."""
+        """The page ``query`` asks for, in SQL: the layer's row, the page and (on the first
+        page of a filtered query) one ``count(*)`` in one round trip; ``matched`` from the
+        ``layers`` table when nothing is filtered, else carried by the cursor to the next
+        page. A page after a ``cursor`` starts past its last key (keyset paging). With
+        ``with_texts`` the page is its keys, and the texts come from those kept for the
+        layer's version (the missing ones built in SQL, one more round trip)."""
         spec = self.catalog.get(layer_id)
         where, params = self._where(spec, query.bbox, query.filters)
         order = self._order(spec, query.sortby)
         key = query_key(query)
+        cursor = None
+        if query.cursor is not None:
+            cursor = Cursor.decode(query.cursor)
+            if cursor.query != key:
+                raise InvalidQuery("cursor belongs to another query (bbox, filters, sortby)")
+            keys = [
+                (name, asc, spec.get_property(name).type == "string") for name, asc in query.sortby
+            ]
+            after, after_params = after_clause(keys, cursor.values, cursor.seq)
+            where = sql.SQL("({}) AND ({})").format(where, after)
+            params = [*params, *after_params]
+        filtered = query.bbox is not None or bool(query.filters)
+        sort_names = [name for name, _ in query.sortby]
+        select = self._select_keys(spec, sort_names) if query.with_texts else self._select(spec)
+        statement = sql.SQL("{} WHERE {} ORDER BY {}").format(
+            select, where, sql.SQL(", ").join(order)
+        )
+        page_params = list(params)
+        if query.limit is not None:
+            statement = sql.SQL("{} LIMIT %s").format(statement)
+            page_params.append(query.limit)
+        if query.offset and cursor is None:
+            statement = sql.SQL("{} OFFSET %s").format(statement)
+            page_params.append(query.offset)
         with self._connection() as conn:
-            version, features, _ = self._layer_row(layer_id, conn)
-            if query.cursor is not None:
-                cursor = Cursor.decode(query.cursor)
-                if cursor.query != key:
-                    raise InvalidQuery("cursor belongs to another query (bbox, filters, sortby)")
-                if cursor.version != version:
-                    raise Conflict(f"layer {layer_id!r} changed since this page: start again")
+            with conn.pipeline():
+                layer = conn.execute(self._layer_statement(), (layer_id,))
+                page = conn.execute(statement, page_params)
+                if cursor is None and filtered:
+                    count = conn.execute(
+                        sql.SQL("SELECT count(*) FROM {}.{} WHERE {}").format(
+                            sql.Identifier(self.schema), sql.Identifier(spec.id), where
+                        ),
+                        params,
+                    )
+            row = layer.fetchone()
+            if row is None:
+                raise LayerNotFound(f"layer {layer_id!r} is not loaded")
+            version, features, _ = row
+            if cursor is not None and cursor.version != version:
+                raise Conflict(f"layer {layer_id!r} changed since this page: start again")
+            if cursor is not None:
                 matched = cursor.matched
-                keys = [
-                    (name, asc, spec.get_property(name).type == "string")
-                    for name, asc in query.sortby
-                ]
-                after, after_params = after_clause(keys, cursor.values, cursor.seq)
-                where = sql.SQL("({}) AND ({})").format(where, after)
-                params = [*params, *after_params]
-            elif query.bbox is None and not query.filters:
-                matched = int(features)
             else:
-                matched = None
-            sort_names = [name for name, _ in query.sortby]
-            select = (
-                self._select_texts(spec, sort_names) if query.with_texts else self._select(spec)
-            )
-            statement = sql.SQL("{} WHERE {} ORDER BY {}").format(
-                select, where, sql.SQL(", ").join(order)
-            )
-            page_params = list(params)
-            if query.limit is not None:
-                statement = sql.SQL("{} LIMIT %s").format(statement)
-                page_params.append(query.limit)
-            if query.offset and query.cursor is None:
-                statement = sql.SQL("{} OFFSET %s").format(statement)
-                page_params.append(query.offset)
-            rows = conn.execute(statement, page_params).fetchall()
-            if matched is None:
-                count = sql.SQL("SELECT count(*) FROM {}.{} WHERE {}").format(
-                    sql.Identifier(self.schema), sql.Identifier(spec.id), where
-                )
-                matched = int(conn.execute(count, params).fetchone()[0])
+                matched = int(count.fetchone()[0]) if filtered else int(features)
+            rows = page.fetchall()
+            texts = self._texts(conn, spec, version, rows) if query.with_texts else None
         if query.with_texts:
-            frame, texts = _id_frame(spec, [row[1] for row in rows]), [row[-1] for row in rows]
+            frame = id_frame(spec, [row[1] for row in rows])
             last_values = rows[-1][2 : 2 + len(sort_names)] if rows else ()
         else:
-            frame, texts = self._frame(spec, rows), None
+            frame = rows_frame(spec, rows)
             last_values = [frame.iloc[-1][name] for name in sort_names] if rows else ()
         next_cursor = None
         if query.limit is not None and len(rows) == query.limit and rows:
-            values = [_plain(v) for v in last_values]
+            values = [plain_value(v) for v in last_values]
             next_cursor = Cursor(version, key, matched, values, rows[-1][0]).encode()
-        return FeaturePage(frame, matched, next_cursor, texts)
+        return FeaturePage(frame, matched, next_cursor, texts, version)
+
+    def _texts(
+        self, conn: psycopg.Connection, spec: LayerSpec, version: str, rows: list[tuple]
+    ) -> list[bytes]:
+        """The texts of the page's rows (``_seq`` first), those not kept for ``version``
+        built in SQL and kept; :class:`Conflict` if the layer changed meanwhile."""
+        seqs = [row[0] for row in rows]
+        kept = self._kept.of(spec.id, version)
+        missing = [seq for seq in seqs if seq not in kept]
+        if missing:
+            built = conn.execute(
+                sql.SQL(
+                    "SELECT _seq, convert_to({}, 'UTF8'), (SELECT version FROM {}.layers "
+                    "WHERE id = %s) FROM {}.{} WHERE _seq = ANY(%s)"
+                ).format(
+                    feature_text_sql(spec),
+                    sql.Identifier(self.schema),
+                    sql.Identifier(self.schema),
+                    sql.Identifier(spec.id),
+                ),
+                (spec.id, missing),
+            ).fetchall()
+            if len(built) != len(missing) or any(row[2] != version for row in built):
+                raise Conflict(f"layer {spec.id!r} changed while the page was read: ask again")
+            kept.update((seq, bytes(text)) for seq, text, _ in built)
+        return [kept[seq] for seq in seqs]
+
+    def is_instant(self, layer_id: str, query: FeatureQuery) -> bool:
+        """Never: every page is a round trip to the database."""
+        return False
 
     def feature(self, layer_id: str, feature_id: str) -> gpd.GeoDataFrame:
         """The one-row frame of feature ``feature_id``."""
@@ -303,7 +315,7 @@ class PostGISStore:
             rows = conn.execute(statement, (value,)).fetchall()
         if not rows:
             raise FeatureNotFound(f"layer {layer_id!r} has no feature {feature_id!r}")
-        return self._frame(spec, rows)
+        return rows_frame(spec, rows)
 
     # --- writing -----------------------------------------------------------------------
 
@@ -343,41 +355,3 @@ class PostGISStore:
         """Keep ``document`` as the note ``name``."""
         with self._connection() as conn:
             write_note(conn, self.schema, name, document)
-
-
-def _feature_text(spec: LayerSpec) -> sql.Composable:
-    """The SQL expression of a row's GeoJSON Feature text: compact, properties in catalog
-    order, coordinates to 7 decimals (as the file store's texts; numbers may be written
-    differently, e.g. ``100`` for ``100.0``, with the same value). Joined with ``||``:
-    ``concat`` takes at most 100 arguments."""
-    properties = sql.SQL(" || ',' || ").join(
-        sql.SQL("{} || COALESCE(to_json({})::text, 'null')").format(
-            sql.Literal(f'"{name}":'), sql.Identifier(name)
-        )
-        for name in spec.property_names
-    )
-    return sql.SQL(
-        '(\'{{"type":"Feature","id":\' || COALESCE(to_json({})::text, \'null\') || '
-        "',\"properties\":{{' || {} || '}},\"geometry\":' || "
-        "COALESCE(ST_AsGeoJSON(geom, 7), 'null') || '}}')"
-    ).format(sql.Identifier(spec.id_property), properties)
-
-
-def _id_frame(spec: LayerSpec, ids: list) -> gpd.GeoDataFrame:
-    """A page's frame when its texts carry the features: the ids alone."""
-    index = pd.Index([str(i) for i in ids], dtype=object)
-    return gpd.GeoDataFrame(
-        {spec.id_property: ids},
-        geometry=gpd.GeoSeries([None] * len(ids), crs=STORAGE_CRS, index=index),
-        index=index,
-    )
-
-
-def _plain(value):
-    """A cell value as JSON can carry it (numpy scalars as Python ones, NaN as None)."""
-    if value is None or (isinstance(value, float) and np.isnan(value)):
-        return None
-    if isinstance(value, np.generic):
-        value = value.item()
-        return None if isinstance(value, float) and np.isnan(value) else value
-    return value

@@ -1,6 +1,6 @@
 """Serve compounds from geo_service's file store, its PostGIS store and the peers; compare.
 
-    python bench/serve.py [--seconds 5] [--connections 8] [--scale 1] [--no-demo]
+    python bench/serve.py [--seconds 5] [--connections 8] [--repeat 3] [--scale 1] [--no-demo]
 
 On the synthetic city (`geo-service demo city`, ~20,000 compounds at scale 1; generated on
 first run into build/bench-city-SCALE): geo_service on the file store, geo_service on the
@@ -9,8 +9,10 @@ at the same PostGIS tables. On the demo district: geo_service (file store) and p
 (its GeoJSON provider, installed in build/bench-pygeoapi). One uvicorn worker each, no
 access log, 127.0.0.1 only; PostgreSQL + PostGIS is a throwaway cluster
 (scripts/throwaway-postgis). The load comes from keep-alive connections in this process,
-each sending its next request when the last one is answered. Prints requests per second,
-p50 and p99 latency and errors per query and server as JSON, and the ratios.
+each sending its next request when the last one is answered; every server and query runs
+``--repeat`` times round robin and the median run is reported. Prints requests per second
+(and each run's), p50 and p99 latency and errors per query and server as JSON, and the
+ratios.
 """
 
 from __future__ import annotations
@@ -197,15 +199,26 @@ def postgis() -> tuple[str, Path]:
     return url, folder
 
 
-def run(servers: dict, plan: dict, seconds: float, connections: int) -> dict:
-    results = {}
-    for name, label_paths in plan.items():
-        port = servers[name][1]
-        results[name] = {}
-        for label, path in label_paths.items():
-            print(f"{name}: {label} for {seconds:.0f} s ...", file=sys.stderr)
-            results[name][label] = drive(port, {label: path}, seconds, connections)[label]
-    return results
+def run(servers: dict, plan: dict, seconds: float, connections: int, repeat: int) -> dict:
+    """Each server and query ``repeat`` times, round robin (so a slow spell of the machine
+    does not fall on one server); per server and query the run with the median rate."""
+    runs: dict = {name: {label: [] for label in paths} for name, paths in plan.items()}
+    for round_ in range(1, repeat + 1):
+        for name, label_paths in plan.items():
+            port = servers[name][1]
+            for label, path in label_paths.items():
+                print(f"[{round_}/{repeat}] {name}: {label} for {seconds:.0f} s", file=sys.stderr)
+                runs[name][label].append(drive(port, {label: path}, seconds, connections)[label])
+    return {
+        name: {
+            label: {
+                **sorted(samples, key=lambda r: r["requests_per_s"])[len(samples) // 2],
+                "requests_per_s_runs": [r["requests_per_s"] for r in samples],
+            }
+            for label, samples in labels.items()
+        }
+        for name, labels in runs.items()
+    }
 
 
 def ratio(results: dict, a: str, b: str) -> dict:
@@ -220,6 +233,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=5.0)
     parser.add_argument("--connections", type=int, default=8)
+    parser.add_argument("--repeat", type=int, default=3, help="runs per server and query")
     parser.add_argument("--scale", type=float, default=1.0, help="city scale (1: ~20k compounds)")
     parser.add_argument("--no-demo", action="store_true", help="skip the pygeoapi comparison")
     args = parser.parse_args()
@@ -252,9 +266,9 @@ def main() -> None:
                 servers["demo: pygeoapi"] = pygeoapi(Path(folder))
                 demo = queries("compounds", DEMO_BBOX)
                 plan |= {"demo: geo_service": demo, "demo: pygeoapi": demo}
-                results = run(servers, plan, args.seconds, args.connections)
+                results = run(servers, plan, args.seconds, args.connections, args.repeat)
         else:
-            results = run(servers, plan, args.seconds, args.connections)
+            results = run(servers, plan, args.seconds, args.connections, args.repeat)
     finally:
         for process, _ in servers.values():
             process.terminate()

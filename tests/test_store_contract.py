@@ -124,6 +124,8 @@ def _keyset_ids(store, layer_id: str, query: FeatureQuery) -> tuple[list[str], s
 
 KEYSET_QUERIES = [
     ("compounds", FeatureQuery(limit=50)),
+    ("compounds", FeatureQuery(limit=64, with_texts=True)),  # PostGIS: its kept order
+    ("roads", FeatureQuery(limit=1000, with_texts=True)),
     ("compounds", FeatureQuery(sortby=(("subdistrict_id", True), ("population", False)), limit=40)),
     ("compounds", FeatureQuery(sortby=(("name_zh", False),), limit=100)),
     ("compounds", FeatureQuery(filters={"subdistrict_id": "HL"}, limit=30)),
@@ -221,10 +223,12 @@ def test_kept_texts_belong_to_their_version(catalog, demo_store, demo):
     query = FeatureQuery(limit=5, with_texts=True)
     first = reader.page("compounds", query)
     assert reader.page("compounds", query).texts == first.texts  # kept, same bytes
-    changed = demo["compounds"].assign(name_en=demo["compounds"]["name_en"] + " (renamed)")
+    renamed = demo["compounds"].assign(name_en=demo["compounds"]["name_en"] + " (renamed)")
+    changed = renamed.iloc[::-1]  # and in another order
     writer.write("compounds", changed, description="renamed")
     again = reader.page("compounds", query)
     assert again.version == writer.version("compounds") != first.version
+    assert again.frame.index.tolist() == changed["id"][:5].tolist()
     assert [json.loads(t)["properties"]["name_en"] for t in again.texts] == (
         changed["name_en"][:5].tolist()
     )

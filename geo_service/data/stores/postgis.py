@@ -8,6 +8,7 @@ parallel scans made a point query ~12x slower on a busy 2-core server.
 
 from __future__ import annotations
 
+import bisect
 import logging
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -75,6 +76,7 @@ class PostGISStore:
             name="geo_service",
         )
         self._kept = KeptTexts()
+        self._orders: dict[str, tuple[str, list[int], list[tuple]]] = {}  # layer: (version, ...)
         try:
             self.pool.open(wait=True, timeout=10)
         except PoolTimeout as exc:
@@ -235,28 +237,28 @@ class PostGISStore:
         if query.offset and cursor is None:
             statement = sql.SQL("{} OFFSET %s").format(statement)
             page_params.append(query.offset)
+        plain = query.with_texts and not filtered and not query.sortby and query.limit
         with self._connection() as conn:
-            with conn.pipeline():
-                layer = conn.execute(self._layer_statement(), (layer_id,))
-                page = conn.execute(statement, page_params)
-                if cursor is None and filtered:
-                    count = conn.execute(
-                        sql.SQL("SELECT count(*) FROM {}.{} WHERE {}").format(
-                            sql.Identifier(self.schema), sql.Identifier(spec.id), where
-                        ),
-                        params,
-                    )
-            row = layer.fetchone()
-            if row is None:
-                raise LayerNotFound(f"layer {layer_id!r} is not loaded")
-            version, features, _ = row
-            if cursor is not None and cursor.version != version:
-                raise Conflict(f"layer {layer_id!r} changed since this page: start again")
+            rows = self._kept_order_page(conn, spec, query, cursor) if plain else None
+            if rows is not None:  # a slice of the layer's kept order: no page query
+                version, features, rows = rows
+            else:
+                with conn.pipeline():
+                    layer = conn.execute(self._layer_statement(), (layer_id,))
+                    page = conn.execute(statement, page_params)
+                    if cursor is None and filtered:
+                        count = conn.execute(
+                            sql.SQL("SELECT count(*) FROM {}.{} WHERE {}").format(
+                                sql.Identifier(self.schema), sql.Identifier(spec.id), where
+                            ),
+                            params,
+                        )
+                version, features = self._checked_layer_row(layer.fetchone(), layer_id, cursor)
+                rows = page.fetchall()
             if cursor is not None:
                 matched = cursor.matched
             else:
                 matched = int(count.fetchone()[0]) if filtered else int(features)
-            rows = page.fetchall()
             texts = self._texts(conn, spec, version, rows) if query.with_texts else None
         if query.with_texts:
             frame = id_frame(spec, [row[1] for row in rows])
@@ -269,6 +271,47 @@ class PostGISStore:
             values = [plain_value(v) for v in last_values]
             next_cursor = Cursor(version, key, matched, values, rows[-1][0]).encode()
         return FeaturePage(frame, matched, next_cursor, texts, version)
+
+    @staticmethod
+    def _checked_layer_row(row, layer_id: str, cursor: Cursor | None) -> tuple[str, int]:
+        if row is None:
+            raise LayerNotFound(f"layer {layer_id!r} is not loaded")
+        version, features, _ = row
+        if cursor is not None and cursor.version != version:
+            raise Conflict(f"layer {layer_id!r} changed since this page: start again")
+        return version, features
+
+    def _kept_order_page(
+        self, conn: psycopg.Connection, spec: LayerSpec, query: FeatureQuery, cursor
+    ) -> tuple[str, int, list[tuple]] | None:
+        """A page in stored order as a slice of the layer's keys (``_seq``, id) kept for
+        its version (read whole once per version; only for layers of at most
+        ``MAX_KEPT_TEXTS`` features): (version, features, rows), or None to query it."""
+        row = conn.execute(self._layer_statement(), (spec.id,)).fetchone()
+        version, features = self._checked_layer_row(row, spec.id, cursor)
+        if features > self._kept.limit:
+            return None
+        kept = self._orders.get(spec.id)
+        if kept is None or kept[0] != version:
+            keys = conn.execute(
+                sql.SQL(
+                    "SELECT _seq, {}, (SELECT version FROM {}.layers WHERE id = %s) "
+                    "FROM {}.{} ORDER BY _seq"
+                ).format(
+                    sql.Identifier(spec.id_property),
+                    sql.Identifier(self.schema),
+                    sql.Identifier(self.schema),
+                    sql.Identifier(spec.id),
+                ),
+                (spec.id,),
+            ).fetchall()
+            if len(keys) != features or any(k[2] != version for k in keys):
+                return None  # written meanwhile: this page is queried
+            kept = (version, [k[0] for k in keys], [k[:2] for k in keys])
+            self._orders[spec.id] = kept
+        _, seqs, rows = kept
+        start = bisect.bisect_right(seqs, cursor.seq) if cursor is not None else query.offset
+        return version, features, rows[start : start + query.limit]
 
     def _texts(
         self, conn: psycopg.Connection, spec: LayerSpec, version: str, rows: list[tuple]

@@ -107,6 +107,10 @@ class NotFound(GeoServiceError, KeyError):
         return str(self.args[0]) if self.args else "not found"
 
 
+class VersionNotFound(NotFound):
+    """No such version of a layer (never made, or pruned by the retention setting)."""
+
+
 class Conflict(GeoServiceError, ValueError):
     """The request clashes with what is stored (a name already taken, a store full)."""
 

@@ -62,7 +62,13 @@ class Settings(BaseSettings):
     store: str = Field(
         default="file:",
         description="Where the layers live, as a URL: file: (the data folder's GeoJSON "
-        "files, in memory) or file:/path/to/folder.",
+        "files, in memory), file:/path/to/folder or postgresql://user@host:port/db?schema=NAME.",
+    )
+    keep_versions: int | None = Field(
+        default=None,
+        ge=1,
+        description="Keep the features of this many latest versions of each layer; older "
+        "ones are pruned after each write (their records stay). Default: keep all.",
     )
     metric_crs: str | None = Field(
         default=None,

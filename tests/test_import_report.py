@@ -199,7 +199,9 @@ def test_commit_writes_a_layer_the_store_reads_cleanly(tmp_path, data_copy, cata
     assert written == data_dir / spec.source and problems == []
     assert frame["capacity"].iloc[0] == centres["capacity"].iloc[0] + 10
     assert frame["id"].tolist() == centres["id"].tolist()
-    assert sorted(p.name for p in data_dir.iterdir() if p.name.startswith(".")) == []
+    assert sorted(p.name for p in data_dir.iterdir() if p.name.startswith(".")) == [".history"]
+    kept = sorted(p.name for p in (data_dir / ".history" / spec.id).iterdir())
+    assert kept == ["1.geojson", "2.geojson", "versions.json"]  # no temporary file left
 
 
 def test_a_refused_commit_leaves_the_layer_file_byte_identical(

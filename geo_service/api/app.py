@@ -29,6 +29,7 @@ from geo_service.api.routers import (
     reports,
     scenarios,
     summary,
+    versions,
 )
 from geo_service.data.audit import AuditLog
 from geo_service.data.catalog import load_catalog
@@ -59,7 +60,13 @@ def load_data(settings: Settings) -> tuple[LayerStore, CoverageContext | None]:
     profile, catalog or layer, a metric CRS that misses the data)."""
     catalog = load_catalog(settings.catalog_dir)
     profile = district_profile(settings)
-    store = open_store(settings.store, catalog, settings.data_dir, settings.derived_dir)
+    store = open_store(
+        settings.store,
+        catalog,
+        settings.data_dir,
+        settings.derived_dir,
+        keep_versions=settings.keep_versions,
+    )
     context = None
     if derived_layer_ids(catalog):
         frames = read_inputs(store, profile)  # once, for both
@@ -133,6 +140,7 @@ def create_app(settings: Settings | None = None, store: LayerStore | None = None
         items,
         downloads,
         layers,
+        versions,
         coverage,
         scenarios,
         reports,

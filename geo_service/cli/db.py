@@ -70,12 +70,7 @@ def db_load(store: StoreOption = None) -> None:
         versions_digest,
     )
     from geo_service.data.stores.file import FileStore
-    from geo_service.data.stores.postgis_schema import (
-        init_schema,
-        schema_exists,
-        write_layer_table,
-        write_note,
-    )
+    from geo_service.data.stores.postgis_schema import init_schema, schema_exists, write_note
 
     setup_logging()
     settings = settings_for()
@@ -106,13 +101,7 @@ def db_load(store: StoreOption = None) -> None:
                 task = progress.add_task("loading", total=sum(map(len, frames.values())))
                 for spec in layers:
                     progress.update(task, description=f"loading {spec.id}")
-                    versions[spec.id] = write_layer_table(
-                        conn,
-                        location.schema,
-                        spec,
-                        frames[spec.id],
-                        description=f"{spec.title.en} (loaded from {spec.source})",
-                    )
+                    versions[spec.id] = _load_layer(conn, location.schema, spec, frames[spec.id])
                     progress.advance(task, len(frames[spec.id]))
                 if fresh:  # the results and their manifest, for the loaded inputs
                     inputs = {i: versions[i] for i in input_layers(catalog, profile)}
@@ -127,3 +116,29 @@ def db_load(store: StoreOption = None) -> None:
         f"[green]loaded[/green] {len(frames)} layers, {total:,} features{derived} into "
         f"{location.shown()} in {time.perf_counter() - started:.1f} s"
     )
+
+
+def _load_layer(conn, schema: str, spec, frame) -> str:
+    """Write one layer in the load's transaction: a source layer as a new version (the one
+    it replaces kept aside; changes not counted), a computed one as it is."""
+    from geo_service.data.stores import postgis_versions
+    from geo_service.data.stores.postgis_schema import write_layer_table
+    from geo_service.data.versions import new_version
+
+    description = f"{spec.title.en} (loaded from {spec.source})"
+    number = 0 if spec.derived else postgis_versions.keep_current(conn, schema, spec.id)
+    version = write_layer_table(conn, schema, spec, frame, description=description)
+    if not spec.derived:
+        record = new_version(
+            spec,
+            None,
+            frame,
+            number=number + 1,
+            version=version,
+            author=None,
+            source=f"db load {spec.source}",
+            description=description,
+            counted=number == 0,
+        )
+        postgis_versions.record(conn, schema, spec.id, record)
+    return version

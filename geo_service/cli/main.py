@@ -231,7 +231,13 @@ def coverage(
     settings = _settings(catalog_dir, data_dir)
     catalog = _catalog(settings)
     try:
-        store = open_store(settings.store, catalog, settings.data_dir, settings.derived_dir)
+        store = open_store(
+            settings.store,
+            catalog,
+            settings.data_dir,
+            settings.derived_dir,
+            keep_versions=settings.keep_versions,
+        )
         manifest = compute_derived(store, settings, force=force)
     except GeoServiceError as exc:
         raise _fail("cannot compute coverage", exc) from None

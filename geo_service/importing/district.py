@@ -21,6 +21,7 @@ from geo_service.data.derived_catalog import derived_layer_entries
 from geo_service.data.district_catalog import planner_definition, source_layer_entries
 from geo_service.data.geojson_io import write_atomic, write_geojson
 from geo_service.data.profile import PROFILE_FILE, DistrictProfile, load_profile, parse_profile
+from geo_service.data.stores.file import write_layer_version
 from geo_service.errors import ImportFailed, ProfileError
 from geo_service.importing.target import ImportTarget
 from geo_service.settings import Settings
@@ -284,12 +285,18 @@ def import_osm_into(
                 columns = [c for c in spec.property_names if c in frame.columns]
                 frame = frame[[*columns, frame.geometry.name]]
                 description = f"{spec.title.en}, from {Path(extract).name} (OpenStreetMap)"
+                source = f"import {Path(extract).name}"
                 if target.folder is not None:
-                    write_geojson(
-                        frame, target.folder / spec.source, name=name, description=description
+                    write_layer_version(
+                        spec,
+                        frame,
+                        target.folder,
+                        description=description,
+                        source=source,
+                        keep_versions=settings.keep_versions,
                     )
                 else:
-                    target.store.write(name, frame, description=description)
+                    target.store.write(name, frame, description=description, source=source)
                 log.info(
                     "import: wrote %s to %s (%d features)", name, target.describe(), len(frame)
                 )
@@ -299,7 +306,7 @@ def import_osm_into(
 def _changes_against_current(catalog, target: ImportTarget, layers: dict) -> dict[str, dict]:
     """Per layer: how many features the import adds, changes, removes and leaves as they
     are, against the layer as it is now (all added when there is none)."""
-    from geo_service.importing.changes import compare
+    from geo_service.data.changes import compare
 
     counts = {}
     for name, frame in layers.items():
@@ -349,7 +356,9 @@ def import_file_into(
             and not report.layer_problems
             and (force or not report.errors)
         ):
-            written = commit_import(report, spec, target.destination)
+            written = commit_import(
+                report, spec, target.destination, keep_versions=settings.keep_versions
+            )
             if not isinstance(written, Path):
                 written = f"{target.describe()}: {layer} version {written}"
     finally:

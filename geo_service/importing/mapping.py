@@ -38,6 +38,7 @@ from pydantic import (
 )
 
 from geo_service.data.catalog import PropertyType
+from geo_service.data.values import is_blank
 from geo_service.errors import ImportFailed
 from geo_service.importing.reasons import RowReasons
 
@@ -93,20 +94,6 @@ def load_mapping(mapping: Path | str | Mapping[str, Any] | ColumnMapping | None)
             f"field '{'.'.join(map(str, err['loc']))}': {err['msg']}" for err in exc.errors()
         )
         raise ImportFailed(f"{origin}: {problems}") from None
-
-
-def is_blank(value: Any) -> bool:
-    """Whether ``value`` is missing: None, NaN, NA or text that is empty or only spaces."""
-    if value is None:
-        return True
-    if isinstance(value, str):
-        return not value.strip()
-    if isinstance(value, float):
-        return math.isnan(value)
-    try:
-        return bool(pd.isna(value))
-    except (TypeError, ValueError):
-        return False
 
 
 def _to_number(value: Any) -> int | float:

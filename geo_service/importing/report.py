@@ -17,11 +17,11 @@ import geopandas as gpd
 from rich.table import Table
 
 from geo_service.data.catalog import LayerSpec
+from geo_service.data.changes import Changes, compare
 from geo_service.data.stores.base import LayerStore
-from geo_service.data.stores.file import write_layer_file
+from geo_service.data.stores.file import write_layer_version
 from geo_service.data.validation import validate_layer
 from geo_service.errors import DataValidationError, ImportFailed
-from geo_service.importing.changes import Changes, compare
 from geo_service.importing.checks import check_features
 from geo_service.importing.coordinates import CrsSource
 from geo_service.importing.files import ReadResult
@@ -232,7 +232,11 @@ def plan_import(
 
 
 def commit_import(
-    report: ImportReport, spec: LayerSpec, destination: Path | LayerStore
+    report: ImportReport,
+    spec: LayerSpec,
+    destination: Path | LayerStore,
+    *,
+    keep_versions: int | None = None,
 ) -> Path | str:
     """Write ``report``'s accepted features as layer ``spec``: its source file in the
     folder ``destination``, or a new version of it in the store ``destination``.
@@ -240,7 +244,8 @@ def commit_import(
     A file is written beside the target, read back and checked against ``spec``, and only
     then renamed over the target; a store checks the frame first and writes in one
     transaction. Either way a refused or failed commit leaves the layer as it was. Returns
-    the path written, or the store's new version.
+    the path written, or the store's new version. ``keep_versions``: a folder's retention
+    (a store has its own).
 
     Raises
     ------
@@ -264,9 +269,17 @@ def commit_import(
         f"{report.crs_used}, {report.crs_detail})."
     )
     try:
+        source = f"import {Path(report.source).name}"
         if isinstance(destination, (str, Path)):
-            write_layer_file(spec, frame, Path(destination), description=description)
+            write_layer_version(
+                spec,
+                frame,
+                Path(destination),
+                description=description,
+                source=source,
+                keep_versions=keep_versions,
+            )
             return Path(destination) / spec.source
-        return destination.write(spec.id, frame, description=description)
+        return destination.write(spec.id, frame, description=description, source=source)
     except DataValidationError as exc:
         raise ImportFailed(str(exc)) from None

@@ -30,7 +30,12 @@ class ImportTarget:
     def store(self) -> LayerStore:
         """The configured store (opened on first use; not for a data folder)."""
         if self._store is None:
-            self._store = open_store(self._settings.store, self.catalog, self._settings.data_dir)
+            self._store = open_store(
+                self._settings.store,
+                self.catalog,
+                self._settings.data_dir,
+                keep_versions=self._settings.keep_versions,
+            )
         return self._store
 
     def describe(self) -> str:

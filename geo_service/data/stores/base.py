@@ -10,6 +10,7 @@ from typing import Protocol
 import geopandas as gpd
 
 from geo_service.data.catalog import Catalog
+from geo_service.data.versions import LayerVersion
 
 BBox = tuple[float, float, float, float]
 
@@ -95,10 +96,35 @@ class LayerStore(Protocol):
         caches)."""
         ...
 
-    def write(self, layer_id: str, frame: gpd.GeoDataFrame, *, description: str) -> str:
+    def write(
+        self,
+        layer_id: str,
+        frame: gpd.GeoDataFrame,
+        *,
+        description: str,
+        author: str | None = None,
+        source: str = "write",
+    ) -> str:
         """Replace the layer's features by ``frame`` (EPSG:4326) atomically: checked against
         the catalog first (:class:`DataValidationError`, nothing written), then all or
-        nothing. Returns the new version."""
+        nothing. A source layer's write is a new :class:`LayerVersion` by ``author``
+        (default: the command-line user) from ``source``; the version it replaces stays
+        readable. Returns the new version token."""
+        ...
+
+    def history(self, layer_id: str) -> list[LayerVersion]:
+        """The layer's versions, oldest first; the last is the current one (numbered as if
+        recorded when the store first sees the layer, or a change made outside it)."""
+        ...
+
+    def read_version(self, layer_id: str, number: int) -> gpd.GeoDataFrame:
+        """The features of version ``number`` (EPSG:4326, indexed by id);
+        :class:`VersionNotFound` if there is none or it was pruned."""
+        ...
+
+    def prune(self, layer_id: str, keep: int) -> list[int]:
+        """Drop the features of all but the ``keep`` latest versions (never the current
+        one); their records stay, marked not kept. Returns the numbers pruned."""
         ...
 
     def read_note(self, name: str) -> dict | None:

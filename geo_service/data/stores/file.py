@@ -21,8 +21,16 @@ from geo_service.crs import STORAGE_CRS
 from geo_service.data.catalog import Catalog, LayerSpec
 from geo_service.data.geojson_io import read_geojson, write_atomic, write_geojson
 from geo_service.data.stores.base import BBox, FeaturePage, FeatureQuery
+from geo_service.data.stores.file_history import FileHistory
 from geo_service.data.validation import Problem, validate_layer
-from geo_service.errors import DataValidationError, FeatureNotFound, InvalidQuery, LayerNotFound
+from geo_service.data.versions import LayerVersion, new_version
+from geo_service.errors import (
+    DataValidationError,
+    FeatureNotFound,
+    InvalidQuery,
+    LayerNotFound,
+    VersionNotFound,
+)
 
 log = logging.getLogger(__name__)
 
@@ -94,6 +102,51 @@ def write_layer_file(
     return written
 
 
+def write_layer_version(
+    spec: LayerSpec,
+    frame: gpd.GeoDataFrame,
+    folder: Path,
+    *,
+    description: str,
+    author: str | None = None,
+    source: str = "write",
+    before: gpd.GeoDataFrame | None = None,
+    keep_versions: int | None = None,
+) -> tuple[gpd.GeoDataFrame, LayerVersion]:
+    """Write source layer ``spec``'s file in ``folder`` as a new version: the file it
+    replaces is kept first (``FOLDER/.history``), the file written as
+    :func:`write_layer_file` does, then the version recorded. ``before``: the layer as it
+    is (read from the file if not given); ``keep_versions``: prune older versions after.
+    Returns the frame as read back and the record."""
+    _refuse(spec, validate_layer(spec, frame))
+    folder = Path(folder)
+    history = FileHistory(folder)
+    path = folder / spec.source
+    records = history.recorded(spec.id)
+    if path.is_file():
+        if before is None:
+            before = read_layer(spec, folder)[0]
+        count = 0 if before is None else len(before)
+        records = history.records(spec.id, path, file_version(path), count)
+        history.keep_copy(spec.id, records[-1].number, path)
+    written = write_layer_file(spec, frame, folder, description=description)
+    record = new_version(
+        spec,
+        before,
+        written,
+        number=records[-1].number + 1 if records else 1,
+        version=file_version(path),
+        author=author,
+        source=source,
+        description=description,
+    )
+    history.keep_copy(spec.id, record.number, path)
+    history.save(spec.id, [*records, record])
+    if keep_versions:
+        history.prune(spec.id, [*records, record], keep_versions)
+    return written, record
+
+
 def _refuse(spec: LayerSpec, problems: list[Problem]) -> None:
     if problems:
         raise DataValidationError(
@@ -111,12 +164,21 @@ class FileStore:
     data does not match its catalog entry.
     """
 
-    def __init__(self, catalog: Catalog, data_dir: Path, derived_dir: Path | None = None):
+    def __init__(
+        self,
+        catalog: Catalog,
+        data_dir: Path,
+        derived_dir: Path | None = None,
+        *,
+        keep_versions: int | None = None,
+    ):
         self.catalog = catalog
+        self.keep_versions = keep_versions
         self.data_dir = Path(data_dir)
         self.derived_dir = Path(derived_dir) if derived_dir is not None else None
         self._frames: dict[str, gpd.GeoDataFrame] = {}
         self._versions: dict[str, str] = {}
+        self._history = FileHistory(self.data_dir)
         started = time.perf_counter()
         problems: list[Problem] = []
         for spec in catalog:
@@ -159,12 +221,66 @@ class FileStore:
         """Whether the layer is loaded."""
         return layer_id in self._frames
 
-    def write(self, layer_id: str, frame: gpd.GeoDataFrame, *, description: str) -> str:
-        """Write the layer's file (checked, then renamed over the old one) and serve it."""
+    def write(
+        self,
+        layer_id: str,
+        frame: gpd.GeoDataFrame,
+        *,
+        description: str,
+        author: str | None = None,
+        source: str = "write",
+    ) -> str:
+        """Write the layer's file (checked, then renamed over the old one) and serve it; a
+        source layer's previous file is kept first and the new version recorded after."""
         spec = self.catalog.get(layer_id)
-        written = write_layer_file(spec, frame, self._folder(spec), description=description)
+        folder = self._folder(spec)
+        if spec.derived:  # computed layers are made again, not versioned
+            self._install(spec, write_layer_file(spec, frame, folder, description=description))
+            return self._versions[layer_id]
+        written, record = write_layer_version(
+            spec,
+            frame,
+            folder,
+            description=description,
+            author=author,
+            source=source,
+            before=self._frames.get(layer_id),
+            keep_versions=self.keep_versions,
+        )
         self._install(spec, written)
-        return self._versions[layer_id]
+        return record.version
+
+    def history(self, layer_id: str) -> list[LayerVersion]:
+        """The layer's versions, oldest first, the current file last."""
+        spec = self.catalog.get(layer_id)
+        if layer_id not in self._frames:
+            return self._history.recorded(layer_id)
+        return self._history.records(
+            layer_id,
+            self._folder(spec) / spec.source,
+            self._versions[layer_id],
+            len(self._frames[layer_id]),
+        )
+
+    def read_version(self, layer_id: str, number: int) -> gpd.GeoDataFrame:
+        """Version ``number``'s features (the current frame for the current version)."""
+        spec = self.catalog.get(layer_id)
+        records = {r.number: r for r in self.history(layer_id)}
+        record = records.get(number)
+        if record is not None and record.version == self._versions.get(layer_id):
+            return self._frames[layer_id]
+        path = self._history.copy_path(layer_id, number)
+        if record is None or not record.kept or not path.is_file():
+            raise VersionNotFound(f"layer {layer_id!r} has no version {number} to read")
+        frame, problems = read_layer(spec.model_copy(update={"source": path.name}), path.parent)
+        if frame is None:
+            raise VersionNotFound(f"version {number} of {layer_id!r}: {problems[0].message}")
+        return frame.set_index(frame[spec.id_property].astype(str), drop=False)
+
+    def prune(self, layer_id: str, keep: int) -> list[int]:
+        """Remove the kept copies of all but the ``keep`` latest versions (≥ 1: never the
+        current one); their records stay, marked not kept."""
+        return self._history.prune(layer_id, self.history(layer_id), keep)
 
     def _note_path(self, name: str) -> Path:
         if self.derived_dir is None:

@@ -19,6 +19,7 @@ from psycopg import sql
 from psycopg_pool import ConnectionPool, PoolTimeout
 
 from geo_service.data.catalog import Catalog, LayerSpec
+from geo_service.data.stores import postgis_versions as versions
 from geo_service.data.stores.base import BBox, FeaturePage, FeatureQuery
 from geo_service.data.stores.kept_texts import KeptTexts
 from geo_service.data.stores.keyset import Cursor, after_clause, query_key
@@ -37,6 +38,7 @@ from geo_service.data.stores.postgis_schema import (
     write_note,
 )
 from geo_service.data.validation import validate_layer
+from geo_service.data.versions import LayerVersion, new_version
 from geo_service.errors import (
     Conflict,
     DataValidationError,
@@ -45,6 +47,7 @@ from geo_service.errors import (
     LayerNotFound,
     ProfileError,
     StoreUnavailable,
+    VersionNotFound,
 )
 
 log = logging.getLogger(__name__)
@@ -61,8 +64,11 @@ class PostGISStore:
     or a source layer of the catalog has not been loaded (``geo-service db load``).
     """
 
-    def __init__(self, catalog: Catalog, url: str, *, pool_size: int = 8):
+    def __init__(
+        self, catalog: Catalog, url: str, *, pool_size: int = 8, keep_versions: int | None = None
+    ):
         self.catalog = catalog
+        self.keep_versions = keep_versions
         self.location: PostGISLocation = parse_url(url)
         self.schema = self.location.schema
         for spec in catalog:
@@ -178,11 +184,13 @@ class PostGISStore:
             )
         return [*terms, sql.SQL("_seq ASC")]
 
-    def _select(self, spec: LayerSpec) -> sql.Composable:
-        """``_seq``, the properties and the WKB geometry."""
+    def _select(self, spec: LayerSpec, table: str | None = None) -> sql.Composable:
+        """``_seq``, the properties and the WKB geometry (of the layer's ``table``)."""
         columns = [sql.Identifier(name) for name in spec.property_names]
         return sql.SQL("SELECT _seq, {}, ST_AsBinary(geom) FROM {}.{}").format(
-            sql.SQL(", ").join(columns), sql.Identifier(self.schema), sql.Identifier(spec.id)
+            sql.SQL(", ").join(columns),
+            sql.Identifier(self.schema),
+            sql.Identifier(table or spec.id),
         )
 
     def _select_keys(self, spec: LayerSpec, sort_names: list[str]) -> sql.Composable:
@@ -362,9 +370,18 @@ class PostGISStore:
 
     # --- writing -----------------------------------------------------------------------
 
-    def write(self, layer_id: str, frame: gpd.GeoDataFrame, *, description: str) -> str:
+    def write(
+        self,
+        layer_id: str,
+        frame: gpd.GeoDataFrame,
+        *,
+        description: str,
+        author: str | None = None,
+        source: str = "write",
+    ) -> str:
         """Replace the layer in one transaction (checked against the catalog first; a
-        failure leaves the previous version in place). Returns the new version."""
+        failure leaves the previous version in place, which a source layer's write keeps
+        readable as a version). Returns the new version."""
         spec = self.catalog.get(layer_id)
         problems = validate_layer(spec, frame)
         if problems:
@@ -372,16 +389,58 @@ class PostGISStore:
                 f"layer {layer_id!r} is left unchanged: "
                 + "; ".join(f"{p.field}: {p.message}" for p in problems[:10])
             )
+        before = None if spec.derived or not self.has(layer_id) else self.query(layer_id)
         unchanged = f"layer {layer_id!r} is left unchanged"
         try:
             with self._connection() as conn, conn.transaction():
+                number = 0 if spec.derived else versions.keep_current(conn, self.schema, layer_id)
                 version = write_layer_table(conn, self.schema, spec, frame, description=description)
+                if not spec.derived:
+                    record = new_version(
+                        spec,
+                        before,
+                        frame,
+                        number=number + 1,
+                        version=version,
+                        author=author,
+                        source=source,
+                        description=description,
+                    )
+                    versions.record(conn, self.schema, layer_id, record)
         except psycopg.DataError as exc:
             raise DataValidationError(f"{unchanged}: {exc}") from None
         except psycopg.Error as exc:  # rolled back: the previous version stays
             raise StoreUnavailable(f"{unchanged}: the database refused the write: {exc}") from None
         log.info("%s: wrote %d features (version %s)", layer_id, len(frame), version)
+        if self.keep_versions and not spec.derived:
+            self.prune(layer_id, self.keep_versions)
         return version
+
+    def history(self, layer_id: str) -> list[LayerVersion]:
+        """The layer's versions, oldest first, the current table last."""
+        self.catalog.get(layer_id)
+        with self._connection() as conn:
+            return versions.records(conn, self.schema, layer_id)
+
+    def read_version(self, layer_id: str, number: int) -> gpd.GeoDataFrame:
+        """Version ``number``'s features, from its table kept aside or the current one."""
+        spec = self.catalog.get(layer_id)
+        with self._connection() as conn:
+            history = {r.number: r for r in versions.records(conn, self.schema, layer_id)}
+            current = history and max(history) == number
+            table = (
+                layer_id if current else versions.kept_table(conn, self.schema, layer_id, number)
+            )
+            if number not in history or table is None:
+                raise VersionNotFound(f"layer {layer_id!r} has no version {number} to read")
+            statement = sql.SQL("{} ORDER BY _seq").format(self._select(spec, table))
+            return rows_frame(spec, conn.execute(statement).fetchall())
+
+    def prune(self, layer_id: str, keep: int) -> list[int]:
+        """Drop the tables of all but the ``keep`` latest versions (never the current)."""
+        self.catalog.get(layer_id)
+        with self._connection() as conn, conn.transaction():
+            return versions.prune(conn, self.schema, layer_id, keep)
 
     def read_note(self, name: str) -> dict | None:
         """The note ``name``, or None."""

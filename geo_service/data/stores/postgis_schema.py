@@ -24,6 +24,7 @@ from psycopg import sql
 
 from geo_service.data.catalog import LayerSpec
 from geo_service.data.geojson_io import round_coordinates
+from geo_service.data.stores.postgis_versions import ensure_versions_table
 from geo_service.errors import ProfileError
 
 #: The schema used when the URL names none (``?schema=...``).
@@ -98,6 +99,7 @@ def init_schema(conn: psycopg.Connection, schema: str) -> None:
             " written_at timestamptz NOT NULL DEFAULT now())"
         ).format(ident)
     )
+    ensure_versions_table(conn, schema)
 
 
 def schema_exists(conn: psycopg.Connection, schema: str) -> bool:

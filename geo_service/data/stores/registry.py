@@ -13,18 +13,18 @@ from geo_service.data.stores.base import LayerStore
 from geo_service.data.stores.file import FileStore
 from geo_service.errors import ProfileError
 
-Opener = Callable[[str, Catalog, Path, Path | None], LayerStore]
+Opener = Callable[[str, Catalog, Path, Path | None, int | None], LayerStore]
 
 
-def _open_file(url: str, catalog: Catalog, data_dir: Path, derived_dir: Path | None):
+def _open_file(url: str, catalog: Catalog, data_dir: Path, derived_dir: Path | None, keep):
     path = urlsplit(url).path
-    return FileStore(catalog, Path(path) if path else data_dir, derived_dir)
+    return FileStore(catalog, Path(path) if path else data_dir, derived_dir, keep_versions=keep)
 
 
-def _open_postgis(url: str, catalog: Catalog, data_dir: Path, derived_dir: Path | None):
+def _open_postgis(url: str, catalog: Catalog, data_dir: Path, derived_dir: Path | None, keep):
     from geo_service.data.stores.postgis import PostGISStore  # psycopg only when used
 
-    return PostGISStore(catalog, url)
+    return PostGISStore(catalog, url, keep_versions=keep)
 
 
 _OPENERS: dict[str, Opener] = {
@@ -40,15 +40,21 @@ def store_schemes() -> tuple[str, ...]:
 
 
 def open_store(
-    url: str, catalog: Catalog, data_dir: Path, derived_dir: Path | None = None
+    url: str,
+    catalog: Catalog,
+    data_dir: Path,
+    derived_dir: Path | None = None,
+    *,
+    keep_versions: int | None = None,
 ) -> LayerStore:
     """The store at ``url`` for ``catalog``: ``file:`` reads ``data_dir`` (``file:PATH``
     another folder), derived layers from ``derived_dir``; ``postgresql://...`` a PostGIS
-    database. An unknown scheme is refused naming the ones there are."""
+    database; ``keep_versions``: the retention of older versions' features (None: all).
+    An unknown scheme is refused naming the ones there are."""
     scheme = urlsplit(url).scheme
     if scheme not in _OPENERS:
         raise ProfileError(
             f"store {url!r}: unknown scheme {scheme or '(none)'!r}; use one of "
             + ", ".join(f"{s}:" for s in _OPENERS)
         )
-    return _OPENERS[scheme](url, catalog, data_dir, derived_dir)
+    return _OPENERS[scheme](url, catalog, data_dir, derived_dir, keep_versions)

@@ -1,5 +1,6 @@
-"""What an import would change in a layer: features added, changed, removed, unchanged,
-matched by the layer's id property.
+"""How two versions of a layer differ (what an import or edit would change, what a
+version changed): features added, changed, removed, unchanged, matched by the layer's id
+property.
 
 Geometries are compared as they would be stored (coordinates rounded to the GeoJSON
 writer's 7 decimals, ~1 cm) and within one unit of the last decimal, so a round trip
@@ -19,7 +20,7 @@ from pyproj import Geod
 
 from geo_service.data.catalog import LayerSpec
 from geo_service.data.geojson_io import COORDINATE_PRECISION, round_coordinates
-from geo_service.importing.mapping import is_blank
+from geo_service.data.values import is_blank
 
 #: Coordinates this close (degrees) after rounding are the same: one unit of the last
 #: stored decimal, so a reprojection that flips the 7th decimal is not a change.

@@ -117,6 +117,12 @@ class Conflict(GeoServiceError, ValueError):
     status_code = 409
 
 
+class PreconditionFailed(GeoServiceError, ValueError):
+    """A write based on a version that is no longer the current one (``If-Match``)."""
+
+    status_code = 412
+
+
 class StoreUnavailable(GeoServiceError, RuntimeError):
     """The store (a database) cannot be reached now."""
 

@@ -126,7 +126,7 @@ def _load_layer(conn, schema: str, spec, frame) -> str:
     from geo_service.data.versions import new_version
 
     description = f"{spec.title.en} (loaded from {spec.source})"
-    number = 0 if spec.derived else postgis_versions.keep_current(conn, schema, spec.id)
+    number = 0 if spec.derived else postgis_versions.keep_current(conn, schema, spec.id)[0]
     version = write_layer_table(conn, schema, spec, frame, description=description)
     if not spec.derived:
         record = new_version(

@@ -104,12 +104,15 @@ class LayerStore(Protocol):
         description: str,
         author: str | None = None,
         source: str = "write",
+        expected_version: str | None = None,
     ) -> str:
         """Replace the layer's features by ``frame`` (EPSG:4326) atomically: checked against
         the catalog first (:class:`DataValidationError`, nothing written), then all or
         nothing. A source layer's write is a new :class:`LayerVersion` by ``author``
         (default: the command-line user) from ``source``; the version it replaces stays
-        readable. Returns the new version token."""
+        readable. Writers of a layer go one at a time, also across processes; with
+        ``expected_version`` (the version the change was based on) a layer changed since
+        is not written (:class:`PreconditionFailed`). Returns the new version token."""
         ...
 
     def history(self, layer_id: str) -> list[LayerVersion]:

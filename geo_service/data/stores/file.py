@@ -3,27 +3,29 @@ spatial index. Paths come from the catalog only, never from a request."""
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
-import os
-import tempfile
 import time
 from collections.abc import Mapping
 from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
-import pandas as pd
 import shapely
 
-from geo_service.crs import STORAGE_CRS
 from geo_service.data.catalog import Catalog, LayerSpec
-from geo_service.data.geojson_io import read_geojson, write_atomic, write_geojson
+from geo_service.data.geojson_io import write_atomic
 from geo_service.data.stores.base import BBox, FeaturePage, FeatureQuery
 from geo_service.data.stores.file_history import FileHistory
-from geo_service.data.validation import Problem, validate_layer
-from geo_service.data.versions import LayerVersion, new_version
+from geo_service.data.stores.file_layers import (  # noqa: F401 - also imported from here
+    check_data,
+    file_version,
+    read_layer,
+    write_layer_file,
+    write_layer_version,
+)
+from geo_service.data.validation import Problem
+from geo_service.data.versions import LayerVersion
 from geo_service.errors import (
     DataValidationError,
     FeatureNotFound,
@@ -33,126 +35,6 @@ from geo_service.errors import (
 )
 
 log = logging.getLogger(__name__)
-
-
-def read_layer(spec: LayerSpec, folder: Path) -> tuple[gpd.GeoDataFrame | None, list[Problem]]:
-    """Read the layer's file from ``folder`` and check it against ``spec``."""
-    path = Path(folder) / spec.source
-    if not path.is_file():
-        return None, [Problem(spec.id, str(path), "(file)", "data file does not exist")]
-    try:
-        frame = read_geojson(path)
-    except Exception as exc:  # pyogrio raises several types for unreadable files
-        return None, [Problem(spec.id, str(path), "(file)", f"cannot be read: {exc}")]
-    problems = [
-        Problem(p.layer, str(path), p.field, p.message) for p in validate_layer(spec, frame)
-    ]
-    if frame.empty:  # an empty file has no columns: give it the catalog's
-        frame = gpd.GeoDataFrame(
-            {name: pd.Series([], dtype=object) for name in spec.property_names},
-            geometry=gpd.GeoSeries([], crs=STORAGE_CRS),
-        )
-    return frame, problems
-
-
-def check_data(
-    catalog: Catalog, data_dir: Path, derived_dir: Path | None = None
-) -> dict[str, list[Problem]]:
-    """Every layer's problems (an empty list for a clean layer); derived layers are
-    checked when ``derived_dir`` is given."""
-    return {
-        spec.id: read_layer(spec, derived_dir if spec.derived else data_dir)[1]
-        for spec in catalog
-        if derived_dir is not None or not spec.derived
-    }
-
-
-def file_version(path: Path) -> str:
-    """A digest of the file's bytes: the same content, the same version, wherever it is."""
-    digest = hashlib.blake2b(digest_size=12)
-    with Path(path).open("rb") as handle:
-        while chunk := handle.read(1 << 20):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
-def write_layer_file(
-    spec: LayerSpec, frame: gpd.GeoDataFrame, folder: Path, *, description: str
-) -> gpd.GeoDataFrame:
-    """Write ``frame`` as ``spec``'s file in ``folder``: written beside the target, read
-    back and checked against ``spec``, and only then renamed over it, so a refused or failed
-    write leaves the layer's file as it was. Returns the frame as read back.
-
-    Raises :class:`DataValidationError` naming the problems if the result would not pass the
-    layer's checks.
-    """
-    _refuse(spec, validate_layer(spec, frame))  # what is written, then what is read back
-    folder = Path(folder)
-    folder.mkdir(parents=True, exist_ok=True)
-    fd, name = tempfile.mkstemp(prefix=f".{spec.source}.write-", suffix=".geojson", dir=folder)
-    os.close(fd)
-    staged = Path(name)
-    try:
-        write_geojson(frame, staged, name=spec.id, description=description)
-        written, problems = read_layer(spec.model_copy(update={"source": staged.name}), folder)
-        _refuse(spec, problems)
-        staged.replace(folder / spec.source)
-    finally:
-        staged.unlink(missing_ok=True)
-    return written
-
-
-def write_layer_version(
-    spec: LayerSpec,
-    frame: gpd.GeoDataFrame,
-    folder: Path,
-    *,
-    description: str,
-    author: str | None = None,
-    source: str = "write",
-    before: gpd.GeoDataFrame | None = None,
-    keep_versions: int | None = None,
-) -> tuple[gpd.GeoDataFrame, LayerVersion]:
-    """Write source layer ``spec``'s file in ``folder`` as a new version: the file it
-    replaces is kept first (``FOLDER/.history``), the file written as
-    :func:`write_layer_file` does, then the version recorded. ``before``: the layer as it
-    is (read from the file if not given); ``keep_versions``: prune older versions after.
-    Returns the frame as read back and the record."""
-    _refuse(spec, validate_layer(spec, frame))
-    folder = Path(folder)
-    history = FileHistory(folder)
-    path = folder / spec.source
-    records = history.recorded(spec.id)
-    if path.is_file():
-        if before is None:
-            before = read_layer(spec, folder)[0]
-        count = 0 if before is None else len(before)
-        records = history.records(spec.id, path, file_version(path), count)
-        history.keep_copy(spec.id, records[-1].number, path)
-    written = write_layer_file(spec, frame, folder, description=description)
-    record = new_version(
-        spec,
-        before,
-        written,
-        number=records[-1].number + 1 if records else 1,
-        version=file_version(path),
-        author=author,
-        source=source,
-        description=description,
-    )
-    history.keep_copy(spec.id, record.number, path)
-    history.save(spec.id, [*records, record])
-    if keep_versions:
-        history.prune(spec.id, [*records, record], keep_versions)
-    return written, record
-
-
-def _refuse(spec: LayerSpec, problems: list[Problem]) -> None:
-    if problems:
-        raise DataValidationError(
-            f"{spec.source} is left unchanged: "
-            + "; ".join(f"{p.field}: {p.message}" for p in problems)
-        )
 
 
 class FileStore:
@@ -178,6 +60,7 @@ class FileStore:
         self.derived_dir = Path(derived_dir) if derived_dir is not None else None
         self._frames: dict[str, gpd.GeoDataFrame] = {}
         self._versions: dict[str, str] = {}
+        self._stats: dict[str, tuple] = {}
         self._history = FileHistory(self.data_dir)
         started = time.perf_counter()
         problems: list[Problem] = []
@@ -214,8 +97,21 @@ class FileStore:
         frame = frame.set_index(frame[spec.id_property].astype(str), drop=False)
         frame.index.name = None
         frame.sindex  # noqa: B018 - build the spatial index now, not on first query
-        self._versions[spec.id] = file_version(self._folder(spec) / spec.source)
+        path = self._folder(spec) / spec.source
+        self._stats[spec.id] = _stat_key(path)
+        self._versions[spec.id] = file_version(path)
         self._frames[spec.id] = frame
+
+    def _refresh(self, spec: LayerSpec) -> None:
+        """Read the layer again if its file changed since (a write by another process,
+        e.g. another server worker): one ``stat`` per read when it did not."""
+        path = self._folder(spec) / spec.source
+        if _stat_key(path) == self._stats.get(spec.id):
+            return
+        frame, problems = read_layer(spec, self._folder(spec))
+        if frame is not None and not problems:
+            log.info("%s changed on disk: read again", spec.source)
+            self._install(spec, frame)
 
     def has(self, layer_id: str) -> bool:
         """Whether the layer is loaded."""
@@ -229,9 +125,12 @@ class FileStore:
         description: str,
         author: str | None = None,
         source: str = "write",
+        expected_version: str | None = None,
     ) -> str:
         """Write the layer's file (checked, then renamed over the old one) and serve it; a
-        source layer's previous file is kept first and the new version recorded after."""
+        source layer's previous file is kept first and the new version recorded after,
+        under the layer's lock; with ``expected_version`` only if the file is still that
+        version (:class:`PreconditionFailed`)."""
         spec = self.catalog.get(layer_id)
         folder = self._folder(spec)
         if spec.derived:  # computed layers are made again, not versioned
@@ -244,7 +143,10 @@ class FileStore:
             description=description,
             author=author,
             source=source,
-            before=self._frames.get(layer_id),
+            before=(self._versions[layer_id], self._frames[layer_id])
+            if layer_id in self._frames
+            else None,
+            expected_version=expected_version,
             keep_versions=self.keep_versions,
         )
         self._install(spec, written)
@@ -255,11 +157,9 @@ class FileStore:
         spec = self.catalog.get(layer_id)
         if layer_id not in self._frames:
             return self._history.recorded(layer_id)
+        frame = self._frame(layer_id)  # read again if another process wrote it
         return self._history.records(
-            layer_id,
-            self._folder(spec) / spec.source,
-            self._versions[layer_id],
-            len(self._frames[layer_id]),
+            layer_id, self._folder(spec) / spec.source, self._versions[layer_id], len(frame)
         )
 
     def read_version(self, layer_id: str, number: int) -> gpd.GeoDataFrame:
@@ -299,7 +199,9 @@ class FileStore:
         write_atomic(self._note_path(name), json.dumps(document, ensure_ascii=False, indent=1))
 
     def _frame(self, layer_id: str) -> gpd.GeoDataFrame:
-        self.catalog.get(layer_id)  # LayerNotFound for unknown ids
+        spec = self.catalog.get(layer_id)  # LayerNotFound for unknown ids
+        if layer_id in self._frames:
+            self._refresh(spec)
         try:
             return self._frames[layer_id]
         except KeyError:  # a derived layer of a store opened without derived layers
@@ -375,3 +277,12 @@ class FileStore:
         if feature_id not in frame.index:
             raise FeatureNotFound(f"layer {layer_id!r} has no feature {feature_id!r}")
         return frame.loc[[feature_id]]
+
+
+def _stat_key(path: Path) -> tuple | None:
+    """What changes when a file is replaced: inode, size and modification time."""
+    try:
+        stat = path.stat()
+    except OSError:
+        return None
+    return (stat.st_ino, stat.st_size, stat.st_mtime_ns)

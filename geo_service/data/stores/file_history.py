@@ -9,10 +9,13 @@ change made outside geo-service — nothing is lost, nothing is recorded twice.
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import shutil
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -30,6 +33,18 @@ class FileHistory:
 
     def _folder(self, layer_id: str) -> Path:
         return self.root / layer_id
+
+    @contextmanager
+    def lock(self, layer_id: str) -> Iterator[None]:
+        """Hold the layer's write lock (``flock`` on ``.history/LAYER.lock``): writers in
+        other processes wait; released when the block ends, or the process dies."""
+        self.root.mkdir(parents=True, exist_ok=True)
+        with (self.root / f"{layer_id}.lock").open("a") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
 
     def copy_path(self, layer_id: str, number: int) -> Path:
         """Where version ``number``'s features are kept."""

@@ -378,10 +378,13 @@ class PostGISStore:
         description: str,
         author: str | None = None,
         source: str = "write",
+        expected_version: str | None = None,
     ) -> str:
         """Replace the layer in one transaction (checked against the catalog first; a
         failure leaves the previous version in place, which a source layer's write keeps
-        readable as a version). Returns the new version."""
+        readable as a version), holding the layer's row: concurrent writers wait, and with
+        ``expected_version`` a write based on an older version is refused
+        (:class:`PreconditionFailed`). Returns the new version."""
         spec = self.catalog.get(layer_id)
         problems = validate_layer(spec, frame)
         if problems:
@@ -389,11 +392,17 @@ class PostGISStore:
                 f"layer {layer_id!r} is left unchanged: "
                 + "; ".join(f"{p.field}: {p.message}" for p in problems[:10])
             )
-        before = None if spec.derived or not self.has(layer_id) else self.query(layer_id)
         unchanged = f"layer {layer_id!r} is left unchanged"
         try:
             with self._connection() as conn, conn.transaction():
-                number = 0 if spec.derived else versions.keep_current(conn, self.schema, layer_id)
+                number, before = 0, None
+                if not spec.derived:
+                    number, aside = versions.keep_current(
+                        conn, self.schema, layer_id, expected_version
+                    )
+                    if aside is not None:  # what this write replaces, for its counts
+                        statement = sql.SQL("{} ORDER BY _seq").format(self._select(spec, aside))
+                        before = rows_frame(spec, conn.execute(statement).fetchall())
                 version = write_layer_table(conn, self.schema, spec, frame, description=description)
                 if not spec.derived:
                     record = new_version(

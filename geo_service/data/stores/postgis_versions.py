@@ -11,6 +11,7 @@ import psycopg
 from psycopg import sql
 
 from geo_service.data.versions import LayerVersion
+from geo_service.errors import PreconditionFailed
 
 _COLUMNS = "number, version, time, author, source, description, features, added, changed, removed"
 
@@ -85,17 +86,29 @@ def records(conn: psycopg.Connection, schema: str, layer_id: str) -> list[LayerV
     return [*kept, _record((*row, *counts))]
 
 
-def keep_current(conn: psycopg.Connection, schema: str, layer_id: str) -> int:
-    """Before a write, in its transaction: record the current version if it is not yet,
-    rename its table aside so it stays readable, and return its number (0: none)."""
+def keep_current(
+    conn: psycopg.Connection, schema: str, layer_id: str, expected_version: str | None = None
+) -> tuple[int, str | None]:
+    """Before a write, in its transaction, holding the layer's row (other writers wait):
+    refuse it if the layer is no longer ``expected_version`` (:class:`PreconditionFailed`),
+    record the current version if it is not yet, and rename its table aside so it stays
+    readable. Returns its number and the table it now has (0, None: no layer yet)."""
     ensure_versions_table(conn, schema)
-    conn.execute(
-        sql.SQL("SELECT 1 FROM {}.layers WHERE id = %s FOR UPDATE").format(sql.Identifier(schema)),
+    row = conn.execute(
+        sql.SQL("SELECT version FROM {}.layers WHERE id = %s FOR UPDATE").format(
+            sql.Identifier(schema)
+        ),
         (layer_id,),
-    )
+    ).fetchone()
+    current_version = None if row is None else row[0]
+    if expected_version is not None and expected_version != current_version:
+        raise PreconditionFailed(
+            f"layer {layer_id!r} is at version {current_version}, not {expected_version}: "
+            "read it again and redo the change"
+        )
     history = records(conn, schema, layer_id)
     if not history:
-        return 0
+        return 0, None
     current = history[-1]
     stored = {record.number for record, _ in recorded(conn, schema, layer_id)}
     if current.number not in stored:
@@ -112,7 +125,7 @@ def keep_current(conn: psycopg.Connection, schema: str, layer_id: str) -> int:
         ),
         (aside, layer_id, current.number),
     )
-    return current.number
+    return current.number, aside
 
 
 def record(conn: psycopg.Connection, schema: str, layer_id: str, version: LayerVersion) -> None:

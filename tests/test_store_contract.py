@@ -271,17 +271,20 @@ def test_file_version_is_the_content(data_copy, catalog):
     """The file store's version is a digest of the file: a touch is no new version, an
     edit is."""
     _, data_dir = data_copy
-    before = open_store(f"file:{data_dir}", catalog, DATA_DIR)
+    store = open_store(f"file:{data_dir}", catalog, DATA_DIR)
+    before = {layer: store.version(layer) for layer in ("compounds", "trails")}
     path = data_dir / "compounds.geojson"
     stat = path.stat()
     os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000_000))
     assert open_store(f"file:{data_dir}", catalog, DATA_DIR).version("compounds") == (
-        before.version("compounds")
+        before["compounds"]
     )
+    assert store.version("compounds") == before["compounds"]  # read again: same content
     path.write_text(path.read_text(encoding="utf-8").replace('"households":', '"households": '))
     after = open_store(f"file:{data_dir}", catalog, DATA_DIR)
-    assert after.version("compounds") != before.version("compounds")
-    assert after.version("trails") == before.version("trails")
+    assert after.version("compounds") != before["compounds"]
+    assert after.version("trails") == before["trails"]
+    assert store.version("compounds") == after.version("compounds")  # seen without restart
 
 
 def test_stores_are_opened_by_url(catalog):

@@ -276,8 +276,9 @@ def test_file_version_is_the_content(data_copy, catalog):
     path = data_dir / "compounds.geojson"
     stat = path.stat()
     os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000_000))
-    assert open_store(f"file:{data_dir}", catalog, DATA_DIR).version("compounds") == (
-        before["compounds"]
+    assert (
+        open_store(f"file:{data_dir}", catalog, DATA_DIR).version("compounds")
+        == (before["compounds"])
     )
     assert store.version("compounds") == before["compounds"]  # read again: same content
     path.write_text(path.read_text(encoding="utf-8").replace('"households":', '"households": '))

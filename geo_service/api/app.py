@@ -47,7 +47,7 @@ from geo_service.data.gazetteer import build_gazetteer
 from geo_service.data.keys import KeyStore
 from geo_service.data.profile import DistrictProfile
 from geo_service.data.scenarios import ScenarioStore
-from geo_service.data.stores import LayerStore, open_store
+from geo_service.data.stores import LayerStore, open_configured_store
 from geo_service.errors import ProfileError
 from geo_service.maps.pages import STATIC_DIR, STATIC_ROUTE, MapPages
 from geo_service.maps.tiles import tile_hosts
@@ -60,13 +60,7 @@ def load_data(settings: Settings) -> tuple[LayerStore, CoverageContext | None]:
     profile, catalog or layer, a metric CRS that misses the data)."""
     catalog = load_catalog(settings.catalog_dir)
     profile = district_profile(settings)
-    store = open_store(
-        settings.store,
-        catalog,
-        settings.data_dir,
-        settings.derived_dir,
-        keep_versions=settings.keep_versions,
-    )
+    store = open_configured_store(settings, catalog)
     context = None
     if derived_layer_ids(catalog):
         frames = read_inputs(store, profile)  # once, for both

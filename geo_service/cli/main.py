@@ -26,7 +26,7 @@ from geo_service.cli.common import fail as _fail
 from geo_service.cli.common import open_catalog as _catalog
 from geo_service.cli.common import settings_for as _settings
 from geo_service.cli.common import setup_logging as _logging
-from geo_service.data.stores import open_store
+from geo_service.data.stores import open_configured_store
 from geo_service.data.stores.file import FileStore, check_data, read_layer
 from geo_service.errors import GeoServiceError
 from geo_service.settings import Settings
@@ -231,13 +231,7 @@ def coverage(
     settings = _settings(catalog_dir, data_dir)
     catalog = _catalog(settings)
     try:
-        store = open_store(
-            settings.store,
-            catalog,
-            settings.data_dir,
-            settings.derived_dir,
-            keep_versions=settings.keep_versions,
-        )
+        store = open_configured_store(settings, catalog)
         manifest = compute_derived(store, settings, force=force)
     except GeoServiceError as exc:
         raise _fail("cannot compute coverage", exc) from None

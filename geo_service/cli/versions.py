@@ -17,16 +17,11 @@ JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON.")]
 
 
 def _store():
-    from geo_service.data.stores import open_store
+    from geo_service.data.stores import open_configured_store
 
     settings = settings_for()
     try:
-        return open_store(
-            settings.store,
-            open_catalog(settings),
-            settings.data_dir,
-            keep_versions=settings.keep_versions,
-        )
+        return open_configured_store(settings, open_catalog(settings), derived=False)
     except GeoServiceError as exc:
         raise fail("cannot open the store", exc) from None
 

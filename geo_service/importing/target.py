@@ -10,7 +10,7 @@ from urllib.parse import urlsplit
 import geopandas as gpd
 
 from geo_service.data.catalog import Catalog
-from geo_service.data.stores import LayerStore, open_store
+from geo_service.data.stores import LayerStore, open_configured_store
 from geo_service.settings import Settings
 
 
@@ -30,12 +30,7 @@ class ImportTarget:
     def store(self) -> LayerStore:
         """The configured store (opened on first use; not for a data folder)."""
         if self._store is None:
-            self._store = open_store(
-                self._settings.store,
-                self.catalog,
-                self._settings.data_dir,
-                keep_versions=self._settings.keep_versions,
-            )
+            self._store = open_configured_store(self._settings, self.catalog, derived=False)
         return self._store
 
     def describe(self) -> str:

@@ -3,13 +3,14 @@
 
 from geo_service.data.stores.base import FeaturePage, FeatureQuery, LayerStore
 from geo_service.data.stores.file import FileStore
-from geo_service.data.stores.registry import open_store, store_schemes
+from geo_service.data.stores.registry import open_configured_store, open_store, store_schemes
 
 __all__ = [
     "FeaturePage",
     "FeatureQuery",
     "FileStore",
     "LayerStore",
+    "open_configured_store",
     "open_store",
     "store_schemes",
 ]

@@ -12,6 +12,7 @@ from geo_service.data.catalog import Catalog
 from geo_service.data.stores.base import LayerStore
 from geo_service.data.stores.file import FileStore
 from geo_service.errors import ProfileError
+from geo_service.settings import Settings
 
 Opener = Callable[[str, Catalog, Path, Path | None, int | None], LayerStore]
 
@@ -58,3 +59,17 @@ def open_store(
             + ", ".join(f"{s}:" for s in _OPENERS)
         )
     return _OPENERS[scheme](url, catalog, data_dir, derived_dir, keep_versions)
+
+
+def open_configured_store(
+    settings: Settings, catalog: Catalog, *, derived: bool = True
+) -> LayerStore:
+    """The store ``settings`` name (``GEO_SERVICE_STORE``), with their data folder, their
+    derived folder (unless not ``derived``) and their retention of versions."""
+    return open_store(
+        settings.store,
+        catalog,
+        settings.data_dir,
+        settings.derived_dir if derived else None,
+        keep_versions=settings.keep_versions,
+    )

@@ -19,6 +19,7 @@ from geo_service.data.stores.base import BBox, FeaturePage, FeatureQuery
 from geo_service.data.stores.file_history import FileHistory
 from geo_service.data.stores.file_layers import (  # noqa: F401 - also imported from here
     check_data,
+    file_stat_key,
     file_version,
     read_layer,
     write_layer_file,
@@ -93,25 +94,39 @@ class FileStore:
             return self.derived_dir
         return self.data_dir
 
-    def _install(self, spec: LayerSpec, frame: gpd.GeoDataFrame) -> None:
+    def _install(
+        self,
+        spec: LayerSpec,
+        frame: gpd.GeoDataFrame,
+        written: tuple[str, tuple | None] | None = None,
+    ) -> None:
+        """Serve ``frame`` as the layer; ``written``: the (version, stat key) of the file
+        it was written as (else read from the file now)."""
         frame = frame.set_index(frame[spec.id_property].astype(str), drop=False)
         frame.index.name = None
         frame.sindex  # noqa: B018 - build the spatial index now, not on first query
         path = self._folder(spec) / spec.source
-        self._stats[spec.id] = _stat_key(path)
-        self._versions[spec.id] = file_version(path)
+        if written is None:
+            written = (file_version(path), file_stat_key(path))
+        self._versions[spec.id], self._stats[spec.id] = written
         self._frames[spec.id] = frame
 
     def _refresh(self, spec: LayerSpec) -> None:
         """Read the layer again if its file changed since (a write by another process,
         e.g. another server worker): one ``stat`` per read when it did not."""
         path = self._folder(spec) / spec.source
-        if _stat_key(path) == self._stats.get(spec.id):
+        if file_stat_key(path) == self._stats.get(spec.id):
             return
-        frame, problems = read_layer(spec, self._folder(spec))
+        for _ in range(3):  # the version and the frame of the same file, not a newer one's
+            key, version = file_stat_key(path), file_version(path)
+            frame, problems = read_layer(spec, self._folder(spec))
+            if file_stat_key(path) == key:
+                break
+        else:
+            return
         if frame is not None and not problems:
             log.info("%s changed on disk: read again", spec.source)
-            self._install(spec, frame)
+            self._install(spec, frame, (version, key))
 
     def has(self, layer_id: str) -> bool:
         """Whether the layer is loaded."""
@@ -136,7 +151,7 @@ class FileStore:
         if spec.derived:  # computed layers are made again, not versioned
             self._install(spec, write_layer_file(spec, frame, folder, description=description))
             return self._versions[layer_id]
-        written, record = write_layer_version(
+        frame_written, record, stat = write_layer_version(
             spec,
             frame,
             folder,
@@ -149,7 +164,7 @@ class FileStore:
             expected_version=expected_version,
             keep_versions=self.keep_versions,
         )
-        self._install(spec, written)
+        self._install(spec, frame_written, (record.version, stat))
         return record.version
 
     def history(self, layer_id: str) -> list[LayerVersion]:
@@ -277,12 +292,3 @@ class FileStore:
         if feature_id not in frame.index:
             raise FeatureNotFound(f"layer {layer_id!r} has no feature {feature_id!r}")
         return frame.loc[[feature_id]]
-
-
-def _stat_key(path: Path) -> tuple | None:
-    """What changes when a file is replaced: inode, size and modification time."""
-    try:
-        stat = path.stat()
-    except OSError:
-        return None
-    return (stat.st_ino, stat.st_size, stat.st_mtime_ns)

@@ -99,14 +99,16 @@ def write_layer_version(
     before: tuple[str, gpd.GeoDataFrame] | None = None,
     expected_version: str | None = None,
     keep_versions: int | None = None,
-) -> tuple[gpd.GeoDataFrame, LayerVersion]:
+) -> tuple[gpd.GeoDataFrame, LayerVersion, tuple | None]:
     """Write source layer ``spec``'s file in ``folder`` as a new version, holding the
     layer's lock (other processes wait): the file it replaces is kept first
     (``FOLDER/.history``), the file written as :func:`write_layer_file` does, then the
     version recorded. ``expected_version``: write only if the file is still that version,
     else :class:`PreconditionFailed`. ``before``: (version, frame) of the layer as the
     caller has it, used when still current (else the file is read). ``keep_versions``:
-    prune older versions after. Returns the frame as read back and the record."""
+    prune older versions after. Returns the frame as read back, the record and the written
+    file's :func:`file_stat_key` — all taken under the lock, so they describe the same
+    file even if another writer replaces it right after."""
     _refuse(spec, validate_layer(spec, frame))
     folder = Path(folder)
     history = FileHistory(folder)
@@ -136,11 +138,12 @@ def write_layer_version(
             source=source,
             description=description,
         )
+        stat = file_stat_key(path)  # of the file written, before another writer's turn
         history.keep_copy(spec.id, record.number, path)
         history.save(spec.id, [*records, record])
         if keep_versions:
             history.prune(spec.id, [*records, record], keep_versions)
-    return written, record
+    return written, record, stat
 
 
 def _refuse(spec: LayerSpec, problems: list[Problem]) -> None:
@@ -149,3 +152,12 @@ def _refuse(spec: LayerSpec, problems: list[Problem]) -> None:
             f"{spec.source} is left unchanged: "
             + "; ".join(f"{p.field}: {p.message}" for p in problems)
         )
+
+
+def file_stat_key(path: Path) -> tuple | None:
+    """What changes when a file is replaced: inode, size and modification time."""
+    try:
+        stat = Path(path).stat()
+    except OSError:
+        return None
+    return (stat.st_ino, stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns)

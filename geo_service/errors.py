@@ -117,6 +117,19 @@ class Conflict(GeoServiceError, ValueError):
     status_code = 409
 
 
+class PreconditionRequired(GeoServiceError, ValueError):
+    """A write must say which version it is based on (``If-Match``) and did not."""
+
+    status_code = 428
+
+
+class Unprocessable(GeoServiceError, ValueError):
+    """The request is well formed, but what it asks would break the layer (rejected
+    features, failed checks): nothing is written."""
+
+    status_code = 422
+
+
 class PreconditionFailed(GeoServiceError, ValueError):
     """A write based on a version that is no longer the current one (``If-Match``)."""
 

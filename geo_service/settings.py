@@ -122,6 +122,17 @@ class Settings(BaseSettings):
     )
     max_body_bytes: int = Field(default=1_000_000, gt=0, description="Largest request body.")
     max_query_chars: int = Field(default=2048, gt=0, description="Longest query string.")
+    max_upload_bytes: int = Field(
+        default=50_000_000, gt=0, description="Largest file uploaded to a layer, bytes."
+    )
+    max_upload_unpacked_bytes: int = Field(
+        default=500_000_000,
+        gt=0,
+        description="Most an uploaded zip (Shapefile, XLSX) may unpack to, bytes.",
+    )
+    upload_hours: float = Field(
+        default=24.0, gt=0, description="How long a checked upload waits for its commit, hours."
+    )
     request_timeout_s: float = Field(default=20.0, gt=0, description="Slowest request allowed.")
     rate_limit_per_minute: int = Field(
         default=60, gt=0, description="Expensive requests (downloads, scenarios) per client."

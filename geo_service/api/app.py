@@ -29,6 +29,7 @@ from geo_service.api.routers import (
     reports,
     scenarios,
     summary,
+    uploads,
     versions,
 )
 from geo_service.data.audit import AuditLog
@@ -49,6 +50,7 @@ from geo_service.data.profile import DistrictProfile
 from geo_service.data.scenarios import ScenarioStore
 from geo_service.data.stores import LayerStore, open_configured_store
 from geo_service.errors import ProfileError
+from geo_service.importing.uploads import PendingUploads
 from geo_service.maps.pages import STATIC_DIR, STATIC_ROUTE, MapPages
 from geo_service.maps.tiles import tile_hosts
 from geo_service.settings import Settings
@@ -111,6 +113,7 @@ def create_app(settings: Settings | None = None, store: LayerStore | None = None
     app.state.keys = KeyStore(settings.state_dir / "keys.json", pepper)
     app.state.audit = AuditLog(settings.state_dir / "audit.log")
     app.state.scenarios = ScenarioStore(settings.state_dir / "scenarios.json")
+    app.state.uploads = PendingUploads(settings.state_dir / "uploads", settings.upload_hours)
     add_exception_handlers(app)
     app.state.rate_limiter = RateLimiter(settings.rate_limit_per_minute)
     app.add_middleware(ResponseMiddleware, image_hosts=tile_hosts(settings.basemaps))
@@ -118,14 +121,21 @@ def create_app(settings: Settings | None = None, store: LayerStore | None = None
     app.add_middleware(
         CORSMiddleware,
         allow_origins=settings.cors_origins,
-        allow_methods=["GET", "HEAD", "OPTIONS", "POST", "DELETE"],
-        allow_headers=["Authorization", "X-API-Key", "Content-Type", "If-None-Match"],
+        allow_methods=["GET", "HEAD", "OPTIONS", "POST", "PUT", "PATCH", "DELETE"],
+        allow_headers=[
+            "Authorization",
+            "X-API-Key",
+            "Content-Type",
+            "If-None-Match",
+            "If-Match",
+        ],
         expose_headers=["ETag", "Content-Crs", "Content-Disposition", "Retry-After"],
     )
     app.add_middleware(
         RequestLimitsMiddleware,
         max_query_chars=settings.max_query_chars,
         max_body_bytes=settings.max_body_bytes,
+        max_upload_bytes=settings.max_upload_bytes,
         timeout_s=settings.request_timeout_s,
     )
     for module in (
@@ -135,6 +145,7 @@ def create_app(settings: Settings | None = None, store: LayerStore | None = None
         downloads,
         layers,
         versions,
+        uploads,
         coverage,
         scenarios,
         reports,

@@ -11,6 +11,7 @@ from geo_service.data.catalog import Catalog, LayerSpec
 from geo_service.data.keys import ROLE_ACCESS
 from geo_service.data.profile import DistrictProfile
 from geo_service.data.stores import LayerStore
+from geo_service.data.versions import LayerVersion
 from geo_service.errors import Forbidden, InvalidQuery, LayerNotFound, Unauthorized
 from geo_service.settings import Settings
 
@@ -148,6 +149,21 @@ def audit(request: Request, caller: Caller, spec: LayerSpec, features: int) -> N
             path=request.url.path,
             features=features,
         )
+
+
+def audit_write(
+    request: Request, caller: Caller, spec: LayerSpec, record: LayerVersion, *, action: str
+) -> None:
+    """Record a change of a layer (the version ``record`` it made) in the audit log."""
+    request.app.state.audit.record(
+        key_id=caller.key_id,
+        role=caller.role,
+        layer=spec.id,
+        path=request.url.path,
+        features=record.features,
+        action=action,
+        version=record.number,
+    )
 
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]

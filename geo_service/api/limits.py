@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import threading
 import time
 from typing import Annotated
@@ -49,16 +50,29 @@ def _error(status: int, code: str, description: str) -> tuple[dict, bytes]:
     return {"type": "http.response.start", "status": status, "headers": headers}, body
 
 
+#: Routes that take a file, and may be as large as the upload limit.
+_UPLOADS = re.compile(r"^/collections/[^/]+/uploads$")
+#: Room for a multipart body's boundaries and form fields beside the file.
+_MULTIPART_OVERHEAD = 64 * 1024
+
+
 class RequestLimitsMiddleware:
     """Refuse over-long query strings (414) and over-size bodies (413) before any route
     runs, and answer 503 when a request takes longer than the timeout."""
 
     def __init__(
-        self, app: ASGIApp, *, max_query_chars: int, max_body_bytes: int, timeout_s: float
+        self,
+        app: ASGIApp,
+        *,
+        max_query_chars: int,
+        max_body_bytes: int,
+        max_upload_bytes: int,
+        timeout_s: float,
     ):
         self.app = app
         self.max_query = max_query_chars
         self.max_body = max_body_bytes
+        self.max_upload = max_upload_bytes + _MULTIPART_OVERHEAD
         self.timeout = timeout_s
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -70,10 +84,11 @@ class RequestLimitsMiddleware:
                 send, 414, "URITooLong", f"the query string is over {self.max_query} characters"
             )
             return
+        max_body = self.max_upload if _UPLOADS.match(scope["path"]) else self.max_body
         declared = dict(scope["headers"]).get(b"content-length")
-        if declared is not None and (not declared.isdigit() or int(declared) > self.max_body):
+        if declared is not None and (not declared.isdigit() or int(declared) > max_body):
             await self._send(
-                send, 413, "PayloadTooLarge", f"the request body is over {self.max_body} bytes"
+                send, 413, "PayloadTooLarge", f"the request body is over {max_body} bytes"
             )
             return
         received = 0
@@ -83,7 +98,7 @@ class RequestLimitsMiddleware:
             nonlocal received
             message = await receive()
             received += len(message.get("body", b""))
-            if received > self.max_body:
+            if received > max_body:
                 raise _BodyTooLarge
             return message
 
@@ -98,7 +113,7 @@ class RequestLimitsMiddleware:
         except _BodyTooLarge:
             if not started:
                 await self._send(
-                    send, 413, "PayloadTooLarge", f"the request body is over {self.max_body} bytes"
+                    send, 413, "PayloadTooLarge", f"the request body is over {max_body} bytes"
                 )
         except TimeoutError:
             if not started:

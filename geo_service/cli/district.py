@@ -12,6 +12,7 @@ import yaml
 from rich.table import Table
 
 from geo_service.cli.common import app, console, err_console, fail, import_app, setup_logging
+from geo_service.data.values import json_plain
 from geo_service.errors import GeoServiceError
 from geo_service.settings import Settings
 
@@ -28,11 +29,6 @@ def _bbox(text: str | None) -> tuple[float, float, float, float] | None:
     if not (-180 <= west < east <= 180 and -90 <= south < north <= 90):
         raise fail("error", f"--bbox {text!r} is not a lon/lat box (west < east, south < north)")
     return west, south, east, north
-
-
-def _plain(value: object) -> object:
-    """NumPy scalars as Python numbers, anything else as text (for JSON)."""
-    return value.item() if hasattr(value, "item") else str(value)
 
 
 def _country_of(timezone: str) -> str | None:
@@ -154,7 +150,7 @@ def import_osm_command(
     except (GeoServiceError, ValueError, OSError) as exc:
         raise fail("cannot import", exc) from None
     if as_json:
-        print(json.dumps(report, ensure_ascii=False, indent=1, default=_plain))
+        print(json.dumps(report, ensure_ascii=False, indent=1, default=json_plain))
         return
     table = Table(
         "layer", "features", "added", "changed", "removed", "unchanged",
@@ -202,7 +198,7 @@ def import_file_command(
     """Check a file against a layer's catalog entry and compare it with the current data
     (dry run: a report of features read, rejected with reasons, added / changed / removed);
     ``--commit`` replaces the layer atomically. A bad file changes nothing."""
-    from geo_service.importing.district import import_file_into
+    from geo_service.importing.file_import import FileOptions, import_file_into
 
     setup_logging(verbose=False)
     settings = Settings()
@@ -211,18 +207,14 @@ def import_file_command(
             settings,
             layer,
             source,
-            crs=crs,
-            mapping=mapping,
-            x=x,
-            y=y,
-            encoding=encoding,
+            FileOptions(crs=crs, mapping=mapping, x=x, y=y, encoding=encoding),
             commit=commit,
             force=force,
         )
     except (GeoServiceError, OSError) as exc:
         raise fail("cannot import", exc) from None
     if as_json:
-        print(json.dumps(report.to_dict(), ensure_ascii=False, indent=1, default=_plain))
+        print(json.dumps(report.to_dict(), ensure_ascii=False, indent=1, default=json_plain))
     else:
         console.print(report.table())
     if written is not None:

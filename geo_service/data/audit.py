@@ -1,4 +1,5 @@
-"""The audit log of restricted data: one JSON line per access, appended, never rewritten."""
+"""The audit log: one JSON line per read of restricted data and per change of a layer,
+appended, never rewritten."""
 
 from __future__ import annotations
 
@@ -10,24 +11,38 @@ from pathlib import Path
 
 
 class AuditLog:
-    """Append-only JSON Lines file: who read which restricted layer, when, how much."""
+    """Append-only JSON Lines file: who read which restricted layer, or changed which
+    layer, when, how much (and for a change, the version it made)."""
 
     def __init__(self, path: Path):
         self.path = Path(path)
         self._lock = threading.Lock()
 
     def record(
-        self, *, key_id: str | None, role: str, layer: str, path: str, features: int
+        self,
+        *,
+        key_id: str | None,
+        role: str,
+        layer: str,
+        path: str,
+        features: int,
+        action: str = "read",
+        version: int | None = None,
     ) -> None:
-        """Append one access (and flush it to disk)."""
+        """Append one access — ``action`` ``read``, or the kind of change (``upload``,
+        ``create``, ``replace``, ``update``, ``delete``, ``import``, ``rollback``) with the
+        ``version`` number it made — and flush it to disk."""
         entry = {
             "time": datetime.now(UTC).isoformat(timespec="milliseconds"),
+            "action": action,
             "key_id": key_id,
             "role": role,
             "layer": layer,
             "path": path,
             "features": features,
         }
+        if version is not None:
+            entry["version"] = version
         line = (json.dumps(entry, ensure_ascii=False) + "\n").encode("utf-8")
         self.path.parent.mkdir(parents=True, exist_ok=True)
         with self._lock:

@@ -101,6 +101,11 @@ class LayerSpec(_Strict):
     derived: bool = Field(
         default=False, description="Computed by geo-service (coverage); kept in the derived folder."
     )
+    edit_roles: tuple[Literal["staff", "restricted"], ...] | None = Field(
+        default=None,
+        description="Roles whose API keys may change the layer (uploads, edits); default the "
+        "roles that may read it. A derived layer is never edited.",
+    )
 
     @model_validator(mode="after")
     def _check_properties(self) -> LayerSpec:
@@ -118,6 +123,14 @@ class LayerSpec(_Strict):
             if prop.name == name:
                 return prop
         raise KeyError(name)
+
+    def may_edit(self, role: str) -> bool:
+        """Whether a caller of ``role`` may change this layer's features."""
+        if self.derived or role == "public":
+            return False
+        if self.edit_roles is not None:
+            return role in self.edit_roles
+        return self.access != "restricted" or role == "restricted"
 
     @property
     def property_names(self) -> list[str]:

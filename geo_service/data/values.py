@@ -1,4 +1,4 @@
-"""Cell values: what counts as missing."""
+"""Cell values: what counts as missing, and how any of them goes into JSON."""
 
 from __future__ import annotations
 
@@ -6,6 +6,11 @@ import math
 from typing import Any
 
 import pandas as pd
+
+
+def json_plain(value: object) -> object:
+    """``json.dumps`` ``default=``: NumPy scalars as Python numbers, anything else as text."""
+    return value.item() if hasattr(value, "item") else str(value)
 
 
 def is_blank(value: Any) -> bool:

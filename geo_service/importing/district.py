@@ -266,7 +266,7 @@ def import_osm_into(
                 if not v.empty and k not in ("district", "communities")
             },
             district=result.layers.get("district"),
-            target=target,
+            current=target.current,
         )
         report = {
             "extract": str(extract),
@@ -320,64 +320,18 @@ def _changes_against_current(catalog, target: ImportTarget, layers: dict) -> dic
     return counts
 
 
-def import_file_into(
-    settings: Settings,
-    layer: str,
-    source: Path,
-    *,
-    crs: str | None = None,
-    mapping: Path | None = None,
-    x: str | None = None,
-    y: str | None = None,
-    encoding: str | None = None,
-    commit: bool = False,
-    force: bool = False,
-):
-    """Read ``source`` for ``layer``, compare it with the current layer and, with
-    ``commit``, replace the layer's file atomically — not when a plausibility check found
-    an error (wrong datum, swapped axes, duplicate ids), unless ``force``. Returns (report,
-    path written or None); the report says why nothing was written."""
-    from geo_service.importing.files import read_import_file
-    from geo_service.importing.report import commit_import, plan_import
-
-    catalog = load_catalog(settings.catalog_dir)
-    spec = catalog.get(layer)
-    incoming = read_import_file(source, crs=crs, mapping=mapping, x=x, y=y, encoding=encoding)
-    target = ImportTarget(settings, catalog)
-    try:
-        report = plan_import(spec, incoming, target.current(layer))
-        if not report.accepted.empty:
-            findings = plausibility_findings(settings, {layer: report.accepted}, target=target)
-            report.findings.extend(findings)
-        written = None
-        if (
-            commit
-            and report.accepted_count
-            and not report.layer_problems
-            and (force or not report.errors)
-        ):
-            written = commit_import(
-                report, spec, target.destination, keep_versions=settings.keep_versions
-            )
-            if not isinstance(written, Path):
-                written = f"{target.describe()}: {layer} version {written}"
-    finally:
-        target.close()
-    return report, written
-
-
 def plausibility_findings(
     settings: Settings,
     layers: dict[str, gpd.GeoDataFrame],
     *,
     roads: gpd.GeoDataFrame | None = None,
     district: gpd.GeoDataFrame | None = None,
-    target: ImportTarget | None = None,
+    current: Callable[[str], gpd.GeoDataFrame | None] | None = None,
 ) -> list:
     """Plausibility findings (:mod:`geo_service.analysis.plausibility`) for ``layers``,
     measured against the district's walking network (``roads``, else the stored roads) in
     its metric CRS and its outline (``district``, else the stored one, if any); stored:
-    in ``target`` (default: the settings' data folder or store)."""
+    what ``current`` gives for a layer id (default: the settings' data folder or store)."""
     from geo_service.analysis.network import build_walk_graph
     from geo_service.analysis.plausibility import check_layers
 
@@ -385,10 +339,11 @@ def plausibility_findings(
     crs = metric_crs(settings, profile)
     catalog = load_catalog(settings.catalog_dir)
 
-    target = target or ImportTarget(settings, catalog)
+    if current is None:
+        current = ImportTarget(settings, catalog).current
 
     def stored(layer_id: str) -> gpd.GeoDataFrame | None:
-        return target.current(layer_id) if layer_id in catalog else None
+        return current(layer_id) if layer_id in catalog else None
 
     if roads is None:
         roads = layers["roads"] if "roads" in layers else stored("roads")

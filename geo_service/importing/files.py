@@ -20,6 +20,7 @@ import pandas as pd
 import shapely
 
 from geo_service.errors import ImportFailed
+from geo_service.importing.archive import DEFAULT_LIMITS, ArchiveLimits
 from geo_service.importing.coordinates import (
     CrsSource,
     CrsUsed,
@@ -79,6 +80,7 @@ def read_import_file(
     x: str | None = None,
     y: str | None = None,
     encoding: str | None = None,
+    limits: ArchiveLimits = DEFAULT_LIMITS,
 ) -> ReadResult:
     """Read ``path`` for import into a layer: features in WGS 84 lon/lat (EPSG:4326).
 
@@ -102,6 +104,9 @@ def read_import_file(
         the one column named like lon/lng/longitude/x/经度 and lat/latitude/y/纬度.
     encoding
         The text encoding of a CSV file or a Shapefile's ``.dbf``; default detected.
+    limits
+        What a zip (a zipped Shapefile, an XLSX workbook) may unpack to
+        (:mod:`.archive`).
 
     Raises
     ------
@@ -126,7 +131,9 @@ def read_import_file(
         raise ImportFailed(f"{source}: encoding= applies to CSV and Shapefile; {fmt} is UTF-8")
     if (x is not None or y is not None) and fmt not in ("CSV", "XLSX"):
         raise ImportFailed(f"{source}: x= and y= apply to CSV and XLSX; {fmt} has geometries")
-    raw = read_raw(path, layer=layer or columns.layer, encoding=encoding, source=source)
+    raw = read_raw(
+        path, layer=layer or columns.layer, encoding=encoding, source=source, limits=limits
+    )
     reasons = RowReasons()
     frame = raw.frame
     frame.index = pd.RangeIndex(2 if raw.tabular else 1, len(frame) + (2 if raw.tabular else 1))

@@ -26,6 +26,7 @@ from pyproj import CRS
 
 from geo_service.crs import STORAGE_CRS
 from geo_service.errors import ImportFailed
+from geo_service.importing.archive import DEFAULT_LIMITS, ArchiveLimits, check_archive
 from geo_service.importing.encodings import Encoding, check_codec, dbf_encoding, decode_text
 from geo_service.importing.mapping import is_blank
 
@@ -41,9 +42,9 @@ FORMATS = {
     ".csv": "CSV",
     ".xlsx": "XLSX",
 }
-#: A zipped Shapefile larger than this unpacked is refused (a zip bomb guard), bytes.
-MAX_UNZIPPED_BYTES = 2 * 1024**3
 _SHAPEFILE_PARTS = (".shp", ".shx", ".dbf", ".prj", ".cpg")
+#: The parts without which a Shapefile is not one (GDAL would guess or drop the rest).
+_REQUIRED_PARTS = (".shp", ".shx", ".dbf")
 #: The KML drivers' own fields, dropped when they hold nothing but their defaults.
 _KML_FIELDS = {
     "Name": None,
@@ -137,8 +138,18 @@ def _kml_boilerplate(frame: pd.DataFrame, column: str) -> bool:
     return bool(frame[column].map(lambda v: is_blank(v) or v == default).all())
 
 
+def _check_parts(found: set[str], source: str, name: str) -> None:
+    missing = [suffix for suffix in _REQUIRED_PARTS if suffix not in found]
+    if missing:
+        raise ImportFailed(
+            f"{source}: the Shapefile {name!r} has no {' or '.join(missing)} file; a "
+            "Shapefile needs its .shp, .shx and .dbf (and .prj for its CRS) side by side"
+        )
+
+
 def _read_shapefile(shp: Path, *, encoding: str | None, source: str) -> RawRead:
     parts = {p.suffix.lower(): p for p in shp.parent.iterdir() if p.stem == shp.stem}
+    _check_parts(set(parts), source, shp.stem)
     kwargs: dict[str, str] = {}
     found: Encoding | None = None
     if encoding is not None:
@@ -177,13 +188,18 @@ def _member_name(member: zipfile.ZipInfo) -> str:
 
 
 def _read_zipped_shapefile(
-    path: Path, *, layer: str | None, encoding: str | None, source: str
+    path: Path,
+    *,
+    layer: str | None,
+    encoding: str | None,
+    source: str,
+    limits: ArchiveLimits = DEFAULT_LIMITS,
 ) -> RawRead:
-    try:
-        archive = zipfile.ZipFile(path)
-    except zipfile.BadZipFile as exc:
-        raise ImportFailed(f"{source} is not a readable zip file: {exc}") from exc
-    with archive, tempfile.TemporaryDirectory(prefix="geo-service-import-") as folder:
+    check_archive(path, source=source, limits=limits)
+    with (
+        zipfile.ZipFile(path) as archive,
+        tempfile.TemporaryDirectory(prefix="geo-service-import-") as folder,
+    ):
         members = {
             _member_name(m): m
             for m in archive.infolist()
@@ -210,8 +226,7 @@ def _read_zipped_shapefile(
             for name, member in members.items()
             if name.startswith(stem) and name[len(stem) :].lower() in _SHAPEFILE_PARTS
         }
-        if sum(m.file_size for m in parts.values()) > MAX_UNZIPPED_BYTES:
-            raise ImportFailed(f"{source}: the Shapefile unpacks to more than 2 GiB")
+        _check_parts(set(parts), source, PurePosixPath(stem).name)
         for suffix, member in parts.items():
             (Path(folder) / f"layer{suffix}").write_bytes(archive.read(member))
         raw = _read_shapefile(Path(folder) / "layer.shp", encoding=encoding, source=source)
@@ -231,7 +246,15 @@ def _read_csv(path: Path, *, layer: str | None, encoding: str | None, source: st
     return RawRead(frame, found, tabular=True)
 
 
-def _read_xlsx(path: Path, *, layer: str | None, encoding: str | None, source: str) -> RawRead:
+def _read_xlsx(
+    path: Path,
+    *,
+    layer: str | None,
+    encoding: str | None,
+    source: str,
+    limits: ArchiveLimits = DEFAULT_LIMITS,
+) -> RawRead:
+    check_archive(path, source=source, limits=limits)  # a workbook is a zip
     notes: list[str] = []
     sheet = _choose_layer(path, layer, source, notes)
     frame = _read_dataframe(
@@ -242,19 +265,27 @@ def _read_xlsx(path: Path, *, layer: str | None, encoding: str | None, source: s
     return RawRead(pd.DataFrame(frame), fixed, layer=sheet, tabular=True, notes=notes)
 
 
-def read_raw(path: Path, *, layer: str | None, encoding: str | None, source: str) -> RawRead:
+def read_raw(
+    path: Path,
+    *,
+    layer: str | None,
+    encoding: str | None,
+    source: str,
+    limits: ArchiveLimits = DEFAULT_LIMITS,
+) -> RawRead:
     """Read ``path`` in the format its name ends in (see :data:`FORMATS`).
 
     ``layer`` picks the GeoPackage/KML layer, XLSX sheet or Shapefile in a zip (default
     the first, noted when there are others); ``encoding`` is the caller's for CSV and DBF
-    text. Raises :class:`ImportFailed` when the file cannot be read.
+    text; ``limits`` bound what a zip (Shapefile, XLSX) may unpack to. Raises
+    :class:`ImportFailed` when the file cannot be read or is refused.
     """
     suffix = path.suffix.lower()
     readers: dict[str, Callable[..., RawRead]] = {
-        ".zip": _read_zipped_shapefile,
+        ".zip": partial(_read_zipped_shapefile, limits=limits),
         ".shp": _read_plain_shapefile,
         ".csv": _read_csv,
-        ".xlsx": _read_xlsx,
+        ".xlsx": partial(_read_xlsx, limits=limits),
         ".geojson": _read_geojson,
         ".json": _read_geojson,
     }

@@ -237,6 +237,9 @@ def commit_import(
     destination: Path | LayerStore,
     *,
     keep_versions: int | None = None,
+    author: str | None = None,
+    expected_version: str | None = None,
+    via: str = "import",
 ) -> Path | str:
     """Write ``report``'s accepted features as layer ``spec``: its source file in the
     folder ``destination``, or a new version of it in the store ``destination``.
@@ -245,7 +248,9 @@ def commit_import(
     then renamed over the target; a store checks the frame first and writes in one
     transaction. Either way a refused or failed commit leaves the layer as it was. Returns
     the path written, or the store's new version. ``keep_versions``: a folder's retention
-    (a store has its own).
+    (a store has its own); ``author`` and ``expected_version``: see
+    :meth:`LayerStore.write`; ``via``: how the file came (the version's source reads
+    ``VIA FILE``).
 
     Raises
     ------
@@ -269,7 +274,7 @@ def commit_import(
         f"{report.crs_used}, {report.crs_detail})."
     )
     try:
-        source = f"import {Path(report.source).name}"
+        source = f"{via} {Path(report.source).name}"
         if isinstance(destination, (str, Path)):
             write_layer_version(
                 spec,
@@ -277,9 +282,18 @@ def commit_import(
                 Path(destination),
                 description=description,
                 source=source,
+                author=author,
+                expected_version=expected_version,
                 keep_versions=keep_versions,
             )
             return Path(destination) / spec.source
-        return destination.write(spec.id, frame, description=description, source=source)
+        return destination.write(
+            spec.id,
+            frame,
+            description=description,
+            source=source,
+            author=author,
+            expected_version=expected_version,
+        )
     except DataValidationError as exc:
         raise ImportFailed(str(exc)) from None

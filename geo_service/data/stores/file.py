@@ -233,7 +233,14 @@ class FileStore:
         bbox: BBox | None = None,
         where: Mapping[str, object] | None = None,
     ) -> gpd.GeoDataFrame:
-        """Features intersecting ``bbox`` (lon/lat) and matching ``where``, stored order."""
+        """Features intersecting ``bbox`` (lon/lat) and matching ``where``, stored order
+        (the caller's own frame: changing it changes nothing stored)."""
+        selected = self._select(layer_id, bbox, where)
+        return selected.copy() if selected is self._frames.get(layer_id) else selected
+
+    def _select(
+        self, layer_id: str, bbox: BBox | None, where: Mapping[str, object] | None
+    ) -> gpd.GeoDataFrame:
         frame = self._frame(layer_id)
         if bbox is not None:
             hits = frame.sindex.query(shapely.box(*bbox), predicate="intersects")
@@ -247,7 +254,7 @@ class FileStore:
     def page(self, layer_id: str, query: FeatureQuery) -> FeaturePage:
         """The page ``query`` asks for: filtered, sorted (stable, missing values last) and
         sliced in memory; ``matched`` counts the filtered features."""
-        frame = self.query(layer_id, bbox=query.bbox, where=query.filters)
+        frame = self._select(layer_id, query.bbox, query.filters)
         if query.sortby:
             names = [name for name, _ in query.sortby]
             unknown = [n for n in names if n not in frame.columns or n == frame.geometry.name]

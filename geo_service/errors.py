@@ -136,6 +136,13 @@ class PreconditionFailed(GeoServiceError, ValueError):
     status_code = 412
 
 
+class StoreFull(GeoServiceError, OSError):
+    """The store ran out of space in the middle of a write; the write was undone and the
+    layer is as it was."""
+
+    status_code = 507
+
+
 class StoreUnavailable(GeoServiceError, RuntimeError):
     """The store (a database) cannot be reached now."""
 

@@ -46,6 +46,12 @@ class FileHistory:
             finally:
                 fcntl.flock(handle, fcntl.LOCK_UN)
 
+    def leftovers(self, layer_id: str) -> list[Path]:
+        """Half-made files in the layer's history (copies and records being written when
+        their writer died): the ones whose names start with a dot."""
+        folder = self._folder(layer_id)
+        return sorted(folder.glob(".*")) if folder.is_dir() else []
+
     def copy_path(self, layer_id: str, number: int) -> Path:
         """Where version ``number``'s features are kept."""
         return self._folder(layer_id) / f"{number}.geojson"

@@ -4,9 +4,13 @@ it — as a new version of the layer."""
 
 from __future__ import annotations
 
+import errno
 import hashlib
+import logging
 import os
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import geopandas as gpd
@@ -18,7 +22,9 @@ from geo_service.data.geojson_io import read_geojson, write_geojson
 from geo_service.data.stores.file_history import FileHistory
 from geo_service.data.validation import Problem, validate_layer
 from geo_service.data.versions import LayerVersion, new_version
-from geo_service.errors import DataValidationError, PreconditionFailed
+from geo_service.errors import DataValidationError, PreconditionFailed, StoreFull
+
+log = logging.getLogger(__name__)
 
 
 def read_layer(spec: LayerSpec, folder: Path) -> tuple[gpd.GeoDataFrame | None, list[Problem]]:
@@ -75,17 +81,49 @@ def write_layer_file(
     _refuse(spec, validate_layer(spec, frame))  # what is written, then what is read back
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
-    fd, name = tempfile.mkstemp(prefix=f".{spec.source}.write-", suffix=".geojson", dir=folder)
-    os.close(fd)
-    staged = Path(name)
-    try:
-        write_geojson(frame, staged, name=spec.id, description=description)
-        written, problems = read_layer(spec.model_copy(update={"source": staged.name}), folder)
-        _refuse(spec, problems)
-        staged.replace(folder / spec.source)
-    finally:
-        staged.unlink(missing_ok=True)
+    with _disk_full_undone(spec):
+        fd, name = tempfile.mkstemp(prefix=_staged_prefix(spec), suffix=".geojson", dir=folder)
+        os.close(fd)
+        staged = Path(name)
+        try:
+            write_geojson(frame, staged, name=spec.id, description=description)
+            written, problems = read_layer(spec.model_copy(update={"source": staged.name}), folder)
+            _refuse(spec, problems)
+            staged.replace(folder / spec.source)
+        finally:
+            staged.unlink(missing_ok=True)
     return written
+
+
+def _staged_prefix(spec: LayerSpec) -> str:
+    return f".{spec.source}.write-"
+
+
+@contextmanager
+def _disk_full_undone(spec: LayerSpec) -> Iterator[None]:
+    """Turn a full disk in the middle of a write into :class:`StoreFull` (the staged file
+    is removed by the writer; the layer's file was never touched)."""
+    try:
+        yield
+    except OSError as exc:
+        if exc.errno not in (errno.ENOSPC, errno.EDQUOT):
+            raise
+        raise StoreFull(
+            f"{spec.source} is left unchanged: the disk is full ({exc.strerror})"
+        ) from None
+
+
+def _remove_leftovers(spec: LayerSpec, folder: Path, history: FileHistory) -> list[Path]:
+    """Files a writer killed mid-write left (staged layer files, half-made copies and
+    records); only called under the layer's lock, when no writer of it is running."""
+    leftovers = [
+        *folder.glob(f".{spec.source}.*"),
+        *folder.glob(f"..{spec.source}.*"),
+        *history.leftovers(spec.id),
+    ]
+    for path in leftovers:
+        path.unlink(missing_ok=True)
+    return leftovers
 
 
 def write_layer_version(
@@ -113,7 +151,8 @@ def write_layer_version(
     folder = Path(folder)
     history = FileHistory(folder)
     path = folder / spec.source
-    with history.lock(spec.id):
+    with history.lock(spec.id), _disk_full_undone(spec):
+        _remove_leftovers(spec, folder, history)
         current = file_version(path) if path.is_file() else None
         if expected_version is not None and expected_version != current:
             raise PreconditionFailed(
@@ -128,22 +167,41 @@ def write_layer_version(
             records = history.records(spec.id, path, current, count)
             history.keep_copy(spec.id, records[-1].number, path)
         written = write_layer_file(spec, frame, folder, description=description)
-        record = new_version(
-            spec,
-            previous,
-            written,
-            number=records[-1].number + 1 if records else 1,
-            version=file_version(path),
-            author=author,
-            source=source,
-            description=description,
-        )
-        stat = file_stat_key(path)  # of the file written, before another writer's turn
-        history.keep_copy(spec.id, record.number, path)
-        history.save(spec.id, [*records, record])
+        try:
+            record = new_version(
+                spec,
+                previous,
+                written,
+                number=records[-1].number + 1 if records else 1,
+                version=file_version(path),
+                author=author,
+                source=source,
+                description=description,
+            )
+            stat = file_stat_key(path)  # of the file written, before another writer's turn
+            history.keep_copy(spec.id, record.number, path)
+            history.save(spec.id, [*records, record])
+        except BaseException:  # written but not recorded (a full disk): put it back
+            _put_back(path, history.copy_path(spec.id, records[-1].number) if current else None)
+            raise
         if keep_versions:
-            history.prune(spec.id, [*records, record], keep_versions)
+            try:
+                history.prune(spec.id, [*records, record], keep_versions)
+            except OSError as exc:  # the version is written; pruning waits for the next
+                log.warning("%s: could not prune old versions: %s", spec.id, exc)
     return written, record, stat
+
+
+def _put_back(path: Path, previous_copy: Path | None) -> None:
+    """Make ``previous_copy`` (the kept copy of the version a write replaced; None: there
+    was none) the layer's file again — by a hard link and a rename, which need no space."""
+    if previous_copy is None:
+        path.unlink(missing_ok=True)
+        return
+    staged = path.with_name(f".{path.name}.back-{os.getpid()}")
+    staged.unlink(missing_ok=True)
+    os.link(previous_copy, staged)
+    staged.replace(path)
 
 
 def _refuse(spec: LayerSpec, problems: list[Problem]) -> None:

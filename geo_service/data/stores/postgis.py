@@ -46,6 +46,7 @@ from geo_service.errors import (
     InvalidQuery,
     LayerNotFound,
     ProfileError,
+    StoreFull,
     StoreUnavailable,
     VersionNotFound,
 )
@@ -77,7 +78,7 @@ class PostGISStore:
             self.location.conninfo,
             min_size=1,
             max_size=pool_size,
-            kwargs={"autocommit": True, "options": SESSION_OPTIONS},
+            kwargs={"autocommit": True, "options": self.location.session_options(SESSION_OPTIONS)},
             open=False,
             name="geo_service",
         )
@@ -111,6 +112,10 @@ class PostGISStore:
         try:
             with self.pool.connection(timeout=30) as conn:
                 yield conn
+        except psycopg.errors.DiskFull as exc:  # the transaction was rolled back
+            raise StoreFull(
+                f"the database is out of disk space; nothing was written: {exc}"
+            ) from None
         except (psycopg.OperationalError, PoolTimeout) as exc:
             raise StoreUnavailable(f"the PostGIS store is unavailable: {exc}") from None
 

@@ -48,6 +48,12 @@ class PostGISLocation:
     conninfo: str
     schema: str
 
+    def session_options(self, ours: str) -> str:
+        """libpq ``options`` of every connection: ``ours``, then the URL's own (``?options=
+        -c statement_timeout=5s``), which win where they set the same thing."""
+        given = dict(parse_qsl(urlsplit(self.conninfo).query)).get("options", "")
+        return f"{ours} {given}".strip()
+
     def shown(self) -> str:
         """The location for messages: host, port, database and schema; never a password."""
         url = urlsplit(self.conninfo)

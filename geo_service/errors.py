@@ -14,7 +14,9 @@ class CatalogError(GeoServiceError, ValueError):
 
 
 class DataValidationError(GeoServiceError, ValueError):
-    """A data file does not match its catalog entry."""
+    """Data do not match their catalog entry (a file read, a write refused)."""
+
+    status_code = 422
 
 
 class ProfileError(GeoServiceError, ValueError):

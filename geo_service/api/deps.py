@@ -151,6 +151,17 @@ def audit(request: Request, caller: Caller, spec: LayerSpec, features: int) -> N
         )
 
 
+def editor(spec: LayerSpec, caller: Caller) -> str:
+    """The author a change by ``caller`` is recorded under (``key:ID``), if the caller's
+    role may edit layer ``spec``; else :class:`Unauthorized` (no key) or
+    :class:`Forbidden`."""
+    if caller.role == "public":
+        raise Unauthorized("changing a layer needs a staff API key")
+    if not spec.may_edit(caller.role):
+        raise Forbidden(f"your role ({caller.role}) may not change layer {spec.id!r}")
+    return f"key:{caller.key_id}"
+
+
 def audit_write(
     request: Request, caller: Caller, spec: LayerSpec, record: LayerVersion, *, action: str
 ) -> None:

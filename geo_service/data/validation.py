@@ -136,15 +136,20 @@ def _check_geometry(gdf: gpd.GeoDataFrame, spec: LayerSpec) -> list[str]:
     return messages
 
 
-def validate_layer(spec: LayerSpec, gdf: gpd.GeoDataFrame) -> list[Problem]:
-    """Every way ``gdf`` breaks its catalog entry ``spec`` (empty list if none)."""
+def validate_layer(
+    spec: LayerSpec, gdf: gpd.GeoDataFrame, *, whole_layer: bool = True
+) -> list[Problem]:
+    """Every way ``gdf`` breaks its catalog entry ``spec`` (empty list if none).
+    ``whole_layer``: ``gdf`` is meant to be the layer as loaded whole (a file, an import),
+    so its count must be the entry's ``expected_count``; False after feature edits, which
+    add and remove features on purpose."""
     problems: list[Problem] = []
 
     def add(field: str, message: str) -> None:
         problems.append(Problem(spec.id, spec.source, field, message))
 
     if len(gdf) == 0:  # an empty layer (no parks, no gaps) is valid: nothing to check
-        if spec.expected_count:
+        if spec.expected_count and whole_layer:
             add("(features)", f"expected {spec.expected_count} features, found 0")
         return problems
     if not is_storage_crs(gdf.crs):
@@ -158,6 +163,6 @@ def validate_layer(spec: LayerSpec, gdf: gpd.GeoDataFrame) -> list[Problem]:
     for prop in spec.properties:
         for message in _check_property(gdf, spec, prop):
             add(prop.name, message)
-    if spec.expected_count is not None and len(gdf) != spec.expected_count:
+    if whole_layer and spec.expected_count is not None and len(gdf) != spec.expected_count:
         add("(features)", f"expected {spec.expected_count} features, found {len(gdf)}")
     return problems

@@ -9,6 +9,7 @@ UTM and EPSG:3857 are (easting, northing).
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
 
@@ -68,7 +69,7 @@ def parse_crs(
     value: str, parameter: str = "crs", offered: tuple[str, ...] = DEFAULT_OFFERED
 ) -> OutputCRS:
     """The offered CRS named by a URI (or ``EPSG:n`` / ``OGC:CRS84`` shorthand)."""
-    text = value.strip().strip("[]")
+    text = value.strip().strip("[]<>")
     if text.upper() == "OGC:CRS84":
         text = CRS84
     elif text.upper().startswith("EPSG:"):
@@ -103,6 +104,20 @@ def to_output(geometries: np.ndarray, target: OutputCRS) -> np.ndarray:
         return np.column_stack([y, x] if target.north_first else [x, y])
 
     return shapely.transform(geometries, project)
+
+
+def input_to_crs84(source: OutputCRS) -> Callable[[np.ndarray], np.ndarray] | None:
+    """The function taking coordinates given in ``source`` (its axis order) to CRS84 lon/lat,
+    for ``shapely.transform``; None for CRS84 itself."""
+    if source.uri == CRS84:
+        return None
+    transformer = _to_crs84(source.uri)
+
+    def project(xy: np.ndarray) -> np.ndarray:
+        x, y = (xy[:, 1], xy[:, 0]) if source.north_first else (xy[:, 0], xy[:, 1])
+        return np.column_stack(transformer.transform(x, y))
+
+    return project
 
 
 def bbox_to_crs84(values: tuple[float, ...], source: OutputCRS) -> tuple[float, ...]:

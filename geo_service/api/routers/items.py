@@ -26,9 +26,11 @@ from geo_service.api.ogc.features import (
     store_query,
 )
 from geo_service.api.ogc.query import DEFAULT_LIMIT, MAX_LIMIT, ItemsQuery, parse_items_query
+from geo_service.api.preconditions import version_etag
 from geo_service.api.routers.collections import DOWNLOAD_FORMATS, title
 from geo_service.api.routers.downloads import download_response
 from geo_service.data.catalog import LayerSpec
+from geo_service.data.editing import feature_etag
 from geo_service.data.export import FORMATS
 from geo_service.data.stores import FeaturePage, LayerStore
 from geo_service.errors import InvalidQuery
@@ -354,6 +356,7 @@ def item(
             )
         )
     text = _encoder(request).texts(spec, frame, query, store.version(spec.id))[0]
-    return Response(
-        feature_document(text, links), media_type=GEOJSON_MEDIA_TYPE, headers=_content_crs(query)
-    )
+    headers = _content_crs(query)
+    if query.crs.uri == CRS84:  # the feature's own ETag, for If-Match on an edit
+        headers["ETag"] = version_etag(feature_etag(spec, frame))
+    return Response(feature_document(text, links), media_type=GEOJSON_MEDIA_TYPE, headers=headers)

@@ -12,11 +12,10 @@ from fastapi import APIRouter, File, Form, Path, Query, Request, UploadFile
 from fastapi.responses import JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from geo_service.api.deps import Caller, CallerDep, CollectionDep, StoreDep, audit_write
+from geo_service.api.deps import CallerDep, CollectionDep, StoreDep, audit_write, editor
 from geo_service.api.preconditions import if_match_version, version_etag
-from geo_service.data.catalog import LayerSpec
 from geo_service.data.values import json_plain
-from geo_service.errors import Forbidden, InvalidParameter, Unauthorized, UnsupportedMediaType
+from geo_service.errors import InvalidParameter, UnsupportedMediaType
 from geo_service.importing.file_import import FileOptions
 from geo_service.importing.uploading import check_upload, commit_upload
 from geo_service.importing.uploads import PendingUpload
@@ -29,17 +28,6 @@ _WRITE_ERRORS = {
     422: {"description": "The report forbids the commit (rejected rows, failed checks)"},
     428: {"description": "If-Match is required"},
 }
-
-
-def editor(spec: LayerSpec, caller: Caller) -> str:
-    """The author a change by ``caller`` is recorded under (``key:ID``), if the caller's
-    role may edit layer ``spec``; else :class:`Unauthorized` (no key) or
-    :class:`Forbidden`."""
-    if caller.role == "public":
-        raise Unauthorized("changing a layer needs a staff API key")
-    if not spec.may_edit(caller.role):
-        raise Forbidden(f"your role ({caller.role}) may not change layer {spec.id!r}")
-    return f"key:{caller.key_id}"
 
 
 def _mapping(text: str | None) -> dict | None:

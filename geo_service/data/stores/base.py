@@ -105,6 +105,7 @@ class LayerStore(Protocol):
         author: str | None = None,
         source: str = "write",
         expected_version: str | None = None,
+        whole_layer: bool = True,
     ) -> str:
         """Replace the layer's features by ``frame`` (EPSG:4326) atomically: checked against
         the catalog first (:class:`DataValidationError`, nothing written), then all or
@@ -112,7 +113,10 @@ class LayerStore(Protocol):
         (default: the command-line user) from ``source``; the version it replaces stays
         readable. Writers of a layer go one at a time, also across processes; with
         ``expected_version`` (the version the change was based on) a layer changed since
-        is not written (:class:`PreconditionFailed`). Returns the new version token."""
+        is not written (:class:`PreconditionFailed`). ``whole_layer``: ``frame`` is the layer
+        as loaded whole, so its count must be the catalog's ``expected_count``; False for
+        feature edits, which add and remove features on purpose. Returns the new version
+        token."""
         ...
 
     def history(self, layer_id: str) -> list[LayerVersion]:

@@ -68,7 +68,7 @@ class FileStore:
         for spec in catalog:
             if spec.derived and self.derived_dir is None:
                 continue
-            frame, layer_problems = read_layer(spec, self._folder(spec))
+            frame, layer_problems = read_layer(spec, self._folder(spec), whole_layer=False)
             if spec.derived and layer_problems:  # not computed yet, or stale: made anew
                 log.info("derived layer %s not loaded: %s", spec.id, layer_problems[0].message)
                 continue
@@ -119,7 +119,7 @@ class FileStore:
             return
         for _ in range(3):  # the version and the frame of the same file, not a newer one's
             key, version = file_stat_key(path), file_version(path)
-            frame, problems = read_layer(spec, self._folder(spec))
+            frame, problems = read_layer(spec, self._folder(spec), whole_layer=False)
             if file_stat_key(path) == key:
                 break
         else:
@@ -141,15 +141,19 @@ class FileStore:
         author: str | None = None,
         source: str = "write",
         expected_version: str | None = None,
+        whole_layer: bool = True,
     ) -> str:
         """Write the layer's file (checked, then renamed over the old one) and serve it; a
         source layer's previous file is kept first and the new version recorded after,
         under the layer's lock; with ``expected_version`` only if the file is still that
-        version (:class:`PreconditionFailed`)."""
+        version (:class:`PreconditionFailed`); ``whole_layer``: see the contract."""
         spec = self.catalog.get(layer_id)
         folder = self._folder(spec)
         if spec.derived:  # computed layers are made again, not versioned
-            self._install(spec, write_layer_file(spec, frame, folder, description=description))
+            written = write_layer_file(
+                spec, frame, folder, description=description, whole_layer=whole_layer
+            )
+            self._install(spec, written)
             return self._versions[layer_id]
         frame_written, record, stat = write_layer_version(
             spec,
@@ -163,6 +167,7 @@ class FileStore:
             else None,
             expected_version=expected_version,
             keep_versions=self.keep_versions,
+            whole_layer=whole_layer,
         )
         self._install(spec, frame_written, (record.version, stat))
         return record.version
@@ -187,7 +192,9 @@ class FileStore:
         path = self._history.copy_path(layer_id, number)
         if record is None or not record.kept or not path.is_file():
             raise VersionNotFound(f"layer {layer_id!r} has no version {number} to read")
-        frame, problems = read_layer(spec.model_copy(update={"source": path.name}), path.parent)
+        frame, problems = read_layer(
+            spec.model_copy(update={"source": path.name}), path.parent, whole_layer=False
+        )
         if frame is None:
             raise VersionNotFound(f"version {number} of {layer_id!r}: {problems[0].message}")
         return frame.set_index(frame[spec.id_property].astype(str), drop=False)

@@ -27,8 +27,11 @@ from geo_service.errors import DataValidationError, PreconditionFailed, StoreFul
 log = logging.getLogger(__name__)
 
 
-def read_layer(spec: LayerSpec, folder: Path) -> tuple[gpd.GeoDataFrame | None, list[Problem]]:
-    """Read the layer's file from ``folder`` and check it against ``spec``."""
+def read_layer(
+    spec: LayerSpec, folder: Path, *, whole_layer: bool = True
+) -> tuple[gpd.GeoDataFrame | None, list[Problem]]:
+    """Read the layer's file from ``folder`` and check it against ``spec``
+    (``whole_layer``: see :func:`validate_layer`)."""
     path = Path(folder) / spec.source
     if not path.is_file():
         return None, [Problem(spec.id, str(path), "(file)", "data file does not exist")]
@@ -37,7 +40,8 @@ def read_layer(spec: LayerSpec, folder: Path) -> tuple[gpd.GeoDataFrame | None, 
     except Exception as exc:  # pyogrio raises several types for unreadable files
         return None, [Problem(spec.id, str(path), "(file)", f"cannot be read: {exc}")]
     problems = [
-        Problem(p.layer, str(path), p.field, p.message) for p in validate_layer(spec, frame)
+        Problem(p.layer, str(path), p.field, p.message)
+        for p in validate_layer(spec, frame, whole_layer=whole_layer)
     ]
     if frame.empty:  # an empty file has no columns: give it the catalog's
         frame = gpd.GeoDataFrame(
@@ -69,16 +73,22 @@ def file_version(path: Path) -> str:
 
 
 def write_layer_file(
-    spec: LayerSpec, frame: gpd.GeoDataFrame, folder: Path, *, description: str
+    spec: LayerSpec,
+    frame: gpd.GeoDataFrame,
+    folder: Path,
+    *,
+    description: str,
+    whole_layer: bool = True,
 ) -> gpd.GeoDataFrame:
     """Write ``frame`` as ``spec``'s file in ``folder``: written beside the target, read
     back and checked against ``spec``, and only then renamed over it, so a refused or failed
     write leaves the layer's file as it was. Returns the frame as read back.
 
     Raises :class:`DataValidationError` naming the problems if the result would not pass the
-    layer's checks.
+    layer's checks (``whole_layer``: see :func:`validate_layer`).
     """
-    _refuse(spec, validate_layer(spec, frame))  # what is written, then what is read back
+    # what is written, then what is read back
+    _refuse(spec, validate_layer(spec, frame, whole_layer=whole_layer))
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     with _disk_full_undone(spec):
@@ -87,7 +97,9 @@ def write_layer_file(
         staged = Path(name)
         try:
             write_geojson(frame, staged, name=spec.id, description=description)
-            written, problems = read_layer(spec.model_copy(update={"source": staged.name}), folder)
+            written, problems = read_layer(
+                spec.model_copy(update={"source": staged.name}), folder, whole_layer=whole_layer
+            )
             _refuse(spec, problems)
             staged.replace(folder / spec.source)
         finally:
@@ -137,6 +149,7 @@ def write_layer_version(
     before: tuple[str, gpd.GeoDataFrame] | None = None,
     expected_version: str | None = None,
     keep_versions: int | None = None,
+    whole_layer: bool = True,
 ) -> tuple[gpd.GeoDataFrame, LayerVersion, tuple | None]:
     """Write source layer ``spec``'s file in ``folder`` as a new version, holding the
     layer's lock (other processes wait): the file it replaces is kept first
@@ -144,10 +157,11 @@ def write_layer_version(
     version recorded. ``expected_version``: write only if the file is still that version,
     else :class:`PreconditionFailed`. ``before``: (version, frame) of the layer as the
     caller has it, used when still current (else the file is read). ``keep_versions``:
-    prune older versions after. Returns the frame as read back, the record and the written
-    file's :func:`file_stat_key` — all taken under the lock, so they describe the same
-    file even if another writer replaces it right after."""
-    _refuse(spec, validate_layer(spec, frame))
+    prune older versions after; ``whole_layer``: see :func:`validate_layer`. Returns the
+    frame as read back, the record and the written file's :func:`file_stat_key` — all
+    taken under the lock, so they describe the same file even if another writer replaces
+    it right after."""
+    _refuse(spec, validate_layer(spec, frame, whole_layer=whole_layer))
     folder = Path(folder)
     history = FileHistory(folder)
     path = folder / spec.source
@@ -162,11 +176,17 @@ def write_layer_version(
         records = history.recorded(spec.id)
         previous = None
         if current is not None:
-            previous = before[1] if before and before[0] == current else read_layer(spec, folder)[0]
+            previous = (
+                before[1]
+                if before and before[0] == current
+                else read_layer(spec, folder, whole_layer=False)[0]
+            )
             count = 0 if previous is None else len(previous)
             records = history.records(spec.id, path, current, count)
             history.keep_copy(spec.id, records[-1].number, path)
-        written = write_layer_file(spec, frame, folder, description=description)
+        written = write_layer_file(
+            spec, frame, folder, description=description, whole_layer=whole_layer
+        )
         try:
             record = new_version(
                 spec,

@@ -384,6 +384,7 @@ class PostGISStore:
         author: str | None = None,
         source: str = "write",
         expected_version: str | None = None,
+        whole_layer: bool = True,
     ) -> str:
         """Replace the layer in one transaction (checked against the catalog first; a
         failure leaves the previous version in place, which a source layer's write keeps
@@ -391,7 +392,7 @@ class PostGISStore:
         ``expected_version`` a write based on an older version is refused
         (:class:`PreconditionFailed`). Returns the new version."""
         spec = self.catalog.get(layer_id)
-        problems = validate_layer(spec, frame)
+        problems = validate_layer(spec, frame, whole_layer=whole_layer)
         if problems:
             raise DataValidationError(
                 f"layer {layer_id!r} is left unchanged: "

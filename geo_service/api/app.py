@@ -14,6 +14,7 @@ from geo_service.api.errors import ERROR_RESPONSES, add_exception_handlers
 from geo_service.api.limits import RateLimiter, RequestLimitsMiddleware
 from geo_service.api.middleware import ResponseMiddleware
 from geo_service.api.ogc.features import FeatureEncoder
+from geo_service.api.refresh import CoverageRefresh
 from geo_service.api.routers import (
     collections,
     coverage,
@@ -42,7 +43,7 @@ from geo_service.data.derived import (
     coverage_context,
     derived_layer_ids,
     district_profile,
-    read_inputs,
+    read_inputs_with_versions,
     store_bounds,
 )
 from geo_service.data.gazetteer import build_gazetteer
@@ -66,8 +67,10 @@ def load_data(settings: Settings) -> tuple[LayerStore, CoverageContext | None]:
     store = open_configured_store(settings, catalog)
     context = None
     if derived_layer_ids(catalog):
-        frames = read_inputs(store, profile)  # once, for both
-        manifest = compute_derived(store, settings, profile=profile, frames=frames)
+        frames, versions = read_inputs_with_versions(store, profile)  # once, for both
+        manifest = compute_derived(
+            store, settings, profile=profile, frames=frames, versions=versions
+        )
         context = coverage_context(store, settings, manifest, profile, frames)
     else:
         check_district_crs(settings, profile, store_bounds(store))
@@ -114,6 +117,7 @@ def create_app(settings: Settings | None = None, store: LayerStore | None = None
     app.state.keys = KeyStore(settings.state_dir / "keys.json", pepper)
     app.state.audit = AuditLog(settings.state_dir / "audit.log")
     app.state.scenarios = ScenarioStore(settings.state_dir / "scenarios.json")
+    app.state.refresh = CoverageRefresh(app.state)
     app.state.uploads = PendingUploads(settings.state_dir / "uploads", settings.upload_hours)
     add_exception_handlers(app)
     app.state.rate_limiter = RateLimiter(settings.rate_limit_per_minute)

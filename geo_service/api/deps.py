@@ -162,10 +162,11 @@ def editor(spec: LayerSpec, caller: Caller) -> str:
     return f"key:{caller.key_id}"
 
 
-def audit_write(
+def record_write(
     request: Request, caller: Caller, spec: LayerSpec, record: LayerVersion, *, action: str
 ) -> None:
-    """Record a change of a layer (the version ``record`` it made) in the audit log."""
+    """After a change of a layer (the version ``record`` it made): write it in the audit
+    log, and have coverage recomputed if it depends on the layer."""
     request.app.state.audit.record(
         key_id=caller.key_id,
         role=caller.role,
@@ -175,6 +176,7 @@ def audit_write(
         action=action,
         version=record.number,
     )
+    request.app.state.refresh.changed(spec.id)
 
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]

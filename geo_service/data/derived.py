@@ -226,6 +226,29 @@ def read_inputs(store: LayerStore, profile: DistrictProfile) -> dict[str, gpd.Ge
     }
 
 
+def read_inputs_with_versions(
+    store: LayerStore, profile: DistrictProfile, attempts: int = 5
+) -> tuple[dict[str, gpd.GeoDataFrame], dict[str, str]]:
+    """:func:`read_inputs`, and the version of each input layer they were read at (read
+    again if a layer changed while they were read)."""
+    layers = input_layers(store.catalog, profile)
+    for _ in range(attempts):
+        before = {layer_id: store.version(layer_id) for layer_id in layers}
+        frames = read_inputs(store, profile)
+        if before == {layer_id: store.version(layer_id) for layer_id in layers}:
+            return frames, before
+    raise DataValidationError("the input layers kept changing while they were read")
+
+
+def _inputs_record(store: LayerStore, versions: Mapping[str, str]) -> dict[str, dict]:
+    """Per input layer: the version token and, for a versioned layer, its number."""
+    record = {}
+    for layer_id, version in versions.items():
+        numbers = [v.number for v in store.history(layer_id) if v.version == version]
+        record[layer_id] = {"version": version, "number": numbers[-1] if numbers else None}
+    return record
+
+
 def compute_derived(
     store: LayerStore,
     settings: Settings,
@@ -233,11 +256,15 @@ def compute_derived(
     force: bool = False,
     profile: DistrictProfile | None = None,
     frames: dict[str, gpd.GeoDataFrame] | None = None,
+    versions: Mapping[str, str] | None = None,
 ) -> dict:
     """Make sure the store's derived layers are current; compute and write them if not.
+    ``frames``: the input layers if already read, at ``versions`` (default: the store's
+    versions now; see :func:`read_inputs_with_versions`).
 
-    Returns the manifest. Raises :class:`DataValidationError` if a result breaks its
-    catalog entry and :class:`UnsuitableCRS` if the metric CRS misses the data.
+    Returns the manifest (with the input versions the layers were computed from). Raises
+    :class:`DataValidationError` if a result breaks its catalog entry and
+    :class:`UnsuitableCRS` if the metric CRS misses the data.
     """
     profile = profile or district_profile(settings)
     catalog = store.catalog
@@ -247,7 +274,10 @@ def compute_derived(
         log.info("coverage: derived layers are current")
         return store.read_note(MANIFEST)
     started = time.perf_counter()
-    frames = frames if frames is not None else read_inputs(store, profile)
+    if frames is None:
+        frames, versions = read_inputs_with_versions(store, profile)
+    if versions is None:
+        versions = {layer_id: store.version(layer_id) for layer_id in frames}
     log.info("coverage: computing from %d input layers", len(frames))
     graph = load_graph(store, settings, frames["roads"], crs)
     result: CoverageResult = run_coverage(
@@ -262,7 +292,8 @@ def compute_derived(
             "coverage; synthetic where its inputs are)",
         )
     manifest = {
-        "digest": inputs_digest(store, settings, profile),
+        "digest": versions_digest(versions, settings, profile),
+        "inputs": _inputs_record(store, versions),
         "version": __version__,
         "params": _params_record(coverage_params(settings)),
         "summary": result.summary,

@@ -50,6 +50,15 @@ def _coverage(request: Request):
     return context
 
 
+@router.get("/status", summary="Whether the coverage layers are up to date")
+def coverage_status(request: Request) -> dict:
+    """``fresh`` (computed from the input layers as they are), ``stale`` (one changed
+    since; a run starts), ``computing`` (results are recomputed in the background; the
+    previous ones are served until then) or ``failed``; the versions of the input layers
+    the served results were computed from, and the current ones."""
+    return request.app.state.refresh.status()
+
+
 @router.get(
     "/summary",
     summary="Walking-distance coverage: district and areas",

@@ -16,7 +16,7 @@ from fastapi import APIRouter, Path, Request
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
-from geo_service.api.deps import Caller, CallerDep, CollectionDep, StoreDep, audit_write, editor
+from geo_service.api.deps import Caller, CallerDep, CollectionDep, StoreDep, editor, record_write
 from geo_service.api.geojson import GEOJSON_MEDIA_TYPE
 from geo_service.api.negotiation import base_url
 from geo_service.api.ogc.crs import CRS84, input_to_crs84, parse_crs
@@ -136,7 +136,7 @@ async def _apply(
     result = await run_in_threadpool(
         edit_feature, store, spec, edit, author=author, if_match=_if_match(request)
     )
-    audit_write(request, caller, spec, result.record, action=edit.kind)
+    record_write(request, caller, spec, result.record, action=edit.kind)
     return result
 
 

@@ -12,7 +12,7 @@ from fastapi import APIRouter, File, Form, Path, Query, Request, UploadFile
 from fastapi.responses import JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from geo_service.api.deps import CallerDep, CollectionDep, StoreDep, audit_write, editor
+from geo_service.api.deps import CallerDep, CollectionDep, StoreDep, editor, record_write
 from geo_service.api.preconditions import if_match_version, version_etag
 from geo_service.data.values import json_plain
 from geo_service.errors import InvalidParameter, UnsupportedMediaType
@@ -173,7 +173,7 @@ def commit_file(
         force=force,
         partial=partial,
     )
-    audit_write(request, caller, spec, record, action="upload")
+    record_write(request, caller, spec, record, action="upload")
     document = {"layer": spec.id, "version": record.to_dict(), "report": report.to_dict()}
     return JSONResponse(
         json.loads(json.dumps(document, default=json_plain)),

@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 import yaml
 
+from geo_service.data.audit import AuditLog
 from geo_service.data.geojson_io import read_geojson, write_geojson
 from geo_service.datums import wgs84_to_gcj02
 from tests.support import DATA_DIR, make_district, run_cli
@@ -66,6 +67,13 @@ def test_gcj02_file_with_its_datum_commits_the_original_points(district, centres
     moved = written.to_crs(4549).distance(centres.to_crs(4549), align=False)
     assert moved.max() < 0.01
     assert _cli(district, "validate").returncode == 0
+    (entry,) = AuditLog(district / "var" / "audit.log").entries()  # the write is audited
+    assert (entry["action"], entry["layer"], entry["path"]) == (
+        "import",
+        "service_centres",
+        "geo-service import file service_centres",
+    )
+    assert entry["features"] == len(centres) and entry["author"].startswith("cli:")
 
 
 def test_validate_reports_a_shifted_layer(district, centres):

@@ -11,6 +11,7 @@ import pandas as pd
 import pytest
 
 from geo_service.api.app import create_app
+from geo_service.data.audit import AuditLog
 from geo_service.data.changes import compare
 from geo_service.data.keys import KeyStore
 from geo_service.data.stores import open_store
@@ -126,9 +127,9 @@ def test_a_refused_write_is_no_version(versioned, demo):
     assert [v.number for v in store.history("compounds")] == [1]
 
 
-def test_history_diff_and_rollback_from_the_command_line(versioned, demo):
+def test_history_diff_and_rollback_from_the_command_line(versioned, demo, tmp_path):
     url, store = versioned
-    env = {"GEO_SERVICE_STORE": url}
+    env = {"GEO_SERVICE_STORE": url, "GEO_SERVICE_STATE_DIR": str(tmp_path / "state")}
     edited = _edited(demo["compounds"])
     store.write("compounds", edited, description="edit", source="test edit")
 
@@ -147,6 +148,14 @@ def test_history_diff_and_rollback_from_the_command_line(versioned, demo):
     restored = run_cli("layers", "rollback", "compounds", "1", env=env)
     assert restored.returncode == 0, restored.stderr
     assert "as version 3" in " ".join(restored.stdout.split())
+    (entry,) = AuditLog(tmp_path / "state" / "audit.log").entries()  # the write is audited
+    assert (entry["action"], entry["layer"], entry["version"], entry["role"]) == (
+        "rollback",
+        "compounds",
+        3,
+        "cli",
+    )
+    assert entry["author"].startswith("cli:")
     reopened = open_store(url, store.catalog, DATA_DIR)  # (a file: URL names its folder)
     try:
         assert _values(reopened.query("compounds"), "population") == _values(

@@ -167,14 +167,13 @@ def record_write(
 ) -> None:
     """After a change of a layer (the version ``record`` it made): write it in the audit
     log, and have coverage recomputed if it depends on the layer."""
-    request.app.state.audit.record(
+    request.app.state.audit.record_change(
+        spec.id,
+        record,
+        action=action,
+        path=request.url.path,
         key_id=caller.key_id,
         role=caller.role,
-        layer=spec.id,
-        path=request.url.path,
-        features=record.features,
-        action=action,
-        version=record.number,
     )
     request.app.state.refresh.changed(spec.id)
 

@@ -10,6 +10,7 @@ import typer
 from rich.table import Table
 
 from geo_service.cli.common import console, fail, layers_app, open_catalog, settings_for
+from geo_service.data.audit import AuditLog
 from geo_service.errors import GeoServiceError
 
 LayerArgument = Annotated[str, typer.Argument(help="Layer id.")]
@@ -107,6 +108,9 @@ def layers_rollback(
         current = store.history(layer_id)[-1]
     except GeoServiceError as exc:
         raise fail("not restored", exc) from None
+    AuditLog(settings_for().state_dir / "audit.log").record_change(
+        layer_id, current, action="rollback", path="geo-service layers rollback"
+    )
     console.print(
         f"[green]restored[/green] {layer_id} version {version} as version {current.number} "
         f"({current.features:,} features)"

@@ -9,6 +9,8 @@ import threading
 from datetime import UTC, datetime
 from pathlib import Path
 
+from geo_service.data.versions import LayerVersion
+
 
 class AuditLog:
     """Append-only JSON Lines file: who read which restricted layer, or changed which
@@ -28,6 +30,7 @@ class AuditLog:
         features: int,
         action: str = "read",
         version: int | None = None,
+        author: str | None = None,
     ) -> None:
         """Append one access — ``action`` ``read``, or the kind of change (``upload``,
         ``create``, ``replace``, ``update``, ``delete``, ``import``, ``rollback``) with the
@@ -43,6 +46,8 @@ class AuditLog:
         }
         if version is not None:
             entry["version"] = version
+        if author is not None:
+            entry["author"] = author
         line = (json.dumps(entry, ensure_ascii=False) + "\n").encode("utf-8")
         self.path.parent.mkdir(parents=True, exist_ok=True)
         with self._lock:
@@ -52,6 +57,29 @@ class AuditLog:
                 os.fsync(fd)
             finally:
                 os.close(fd)
+
+    def record_change(
+        self,
+        layer: str,
+        version: LayerVersion,
+        *,
+        action: str,
+        path: str,
+        key_id: str | None = None,
+        role: str = "cli",
+    ) -> None:
+        """Append the change that made ``version`` of ``layer`` (``path``: the route, or
+        the command that made it)."""
+        self.record(
+            key_id=key_id,
+            role=role,
+            layer=layer,
+            path=path,
+            features=version.features,
+            action=action,
+            version=version.number,
+            author=version.author,
+        )
 
     def entries(self) -> list[dict]:
         """Every entry so far (for review and tests)."""

@@ -297,6 +297,7 @@ def import_osm_into(
                     )
                 else:
                     target.store.write(name, frame, description=description, source=source)
+                target.audit(name, action="import", command="geo-service import osm")
                 log.info(
                     "import: wrote %s to %s (%d features)", name, target.describe(), len(frame)
                 )

@@ -124,6 +124,7 @@ def import_file_into(
         written = commit_import(
             report, spec, target.destination, keep_versions=settings.keep_versions
         )
+        target.audit(layer, action="import", command=f"geo-service import file {layer}")
         if not isinstance(written, Path):
             written = f"{target.describe()}: {layer} version {written}"
     return report, written

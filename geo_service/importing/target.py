@@ -9,8 +9,11 @@ from urllib.parse import urlsplit
 
 import geopandas as gpd
 
+from geo_service.data.audit import AuditLog
 from geo_service.data.catalog import Catalog
 from geo_service.data.stores import LayerStore, open_configured_store
+from geo_service.data.stores.file_history import FileHistory
+from geo_service.data.versions import LayerVersion
 from geo_service.settings import Settings
 
 
@@ -50,6 +53,17 @@ class ImportTarget:
                 return None
             return read_layer(spec, self.folder)[0]
         return self.store.query(layer_id) if self.store.has(layer_id) else None
+
+    def latest(self, layer_id: str) -> LayerVersion:
+        """The layer's current version record (after a commit: the one it made)."""
+        if self.folder is not None:
+            return FileHistory(self.folder).recorded(layer_id)[-1]
+        return self.store.history(layer_id)[-1]
+
+    def audit(self, layer_id: str, *, action: str, command: str) -> None:
+        """Append the layer's current version, just made by ``command``, to the audit log."""
+        log = AuditLog(self._settings.state_dir / "audit.log")
+        log.record_change(layer_id, self.latest(layer_id), action=action, path=command)
 
     @property
     def destination(self) -> Path | LayerStore:

@@ -3,6 +3,7 @@ bounded in examples): no server error and no response that breaks its declared s
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 import sys
@@ -10,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.support import LiveServer
+from geo_service.data.keys import KeyStore
+from tests.support import DATA_DIR, LiveServer
 
 #: Our routes check more than the schema says (a valid geometry, a known id), so a
 #: schema-valid request may still be refused with a 4xx: that check is left out. So is
@@ -35,7 +37,8 @@ def fuzz_server(tmp_path_factory):
     live.stop()
 
 
-def test_api_never_fails_and_keeps_its_schema(fuzz_server, tmp_path):
+def _fuzz(server: LiveServer, folder: Path, *options: str) -> str:
+    """Run schemathesis on ``server``'s OpenAPI; assert it found nothing; its report."""
     command = shutil.which("schemathesis", path=str(Path(sys.executable).parent))
     assert command, "schemathesis is a dev dependency"
     result = subprocess.run(
@@ -44,7 +47,7 @@ def test_api_never_fails_and_keeps_its_schema(fuzz_server, tmp_path):
             "--config-file",
             str(CONFIG),
             "run",
-            f"{fuzz_server.url}/api",
+            f"{server.url}/api",
             "--checks",
             "all",
             "--exclude-checks",
@@ -55,13 +58,44 @@ def test_api_never_fails_and_keeps_its_schema(fuzz_server, tmp_path):
             "--request-timeout",
             "20",
             "--no-color",
+            *options,
         ],
         capture_output=True,
         text=True,
         timeout=600,
-        cwd=tmp_path,
+        cwd=folder,
     )
     report = result.stdout + result.stderr
     assert result.returncode == 0, report[-4000:]
     assert "No issues found" in report or "passed" in report.lower(), report[-2000:]
-    assert fuzz_server.process.poll() is None
+    assert server.process.poll() is None
+    return report
+
+
+def test_api_never_fails_and_keeps_its_schema(fuzz_server, tmp_path):
+    _fuzz(fuzz_server, tmp_path)
+
+
+def test_writes_never_fail_for_an_editor(tmp_path_factory, tmp_path):
+    """The upload and edit operations fuzzed with a staff key (so past the key check,
+    into the parsing and checks), over a copy of the demo data."""
+    folder = tmp_path_factory.mktemp("fuzz-writes")
+    shutil.copytree(DATA_DIR, folder / "data")
+    key, _ = KeyStore(folder / "state" / "keys.json").create("staff", "fuzz")
+    live = LiveServer(
+        env={
+            "GEO_SERVICE_STORE": f"file:{folder / 'data'}",
+            "GEO_SERVICE_DERIVED_DIR": str(folder / "derived"),
+            "GEO_SERVICE_STATE_DIR": str(folder / "state"),
+            "GEO_SERVICE_RATE_LIMIT_PER_MINUTE": "100000",
+        }
+    )
+    try:
+        report = _fuzz(
+            live, tmp_path, "-H", f"X-API-Key: {key}", "--include-tag", "edits",
+            "--include-tag", "uploads",
+        )  # fmt: skip
+        tested = re.search(r"Selected: (\d+)/(\d+)", report)
+        assert tested and int(tested.group(1)) >= 7, report[-3000:]  # 5 edit + 3 upload
+    finally:
+        live.stop()

@@ -7,6 +7,7 @@ import os
 import secrets
 import shutil
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
@@ -14,7 +15,7 @@ import pytest
 
 from geo_service.data.catalog import Catalog, load_catalog
 from geo_service.data.geojson_io import read_geojson
-from tests.support import CATALOG_DIR, DATA_DIR, LiveServer, run_cli
+from tests.support import CATALOG_DIR, DATA_DIR, InProcessClient, LiveServer, run_cli
 
 #: The stores the API, coverage and locator tests run against, one parametrised fixture.
 STORE_KINDS = ["file", pytest.param("postgis", marks=pytest.mark.postgis)]
@@ -121,3 +122,35 @@ def browser():
         )
         yield chromium
         chromium.close()
+
+
+@dataclass
+class Editable:
+    """An app over a writable copy of the demo in a store of some kind, called in process,
+    and a staff key for it."""
+
+    api: InProcessClient
+    staff: dict[str, str]
+    key_id: str
+    kind: str
+
+
+@pytest.fixture(params=STORE_KINDS)
+def editable(request, demo_store, data_copy, tmp_path) -> Editable:
+    """:class:`Editable` of each kind of store (the file store's folder is ``data_copy``)."""
+    from geo_service.api.app import create_app
+    from geo_service.data.keys import KeyStore
+    from geo_service.settings import Settings
+
+    url = f"file:{data_copy[1]}" if request.param == "file" else demo_store("postgis")
+    settings = Settings(
+        store=url,
+        catalog_dir=data_copy[0],
+        state_dir=tmp_path / "state",
+        derived_dir=tmp_path / "derived",
+    )
+    app = create_app(settings)
+    key, record = KeyStore(settings.state_dir / "keys.json").create("staff", "gis")
+    yield Editable(InProcessClient(app), {"X-API-Key": key}, record.id, request.param)
+    app.state.refresh.close()
+    getattr(app.state.store, "close", lambda: None)()

@@ -139,3 +139,20 @@ def make_district(folder: Path, *, drop_layers: tuple[str, ...] = (), **profile)
     (folder / "maps" / "planner.yaml").write_text(yaml.safe_dump(planner, allow_unicode=True))
     (folder / "district.yaml").write_text(yaml.safe_dump(raw, allow_unicode=True))
     return folder
+
+
+def writable_server(folder: Path, **env: str) -> tuple[LiveServer, str]:
+    """A server over a copy of the demo data in ``folder``, and a staff key for it."""
+    from geo_service.data.keys import KeyStore
+
+    shutil.copytree(DATA_DIR, folder / "data")
+    key, _ = KeyStore(folder / "state" / "keys.json").create("staff", "tests")
+    live = LiveServer(
+        env={
+            "GEO_SERVICE_STORE": f"file:{folder / 'data'}",
+            "GEO_SERVICE_DERIVED_DIR": str(folder / "derived"),
+            "GEO_SERVICE_STATE_DIR": str(folder / "state"),
+            **env,
+        }
+    )
+    return live, key

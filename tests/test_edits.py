@@ -13,30 +13,8 @@ import threading
 import pytest
 import shapely
 
-from geo_service.api.app import create_app
-from geo_service.data.keys import KeyStore
-from geo_service.settings import Settings
-from tests.conftest import STORE_KINDS
-from tests.support import InProcessClient
-
 GEOJSON = "application/geo+json"
 MERGE_PATCH = "application/merge-patch+json"
-
-
-@pytest.fixture(params=STORE_KINDS)
-def service(request, demo_store, data_copy, tmp_path):
-    """(client, staff headers, key id) of an app over each kind of store holding the demo."""
-    url = f"file:{data_copy[1]}" if request.param == "file" else demo_store("postgis")
-    settings = Settings(
-        store=url,
-        catalog_dir=data_copy[0],
-        state_dir=tmp_path / "state",
-        derived_dir=tmp_path / "derived",
-    )
-    app = create_app(settings)
-    key, record = KeyStore(settings.state_dir / "keys.json").create("staff", "gis")
-    yield InProcessClient(app), {"X-API-Key": key}, record.id
-    getattr(app.state.store, "close", lambda: None)()
 
 
 def _send(api, method, url, headers, body=None, media_type=GEOJSON):
@@ -64,8 +42,8 @@ def _rounded(geometry: dict) -> dict:
     )
 
 
-def test_the_allow_header_tells_qgis_what_it_may_edit(service):
-    api, staff, _ = service
+def test_the_allow_header_tells_qgis_what_it_may_edit(editable):
+    api, staff = editable.api, editable.staff
     allowed = api.request("OPTIONS", "/collections/service_centres/items", headers=staff)
     assert allowed.status_code == 204
     assert [m.strip() for m in allowed.headers["allow"].split(",")] == [
@@ -94,8 +72,8 @@ def test_the_allow_header_tells_qgis_what_it_may_edit(service):
     assert "post" in paths["/collections/{collectionId}/items"]
 
 
-def test_create_update_replace_delete_as_qgis_sends_them(service):
-    api, staff, key_id = service
+def test_create_update_replace_delete_as_qgis_sends_them(editable):
+    api, staff, key_id = editable.api, editable.staff, editable.key_id
     store = api.app.state.store
     items = "/collections/service_centres/items"
     template = api.get(items, params={"limit": 1}).json()["features"][0]
@@ -192,8 +170,8 @@ def test_create_update_replace_delete_as_qgis_sends_them(service):
     assert actions == ["create", "create", "update", "update", "replace", "delete"]
 
 
-def test_if_match_guards_against_lost_updates(service):
-    api, staff, _ = service
+def test_if_match_guards_against_lost_updates(editable):
+    api, staff = editable.api, editable.staff
     url = "/collections/compounds/items/"
     fid = api.get("/collections/compounds/items", params={"limit": 1}).json()["features"][0]["id"]
     seen = api.get(url + fid)
@@ -227,8 +205,8 @@ def test_if_match_guards_against_lost_updates(service):
     assert patch(population + 5).status_code == 200  # no If-Match: onto the latest
 
 
-def test_editors_in_parallel_lose_no_change(service):
-    api, staff, _ = service
+def test_editors_in_parallel_lose_no_change(editable):
+    api, staff = editable.api, editable.staff
     features = api.get("/collections/compounds/items", params={"limit": 6}).json()["features"]
     before = {f["id"]: f["properties"]["population"] for f in features}
     answers = []
@@ -270,8 +248,8 @@ def test_editors_in_parallel_lose_no_change(service):
         ("id taken", 409, "has a feature"),
     ],
 )
-def test_bad_edits_get_a_clear_4xx_and_write_nothing(case, status, words, service):
-    api, staff, _ = service
+def test_bad_edits_get_a_clear_4xx_and_write_nothing(case, status, words, editable):
+    api, staff = editable.api, editable.staff
     store = api.app.state.store
     compound = api.get("/collections/compounds/items", params={"limit": 1}).json()["features"][0]
     fresh = {**compound["properties"], "id": "NEW-9"}
@@ -329,8 +307,8 @@ def test_bad_edits_get_a_clear_4xx_and_write_nothing(case, status, words, servic
     assert not api.app.state.audit.entries()
 
 
-def test_only_editors_may_edit_and_restricted_layers_stay_hidden(service):
-    api, staff, _ = service
+def test_only_editors_may_edit_and_restricted_layers_stay_hidden(editable):
+    api, staff = editable.api, editable.staff
     body = {"properties": {"name_en": "x"}}
     url = "/collections/service_centres/items/D00"
     assert _send(api, "PATCH", url, {}, body, MERGE_PATCH).status_code == 401
@@ -347,8 +325,8 @@ def test_only_editors_may_edit_and_restricted_layers_stay_hidden(service):
     assert missing.status_code == 404
 
 
-def test_coordinates_in_another_crs_are_taken_in_its_axis_order(service):
-    api, staff, _ = service
+def test_coordinates_in_another_crs_are_taken_in_its_axis_order(editable):
+    api, staff = editable.api, editable.staff
     template = api.get("/collections/service_centres/items", params={"limit": 1}).json()
     properties = {
         **template["features"][0]["properties"],

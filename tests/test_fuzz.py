@@ -11,8 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from geo_service.data.keys import KeyStore
-from tests.support import DATA_DIR, LiveServer
+from tests.support import LiveServer, writable_server
 
 #: Our routes check more than the schema says (a valid geometry, a known id), so a
 #: schema-valid request may still be refused with a 4xx: that check is left out. So is
@@ -79,16 +78,8 @@ def test_api_never_fails_and_keeps_its_schema(fuzz_server, tmp_path):
 def test_writes_never_fail_for_an_editor(tmp_path_factory, tmp_path):
     """The upload and edit operations fuzzed with a staff key (so past the key check,
     into the parsing and checks), over a copy of the demo data."""
-    folder = tmp_path_factory.mktemp("fuzz-writes")
-    shutil.copytree(DATA_DIR, folder / "data")
-    key, _ = KeyStore(folder / "state" / "keys.json").create("staff", "fuzz")
-    live = LiveServer(
-        env={
-            "GEO_SERVICE_STORE": f"file:{folder / 'data'}",
-            "GEO_SERVICE_DERIVED_DIR": str(folder / "derived"),
-            "GEO_SERVICE_STATE_DIR": str(folder / "state"),
-            "GEO_SERVICE_RATE_LIMIT_PER_MINUTE": "100000",
-        }
+    live, key = writable_server(
+        tmp_path_factory.mktemp("fuzz-writes"), GEO_SERVICE_RATE_LIMIT_PER_MINUTE="100000"
     )
     try:
         report = _fuzz(

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import textwrap
 from pathlib import Path
@@ -15,8 +14,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from geo_service.data.keys import KeyStore
-from tests.support import DATA_DIR, LiveServer
+from tests.support import writable_server
 
 pytestmark = pytest.mark.slow
 
@@ -60,26 +58,17 @@ def _qgis_read(url: str, typename: str) -> dict:
 
 
 @pytest.fixture(scope="module")
-def editable(tmp_path_factory):
+def served(tmp_path_factory):
     """(server, staff headers) over a writable copy of the demo data."""
-    folder = tmp_path_factory.mktemp("qgis")
-    shutil.copytree(DATA_DIR, folder / "data")
-    key, _ = KeyStore(folder / "state" / "keys.json").create("staff", "qgis")
-    live = LiveServer(
-        env={
-            "GEO_SERVICE_STORE": f"file:{folder / 'data'}",
-            "GEO_SERVICE_DERIVED_DIR": str(folder / "derived"),
-            "GEO_SERVICE_STATE_DIR": str(folder / "state"),
-        }
-    )
+    live, key = writable_server(tmp_path_factory.mktemp("qgis"))
     yield live, {"X-API-Key": key}
     live.stop()
 
 
-def test_qgis_reads_back_what_was_edited(editable):
+def test_qgis_reads_back_what_was_edited(served):
     if not Path(QGIS_PYTHON).is_file():
         pytest.fail("python3-qgis is not installed (make system-deps)")
-    live, staff = editable
+    live, staff = served
     before = _qgis_read(live.url, "service_centres")
     assert before["count"] == 86 and len(before["features"]) == 86
     first, second, third = sorted(before["features"])[:3]

@@ -8,33 +8,13 @@ from __future__ import annotations
 import shutil
 import time
 
-import pytest
-
 from geo_service.api.app import create_app
-from geo_service.data.keys import KeyStore
 from geo_service.data.stores import open_store
 from geo_service.settings import Settings
-from tests.conftest import STORE_KINDS
 from tests.support import InProcessClient
 
 #: The district centre, and where it stands.
 CENTRE = "D00"
-
-
-@pytest.fixture(params=STORE_KINDS)
-def service(request, demo_store, data_copy, tmp_path):
-    url = f"file:{data_copy[1]}" if request.param == "file" else demo_store("postgis")
-    settings = Settings(
-        store=url,
-        catalog_dir=data_copy[0],
-        state_dir=tmp_path / "state",
-        derived_dir=tmp_path / "derived",
-    )
-    app = create_app(settings)
-    key, _ = KeyStore(settings.state_dir / "keys.json").create("staff", "gis")
-    yield InProcessClient(app), {"X-API-Key": key}, request.param
-    app.state.refresh.close()
-    getattr(app.state.store, "close", lambda: None)()
 
 
 def _wait_until_fresh(api, timeout_s: float = 180.0) -> dict:
@@ -53,8 +33,8 @@ def _nearest(api, lon, lat) -> str:
     return answer.json()["features"][0]["id"]
 
 
-def test_coverage_is_recomputed_after_an_edit(service, data_copy, tmp_path):
-    api, staff, kind = service
+def test_coverage_is_recomputed_after_an_edit(editable, data_copy, tmp_path):
+    api, staff, kind = editable.api, editable.staff, editable.kind
     store = api.app.state.store
     status = api.get("/coverage/status").json()
     assert status["status"] == "fresh"

@@ -17,28 +17,11 @@ from geo_service.data.keys import KeyStore
 from geo_service.errors import ImportFailed
 from geo_service.importing.files import read_import_file
 from geo_service.settings import Settings
-from tests.conftest import STORE_KINDS
 from tests.hostile_files import hostile_files, shapefile_parts, zipped
 from tests.import_fixtures import CENTRE_MAPPING
 from tests.support import DATA_DIR, InProcessClient
 
 GEOJSON = "application/geo+json"
-
-
-@pytest.fixture(params=STORE_KINDS)
-def service(request, demo_store, data_copy, tmp_path):
-    """(app client, staff headers, settings) over each kind of store holding the demo."""
-    url = f"file:{data_copy[1]}" if request.param == "file" else demo_store("postgis")
-    settings = Settings(
-        store=url,
-        catalog_dir=data_copy[0],
-        state_dir=tmp_path / "state",
-        derived_dir=tmp_path / "derived",
-    )
-    app = create_app(settings)
-    key, record = KeyStore(settings.state_dir / "keys.json").create("staff", "gis")
-    yield InProcessClient(app), {"Authorization": f"Bearer {key}"}, record.id
-    getattr(app.state.store, "close", lambda: None)()
 
 
 def _upload(api, headers, layer, name, content, media_type=GEOJSON, **fields):
@@ -69,8 +52,8 @@ def _compounds_with_more_people(store, ids, more=11):
     return compounds
 
 
-def test_an_upload_is_checked_then_committed_onto_its_version(service, tmp_path):
-    api, staff, key_id = service
+def test_an_upload_is_checked_then_committed_onto_its_version(editable, tmp_path):
+    api, staff, key_id = editable.api, editable.staff, editable.key_id
     store = api.app.state.store
     before = _populations(api)
     ids = sorted(before)[:3]
@@ -118,8 +101,8 @@ def test_an_upload_is_checked_then_committed_onto_its_version(service, tmp_path)
     assert again.status_code == 404  # committed uploads are gone
 
 
-def test_an_upload_checked_against_an_older_version_is_not_written(service):
-    api, staff, _ = service
+def test_an_upload_checked_against_an_older_version_is_not_written(editable):
+    api, staff = editable.api, editable.staff
     store = api.app.state.store
     checked = _upload(
         api,
@@ -137,8 +120,8 @@ def test_an_upload_checked_against_an_older_version_is_not_written(service):
     assert _populations(api) == after_other  # the other change is not lost
 
 
-def test_rejected_rows_block_the_commit_unless_partial(service):
-    api, staff, _ = service
+def test_rejected_rows_block_the_commit_unless_partial(editable):
+    api, staff = editable.api, editable.staff
     store = api.app.state.store
     entrances = store.query("compound_entrances")
     entrances.loc[entrances.index[:2], "compound_id"] = None  # required
@@ -155,8 +138,8 @@ def test_rejected_rows_block_the_commit_unless_partial(service):
     assert store.count("compound_entrances") == len(entrances) - 2
 
 
-def test_only_roles_allowed_to_edit_a_layer_may_upload(service, data_copy):
-    api, staff, _ = service
+def test_only_roles_allowed_to_edit_a_layer_may_upload(editable, data_copy):
+    api, staff = editable.api, editable.staff
     content = b'{"type": "FeatureCollection", "features": []}'
     public = _upload(api, {}, "compounds", "c.geojson", content)
     assert public.status_code == 401
@@ -288,8 +271,8 @@ def test_size_limits_and_the_form_are_enforced(data_copy, tmp_path):
     assert _leftovers(settings.state_dir) == []
 
 
-def test_a_zipped_shapefile_upload_reads_like_the_command_line(service, tmp_path):
-    api, staff, _ = service
+def test_a_zipped_shapefile_upload_reads_like_the_command_line(editable, tmp_path):
+    api, staff = editable.api, editable.staff
     parts = shapefile_parts(tmp_path)
     archive = zipped({f"服务中心/centres{suffix}": data for suffix, data in parts.items()})
     checked = _upload(

@@ -79,16 +79,18 @@ def write_layer_file(
     *,
     description: str,
     whole_layer: bool = True,
+    checked: bool = False,
 ) -> gpd.GeoDataFrame:
     """Write ``frame`` as ``spec``'s file in ``folder``: written beside the target, read
     back and checked against ``spec``, and only then renamed over it, so a refused or failed
     write leaves the layer's file as it was. Returns the frame as read back.
 
     Raises :class:`DataValidationError` naming the problems if the result would not pass the
-    layer's checks (``whole_layer``: see :func:`validate_layer`).
+    layer's checks (``whole_layer``: see :func:`validate_layer`); ``checked``: the caller
+    has checked ``frame`` already, only what is read back is.
     """
-    # what is written, then what is read back
-    _refuse(spec, validate_layer(spec, frame, whole_layer=whole_layer))
+    if not checked:  # what is written, then what is read back
+        _refuse(spec, validate_layer(spec, frame, whole_layer=whole_layer))
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     with _disk_full_undone(spec):
@@ -185,7 +187,7 @@ def write_layer_version(
             records = history.records(spec.id, path, current, count)
             history.keep_copy(spec.id, records[-1].number, path)
         written = write_layer_file(
-            spec, frame, folder, description=description, whole_layer=whole_layer
+            spec, frame, folder, description=description, whole_layer=whole_layer, checked=True
         )
         try:
             record = new_version(

@@ -130,6 +130,9 @@ class Settings(BaseSettings):
         gt=0,
         description="Most an uploaded zip (Shapefile, XLSX) may unpack to, bytes.",
     )
+    upload_timeout_s: float = Field(
+        default=300.0, gt=0, description="Slowest check of an uploaded file allowed, seconds."
+    )
     upload_hours: float = Field(
         default=24.0, gt=0, description="How long a checked upload waits for its commit, hours."
     )

@@ -11,6 +11,7 @@ import tempfile
 from pathlib import Path
 
 import pytest
+import shapely
 
 from geo_service.api.app import create_app
 from geo_service.data.keys import KeyStore
@@ -136,6 +137,24 @@ def test_rejected_rows_block_the_commit_unless_partial(editable):
     partial = _commit(api, {**staff, "If-Match": checked.headers["etag"]}, checked, partial=True)
     assert partial.status_code == 200, partial.text
     assert store.count("compound_entrances") == len(entrances) - 2
+
+
+def test_an_upload_with_an_invalid_geometry_is_not_written(editable):
+    api, staff = editable.api, editable.staff
+    store = api.app.state.store
+    compounds = store.query("compounds")
+    bowtie = shapely.MultiPolygon(
+        [shapely.Polygon([(120.2, 31.5), (120.21, 31.51), (120.21, 31.5), (120.2, 31.51)])]
+    )
+    compounds.loc[compounds.index[0], "geometry"] = bowtie
+    checked = _upload(api, staff, "compounds", "c.geojson", compounds.to_json().encode())
+    assert checked.status_code == 201, checked.text
+    report = checked.json()["report"]
+    assert report["features"]["rejected"] == 1
+    assert report["rejection_counts"][0]["field"] == "geometry"
+    refused = _commit(api, {**staff, "If-Match": checked.headers["etag"]}, checked)
+    assert refused.status_code == 422 and "geometry" in refused.json()["description"]
+    assert store.version("compounds") == checked.json()["base_version"]
 
 
 def test_only_roles_allowed_to_edit_a_layer_may_upload(editable, data_copy):

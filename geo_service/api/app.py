@@ -142,6 +142,7 @@ def create_app(settings: Settings | None = None, store: LayerStore | None = None
         max_body_bytes=settings.max_body_bytes,
         max_upload_bytes=settings.max_upload_bytes,
         timeout_s=settings.request_timeout_s,
+        upload_timeout_s=settings.upload_timeout_s,
     )
     for module in (
         landing,

@@ -68,12 +68,14 @@ class RequestLimitsMiddleware:
         max_body_bytes: int,
         max_upload_bytes: int,
         timeout_s: float,
+        upload_timeout_s: float,
     ):
         self.app = app
         self.max_query = max_query_chars
         self.max_body = max_body_bytes
         self.max_upload = max_upload_bytes + _MULTIPART_OVERHEAD
         self.timeout = timeout_s
+        self.upload_timeout = upload_timeout_s
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -84,7 +86,9 @@ class RequestLimitsMiddleware:
                 send, 414, "URITooLong", f"the query string is over {self.max_query} characters"
             )
             return
-        max_body = self.max_upload if _UPLOADS.match(scope["path"]) else self.max_body
+        upload = bool(_UPLOADS.match(scope["path"]))
+        max_body = self.max_upload if upload else self.max_body
+        timeout = self.upload_timeout if upload else self.timeout
         declared = dict(scope["headers"]).get(b"content-length")
         if declared is not None and (not declared.isdigit() or int(declared) > max_body):
             await self._send(
@@ -108,7 +112,7 @@ class RequestLimitsMiddleware:
             await send(message)
 
         try:
-            async with asyncio.timeout(self.timeout):
+            async with asyncio.timeout(timeout):
                 await self.app(scope, counted_receive, tracked_send)
         except _BodyTooLarge:
             if not started:
@@ -118,7 +122,7 @@ class RequestLimitsMiddleware:
         except TimeoutError:
             if not started:
                 await self._send(
-                    send, 503, "Timeout", f"the request took longer than {self.timeout:g} s"
+                    send, 503, "Timeout", f"the request took longer than {timeout:g} s"
                 )
 
     @staticmethod

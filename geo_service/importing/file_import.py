@@ -79,15 +79,11 @@ def plan_file_import(
 
 
 def commit_refusal(report: ImportReport, *, force: bool, partial: bool) -> str | None:
-    """Why ``report`` may not be committed, or None if it may: no feature accepted, the
-    layer's own checks fail, a plausibility error (unless ``force``), or — unless
-    ``partial`` — rows that were rejected (their reasons are in the report)."""
+    """Why ``report`` may not be committed, or None if it may: no feature accepted, rows
+    that were rejected (unless ``partial``; their reasons are in the report), the layer's
+    own checks fail, or a plausibility error (unless ``force``)."""
     if not report.accepted_count:
         return f"no feature of {report.source} was accepted"
-    if report.layer_problems:
-        return "the layer would fail its checks: " + "; ".join(report.layer_problems)
-    if report.errors and not force:
-        return "; ".join(f.message for f in report.errors) + " (force to write anyway)"
     if report.rejected and not partial:
         reasons = ", ".join(
             f"{field} {rule} ({count})" for field, rule, count in report.reason_counts()
@@ -96,6 +92,10 @@ def commit_refusal(report: ImportReport, *, force: bool, partial: bool) -> str |
             f"{len(report.rejected)} row(s) of {report.source} were rejected: {reasons}; "
             "fix them, or commit the accepted rows alone (partial)"
         )
+    if report.layer_problems:
+        return "the layer would fail its checks: " + "; ".join(report.layer_problems)
+    if report.errors and not force:
+        return "; ".join(f.message for f in report.errors) + " (force to write anyway)"
     return None
 
 

@@ -116,16 +116,18 @@ def compare(
     shifts = _shift_m(new_geometries[~geometry_same], old_geometries[~geometry_same])
     shift_of = dict(zip(np.flatnonzero(~geometry_same).tolist(), shifts.tolist(), strict=True))
     names = [n for n in spec.property_names if n != spec.id_property]
+    columns = {  # each property's values of the pairs, new and old, as Python values
+        name: (
+            [_value(v) for v in accepted[name].to_numpy()[new_rows]],
+            [_value(v) for v in current[name].to_numpy()[old_rows]]
+            if name in current.columns
+            else [None] * len(pairs),
+        )
+        for name in names
+    }
     changes = Changes()
-    for k, (i, j) in enumerate(pairs):
-        differ = [
-            name
-            for name in names
-            if _differ(
-                _value(accepted[name].iat[i]),
-                _value(current[name].iat[j]) if name in current.columns else None,
-            )
-        ]
+    for k, (i, _) in enumerate(pairs):
+        differ = [name for name in names if _differ(columns[name][0][k], columns[name][1][k])]
         if not geometry_same[k]:
             differ.append("geometry")
             changes.shift_m[new_ids[i]] = shift_of[k]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from urllib.parse import parse_qs, urlsplit
 
 import geopandas as gpd
 import numpy as np
@@ -11,9 +12,10 @@ import pytest
 import shapely
 from pyproj import Geod, Transformer
 
+from geo_service.analysis.map_links import walking_links
 from geo_service.analysis.network import build_walk_graph
 from geo_service.analysis.routing import NearestWalks
-from geo_service.datums import wgs84_to_bd09, wgs84_to_gcj02
+from geo_service.datums import bd09_to_wgs84, gcj02_to_wgs84, wgs84_to_gcj02
 from tests.reference import walking_distances
 
 METRIC = "EPSG:4549"
@@ -104,19 +106,76 @@ def test_bad_locator_requests(client, params, message):
     assert message in response.json()["description"]
 
 
-def test_phone_map_links_use_their_datums(client):
+def _point(text: str, *, lat_first: bool) -> tuple[float, float]:
+    first, second = (float(v) for v in text.split(",")[:2])
+    return (second, first) if lat_first else (first, second)
+
+
+def _metres(a, b) -> float:
+    return Geod(ellps="WGS84").inv(a[0], a[1], b[0], b[1])[2]
+
+
+def test_map_app_links_walk_from_the_point_to_the_centre(client):
+    """Each link parsed back, in its app's datum and axis order, lands on the resident's
+    point and on the centre (within 0.5 m), asking for a walk."""
     feature = client.get(
         "/locator/nearest", params={"lon": ORIGIN[0], "lat": ORIGIN[1], "n": 1}
     ).json()["features"][0]
-    lon, lat = feature["geometry"]["coordinates"]
-    g_lon, g_lat = wgs84_to_gcj02(lon, lat)
-    b_lon, b_lat = wgs84_to_bd09(lon, lat)
+    centre = tuple(feature["geometry"]["coordinates"])
     links = feature["properties"]["links"]
-    assert f"position={g_lon:.6f},{g_lat:.6f}" in links["amap"]
-    assert f"location={b_lat:.6f},{b_lon:.6f}" in links["baidu"]
-    shift = Geod(ellps="WGS84").inv(lon, lat, g_lon, g_lat)[2]
-    assert 200 < shift < 800  # GCJ-02 is offset by a few hundred metres in Wuxi
-    assert Geod(ellps="WGS84").inv(g_lon, g_lat, b_lon, b_lat)[2] > 500
+    assert list(links) == ["amap", "baidu", "tencent", "apple", "geo"]  # the profile's order
+    parsed = {app: (urlsplit(url), parse_qs(urlsplit(url).query)) for app, url in links.items()}
+
+    amap = parsed["amap"][1]
+    assert parsed["amap"][0].path == "/navigation" and amap["mode"] == ["walk"]
+    assert amap["callnative"] == ["1"] and amap["coordinate"] == ["gaode"]
+    ends = {
+        "amap": [gcj02_to_wgs84(*_point(amap[k][0], lat_first=False)) for k in ("from", "to")],
+    }
+    assert amap["to"][0].endswith(feature["properties"]["name_zh"])
+    baidu = parsed["baidu"][1]
+    assert baidu["mode"] == ["walking"] and baidu["coord_type"] == ["bd09ll"]
+    ends["baidu"] = [
+        bd09_to_wgs84(*_point(baidu[k][0].split("|")[0].removeprefix("latlng:"), lat_first=True))
+        for k in ("origin", "destination")
+    ]
+    tencent = parsed["tencent"][1]
+    assert tencent["type"] == ["walk"] and tencent["referer"]
+    ends["tencent"] = [
+        gcj02_to_wgs84(*_point(tencent[k][0], lat_first=True)) for k in ("fromcoord", "tocoord")
+    ]
+    apple = parsed["apple"][1]
+    assert apple["dirflg"] == ["w"]
+    ends["apple"] = [  # in mainland China Apple Maps draws GCJ-02
+        gcj02_to_wgs84(*_point(apple[k][0], lat_first=True)) for k in ("saddr", "daddr")
+    ]
+    for app, (start, end) in ends.items():
+        assert _metres(start, ORIGIN) < 0.5, app
+        assert _metres(end, centre) < 0.5, app
+    assert 200 < _metres(_point(amap["to"][0], lat_first=False), centre) < 800  # GCJ-02 moved
+    geo = links["geo"]
+    assert (
+        geo.startswith("geo:")
+        and _metres(_point(geo[4:].split("?")[0], lat_first=True), centre) < 0.5
+    )
+
+
+def test_links_outside_china_are_in_wgs84():
+    origin, centre = (24.94, 60.17), (24.95, 60.18)  # Helsinki
+    links = walking_links(
+        origin, centre, "Keskus", ("google", "apple", "osm", "geo"), in_china=False
+    )
+    google = parse_qs(urlsplit(links["google"]).query)
+    assert google["travelmode"] == ["walking"]
+    assert _point(google["origin"][0], lat_first=True) == pytest.approx(origin)
+    assert _point(google["destination"][0], lat_first=True) == pytest.approx(centre)
+    apple = parse_qs(urlsplit(links["apple"]).query)
+    assert _point(apple["daddr"][0], lat_first=True) == pytest.approx(centre)  # no GCJ-02
+    route = parse_qs(urlsplit(links["osm"]).query)["route"][0].split(";")
+    assert [_point(p, lat_first=True) for p in route] == [
+        pytest.approx(origin),
+        pytest.approx(centre),
+    ]
 
 
 def test_gcj02_known_point():

@@ -4,6 +4,8 @@ only, screen-reader labels, axe-core; no request leaves 127.0.0.1."""
 
 from __future__ import annotations
 
+from urllib.parse import parse_qs, urlsplit
+
 import pytest
 
 from tests.browser import PHONE, open_page
@@ -71,9 +73,17 @@ def test_choosing_a_centre_on_the_map_selects_it_in_the_list(locator):
     third = page.locator(RESULTS).nth(2)
     assert third.locator("button.route").get_attribute("aria-pressed") == "true"
     assert page.locator(".centre-marker.selected").inner_text() == "3"
-    links = third.locator(".actions a")
-    assert links.nth(0).get_attribute("href").startswith("https://uri.amap.com/marker?")
-    assert links.nth(1).get_attribute("href").startswith("https://api.map.baidu.com/marker?")
+    links = third.locator(".actions a")  # walking navigation, the profile's apps in order
+    hrefs = [links.nth(k).get_attribute("href") for k in range(links.count())]
+    assert [urlsplit(h).netloc or urlsplit(h).scheme for h in hrefs] == [
+        "uri.amap.com",
+        "api.map.baidu.com",
+        "apis.map.qq.com",
+        "maps.apple.com",
+        "geo",
+    ]
+    assert parse_qs(urlsplit(hrefs[0]).query)["mode"] == ["walk"]
+    assert links.nth(0).inner_text() == "高德地图步行导航"
 
 
 def test_service_filter_narrows_the_results(locator, client):
@@ -127,7 +137,7 @@ def test_keyboard_alone_reaches_the_results(browser, server):
             presses += 1
         assert page.evaluate("document.activeElement.className") == "route"
         links = page.locator(RESULTS).nth(0).locator(".actions a").count()
-        assert links == 4  # Amap, Baidu, OpenStreetMap, geo: (the demo district is in China)
+        assert links == 5  # Amap, Baidu, Tencent, Apple, geo: (the demo district is in China)
         for _ in range(links + 1):
             page.keyboard.press("Tab")
         page.keyboard.press("Enter")  # the second centre's "show route"

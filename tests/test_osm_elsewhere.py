@@ -62,7 +62,10 @@ def test_the_profile_is_the_places_own(district):
         country,
         crs,
     )
-    assert profile["phone_maps"] == ["osm", "geo"] and profile["languages"][0] == "en"
+    assert (
+        profile["phone_maps"] == ["google", "apple", "osm", "geo"]
+        and profile["languages"][0] == "en"
+    )
 
 
 def test_walking_distances_equal_the_networkx_reference(district):

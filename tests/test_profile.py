@@ -46,7 +46,7 @@ def test_binhu_profile_matches_its_catalog(binhu, catalog):
     assert binhu.analysis.service_keys == services.enum == SERVICE_VOCABULARY
     assert tuple(t.key for t in binhu.analysis.levels) == levels.enum
     assert binhu.metric_crs == "EPSG:4549" and binhu.timezone == "Asia/Shanghai"
-    assert binhu.map_links == ("amap", "baidu", "osm", "geo")
+    assert binhu.map_links == ("amap", "baidu", "tencent", "apple", "geo")
     for figure in binhu.figures:
         assert figure.layer is None or figure.layer in catalog
 
@@ -75,7 +75,7 @@ def test_analysis_sets_must_exist(raw_binhu):
 
 def test_regional_links_only_in_china(raw_binhu):
     abroad = parse_profile({**raw_binhu, "country": "FI", "timezone": "Europe/Helsinki"})
-    assert abroad.map_links == ("osm", "geo")
+    assert abroad.map_links == ("apple", "geo")  # no Chinese apps abroad
 
 
 def test_metric_crs_offered_even_if_not_listed(raw_binhu):

@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import datetime
-from urllib.parse import quote
 
 import geopandas as gpd
 import numpy as np
@@ -20,11 +19,11 @@ import opening_hours
 import shapely
 from pyproj import CRS, Transformer
 
+from geo_service.analysis.map_links import walking_links
 from geo_service.analysis.network import WalkGraph
 from geo_service.analysis.params import CoverageParams
 from geo_service.analysis.routing import NearestWalks
 from geo_service.crs import STORAGE_CRS, to_metric
-from geo_service.datums import wgs84_to_bd09, wgs84_to_gcj02
 from geo_service.errors import OutsideArea
 
 #: A point farther than this from the district gets an explanation, not a far centre.
@@ -52,37 +51,6 @@ def is_open(text: str, at: datetime) -> bool | None:
     return _open_at(_parse_hours(text), at)
 
 
-def app_links(
-    lon: float, lat: float, name: str, apps: tuple[str, ...] = ("amap", "baidu")
-) -> dict[str, str]:
-    """Links that open the WGS 84 point in phone map ``apps``, in the datum each expects:
-    ``amap`` (GCJ-02) and ``baidu`` (BD-09) — for points in China —, ``osm`` (WGS 84)
-    and ``geo`` (an RFC 5870 ``geo:`` URI, WGS 84, which phones hand to their map app)."""
-    label = quote(name)
-    links = {}
-    for app in apps:
-        if app == "amap":
-            g_lon, g_lat = wgs84_to_gcj02(lon, lat)
-            links[app] = (
-                f"https://uri.amap.com/marker?position={g_lon:.6f},{g_lat:.6f}&name={label}"
-                "&coordinate=gaode"
-            )
-        elif app == "baidu":
-            b_lon, b_lat = wgs84_to_bd09(lon, lat)
-            links[app] = (
-                f"https://api.map.baidu.com/marker?location={b_lat:.6f},{b_lon:.6f}"
-                f"&title={label}&content={label}&coord_type=bd09ll&output=html"
-            )
-        elif app == "osm":
-            links[app] = (
-                f"https://www.openstreetmap.org/?mlat={lat:.6f}&mlon={lon:.6f}"
-                f"#map=18/{lat:.6f}/{lon:.6f}"
-            )
-        elif app == "geo":
-            links[app] = f"geo:{lat:.6f},{lon:.6f}?q={lat:.6f},{lon:.6f}({label})"
-    return links
-
-
 def _text(row, column: str) -> str | None:
     """A text property, or None where the layer lacks it or it is empty."""
     value = row.get(column)
@@ -96,7 +64,7 @@ class _Centre:
     id: str
     coordinates: tuple[float, float]
     head: dict  # id, names, level, services, opening hours: in output order
-    links: dict[str, str]
+    label: str  # what the map apps call it
 
 
 @dataclass(frozen=True, eq=False)
@@ -112,6 +80,9 @@ class LocatorIndex:
     centres: tuple[_Centre, ...]
     to_metric: Transformer  # lon/lat -> graph CRS
     to_storage: Transformer  # graph CRS -> lon/lat
+    apps: tuple[str, ...] = ()
+    in_china: bool = True
+    language: str = "zh"
 
     @classmethod
     def build(
@@ -122,10 +93,14 @@ class LocatorIndex:
         params: CoverageParams,
         *,
         apps: tuple[str, ...] = ("amap", "baidu"),
+        in_china: bool = True,
+        language: str = "zh",
     ) -> LocatorIndex:
         """The index of the ``district`` and ``service_centres`` layers (any CRS; the
         centres' own coordinates are the ones answered) on the walking ``graph``, with
-        links to the phone map ``apps`` (see :func:`app_links`)."""
+        walking-navigation links to the phone map ``apps`` (see
+        :func:`~geo_service.analysis.map_links.walking_links`; ``in_china``: the district
+        is in mainland China; ``language``: of the names the links give)."""
         area = to_metric(district, graph.crs).union_all()
         shapely.prepare(area)
         metric = to_metric(centres, graph.crs).geometry.to_numpy()
@@ -151,12 +126,7 @@ class LocatorIndex:
                         "services": offered[k],
                         "opening_hours": _text(row, "opening_hours"),
                     },
-                    links=app_links(
-                        point.x,
-                        point.y,
-                        _text(row, "name_zh") or _text(row, "name") or str(row["id"]),
-                        apps,
-                    ),
+                    label=_text(row, "name_zh") or _text(row, "name") or str(row["id"]),
                 )
             )
         metric_crs = CRS.from_user_input(graph.crs)
@@ -176,6 +146,9 @@ class LocatorIndex:
             centres=tuple(rows),
             to_metric=Transformer.from_crs(STORAGE_CRS, metric_crs, always_xy=True),
             to_storage=Transformer.from_crs(metric_crs, STORAGE_CRS, always_xy=True),
+            apps=tuple(apps),
+            in_china=in_china,
+            language=language,
         )
 
     def nearest(
@@ -227,7 +200,14 @@ class LocatorIndex:
                         "distance_m": round(walk.distance_m, 1),
                         "minutes": round(self.params.minutes(walk.distance_m), 1),
                         "route": json.loads(route),
-                        "links": dict(centre.links),
+                        "links": walking_links(
+                            (lon, lat),
+                            centre.coordinates,
+                            centre.label,
+                            self.apps,
+                            in_china=self.in_china,
+                            language=self.language,
+                        ),
                     },
                 }
             )

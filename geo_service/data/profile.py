@@ -19,6 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from pyproj import CRS
 from pyproj.exceptions import CRSError
 
+from geo_service.analysis.map_links import CHINA_ONLY, NOT_IN_CHINA
 from geo_service.data.analysis_config import AnalysisConfig, Label
 from geo_service.data.catalog import Catalog
 from geo_service.errors import ProfileError
@@ -27,9 +28,7 @@ from geo_service.errors import ProfileError
 PROFILE_FILE = "district.yaml"
 
 Language = Literal["zh", "en"]
-PhoneMap = Literal["amap", "baidu", "osm", "geo"]
-#: Phone-map links that take GCJ-02 / BD-09 coordinates: only meaningful inside China.
-CHINA_ONLY_MAPS = frozenset({"amap", "baidu"})
+PhoneMap = Literal["amap", "baidu", "tencent", "apple", "google", "osm", "geo"]
 
 
 class _Strict(BaseModel):
@@ -83,7 +82,9 @@ class DistrictProfile(_Strict):
         default=("en", "zh"), min_length=1, description="Page languages, the default first."
     )
     phone_maps: tuple[PhoneMap, ...] = Field(
-        default=("osm", "geo"), description="Map-app links the locator offers."
+        default=("osm", "geo"),
+        description="Map apps the locator hands walking navigation to, in order (amap, "
+        "baidu, tencent inside China; google outside; apple, osm, geo anywhere).",
     )
     synthetic: bool = Field(description="Whether the district's data is synthetic (demo).")
     centre_term: Label = Field(
@@ -141,8 +142,10 @@ class DistrictProfile(_Strict):
 
     @property
     def map_links(self) -> tuple[PhoneMap, ...]:
-        """The phone-map links to offer: Amap and Baidu only inside China."""
-        return tuple(m for m in self.phone_maps if self.in_china or m not in CHINA_ONLY_MAPS)
+        """The phone-map links to offer: Amap, Baidu and Tencent only inside China, Google
+        only outside."""
+        barred = NOT_IN_CHINA if self.in_china else CHINA_ONLY
+        return tuple(m for m in self.phone_maps if m not in barred)
 
 
 def _crs(value: str) -> CRS:

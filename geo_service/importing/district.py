@@ -96,7 +96,11 @@ def district_profile_for(
             "metric_crs": f"EPSG:{metric.to_epsg()}" if metric.to_epsg() else metric.srs,
             "output_crs": ["EPSG:4326", "EPSG:3857"] + (["EPSG:4490"] if in_china else []),
             "languages": ["zh", "en"] if in_china else ["en", "zh"],
-            "phone_maps": ["amap", "baidu", "osm", "geo"] if in_china else ["osm", "geo"],
+            "phone_maps": (
+                ["amap", "baidu", "tencent", "apple", "geo"]
+                if in_china
+                else ["google", "apple", "osm", "geo"]
+            ),
             "synthetic": False,
             "figures": [],
             "analysis": analysis.model_dump(mode="json"),

@@ -104,6 +104,8 @@ def _index(request: Request, store: LayerStore, context: CoverageContext) -> Loc
         context.graph,
         context.params,
         apps=profile.map_links,
+        in_china=profile.in_china,
+        language=profile.languages[0],
     )
     request.app.state.locator_index = (store, context, index)
     return index

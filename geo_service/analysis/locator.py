@@ -21,6 +21,7 @@ from pyproj import CRS, Transformer
 
 from geo_service.analysis.map_links import walking_links
 from geo_service.analysis.network import WalkGraph
+from geo_service.analysis.opening import open_at, opening, parse_hours
 from geo_service.analysis.params import CoverageParams
 from geo_service.analysis.routing import NearestWalks
 from geo_service.crs import STORAGE_CRS, to_metric
@@ -28,27 +29,9 @@ from geo_service.errors import OutsideArea
 
 #: A point farther than this from the district gets an explanation, not a far centre.
 OUTSIDE_M = 1000.0
-
-
-def _parse_hours(text: str) -> opening_hours.OpeningHours | None:
-    try:
-        return opening_hours.OpeningHours(text)
-    except (opening_hours.ParserError, ValueError):
-        return None
-
-
-def _open_at(hours: opening_hours.OpeningHours | None, at: datetime) -> bool | None:
-    if hours is None:
-        return None
-    try:
-        return bool(hours.is_open(at))
-    except (opening_hours.ParserError, ValueError):
-        return None
-
-
-def is_open(text: str, at: datetime) -> bool | None:
-    """Whether OSM ``opening_hours`` ``text`` is open at local time ``at`` (None: unknown)."""
-    return _open_at(_parse_hours(text), at)
+#: With "open now" and too few open: how many closed centres (nearest first) are looked
+#: at for the one opening first, and how many of those are named.
+NEXT_OPEN_LOOKED_AT, NEXT_OPEN_NAMED = 10, 3
 
 
 def _text(row, column: str) -> str | None:
@@ -95,12 +78,14 @@ class LocatorIndex:
         apps: tuple[str, ...] = ("amap", "baidu"),
         in_china: bool = True,
         language: str = "zh",
+        holidays: str | None = None,
     ) -> LocatorIndex:
         """The index of the ``district`` and ``service_centres`` layers (any CRS; the
         centres' own coordinates are the ones answered) on the walking ``graph``, with
         walking-navigation links to the phone map ``apps`` (see
         :func:`~geo_service.analysis.map_links.walking_links`; ``in_china``: the district
-        is in mainland China; ``language``: of the names the links give)."""
+        is in mainland China; ``language``: of the names the links give; ``holidays``: the
+        country whose public holidays ``PH`` in the opening hours means)."""
         area = to_metric(district, graph.crs).union_all()
         shapely.prepare(area)
         metric = to_metric(centres, graph.crs).geometry.to_numpy()
@@ -140,7 +125,7 @@ class LocatorIndex:
                 for name in names
             },
             hours=tuple(
-                _parse_hours(text) if isinstance(text, str) else None
+                parse_hours(text, holidays)
                 for text in centres.get("opening_hours", [None] * len(centres))
             ),
             centres=tuple(rows),
@@ -177,17 +162,16 @@ class LocatorIndex:
         keep = np.ones(len(self.centres), dtype=bool)
         if service is not None:
             keep &= self.services.get(service, np.zeros(len(self.centres), dtype=bool))
-        opened: dict[int, bool | None] = {}
+        offered = keep.copy()
         if open_now:
-            opened = {k: _open_at(hours, moment) for k, hours in enumerate(self.hours)}
-            keep &= np.array([opened[k] is True for k in range(len(self.centres))], dtype=bool)
+            keep &= np.array([open_at(hours, moment) is True for hours in self.hours], dtype=bool)
         walks = self.walks.walks(origin, count=n, subset=np.flatnonzero(keep))
         routes = self._to_storage([walk.route for walk in walks])
         features = []
         for walk, route in zip(walks, routes, strict=True):
             centre = self.centres[walk.facility]
-            if walk.facility not in opened:
-                opened[walk.facility] = _open_at(self.hours[walk.facility], moment)
+            minutes = self.params.minutes(walk.distance_m)
+            hours = opening(self.hours[walk.facility], moment, minutes)
             features.append(
                 {
                     "type": "Feature",
@@ -196,9 +180,9 @@ class LocatorIndex:
                     "properties": {
                         **centre.head,
                         "services": list(centre.head["services"]),
-                        "open_now": opened[walk.facility],
+                        **hours.to_dict(),
                         "distance_m": round(walk.distance_m, 1),
-                        "minutes": round(self.params.minutes(walk.distance_m), 1),
+                        "minutes": round(minutes, 1),
                         "route": json.loads(route),
                         "links": walking_links(
                             (lon, lat),
@@ -211,13 +195,39 @@ class LocatorIndex:
                     },
                 }
             )
-        return {
+        answer = {
             "type": "FeatureCollection",
             "features": features,
             "origin": {"type": "Point", "coordinates": [lon, lat]},
             "at": moment.isoformat(timespec="minutes"),
             "numberReturned": len(features),
         }
+        if open_now and len(features) < n:
+            answer["opening_next"] = self._opening_next(origin, offered & ~keep, moment)
+        return answer
+
+    def _opening_next(self, origin: shapely.Point, closed: np.ndarray, moment: datetime) -> list:
+        """Of the ``closed`` centres nearest on foot, those that open first: id, names,
+        when they open (local time), distance and minutes; earliest first, then nearest."""
+        walks = self.walks.walks(origin, count=NEXT_OPEN_LOOKED_AT, subset=np.flatnonzero(closed))
+        found = []
+        for walk in walks:
+            minutes = self.params.minutes(walk.distance_m)
+            hours = opening(self.hours[walk.facility], moment, minutes)
+            if hours.opens_at is not None:
+                head = self.centres[walk.facility].head
+                found.append(
+                    {
+                        "id": head["id"],
+                        "name_zh": head["name_zh"],
+                        "name_en": head["name_en"],
+                        "opens_at": hours.to_dict()["opens_at"],
+                        "distance_m": round(walk.distance_m, 1),
+                        "minutes": round(minutes, 1),
+                    }
+                )
+        found.sort(key=lambda centre: (centre["opens_at"], centre["distance_m"]))
+        return found[:NEXT_OPEN_NAMED]
 
     def _to_storage(self, routes: list[shapely.LineString]) -> list[str]:
         """Routes (graph CRS) as GeoJSON geometries in lon/lat, to 1e-7 degrees."""

@@ -73,6 +73,11 @@ class DistrictProfile(_Strict):
     name: Names
     country: str = Field(pattern=r"^[A-Z]{2}$", description="ISO 3166-1 alpha-2 code.")
     timezone: str = Field(description="IANA time zone for opening hours and 'now'.")
+    holidays: str | None = Field(
+        default=None,
+        pattern=r"^[A-Z]{2}$",
+        description="Country whose public holidays PH in opening hours means (default: country).",
+    )
     metric_crs: str = Field(description="Projected CRS in metres for every distance.")
     output_crs: tuple[str, ...] = Field(
         default=("EPSG:4326", "EPSG:3857"),

@@ -106,6 +106,7 @@ def _index(request: Request, store: LayerStore, context: CoverageContext) -> Loc
         apps=profile.map_links,
         in_china=profile.in_china,
         language=profile.languages[0],
+        holidays=profile.holidays or profile.country,
     )
     request.app.state.locator_index = (store, context, index)
     return index

@@ -1,0 +1,81 @@
+"""When a centre is open, for a resident on the way there: open now, open when they
+arrive, when it closes or opens next, and whether it closes soon after they arrive — in
+the district's local time (naive datetimes), with its public holidays (``PH`` in OSM
+``opening_hours``, from the calendar of the district's country)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import opening_hours
+
+#: A centre that closes less than this after the resident arrives "closes soon".
+CLOSES_SOON = timedelta(minutes=15)
+
+
+def parse_hours(text: str | None, holidays: str | None = None) -> opening_hours.OpeningHours | None:
+    """OSM ``opening_hours`` ``text`` with the public holidays of country ``holidays``
+    (ISO 3166-1 alpha-2); None for text that is missing or not valid."""
+    if not isinstance(text, str) or not text:
+        return None
+    try:
+        return opening_hours.OpeningHours(text, country=holidays)
+    except opening_hours.UnknownCountryError:  # no calendar for it: PH never matches
+        return parse_hours(text)
+    except (opening_hours.ParserError, ValueError, SyntaxError):
+        return None
+
+
+def open_at(hours: opening_hours.OpeningHours | None, at: datetime) -> bool | None:
+    """Whether ``hours`` are open at local time ``at`` (None: unknown)."""
+    if hours is None:
+        return None
+    try:
+        return bool(hours.is_open(at))
+    except (opening_hours.ParserError, ValueError):
+        return None
+
+
+@dataclass(frozen=True)
+class Opening:
+    """A centre's hours as they matter to someone setting out at ``at``."""
+
+    open_now: bool | None
+    open_on_arrival: bool | None
+    closes_at: datetime | None  # open now: when it closes next
+    opens_at: datetime | None  # closed now: when it opens next
+    closes_soon: bool  # open now, and closes before arrival + CLOSES_SOON
+
+    def to_dict(self) -> dict:
+        """JSON-ready form (local times to the minute)."""
+        return {
+            "open_now": self.open_now,
+            "open_on_arrival": self.open_on_arrival,
+            "closes_at": _minute(self.closes_at),
+            "opens_at": _minute(self.opens_at),
+            "closes_soon": self.closes_soon,
+        }
+
+
+def _minute(moment: datetime | None) -> str | None:
+    return None if moment is None else moment.replace(tzinfo=None).isoformat(timespec="minutes")
+
+
+def opening(hours: opening_hours.OpeningHours | None, at: datetime, walk_minutes: float) -> Opening:
+    """The :class:`Opening` of ``hours`` for someone leaving at local time ``at`` on a walk
+    of ``walk_minutes`` (unrounded)."""
+    now = open_at(hours, at)
+    if now is None:
+        return Opening(None, None, None, None, False)
+    arrival = at + timedelta(minutes=walk_minutes)
+    change = hours.next_change(at)  # None: it never changes (24/7, or always closed)
+    change = None if change is None else change.replace(tzinfo=None)
+    closes_at = change if now else None
+    return Opening(
+        open_now=now,
+        open_on_arrival=open_at(hours, arrival),
+        closes_at=closes_at,
+        opens_at=None if now else change,
+        closes_soon=bool(now and closes_at is not None and closes_at - arrival < CLOSES_SOON),
+    )

@@ -214,5 +214,45 @@ def test_open_now_filter_matches_the_api(browser, server, client):
     assert len(expected) >= 1
     assert all(f["properties"]["open_now"] is True for f in expected)
     assert [f["id"] for f in expected] != [f["id"] for f in everyone]  # the filter did work
-    assert all("正在开放" in shown.nth(i).inner_text() for i in range(len(expected)))
+    for i, feature in enumerate(expected):  # open until when, from the API's closing time
+        closes = feature["properties"]["closes_at"][11:16]
+        said = "即将关门" if feature["properties"]["closes_soon"] else f"开放至{closes}"
+        assert said in shown.nth(i).inner_text()
+    page.context.close()
+
+
+def test_in_the_evening_centres_closing_before_the_walk_ends_are_flagged(browser, server, client):
+    at = "2026-12-02T19:45"  # a Wednesday: many centres close at 20:00
+    visit = open_page(browser, f"{server.url}/locator?at={at}", viewport=PHONE)
+    page = visit.page
+    _search(page, "水秀社区")
+    expected = _nearest_from_api(client, "水秀社区", at=at)
+    soon = [f for f in expected if f["properties"]["closes_soon"]]
+    assert soon, "the fixture point should reach a centre closing at 20:00"
+    shown = page.locator(RESULTS)
+    for i, feature in enumerate(expected):
+        card = shown.nth(i)
+        flagged = card.locator(".open.soon").count() == 1
+        assert flagged == feature["properties"]["closes_soon"], feature["id"]
+        if flagged:
+            time = feature["properties"]["closes_at"][11:16]
+            assert f"即将关门（{time}）" in card.inner_text()
+    assert visit.errors == []
+    page.context.close()
+
+
+def test_at_night_the_page_says_which_centre_opens_first(browser, server, client):
+    at = "2026-12-03T04:30"
+    visit = open_page(browser, f"{server.url}/locator?at={at}", viewport=PHONE)
+    page = visit.page
+    _search(page, "水秀社区")
+    page.check("#open-now")
+    page.wait_for_function("() => document.body.dataset.gsBusy === 'false'")
+    place = client.get("/locator/places", params={"q": "水秀社区", "limit": 8}).json()
+    lon, lat = place["features"][0]["geometry"]["coordinates"]
+    params = {"lon": f"{lon:.6f}", "lat": f"{lat:.6f}", "n": 5, "open_now": "true", "at": at}
+    first = client.get("/locator/nearest", params=params).json()["opening_next"][0]
+    status = page.locator("#status").inner_text()
+    assert first["name_zh"] in status and first["opens_at"][11:16] + "开放" in status
+    assert page.locator(RESULTS).count() == 0 and visit.errors == []
     page.context.close()

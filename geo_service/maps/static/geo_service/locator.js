@@ -229,6 +229,8 @@
       .then(function (collection) {
         state.error = null;
         state.results = collection.features;
+        state.at = collection.at;
+        state.openingNext = collection.opening_next || [];
         state.selected = state.results.length ? state.results[0].id : null;
         render();
         fitResults();
@@ -261,8 +263,44 @@
     return t("error", { message: error.description });
   }
 
-  function openText(value) {
-    return value === true ? t("open") : value === false ? t("closed") : t("unknown");
+  /* "08:30", or "tomorrow 08:30" / a date, for a local time after the answer's own. */
+  function dayAndTime(moment) {
+    var day = "";
+    var asked = state.at ? state.at.slice(0, 10) : moment.slice(0, 10);
+    if (moment.slice(0, 10) !== asked) {
+      var next = new Date(asked + "T12:00:00Z");
+      next.setUTCDate(next.getUTCDate() + 1);
+      day = next.toISOString().slice(0, 10) === moment.slice(0, 10)
+        ? t("tomorrow")
+        : moment.slice(5, 10) + " ";
+    }
+    return { day: day, time: moment.slice(11, 16) };
+  }
+
+  /* Open now (until when; closing before the walk ends?), or when it opens. */
+  function openText(p) {
+    if (p.open_now === true && p.closes_soon) {
+      return t("closesSoon", dayAndTime(p.closes_at));
+    }
+    if (p.open_now === true) {
+      return p.closes_at ? t("openUntil", dayAndTime(p.closes_at)) : t("open");
+    }
+    if (p.open_now === false) {
+      return p.opens_at ? t("opensAt", dayAndTime(p.opens_at)) : t("closed");
+    }
+    return t("unknown");
+  }
+
+  function openClass(p) {
+    return p.open_now === true ? (p.closes_soon ? "soon" : "yes") : "no";
+  }
+
+  function openingNextText() {
+    var first = state.openingNext[0];
+    return t("openingNext", Object.assign(dayAndTime(first.opens_at), {
+      name: nameOf(first),
+      min: Math.round(first.minutes),
+    }));
   }
 
   function serviceNames(codes) {
@@ -283,7 +321,9 @@
       ? errorText(state.error)
       : state.results.length
         ? t("found", { n: state.results.length })
-        : t("none");
+        : state.openingNext && state.openingNext.length
+          ? openingNextText()
+          : t("none");
     state.results.forEach(function (feature, i) {
       var p = feature.properties;
       var selected = feature.id === state.selected;
@@ -297,8 +337,8 @@
         '<p class="walk">' +
         escapeHtml(t("walk", { m: Math.round(p.distance_m), min: Math.round(p.minutes) })) +
         "</p>" +
-        '<p><span class="open ' + (p.open_now ? "yes" : "no") + '">' +
-        escapeHtml(openText(p.open_now)) + "</span> " + escapeHtml(t("hours")) +
+        '<p><span class="open ' + openClass(p) + '">' +
+        escapeHtml(openText(p)) + "</span> " + escapeHtml(t("hours")) +
         (lang === "zh" ? "：" : ": ") +
         escapeHtml(GS.formatHours(p.opening_hours, lang)) + "</p>" +
         "<p>" + escapeHtml(t("services")) + (lang === "zh" ? "：" : ": ") +

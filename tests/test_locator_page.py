@@ -256,3 +256,54 @@ def test_at_night_the_page_says_which_centre_opens_first(browser, server, client
     assert first["name_zh"] in status and first["opens_at"][11:16] + "开放" in status
     assert page.locator(RESULTS).count() == 0 and visit.errors == []
     page.context.close()
+
+
+#: Everything a resident taps on the phone: at least 44 x 44 CSS px (WCAG 2.5.5).
+TARGETS = [
+    "#lang",
+    "#q",
+    "form button",
+    "#results .actions a",
+    "#results .actions button.route",
+    ".leaflet-control-zoom a",
+    ".centre-marker",
+]
+
+
+def _luminance(rgb: tuple[int, int, int]) -> float:
+    def channel(c: int) -> float:
+        c = c / 255
+        return c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4
+
+    r, g, b = (channel(c) for c in rgb)
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+
+def _contrast(a, b) -> float:
+    high, low = sorted((_luminance(a), _luminance(b)), reverse=True)
+    return (high + 0.05) / (low + 0.05)
+
+
+def test_touch_targets_and_the_focus_ring(locator):
+    page = locator.page
+    _search(page, "水秀社区")
+    for selector in TARGETS:
+        boxes = page.eval_on_selector_all(
+            selector,
+            "els => els.filter(e => e.offsetParent !== null).map(e => {"
+            " const r = e.getBoundingClientRect(); return [r.width, r.height]; })",
+        )
+        assert boxes, selector
+        small = [box for box in boxes if min(box) < 44 - 0.5]
+        assert not small, (selector, small)
+    page.focus("#lang")
+    page.keyboard.press("Shift+Tab")
+    page.keyboard.press("Tab")  # a keyboard focus, so :focus-visible applies
+    color = page.eval_on_selector("#lang", "e => getComputedStyle(e).outlineColor")
+    rgb = tuple(int(v) for v in color[color.index("(") + 1 : color.index(")")].split(",")[:3])
+    for neighbour in ((255, 255, 255), (250, 250, 250)):  # the page and its background
+        assert _contrast(rgb, neighbour) >= 3, (color, neighbour)
+    wraps = page.eval_on_selector(
+        "#lang", "e => e.getClientRects().length > 1 || e.scrollHeight > e.clientHeight + 1"
+    )
+    assert not wraps

@@ -375,7 +375,7 @@
         icon: L.divIcon({
           className: "centre-marker" + (selected ? " selected" : ""),
           html: "<span>" + (i + 1) + "</span>",
-          iconSize: [28, 28],
+          iconSize: [44, 44],
         }),
       });
       marker.on("click", function () {

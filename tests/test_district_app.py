@@ -46,12 +46,12 @@ def test_opening_hours_are_judged_in_the_districts_time(abroad, client):
 
 def test_regional_links_only_inside_china(abroad, client):
     links = abroad.get("/locator/nearest", params=INSIDE).json()["features"][0]["properties"]
-    assert set(links["links"]) == {"osm", "geo"}
+    assert set(links["links"]) == {"apple", "geo"}  # the Chinese apps left out abroad
     lat, lon = links["links"]["geo"][4:].split("?")[0].split(",")
     feature = abroad.get("/locator/nearest", params=INSIDE).json()["features"][0]
     assert [float(lon), float(lat)] == pytest.approx(feature["geometry"]["coordinates"], abs=1e-6)
     china = client.get("/locator/nearest", params=INSIDE).json()["features"][0]["properties"]
-    assert set(china["links"]) == {"amap", "baidu", "osm", "geo"}
+    assert set(china["links"]) == {"amap", "baidu", "tencent", "apple", "geo"}
 
 
 def test_offered_crs_come_from_the_profile(abroad):

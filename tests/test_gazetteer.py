@@ -22,6 +22,7 @@ from geo_service.errors import InvalidQuery
 from tests.support import DATA_DIR
 
 NAMED_PUBLIC = {
+    "roads",
     "communities",
     "subdistricts",
     "compounds",
@@ -109,7 +110,8 @@ def test_only_named_public_source_layers_are_indexed(catalog, gazetteer, demo):
     assert {p.layer for p in gazetteer.places} == NAMED_PUBLIC
     assert all(catalog.get(p.layer).access == "public" for p in gazetteer.places)
     assert not any(catalog.get(p.layer).derived for p in gazetteer.places)
-    assert len(gazetteer) == sum(len(demo[layer]) for layer in NAMED_PUBLIC)
+    streets = demo["roads"]["name"].dropna().nunique()  # one place a street, not a segment
+    assert len(gazetteer) == streets + sum(len(demo[layer]) for layer in NAMED_PUBLIC - {"roads"})
     assert "central_households" not in {p.kind for p in gazetteer.places}
 
 
@@ -293,3 +295,38 @@ def test_places_endpoint_refuses_bad_queries(client, params):
     body = response.json()
     assert set(body) == {"code", "description"}
     assert body["description"]
+
+
+# --- forgiving search ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("query", "meant"),
+    [
+        ("shuixui", "水秀社区"),  # two letters swapped
+        ("shuixu", "水秀社区"),  # one left out
+        ("shuiixiu", "水秀社区"),  # one too many
+        ("水绣社区", "水秀社区"),  # a wrong character (绣 for 秀)
+        ("dajishen", "大箕山社区"),  # one wrong letter
+    ],
+)
+def test_a_typo_still_finds_the_place(gazetteer, query, meant):
+    found = gazetteer.search(query, limit=5)
+    assert found and found[0].name_zh == meant, names(found)
+
+
+@pytest.mark.parametrize("query", ["水绣", "zzzzzzzz", "qqqqq", "hxyz"])
+def test_short_or_far_queries_are_not_stretched(gazetteer, query):
+    assert gazetteer.search(query, limit=5) == []
+
+
+def test_streets_are_found_by_name_once_each(gazetteer, demo):
+    name = demo["roads"]["name"].dropna().iloc[0]
+    found = [p for p in gazetteer.search(name, limit=10) if p.layer == "roads"]
+    assert [p.name_zh for p in found][:1] == [name]
+    assert len([p for p in gazetteer.places if p.name_zh == name]) == 1
+    segments = demo["roads"][demo["roads"]["name"] == name]
+    point = shapely.Point(found[0].lon, found[0].lat)
+    assert shapely.distance(segments.geometry.to_numpy(), point).min() < 1e-6  # on the street
+    typed = gazetteer.search(found[0].pinyin.replace(" ", "")[:-1] + "x", limit=3)
+    assert typed and typed[0].name_zh == name  # its pinyin with a typo

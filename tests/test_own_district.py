@@ -120,7 +120,7 @@ def test_the_locator_speaks_local_time_and_offers_world_maps(district, api):
     nearest = body["features"][0]["properties"]
     assert body["features"][0]["id"] == "SP-1"
     assert nearest["open_now"] is True  # Mo-Fr 09:00-17:00, a Tuesday at 14:00 local
-    assert set(nearest["links"]) == {"osm", "geo"}
+    assert list(nearest["links"]) == ["google", "apple", "osm", "geo"]  # no Chinese apps
     # From the centre's own door: out to the nearest road and back (metres in EPSG:32635).
     roads = gpd.read_file(district[0] / "data" / "geojson" / "roads.geojson").to_crs(32635)
     door = gpd.GeoSeries.from_xy([24.9380], [60.1690], crs=4326).to_crs(32635).iloc[0]
@@ -159,7 +159,9 @@ def test_the_locator_page_finds_a_centre_in_english(district, browser):
         assert "Opening hours: not given" in first  # the file gives none for SP-3
         links = page.locator("#results li.result").nth(0).locator(".actions a")
         assert [links.nth(k).inner_text() for k in range(links.count())] == [
-            "Open in OpenStreetMap",
+            "Walk there with Google Maps",
+            "Walk there with Apple Maps",
+            "Walking route on OpenStreetMap",
             "Open in a map app",
         ]
         assert visit.errors == [] and visit.external == []

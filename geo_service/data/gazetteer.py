@@ -14,11 +14,14 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
+import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
 import yaml
 from pypinyin import Style, lazy_pinyin
+from rapidfuzz.distance import DamerauLevenshtein
+from rapidfuzz.process import cdist
 
 from geo_service.data.catalog import Catalog
 from geo_service.data.stores.base import LayerStore
@@ -34,9 +37,12 @@ KIND_PRIORITY = (
     "service_centres",
     "pocket_parks",
     "trails",
+    "roads",
 )
 #: Named public layers that are not places to look for: the whole map and its lakes.
-SKIPPED_LAYERS = frozenset({"district", "water", "roads"})
+SKIPPED_LAYERS = frozenset({"district", "water"})
+#: The walking network's layer: its segments are found by street name, one place a street.
+STREETS_LAYER = "roads"
 MAX_QUERY_CHARS = 100
 
 _HAN_RUN = re.compile(r"([\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+)")
@@ -165,8 +171,8 @@ def _rank_key(place: Place) -> tuple[int, str, str, str]:
 class Gazetteer:
     """Places searchable by Chinese or English name, pinyin and pinyin initials."""
 
-    #: Rank of a match: exact, prefix, substring; no match is NO_MATCH.
-    EXACT, PREFIX, SUBSTRING, NO_MATCH = 0, 1, 2, 3
+    #: Rank of a match: exact, prefix, substring, near (a typo); no match is NO_MATCH.
+    EXACT, PREFIX, SUBSTRING, NEAR, NO_MATCH = 0, 1, 2, 3, 4
 
     def __init__(self, places: Iterable[Place]):
         self.places = sorted(places, key=_rank_key)
@@ -200,15 +206,16 @@ class Gazetteer:
         query
             Chinese or English name, pinyin with or without spaces, or pinyin initials;
             case, whitespace and punctuation are ignored. Names and pinyin match as a
-            whole, a prefix or a substring; initials as a whole or a prefix.
+            whole, a prefix or a substring; initials as a whole or a prefix; failing
+            those all, a name or pinyin whose start is a typo away (see :meth:`_typos`).
         limit
             The most places to return (at least 1).
 
         Returns
         -------
         list of Place
-            Exact matches, then prefixes, then substrings; ties in order of kind
-            (:data:`KIND_PRIORITY`), then pinyin.
+            Exact matches, then prefixes, then substrings, then near ones (fewest edits
+            first); ties in order of kind (:data:`KIND_PRIORITY`), then pinyin.
 
         Raises
         ------
@@ -231,9 +238,33 @@ class Gazetteer:
                 self._ranks("initials", text, substring=False),
             ]
         )
+        typos = np.zeros(len(self.places), dtype=int)
+        if not (rank < self.NO_MATCH).any():  # nothing as typed: forgive a typo
+            typos = self._typos(text)
+            rank[typos < self.NO_MATCH] = self.NEAR
         hits = np.flatnonzero(rank < self.NO_MATCH)
-        hits = hits[np.argsort(rank[hits], kind="stable")][:limit]
+        hits = hits[np.lexsort((typos[hits], rank[hits]))][:limit]
         return [self.places[i] for i in hits]
+
+    def _typos(self, text: str) -> np.ndarray:
+        """Per place, the fewest edits (insert, delete, substitute, swap two neighbours)
+        between ``text`` and the start of its pinyin, English or Chinese name of the same
+        length — NO_MATCH where more than a typo allows: one edit in up to 6 letters, two
+        beyond; Chinese names from 3 characters on, one edit."""
+        best = np.full(len(self.places), self.NO_MATCH)
+        han = bool(_HAN_RUN.search(text))
+        if han:
+            allowed = 1 if len(text) >= 3 else 0
+        else:
+            allowed = 0 if len(text) < 4 else (1 if len(text) <= 6 else 2)
+        if not allowed:
+            return best
+        columns = ("zh",) if han else ("pinyin", "en", "zh")
+        for column in columns:
+            starts = [value[: len(text)] for value in self._fields[column]]
+            edits = cdist([text], starts, scorer=DamerauLevenshtein.distance, workers=1)[0]
+            best = np.minimum(best, np.where(edits <= allowed, edits, self.NO_MATCH))
+        return best
 
 
 def gazetteer_layers(catalog: Catalog) -> list[str]:
@@ -278,6 +309,8 @@ def build_gazetteer(
     places: list[Place] = []
     for layer_id in gazetteer_layers(catalog):
         frame = store.query(layer_id)
+        if layer_id == STREETS_LAYER:
+            frame = streets(frame)
         spec = catalog.get(layer_id)
         points = shapely.point_on_surface(frame.geometry.to_numpy())
         lons, lats = shapely.get_x(points), shapely.get_y(points)
@@ -294,6 +327,19 @@ def build_gazetteer(
             lon, lat = round(float(lon), 7), round(float(lat), 7)
             places.append(Place(layer_id, str(fid), zh, en, lon, lat, pinyin, initials))
     return Gazetteer(places)
+
+
+def streets(segments: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """One feature per street name of the network's ``segments`` (EPSG:4326): id and
+    names the street's, geometry its longest run of joined segments."""
+    named = segments[segments["name"].map(lambda v: isinstance(v, str) and bool(v.strip()))]
+    rows = []
+    for name, group in named.groupby("name", sort=True):
+        merged = shapely.line_merge(shapely.union_all(group.geometry.to_numpy()))
+        parts = shapely.get_parts(merged)
+        longest = parts[np.argmax(shapely.length(parts))] if len(parts) else None
+        rows.append({"id": name, "name": name, "geometry": longest})
+    return gpd.GeoDataFrame(rows, columns=["id", "name", "geometry"], crs=segments.crs)
 
 
 def place_feature(place: Place) -> dict:

@@ -307,3 +307,39 @@ def test_touch_targets_and_the_focus_ring(locator):
         "#lang", "e => e.getClientRects().length > 1 || e.scrollHeight > e.clientHeight + 1"
     )
     assert not wraps
+
+
+def test_suggestions_are_a_combobox_the_arrow_keys_walk(locator, client):
+    page = locator.page
+    page.fill("#q", "shuixui")  # a typo of shuixiu (水秀)
+    page.wait_for_selector("#places [role=option]")
+    box = page.locator("#q")
+    assert box.get_attribute("role") == "combobox"
+    assert box.get_attribute("aria-expanded") == "true"
+    options = page.locator("#places [role=option]")
+    expected = client.get("/locator/places", params={"q": "shuixui", "limit": 8}).json()
+    assert options.count() == len(expected["features"]) >= 2
+    assert "水秀社区" in options.nth(0).inner_text()
+    page.keyboard.press("ArrowDown")
+    page.keyboard.press("ArrowDown")
+    assert box.get_attribute("aria-activedescendant") == "place-1"
+    assert options.nth(1).get_attribute("aria-selected") == "true"
+    assert options.nth(0).get_attribute("aria-selected") == "false"
+    page.keyboard.press("ArrowUp")
+    page.keyboard.press("ArrowUp")  # wraps round to the last
+    assert box.get_attribute("aria-activedescendant") == f"place-{options.count() - 1}"
+    page.keyboard.press("ArrowDown")  # back to the first
+    page.keyboard.press("ArrowDown")  # and the second
+    chosen = expected["features"][1]["properties"]["name_zh"]
+    page.keyboard.press("Enter")
+    page.wait_for_selector(RESULTS)
+    page.wait_for_function("() => document.body.dataset.gsBusy === 'false'")
+    assert box.input_value() == chosen and box.get_attribute("aria-expanded") == "false"
+    assert chosen in page.locator("#origin").inner_text()
+    assert locator.errors == []
+
+
+def test_a_street_is_a_place_to_start_from(locator, client, demo):
+    street = demo["roads"]["name"].dropna().iloc[0]
+    _search(locator.page, street)
+    assert street in locator.page.locator("#origin").inner_text()

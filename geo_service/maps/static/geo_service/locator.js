@@ -128,12 +128,39 @@
     $("origin").textContent = t("from", { name: state.originName() });
   }
 
-  /* Place search: our gazetteer of community, compound and centre names. */
+  /* Place search: our gazetteer of community, compound, centre and street names, shown
+     as the ARIA combobox pattern: focus stays in the box, the arrow keys move through the
+     suggestions (aria-activedescendant), Enter takes one, Escape closes them. */
   var searchTimer = null;
+  var suggestions = { features: [], active: -1 };
+
+  function showSuggestions(open) {
+    $("places").hidden = !open;
+    $("q").setAttribute("aria-expanded", open ? "true" : "false");
+    if (!open) {
+      setActive(-1);
+    }
+  }
+
+  function setActive(k) {
+    var options = $("places").querySelectorAll('[role="option"]');
+    suggestions.active = k;
+    for (var i = 0; i < options.length; i++) {
+      options[i].setAttribute("aria-selected", i === k ? "true" : "false");
+      options[i].classList.toggle("active", i === k);
+    }
+    if (k >= 0 && options[k]) {
+      $("q").setAttribute("aria-activedescendant", options[k].id);
+      options[k].scrollIntoView({ block: "nearest" });
+    } else {
+      $("q").removeAttribute("aria-activedescendant");
+    }
+  }
+
   function searchPlaces(text, chooseFirst) {
     var query = text.trim();
     if (!query) {
-      $("places").hidden = true;
+      showSuggestions(false);
       return;
     }
     fetch(config.api + "locator/places?limit=8&q=" + encodeURIComponent(query))
@@ -146,27 +173,28 @@
       .then(function (collection) {
         var list = $("places");
         list.innerHTML = "";
+        suggestions.features = collection.features;
         if (!collection.features.length) {
           var message = collection.failed ? t("placeError") : t("noPlaces");
           list.innerHTML = '<li class="empty">' + escapeHtml(message) + "</li>";
           $("status").textContent = message;
         }
-        collection.features.forEach(function (feature) {
+        collection.features.forEach(function (feature, k) {
           var item = document.createElement("li");
-          var button = document.createElement("button");
-          button.type = "button";
-          button.className = "place";
+          item.id = "place-" + k;
+          item.className = "place";
+          item.setAttribute("role", "option");
+          item.setAttribute("aria-selected", "false");
           var names = [feature.properties.name_zh, feature.properties.name_en].filter(Boolean);
-          button.textContent = names.filter(function (n, k) {
-            return names.indexOf(n) === k;
+          item.textContent = names.filter(function (n, j) {
+            return names.indexOf(n) === j;
           }).join(" · ") || nameOf(feature.properties);
-          button.addEventListener("click", function () {
+          item.addEventListener("click", function () {
             choosePlace(feature);
           });
-          item.appendChild(button);
           list.appendChild(item);
         });
-        list.hidden = false;
+        showSuggestions(true);
         if (chooseFirst && collection.features.length) {
           choosePlace(collection.features[0]);
         }
@@ -176,7 +204,7 @@
   function choosePlace(feature) {
     var c = feature.geometry.coordinates;
     state.focusResults = true;
-    $("places").hidden = true;
+    showSuggestions(false);
     $("q").value = nameOf(feature.properties);
     setOrigin(c[0], c[1], function () {
       return nameOf(feature.properties);
@@ -423,6 +451,10 @@
   $("search").addEventListener("submit", function (event) {
     event.preventDefault();
     clearTimeout(searchTimer);
+    if (!$("places").hidden && suggestions.active >= 0) {
+      choosePlace(suggestions.features[suggestions.active]);
+      return;
+    }
     searchPlaces($("q").value, true);
   });
   $("q").addEventListener("input", function () {
@@ -432,8 +464,17 @@
     }, 200);
   });
   $("q").addEventListener("keydown", function (event) {
+    var count = suggestions.features.length;
     if (event.key === "Escape") {
-      $("places").hidden = true;
+      showSuggestions(false);
+    } else if ((event.key === "ArrowDown" || event.key === "ArrowUp") && count) {
+      event.preventDefault();
+      if ($("places").hidden) {
+        showSuggestions(true);
+      }
+      var step = event.key === "ArrowDown" ? 1 : -1;
+      var now = suggestions.active;
+      setActive(now < 0 ? (step > 0 ? 0 : count - 1) : (now + step + count) % count);
     }
   });
   $("service").addEventListener("change", findNearest);

@@ -38,7 +38,7 @@ import time
 import urllib.error
 import urllib.request
 from collections import Counter
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from urllib.parse import urlencode
 
@@ -50,8 +50,15 @@ from loadgen import _connection, free_port
 from scipy.sparse.csgraph import dijkstra
 
 from geo_service.analysis.distances import AugmentedGraph, same_segment_pairs
-from geo_service.analysis.locator import OUTSIDE_M, LocatorIndex, app_links
+from geo_service.analysis.locator import (
+    NEXT_OPEN_LOOKED_AT,
+    NEXT_OPEN_NAMED,
+    OUTSIDE_M,
+    LocatorIndex,
+)
+from geo_service.analysis.map_links import HERE, spot, walking_links
 from geo_service.analysis.network import SNAP_OK, SNAP_PAST_ISOLATED, snap_points
+from geo_service.analysis.opening import CLOSES_SOON
 from geo_service.api.app import load_data
 from geo_service.crs import STORAGE_CRS, to_metric
 from geo_service.data.vocabulary import SERVICE_VOCABULARY
@@ -293,6 +300,26 @@ def _reference_open(text: str, at: datetime) -> bool | None:
         return None
 
 
+def _reference_hours(text: str, at: datetime, minutes: float) -> dict:
+    """Open now, on arrival, closing / opening time and "closes soon", from scratch."""
+    now = _reference_open(text, at)
+    if now is None:
+        keys = ("open_now", "open_on_arrival", "closes_at", "opens_at")
+        return {**dict.fromkeys(keys), "closes_soon": False}
+    hours = opening_hours.OpeningHours(text)
+    change = hours.next_change(at)
+    change = None if change is None else change.replace(tzinfo=None)
+    arrival = at + timedelta(minutes=minutes)
+    shown = None if change is None else change.isoformat(timespec="minutes")
+    return {
+        "open_now": now,
+        "open_on_arrival": bool(hours.is_open(arrival)),
+        "closes_at": shown if now else None,
+        "opens_at": None if now else shown,
+        "closes_soon": bool(now and change is not None and change - arrival < CLOSES_SOON),
+    }
+
+
 def reference_answer(store, context, query: dict) -> bytes:
     """One answer computed from scratch, as the API did it before it was optimised."""
     lon, lat, n = query["lon"], query["lat"], query["n"]
@@ -311,6 +338,11 @@ def reference_answer(store, context, query: dict) -> bytes:
         keep &= centres["services"].str.split(";").map(lambda s: service in s).to_numpy()
     if open_now:
         keep &= opened == True  # noqa: E712 - None (unknown) is not open
+    offered = keep.copy() if not open_now else None
+    if service is not None and open_now:
+        offered = centres["services"].str.split(";").map(lambda s: service in s).to_numpy()
+    elif open_now:
+        offered = np.ones(len(centres), dtype=bool)
     candidates = centres[keep]
     metric = to_metric(candidates, crs)
     walks = _reference_walks(
@@ -340,11 +372,18 @@ def reference_answer(store, context, query: dict) -> bytes:
                     "level": row["level"],
                     "services": row["services"].split(";"),
                     "opening_hours": row["opening_hours"],
-                    "open_now": opened[keep][facility],
+                    **_reference_hours(
+                        row["opening_hours"], moment, context.params.minutes(distance_m)
+                    ),
                     "distance_m": round(distance_m, 1),
                     "minutes": round(context.params.minutes(distance_m), 1),
                     "route": json.loads(shapely.to_geojson(shapely.set_precision(route, 1e-7))),
-                    "links": app_links(point.x, point.y, row["name_zh"]),
+                    "links": walking_links(
+                        spot(lon, lat, HERE["zh"]),
+                        spot(round(point.x, 7), round(point.y, 7), row["name_zh"]),
+                        ("amap", "baidu"),
+                        in_china=True,
+                    ),
                 },
             }
         )
@@ -355,6 +394,32 @@ def reference_answer(store, context, query: dict) -> bytes:
         "at": moment.isoformat(timespec="minutes"),
         "numberReturned": len(features),
     }
+    if open_now and len(features) < n:
+        closed = centres[offered & ~keep]
+        first = []
+        for facility, distance_m, _ in _reference_walks(
+            context.graph,
+            origin,
+            to_metric(closed, crs).geometry.to_numpy(),
+            count=NEXT_OPEN_LOOKED_AT,
+            max_snap_m=context.params.max_snap_m,
+        ):
+            row = closed.iloc[facility]
+            minutes = context.params.minutes(distance_m)
+            hours = _reference_hours(row["opening_hours"], moment, minutes)
+            if hours["opens_at"] is not None:
+                first.append(
+                    {
+                        "id": row["id"],
+                        "name_zh": row["name_zh"],
+                        "name_en": row["name_en"],
+                        "opens_at": hours["opens_at"],
+                        "distance_m": round(distance_m, 1),
+                        "minutes": round(minutes, 1),
+                    }
+                )
+        first.sort(key=lambda centre: (centre["opens_at"], centre["distance_m"]))
+        body["opening_next"] = first[:NEXT_OPEN_NAMED]
     return json.dumps(body, ensure_ascii=False).encode("utf-8")
 
 

@@ -12,7 +12,7 @@ import pytest
 import shapely
 from pyproj import Geod, Transformer
 
-from geo_service.analysis.map_links import walking_links
+from geo_service.analysis.map_links import spot, walking_links
 from geo_service.analysis.network import build_walk_graph
 from geo_service.analysis.routing import NearestWalks
 from geo_service.datums import bd09_to_wgs84, gcj02_to_wgs84, wgs84_to_gcj02
@@ -163,7 +163,10 @@ def test_map_app_links_walk_from_the_point_to_the_centre(client):
 def test_links_outside_china_are_in_wgs84():
     origin, centre = (24.94, 60.17), (24.95, 60.18)  # Helsinki
     links = walking_links(
-        origin, centre, "Keskus", ("google", "apple", "osm", "geo"), in_china=False
+        spot(*origin, "My location"),
+        spot(*centre, "Keskus"),
+        ("google", "apple", "osm", "geo"),
+        in_china=False,
     )
     google = parse_qs(urlsplit(links["google"]).query)
     assert google["travelmode"] == ["walking"]

@@ -19,7 +19,7 @@ import opening_hours
 import shapely
 from pyproj import CRS, Transformer
 
-from geo_service.analysis.map_links import walking_links
+from geo_service.analysis.map_links import HERE, Spot, spot, walking_links
 from geo_service.analysis.network import WalkGraph
 from geo_service.analysis.opening import open_at, opening, parse_hours
 from geo_service.analysis.params import CoverageParams
@@ -47,7 +47,7 @@ class _Centre:
     id: str
     coordinates: tuple[float, float]
     head: dict  # id, names, level, services, opening hours: in output order
-    label: str  # what the map apps call it
+    spot: Spot  # where and what the map apps are told
 
 
 @dataclass(frozen=True, eq=False)
@@ -111,7 +111,11 @@ class LocatorIndex:
                         "services": offered[k],
                         "opening_hours": _text(row, "opening_hours"),
                     },
-                    label=_text(row, "name_zh") or _text(row, "name") or str(row["id"]),
+                    spot=spot(
+                        round(point.x, 7),
+                        round(point.y, 7),
+                        _text(row, "name_zh") or _text(row, "name") or str(row["id"]),
+                    ),
                 )
             )
         metric_crs = CRS.from_user_input(graph.crs)
@@ -167,6 +171,7 @@ class LocatorIndex:
             keep &= np.array([open_at(hours, moment) is True for hours in self.hours], dtype=bool)
         walks = self.walks.walks(origin, count=n, subset=np.flatnonzero(keep))
         routes = self._to_storage([walk.route for walk in walks])
+        here = spot(lon, lat, HERE.get(self.language, HERE["en"]))
         features = []
         for walk, route in zip(walks, routes, strict=True):
             centre = self.centres[walk.facility]
@@ -185,12 +190,7 @@ class LocatorIndex:
                         "minutes": round(minutes, 1),
                         "route": json.loads(route),
                         "links": walking_links(
-                            (lon, lat),
-                            centre.coordinates,
-                            centre.label,
-                            self.apps,
-                            in_china=self.in_china,
-                            language=self.language,
+                            here, centre.spot, self.apps, in_china=self.in_china
                         ),
                     },
                 }

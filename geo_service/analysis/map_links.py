@@ -22,7 +22,8 @@ Formats, from each provider's published URI documentation:
 
 from __future__ import annotations
 
-from urllib.parse import quote, urlencode
+from dataclasses import dataclass
+from urllib.parse import quote
 
 from geo_service.datums import wgs84_to_bd09, wgs84_to_gcj02
 
@@ -34,82 +35,82 @@ NOT_IN_CHINA = frozenset({"google"})
 HERE = {"zh": "我的位置", "en": "My location"}
 
 
-def _pair(lon: float, lat: float, *, lat_first: bool) -> str:
-    return f"{lat:.6f},{lon:.6f}" if lat_first else f"{lon:.6f},{lat:.6f}"
+@dataclass(frozen=True)
+class Spot:
+    """A point in each datum the apps take — WGS 84, GCJ-02, BD-09, all ``(lon, lat)`` —
+    and its name, quoted for a URL (made once per centre, once per request's origin)."""
+
+    wgs: tuple[float, float]
+    gcj: tuple[float, float]
+    bd: tuple[float, float]
+    name: str
+
+
+def spot(lon: float, lat: float, name: str) -> Spot:
+    """The :class:`Spot` of WGS 84 ``(lon, lat)`` called ``name``."""
+    gcj = tuple(float(v) for v in wgs84_to_gcj02(lon, lat))
+    bd = tuple(float(v) for v in wgs84_to_bd09(lon, lat))
+    return Spot((float(lon), float(lat)), gcj, bd, quote(name, safe=""))
+
+
+def _lonlat(point: tuple[float, float]) -> str:
+    return f"{point[0]:.6f},{point[1]:.6f}"
+
+
+def _latlon(point: tuple[float, float]) -> str:
+    return f"{point[1]:.6f},{point[0]:.6f}"
 
 
 def walking_links(
-    origin: tuple[float, float],
-    destination: tuple[float, float],
-    name: str,
+    origin: Spot,
+    destination: Spot,
     apps: tuple[str, ...],
     *,
     in_china: bool,
     app_name: str = "geo_service",
-    language: str = "zh",
 ) -> dict[str, str]:
     """``{app: URL}`` starting walking navigation in each of ``apps`` from ``origin`` to
-    ``destination`` (both WGS 84 ``(lon, lat)``) called ``name``; ``in_china``: the points
-    are in mainland China (Apple Maps then takes GCJ-02); ``app_name``: what the providers
-    that ask are told the links come from."""
-    here = HERE.get(language, HERE["en"])
-    gcj = [wgs84_to_gcj02(*point) for point in (origin, destination)]
-    bd = [wgs84_to_bd09(*point) for point in (origin, destination)]
+    ``destination``; ``in_china``: the points are in mainland China (Apple Maps then takes
+    GCJ-02); ``app_name``: what the providers that ask are told the links come from."""
+    here, there, source = origin.name, destination.name, quote(app_name, safe="")
     links: dict[str, str] = {}
     for app in apps:
         if app == "amap":
-            query = {
-                "from": f"{_pair(*gcj[0], lat_first=False)},{here}",
-                "to": f"{_pair(*gcj[1], lat_first=False)},{name}",
-                "mode": "walk",
-                "coordinate": "gaode",
-                "callnative": "1",
-                "src": app_name,
-            }
-            links[app] = "https://uri.amap.com/navigation?" + urlencode(query, safe=",")
+            links[app] = (
+                f"https://uri.amap.com/navigation?from={_lonlat(origin.gcj)},{here}"
+                f"&to={_lonlat(destination.gcj)},{there}&mode=walk&coordinate=gaode"
+                f"&callnative=1&src={source}"
+            )
         elif app == "baidu":
-            query = {
-                "origin": f"latlng:{_pair(*bd[0], lat_first=True)}|name:{here}",
-                "destination": f"latlng:{_pair(*bd[1], lat_first=True)}|name:{name}",
-                "mode": "walking",
-                "coord_type": "bd09ll",
-                "output": "html",
-                "src": f"webapp.{app_name}.locator",
-            }
-            links[app] = "https://api.map.baidu.com/direction?" + urlencode(query, safe=",:|")
+            links[app] = (
+                f"https://api.map.baidu.com/direction?origin=latlng:{_latlon(origin.bd)}"
+                f"|name:{here}&destination=latlng:{_latlon(destination.bd)}|name:{there}"
+                f"&mode=walking&coord_type=bd09ll&output=html&src=webapp.{source}.locator"
+            )
         elif app == "tencent":
-            query = {
-                "type": "walk",
-                "from": here,
-                "fromcoord": _pair(*gcj[0], lat_first=True),
-                "to": name,
-                "tocoord": _pair(*gcj[1], lat_first=True),
-                "referer": app_name,
-            }
-            links[app] = "https://apis.map.qq.com/uri/v1/routeplan?" + urlencode(query, safe=",")
+            links[app] = (
+                f"https://apis.map.qq.com/uri/v1/routeplan?type=walk&from={here}"
+                f"&fromcoord={_latlon(origin.gcj)}&to={there}"
+                f"&tocoord={_latlon(destination.gcj)}&referer={source}"
+            )
         elif app == "apple":
-            start, end = gcj if in_china else (origin, destination)
-            query = {
-                "saddr": _pair(*start, lat_first=True),
-                "daddr": _pair(*end, lat_first=True),
-                "dirflg": "w",
-            }
-            links[app] = "https://maps.apple.com/?" + urlencode(query, safe=",")
+            start, end = (
+                (origin.gcj, destination.gcj) if in_china else (origin.wgs, destination.wgs)
+            )
+            links[app] = (
+                f"https://maps.apple.com/?saddr={_latlon(start)}&daddr={_latlon(end)}&dirflg=w"
+            )
         elif app == "google":
-            query = {
-                "api": "1",
-                "origin": _pair(*origin, lat_first=True),
-                "destination": _pair(*destination, lat_first=True),
-                "travelmode": "walking",
-            }
-            links[app] = "https://www.google.com/maps/dir/?" + urlencode(query, safe=",")
+            links[app] = (
+                f"https://www.google.com/maps/dir/?api=1&origin={_latlon(origin.wgs)}"
+                f"&destination={_latlon(destination.wgs)}&travelmode=walking"
+            )
         elif app == "osm":
-            route = f"{_pair(*origin, lat_first=True)};{_pair(*destination, lat_first=True)}"
             links[app] = (
                 "https://www.openstreetmap.org/directions?engine=fossgis_osrm_foot&route="
-                + quote(route, safe="")
+                f"{_latlon(origin.wgs)}%3B{_latlon(destination.wgs)}"
             )
         elif app == "geo":
-            lon, lat = destination
-            links[app] = f"geo:{lat:.6f},{lon:.6f}?q={lat:.6f},{lon:.6f}({quote(name)})"
+            at = _latlon(destination.wgs)
+            links[app] = f"geo:{at}?q={at}({there})"
     return links

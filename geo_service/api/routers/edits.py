@@ -31,6 +31,8 @@ router = APIRouter(prefix="/collections", tags=["edits"])
 
 FeatureId = Annotated[str, Path(alias="featureId", description="Feature id.")]
 MERGE_PATCH = "application/merge-patch+json"
+FEATURE_TYPES = (GEOJSON_MEDIA_TYPE, "application/json")
+PATCH_TYPES = (MERGE_PATCH, "application/json")
 _FEATURE_BODY = {
     "required": True,
     "content": {
@@ -130,13 +132,19 @@ async def _apply(
     spec: LayerSpec,
     caller: Caller,
     store,
-    edit: FeatureEdit,
+    kind: EditKind,
+    feature_id: str | None = None,
+    media_types: tuple[str, ...] = (),
 ) -> EditResult:
+    """Check the caller may edit, read the body (of one of ``media_types``; none: no
+    body), apply the edit off the event loop, and record it."""
     author = editor(spec, caller)
+    body = await _body(request, media_types) if media_types else None
+    edit = _edit(request, kind, feature_id, body)
     result = await run_in_threadpool(
         edit_feature, store, spec, edit, author=author, if_match=_if_match(request)
     )
-    record_write(request, caller, spec, result.record, action=edit.kind)
+    record_write(request, caller, spec, result.record, action=kind)
     return result
 
 
@@ -169,9 +177,7 @@ async def create_feature(
 ) -> Response:
     """Add the GeoJSON Feature in the body (its id from ``id`` or the id property, else
     made up) as a new version of the layer; ``Location`` names the new feature."""
-    editor(spec, caller)
-    body = await _body(request, (GEOJSON_MEDIA_TYPE, "application/json"))
-    result = await _apply(request, spec, caller, store, _edit(request, "create", None, body))
+    result = await _apply(request, spec, caller, store, "create", None, FEATURE_TYPES)
     return _feature_response(request, spec, result, 201)
 
 
@@ -190,10 +196,8 @@ async def replace_feature(
 ) -> Response:
     """Replace the feature by the GeoJSON Feature in the body (properties left out become
     empty), as a new version of the layer."""
-    editor(spec, caller)
-    body = await _body(request, (GEOJSON_MEDIA_TYPE, "application/json"))
-    edit = _edit(request, "replace", feature_id, body)
-    return _feature_response(request, spec, await _apply(request, spec, caller, store, edit), 200)
+    result = await _apply(request, spec, caller, store, "replace", feature_id, FEATURE_TYPES)
+    return _feature_response(request, spec, result, 200)
 
 
 @router.patch(
@@ -211,10 +215,8 @@ async def update_feature(
 ) -> Response:
     """Apply the JSON merge patch in the body — ``{"properties": {...}}`` (null empties a
     property) and/or ``{"geometry": ...}`` — as a new version of the layer."""
-    editor(spec, caller)
-    body = await _body(request, (MERGE_PATCH, "application/json"))
-    edit = _edit(request, "update", feature_id, body)
-    return _feature_response(request, spec, await _apply(request, spec, caller, store, edit), 200)
+    result = await _apply(request, spec, caller, store, "update", feature_id, PATCH_TYPES)
+    return _feature_response(request, spec, result, 200)
 
 
 @router.delete(
@@ -231,6 +233,5 @@ async def delete_feature(
     feature_id: FeatureId,
 ) -> Response:
     """Delete the feature, as a new version of the layer."""
-    editor(spec, caller)
-    await _apply(request, spec, caller, store, _edit(request, "delete", feature_id, None))
+    await _apply(request, spec, caller, store, "delete", feature_id)
     return Response(status_code=204)

@@ -343,3 +343,36 @@ def test_a_street_is_a_place_to_start_from(locator, client, demo):
     street = demo["roads"]["name"].dropna().iloc[0]
     _search(locator.page, street)
     assert street in locator.page.locator("#origin").inner_text()
+
+
+def test_a_shared_link_reopens_the_same_answer(browser, server, client):
+    at = "2026-11-28T14:00"
+    visit = open_page(browser, f"{server.url}/locator?at={at}", viewport=PHONE)
+    page = visit.page
+    _search(page, "水秀社区")
+    page.select_option("#service", "legal_aid")
+    page.wait_for_function("() => document.body.dataset.gsBusy === 'false'")
+    shown = page.locator(RESULTS)
+    ids = [shown.nth(i).get_attribute("data-id") for i in range(shown.count())]
+    href = page.locator("#share").get_attribute("href")
+    query = parse_qs(urlsplit(href).query)
+    assert query["service"] == ["legal_aid"] and query["at"] == [at]
+    assert query["from"] == ["水秀社区"]
+    assert page.evaluate("location.search") == "?" + urlsplit(href).query  # address bar too
+    lon, lat = float(query["lon"][0]), float(query["lat"][0])
+    expected = client.get(
+        "/locator/nearest",
+        params={"lon": lon, "lat": lat, "n": 5, "service": "legal_aid", "at": at},
+    ).json()["features"]
+    assert ids == [f["id"] for f in expected]
+    page.context.close()
+
+    again = open_page(browser, f"{server.url}{href}", viewport=PHONE)
+    again.page.wait_for_selector(RESULTS)
+    again.page.wait_for_function("() => document.body.dataset.gsBusy === 'false'")
+    reopened = again.page.locator(RESULTS)
+    assert [reopened.nth(i).get_attribute("data-id") for i in range(reopened.count())] == ids
+    assert "水秀社区" in again.page.locator("#origin").inner_text()
+    assert again.page.locator("#service").input_value() == "legal_aid"
+    assert again.errors == []
+    again.page.context.close()

@@ -30,7 +30,19 @@ def locator_page(
         str | None,
         Query(max_length=40, description="Check opening hours at this local time (ISO 8601)."),
     ] = None,
+    lon: Annotated[
+        float | None, Query(ge=-180, le=180, description="Start from this point (shared).")
+    ] = None,
+    lat: Annotated[float | None, Query(ge=-90, le=90, description="Its latitude.")] = None,
+    source: Annotated[
+        str | None, Query(alias="from", max_length=100, description="The point's name.")
+    ] = None,
+    service: Annotated[
+        str | None, Query(max_length=40, description="Only centres offering it.")
+    ] = None,
+    open_now: Annotated[bool | None, Query(description="Only centres open now.")] = None,
 ) -> HTMLResponse:
     """The public locator: nearest service centres on foot from a place. The page reads
-    ``lang`` and ``at`` itself."""
+    its parameters itself: ``lang``, ``at``, and — from a shared link, to reopen the same
+    answer — ``lon``, ``lat``, ``from``, ``service`` and ``open_now``."""
     return HTMLResponse(request.app.state.pages.locator())

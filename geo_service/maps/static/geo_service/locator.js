@@ -124,6 +124,25 @@
     return (labels && labels[lang]) || TEXT[lang].levels[level] || level || "";
   }
 
+  /* The page's address for the answer shown: the point, its name, filters, time, language. */
+  function shareUrl() {
+    var query = new URLSearchParams();
+    query.set("lon", state.origin[0].toFixed(6));
+    query.set("lat", state.origin[1].toFixed(6));
+    query.set("from", state.originName());
+    if ($("service").value) {
+      query.set("service", $("service").value);
+    }
+    if ($("open-now").checked) {
+      query.set("open_now", "true");
+    }
+    if (at) {
+      query.set("at", at);
+    }
+    query.set("lang", lang);
+    return location.pathname + "?" + query.toString();
+  }
+
   function showOrigin() {
     $("origin").textContent = t("from", { name: state.originName() });
   }
@@ -258,6 +277,9 @@
         state.error = null;
         state.results = collection.features;
         state.at = collection.at;
+        $("share").href = shareUrl();
+        $("share").hidden = false;
+        history.replaceState(null, "", shareUrl());
         state.openingNext = collection.opening_next || [];
         state.selected = state.results.length ? state.results[0].id : null;
         render();
@@ -520,4 +542,17 @@
   });
   GS.locator = { map: map, results: resultLayer, route: routeLayer };
   applyLanguage();
+
+  /* A shared link (see shareUrl) reopens the same answer: same point, filters and time. */
+  var sharedLon = parseFloat(params.get("lon"));
+  var sharedLat = parseFloat(params.get("lat"));
+  if (isFinite(sharedLon) && isFinite(sharedLat)) {
+    if (params.get("service")) {
+      $("service").value = params.get("service");
+    }
+    $("open-now").checked = params.get("open_now") === "true";
+    setOrigin(sharedLon, sharedLat, function () {
+      return params.get("from") || t("here");
+    });
+  }
 })();

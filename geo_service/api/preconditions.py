@@ -13,8 +13,28 @@ def version_etag(version: str) -> str:
     return f'"{version}"'
 
 
+def if_match_tag(request: Request) -> str | None:
+    """The version token the request's ``If-Match`` names; None without one, or for ``*``
+    (any version).
+
+    Raises
+    ------
+    PreconditionFailed
+        A weak ETag or a list (an edit is based on one version, compared strongly).
+    """
+    header = request.headers.get("if-match")
+    if header is None or header.strip() == "*":
+        return None
+    tag = header.strip()
+    if tag.startswith("W/") or "," in tag or len(tag) < 3:
+        raise PreconditionFailed(
+            f"If-Match {tag[:80]!r} does not name one version; send the strong ETag you got"
+        )
+    return tag.strip('"')
+
+
 def if_match_version(request: Request) -> str:
-    """The version token the request's ``If-Match`` names.
+    """The version token the request's ``If-Match`` names, which it must.
 
     Raises
     ------
@@ -23,14 +43,11 @@ def if_match_version(request: Request) -> str:
     PreconditionFailed
         A weak ETag, a list, or ``*`` (say which version, not any).
     """
-    header = request.headers.get("if-match")
-    if header is None:
+    if request.headers.get("if-match") is None:
         raise PreconditionRequired(
             "send If-Match with the ETag of the version this change is based on"
         )
-    tag = header.strip()
-    if tag.startswith("W/") or "," in tag or tag == "*" or len(tag) < 3:
-        raise PreconditionFailed(
-            f"If-Match {tag[:80]!r} does not name one version; send the strong ETag you got"
-        )
-    return tag.strip('"')
+    tag = if_match_tag(request)
+    if tag is None:
+        raise PreconditionFailed("If-Match '*' does not name one version; send the ETag you got")
+    return tag

@@ -22,10 +22,10 @@ from geo_service.api.negotiation import base_url
 from geo_service.api.ogc.crs import CRS84, input_to_crs84, parse_crs
 from geo_service.api.ogc.features import feature_document
 from geo_service.api.ogc.query import ItemsQuery
-from geo_service.api.preconditions import version_etag
+from geo_service.api.preconditions import if_match_tag, version_etag
 from geo_service.data.catalog import LayerSpec
 from geo_service.data.editing import EditKind, EditResult, FeatureEdit, edit_feature, feature_etag
-from geo_service.errors import InvalidParameter, PreconditionFailed, UnsupportedMediaType
+from geo_service.errors import InvalidParameter, UnsupportedMediaType
 
 router = APIRouter(prefix="/collections", tags=["edits"])
 
@@ -108,16 +108,6 @@ async def _body(request: Request, media_types: tuple[str, ...]) -> dict[str, Any
     return body
 
 
-def _if_match(request: Request) -> str | None:
-    header = request.headers.get("if-match")
-    if header is None or header.strip() == "*":
-        return None
-    tag = header.strip()
-    if tag.startswith("W/") or "," in tag:
-        raise PreconditionFailed(f"If-Match {tag[:80]!r}: send one strong ETag")
-    return tag.strip('"')
-
-
 def _edit(request: Request, kind: EditKind, feature_id: str | None, body) -> FeatureEdit:
     content_crs = request.headers.get("content-crs")
     to_crs84 = None
@@ -142,7 +132,7 @@ async def _apply(
     body = await _body(request, media_types) if media_types else None
     edit = _edit(request, kind, feature_id, body)
     result = await run_in_threadpool(
-        edit_feature, store, spec, edit, author=author, if_match=_if_match(request)
+        edit_feature, store, spec, edit, author=author, if_match=if_match_tag(request)
     )
     record_write(request, caller, spec, result.record, action=kind)
     return result

@@ -320,6 +320,26 @@ def _reference_hours(text: str, at: datetime, minutes: float) -> dict:
     }
 
 
+def _reference_week(text: str, first_day) -> list[dict]:
+    """The open intervals of each of the 7 days from ``first_day``, asked day by day."""
+    hours = opening_hours.OpeningHours(text)
+    week = []
+    for k in range(7):
+        midnight = datetime.combine(first_day + timedelta(days=k), datetime.min.time())
+        night = midnight + timedelta(days=1)
+        week.append(
+            {
+                "date": midnight.date().isoformat(),
+                "intervals": [
+                    [begin.strftime("%H:%M"), "24:00" if end == night else end.strftime("%H:%M")]
+                    for begin, end, state, _ in hours.intervals(midnight, night)
+                    if state == opening_hours.State.OPEN
+                ],
+            }
+        )
+    return week
+
+
 def reference_answer(store, context, query: dict) -> bytes:
     """One answer computed from scratch, as the API did it before it was optimised."""
     lon, lat, n = query["lon"], query["lat"], query["n"]
@@ -372,9 +392,12 @@ def reference_answer(store, context, query: dict) -> bytes:
                     "level": row["level"],
                     "services": row["services"].split(";"),
                     "opening_hours": row["opening_hours"],
+                    "address": row.get("address"),  # the demo has none
+                    "phone": row.get("phone"),
                     **_reference_hours(
                         row["opening_hours"], moment, context.params.minutes(distance_m)
                     ),
+                    "week": _reference_week(row["opening_hours"], moment.date()),
                     "distance_m": round(distance_m, 1),
                     "minutes": round(context.params.minutes(distance_m), 1),
                     "route": json.loads(shapely.to_geojson(shapely.set_precision(route, 1e-7))),

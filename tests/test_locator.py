@@ -1,8 +1,12 @@
-"""The locator API: nearest centres on foot, filters, routes, phone-map links."""
+"""The locator API: nearest centres on foot, filters, routes, phone-map links, the centre
+card's address, phone and week of hours."""
 
 from __future__ import annotations
 
-from datetime import datetime
+import json
+import shutil
+from datetime import date, datetime, timedelta
+from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import geopandas as gpd
@@ -10,6 +14,7 @@ import numpy as np
 import opening_hours
 import pytest
 import shapely
+import yaml
 from pyproj import Geod, Transformer
 
 from geo_service.analysis.map_links import spot, walking_links
@@ -17,6 +22,7 @@ from geo_service.analysis.network import build_walk_graph
 from geo_service.analysis.routing import NearestWalks
 from geo_service.datums import bd09_to_wgs84, gcj02_to_wgs84, wgs84_to_gcj02
 from tests.reference import walking_distances
+from tests.support import CATALOG_DIR, DATA_DIR, InProcessClient
 
 METRIC = "EPSG:4549"
 ORIGIN = (120.262, 31.560)
@@ -278,3 +284,111 @@ def test_a_search_that_stops_short_is_widened_until_the_nearest_is_certain():
         assert walks[0].route.length == pytest.approx(711.0)
         both = finder.walks(origin, count=3, radius_m=radius_m)
         assert [(w.facility, round(w.distance_m, 6)) for w in both] == [(1, 711.0), (0, 995.0)]
+
+
+#: The optional properties a layer of centres may carry (OSM ``addr:*`` and ``phone``).
+CONTACT_PROPERTIES = [
+    {"name": "address", "type": "string", "description": {"zh": "地址", "en": "Address"}},
+    {"name": "phone", "type": "string", "description": {"zh": "电话", "en": "Phone"}},
+]
+
+
+def demo_with_contacts(folder: Path) -> dict[str, dict]:
+    """A copy of the demo's catalog and data in ``folder`` (``layers/``, ``data/``) where
+    the first community centre has an address and a phone, the second an address only
+    (the demo itself has neither: no invented addresses). Returns them by centre id."""
+    shutil.copytree(CATALOG_DIR, folder / "layers")
+    shutil.copytree(DATA_DIR, folder / "data")
+    entry = folder / "layers" / "service_centres.yaml"
+    spec = yaml.safe_load(entry.read_text(encoding="utf-8"))
+    names = {p["name"] for p in spec["properties"]}
+    spec["properties"] += [p for p in CONTACT_PROPERTIES if p["name"] not in names]
+    entry.write_text(yaml.safe_dump(spec, allow_unicode=True, sort_keys=False), "utf-8")
+    path = folder / "data" / "service_centres.geojson"
+    collection = json.loads(path.read_text(encoding="utf-8"))
+    first, second = [
+        f["properties"]["id"]
+        for f in collection["features"]
+        if f["properties"]["level"] == "community"
+    ][:2]
+    contacts = {
+        first: {"address": "湖滨路 1 号（测试数据）", "phone": "0510 8501-2345"},
+        second: {"address": "湖滨路 2 号（测试数据）", "phone": None},
+    }
+    for feature in collection["features"]:
+        blank = {"address": None, "phone": None}
+        feature["properties"].update(contacts.get(feature["properties"]["id"], blank))
+    path.write_text(json.dumps(collection, ensure_ascii=False), encoding="utf-8")
+    return contacts
+
+
+@pytest.fixture(scope="module")
+def with_contacts(tmp_path_factory):
+    """The app over :func:`demo_with_contacts`, called in process, and the contacts."""
+    from geo_service.api.app import create_app
+    from geo_service.settings import Settings
+
+    folder = tmp_path_factory.mktemp("contacts")
+    contacts = demo_with_contacts(folder)
+    app = create_app(
+        Settings(
+            store=f"file:{folder / 'data'}",
+            catalog_dir=folder / "layers",
+            state_dir=folder / "state",
+            derived_dir=folder / "derived",
+        )
+    )
+    yield InProcessClient(app), contacts
+    app.state.refresh.close()
+
+
+def library_week(text: str, first: date, country: str = "CN") -> list[dict]:
+    """The week of ``text`` asked of the library day by day: each day's open intervals
+    between its midnights, "24:00" for the midnight that ends it."""
+    hours = opening_hours.OpeningHours(text, country=country)
+    week = []
+    for k in range(7):
+        midnight = datetime.combine(first + timedelta(days=k), datetime.min.time())
+        night = midnight + timedelta(days=1)
+        week.append(
+            {
+                "date": midnight.date().isoformat(),
+                "intervals": [
+                    [start.strftime("%H:%M"), "24:00" if end == night else end.strftime("%H:%M")]
+                    for start, end, state, _ in hours.intervals(midnight, night)
+                    if state == opening_hours.State.OPEN
+                ],
+            }
+        )
+    return week
+
+
+def test_centres_carry_their_address_phone_and_week(with_contacts, demo):
+    api, contacts = with_contacts
+    first = next(iter(contacts))
+    centres = demo["service_centres"].set_index("id")
+    at = "2026-09-29T10:00"  # a Tuesday; the week holds National Day (1 October)
+    lon, lat = centres.geometry[first].x, centres.geometry[first].y
+    body = api.get("/locator/nearest", params={"lon": lon, "lat": lat, "n": 8, "at": at}).json()
+    features = body["features"]
+    assert features[0]["id"] == first  # asked from its door
+    assert {f["id"] for f in features} >= set(contacts), "both centres should be near"
+    for feature in features:
+        p = feature["properties"]
+        given = contacts.get(feature["id"], {"address": None, "phone": None})
+        assert (p["address"], p["phone"]) == (given["address"], given["phone"]), feature["id"]
+        expected = library_week(centres.at[feature["id"], "opening_hours"], date(2026, 9, 29))
+        assert p["week"] == expected, feature["id"]
+        assert p["week"][0]["date"] == at[:10] and len(p["week"]) == 7
+    assert any(not day["intervals"] for f in features for day in f["properties"]["week"])
+
+
+def test_the_demo_has_no_addresses_or_phones(client, demo):
+    assert not {"address", "phone"} & set(demo["service_centres"].columns)
+    body = client.get(
+        "/locator/nearest", params={"lon": ORIGIN[0], "lat": ORIGIN[1], "n": 20}
+    ).json()
+    assert all(f["properties"]["address"] is None for f in body["features"])
+    assert all(f["properties"]["phone"] is None for f in body["features"])
+    today = body["at"][:10]
+    assert all(f["properties"]["week"][0]["date"] == today for f in body["features"])

@@ -1,16 +1,16 @@
 """Opening hours as they matter to a resident on the way: "closes soon" judged on the time
 of arrival, "opens at" for a closed centre, the centre that opens first when none is open,
-and public holidays from the district's calendar. Expected times come from the
-``opening_hours`` library on the demo's own hours, not typed in."""
+public holidays from the district's calendar, and the week's hours day by day. Expected
+times come from the ``opening_hours`` library on the demo's own hours, not typed in."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 import opening_hours
 import pytest
 
-from geo_service.analysis.opening import CLOSES_SOON, opening, parse_hours
+from geo_service.analysis.opening import CLOSES_SOON, opening, parse_hours, week_hours
 
 #: A Wednesday evening, and the small hours of the next day (local time, Wuxi).
 EVENING, NIGHT = "2026-12-02T19:45", "2026-12-03T04:30"
@@ -91,3 +91,73 @@ def test_at_night_open_now_names_the_centre_that_opens_first(client, demo):
         assert centre["opens_at"] == opens.isoformat(timespec="minutes")
     assert [c["opens_at"] for c in first] == sorted(c["opens_at"] for c in first)
     assert first[0]["opens_at"].startswith("2026-12-03T0")  # this morning, not a day away
+
+
+def _minute_by_minute(hours: opening_hours.OpeningHours, week: list[dict], first: date):
+    """Every minute of the week is inside one of its day's intervals exactly when the
+    library says the hours are open then."""
+    assert [day["date"] for day in week] == [
+        (first + timedelta(days=k)).isoformat() for k in range(len(week))
+    ]
+    for day in week:
+        midnight = datetime.fromisoformat(day["date"])
+        minutes = [
+            (int(a[:2]) * 60 + int(a[3:]), int(b[:2]) * 60 + int(b[3:]))
+            for a, b in day["intervals"]
+        ]
+        for minute in range(24 * 60):
+            listed = any(start <= minute < end for start, end in minutes)
+            moment = midnight + timedelta(minutes=minute)
+            assert listed == hours.is_open(moment), (day["date"], moment.time())
+
+
+def test_the_week_of_every_demo_centre_is_what_the_library_says_minute_by_minute(demo):
+    first = date(2026, 11, 25)  # a Wednesday
+    for text in sorted(set(demo["service_centres"]["opening_hours"])):
+        hours = parse_hours(text, "CN")
+        week = week_hours(hours, first)
+        assert len(week) == 7
+        _minute_by_minute(hours, week, first)
+
+
+def test_a_public_holiday_is_closed_in_the_week_with_the_chinese_calendar():
+    text = "Mo-Su 08:00-17:00; PH off"
+    first = date(2026, 9, 28)  # Monday; 2026-10-01, National Day, is a CN public holiday
+    chinese = parse_hours(text, "CN")
+    week = {day["date"]: day["intervals"] for day in week_hours(chinese, first)}
+    assert not chinese.is_open(datetime(2026, 10, 1, 12))  # the library's calendar agrees
+    assert week["2026-10-01"] == []
+    assert week["2026-09-30"] == week["2026-10-02"] == [["08:00", "17:00"]]  # as written
+    _minute_by_minute(chinese, week_hours(chinese, first), first)
+    no_calendar = week_hours(parse_hours(text), first)
+    assert no_calendar[3] == {"date": "2026-10-01", "intervals": [["08:00", "17:00"]]}
+
+
+def test_hours_across_midnight_are_cut_at_midnight():
+    hours = parse_hours("Fr 18:00-02:00")
+    friday = date(2026, 10, 2)
+    week = week_hours(hours, friday)
+    assert week[0]["intervals"] == [["18:00", "24:00"]]
+    assert week[1]["intervals"] == [["00:00", "02:00"]]  # Saturday's small hours
+    assert all(day["intervals"] == [] for day in week[2:-1])
+    assert week[-1] == {"date": "2026-10-08", "intervals": []}  # Thursday
+    _minute_by_minute(hours, week, friday)
+    # A week that starts on Saturday begins with what is left of Friday night.
+    saturday = week_hours(hours, date(2026, 10, 3))
+    assert saturday[0]["intervals"] == [["00:00", "02:00"]]
+    assert saturday[-1]["intervals"] == [["18:00", "24:00"]]
+    always = week_hours(parse_hours("24/7"), friday)
+    assert [day["intervals"] for day in always] == [[["00:00", "24:00"]]] * 7
+
+
+def test_the_week_joins_what_the_library_splits_and_knows_when_it_does_not_know():
+    # Two rules with their own comments: the library gives two open intervals in a row.
+    hours = parse_hours('Mo 08:00-12:00 "morning", Mo 12:00-14:00 "lunch"')
+    monday = date(2026, 9, 28)
+    split = list(hours.intervals(datetime(2026, 9, 28), datetime(2026, 9, 29)))
+    assert [i[2] for i in split].count(opening_hours.State.OPEN) == 2
+    week = week_hours(hours, monday, days=3)
+    assert [day["intervals"] for day in week] == [[["08:00", "14:00"]], [], []]
+    _minute_by_minute(hours, week, monday)
+    assert week_hours(parse_hours("not hours"), monday) is None
+    assert week_hours(None, monday) is None

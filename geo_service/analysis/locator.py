@@ -1,17 +1,21 @@
 """The public locator's answers: the nearest service centres on foot from a point, with
-distance, minutes, services, opening hours, open now, the walking route and phone-map links.
+distance, minutes, services, address and phone (where the data has them), opening hours,
+open now, the week's hours, the walking route and phone-map links.
 
 Everything that depends only on the data is prepared once, in a :class:`LocatorIndex`
 (the district in metres, the centres snapped onto the walking network, their services and
 parsed opening hours, the parts of their GeoJSON that never change, the CRS transformers);
-:meth:`LocatorIndex.nearest` answers one point.
+:meth:`LocatorIndex.nearest` answers one point. A centre's week of hours depends on the
+day only, and is kept per (centre, first day) in a bounded cache.
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
-from datetime import datetime
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from functools import lru_cache
 
 import geopandas as gpd
 import numpy as np
@@ -21,7 +25,7 @@ from pyproj import CRS, Transformer
 
 from geo_service.analysis.map_links import HERE, Spot, spot, walking_links
 from geo_service.analysis.network import WalkGraph
-from geo_service.analysis.opening import open_at, opening, parse_hours
+from geo_service.analysis.opening import open_at, opening, parse_hours, week_hours
 from geo_service.analysis.params import CoverageParams
 from geo_service.analysis.routing import NearestWalks
 from geo_service.crs import STORAGE_CRS, to_metric
@@ -32,6 +36,9 @@ OUTSIDE_M = 1000.0
 #: With "open now" and too few open: how many closed centres (nearest first) are looked
 #: at for the one opening first, and how many of those are named.
 NEXT_OPEN_LOOKED_AT, NEXT_OPEN_NAMED = 10, 3
+#: How many (centre, first day) weeks of opening hours an index keeps (86 centres: a
+#: fortnight of days asked about).
+WEEKS_KEPT = 2048
 
 
 def _text(row, column: str) -> str | None:
@@ -40,13 +47,26 @@ def _text(row, column: str) -> str | None:
     return value if isinstance(value, str) and value else None
 
 
+def _weeks(
+    hours: tuple[opening_hours.OpeningHours | None, ...],
+) -> Callable[[int, date], list[dict] | None]:
+    """(centre, first day) -> :func:`week_hours` of that centre's ``hours`` from that day,
+    kept in a bounded cache (the answers that name a week share it: read only)."""
+
+    @lru_cache(maxsize=WEEKS_KEPT)
+    def week(k: int, first_day: date) -> list[dict] | None:
+        return week_hours(hours[k], first_day)
+
+    return week
+
+
 @dataclass(frozen=True)
 class _Centre:
     """The parts of one centre's GeoJSON feature that do not depend on the request."""
 
     id: str
     coordinates: tuple[float, float]
-    head: dict  # id, names, level, services, opening hours: in output order
+    head: dict  # id, names, level, services, opening hours, address, phone: in output order
     spot: Spot  # where and what the map apps are told
 
 
@@ -63,6 +83,7 @@ class LocatorIndex:
     centres: tuple[_Centre, ...]
     to_metric: Transformer  # lon/lat -> graph CRS
     to_storage: Transformer  # graph CRS -> lon/lat
+    week: Callable[[int, date], list[dict] | None] = field(repr=False)  # see _weeks
     apps: tuple[str, ...] = ()
     in_china: bool = True
     language: str = "zh"
@@ -110,6 +131,8 @@ class LocatorIndex:
                         "level": _text(row, "level"),
                         "services": offered[k],
                         "opening_hours": _text(row, "opening_hours"),
+                        "address": _text(row, "address"),
+                        "phone": _text(row, "phone"),
                     },
                     spot=spot(
                         round(point.x, 7),
@@ -119,6 +142,10 @@ class LocatorIndex:
                 )
             )
         metric_crs = CRS.from_user_input(graph.crs)
+        hours = tuple(
+            parse_hours(text, holidays)
+            for text in centres.get("opening_hours", [None] * len(centres))
+        )
         return cls(
             graph=graph,
             params=params,
@@ -128,16 +155,14 @@ class LocatorIndex:
                 name: np.array([name in services for services in offered], dtype=bool)
                 for name in names
             },
-            hours=tuple(
-                parse_hours(text, holidays)
-                for text in centres.get("opening_hours", [None] * len(centres))
-            ),
+            hours=hours,
             centres=tuple(rows),
             to_metric=Transformer.from_crs(STORAGE_CRS, metric_crs, always_xy=True),
             to_storage=Transformer.from_crs(metric_crs, STORAGE_CRS, always_xy=True),
             apps=tuple(apps),
             in_china=in_china,
             language=language,
+            week=_weeks(hours),
         )
 
     def nearest(
@@ -152,8 +177,9 @@ class LocatorIndex:
     ) -> dict:
         """The GeoJSON FeatureCollection of the ``n`` centres nearest (lon, lat) on foot,
         nearest first; only those offering ``service`` and, with ``open_now``, open at
-        local time ``moment``. :class:`InvalidQuery` for a point more than
-        :data:`OUTSIDE_M` outside the district or too far from any road."""
+        local time ``moment``; each with its hours for the 7 days from ``moment``'s date
+        (``week``). :class:`InvalidQuery` for a point more than :data:`OUTSIDE_M` outside
+        the district or too far from any road."""
         x, y = self.to_metric.transform(lon, lat)
         origin = shapely.Point(x, y)
         if not shapely.contains_xy(self.district, x, y):
@@ -172,6 +198,7 @@ class LocatorIndex:
         walks = self.walks.walks(origin, count=n, subset=np.flatnonzero(keep))
         routes = self._to_storage([walk.route for walk in walks])
         here = spot(lon, lat, HERE.get(self.language, HERE["en"]))
+        today = moment.date()
         features = []
         for walk, route in zip(walks, routes, strict=True):
             centre = self.centres[walk.facility]
@@ -186,6 +213,7 @@ class LocatorIndex:
                         **centre.head,
                         "services": list(centre.head["services"]),
                         **hours.to_dict(),
+                        "week": self.week(walk.facility, today),
                         "distance_m": round(walk.distance_m, 1),
                         "minutes": round(minutes, 1),
                         "route": json.loads(route),

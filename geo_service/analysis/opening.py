@@ -1,12 +1,13 @@
 """When a centre is open, for a resident on the way there: open now, open when they
-arrive, when it closes or opens next, and whether it closes soon after they arrive — in
-the district's local time (naive datetimes), with its public holidays (``PH`` in OSM
-``opening_hours``, from the calendar of the district's country)."""
+arrive, when it closes or opens next, whether it closes soon after they arrive, and its
+hours day by day for the week ahead — in the district's local time (naive datetimes),
+with its public holidays (``PH`` in OSM ``opening_hours``, from the calendar of the
+district's country)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, time, timedelta
 
 import opening_hours
 
@@ -79,3 +80,68 @@ def opening(hours: opening_hours.OpeningHours | None, at: datetime, walk_minutes
         opens_at=None if now else change,
         closes_soon=bool(now and closes_at is not None and closes_at - arrival < CLOSES_SOON),
     )
+
+
+def week_hours(
+    hours: opening_hours.OpeningHours | None, first_day: date, *, days: int = 7
+) -> list[dict] | None:
+    """The open intervals of ``hours`` on each of ``days`` local days from ``first_day``.
+
+    Parameters
+    ----------
+    hours
+        Parsed opening hours (:func:`parse_hours`); their public holidays (``PH``) follow
+        the calendar they were parsed with. None: unknown.
+    first_day
+        The first day, a date in the district's local time.
+    days
+        How many consecutive days (default: a week).
+
+    Returns
+    -------
+    list of dict or None
+        One ``{"date": "YYYY-MM-DD", "intervals": [["HH:MM", "HH:MM"], ...]}`` per day,
+        in order: local clock times to the minute, from the library's own intervals
+        (:meth:`opening_hours.OpeningHours.intervals`); an empty list is a day closed
+        throughout. Hours that run past midnight are cut there: the day's part ends at
+        ``"24:00"``, the rest starts the next day at ``"00:00"``. Stretches whose state
+        is unknown are not listed as open. None when ``hours`` are unknown or cannot be
+        evaluated.
+    """
+    if hours is None:
+        return None
+    start = datetime.combine(first_day, time())
+    stop = start + timedelta(days=days)
+    try:
+        spans = [
+            (max(begin.replace(tzinfo=None), start), min(end.replace(tzinfo=None), stop))
+            for begin, end, state, _ in hours.intervals(start, stop)
+            if state == opening_hours.State.OPEN
+        ]
+    except (opening_hours.ParserError, ValueError):
+        return None
+    by_day: dict[date, list[list[datetime]]] = {
+        first_day + timedelta(days=k): [] for k in range(days)
+    }
+    for begin, end in spans:
+        while begin < end:  # cut at each midnight
+            cut = min(end, datetime.combine(begin.date() + timedelta(days=1), time()))
+            intervals = by_day[begin.date()]
+            if intervals and intervals[-1][1] == begin:  # open across a change of comment
+                intervals[-1][1] = cut
+            else:
+                intervals.append([begin, cut])
+            begin = cut
+    return [
+        {
+            "date": day.isoformat(),
+            "intervals": [[_clock(t, day) for t in interval] for interval in intervals],
+        }
+        for day, intervals in by_day.items()
+    ]
+
+
+def _clock(moment: datetime, day: date) -> str:
+    """``moment`` as "HH:MM" on ``day`` ("24:00" for the midnight that ends it)."""
+    minutes = int((moment - datetime.combine(day, time())) // timedelta(minutes=1))
+    return f"{minutes // 60:02d}:{minutes % 60:02d}"

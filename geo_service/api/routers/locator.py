@@ -72,7 +72,10 @@ async def nearest(
     ] = None,
 ) -> Response:
     """The nearest service centres along the walking network from a point: distance,
-    minutes, services, opening hours, open now, the walking route and phone-map links."""
+    minutes, services, address and phone (null where the data has none), opening hours,
+    open now, the hours of the 7 days from the date of 'at' (``week``: each day's date
+    and open intervals, local "HH:MM", "24:00" for midnight at the end of a day; an empty
+    list is a day closed), the walking route and phone-map links."""
     context = request.app.state.coverage
     if context is None:
         raise LayerNotFound("the locator is not available for this catalog")

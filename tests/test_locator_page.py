@@ -1,14 +1,20 @@
 """The public locator page in a real Chromium: search a community, centres listed in
-walking order as the API gives them, list and map in step, filters, English, keyboard
-only, screen-reader labels, axe-core; no request leaves 127.0.0.1."""
+walking order as the API gives them, list and map in step, filters, the centre card
+(address, phone, today's and the week's hours), English, keyboard only, screen-reader
+labels, axe-core; no request leaves 127.0.0.1."""
 
 from __future__ import annotations
 
-from urllib.parse import parse_qs, urlsplit
+import re
+from datetime import date
+from urllib.parse import parse_qs, urlencode, urlsplit
 
+import httpx
 import pytest
 
 from tests.browser import PHONE, open_page
+from tests.support import LiveServer
+from tests.test_locator import demo_with_contacts
 
 RESULTS = "#results li.result"
 #: The background layers (water, district, communities, roads) are on the map.
@@ -135,10 +141,15 @@ def test_keyboard_alone_reaches_the_results(browser, server):
             assert presses < 40, "the results are not reachable with Tab"
             page.keyboard.press("Tab")
             presses += 1
+        first = page.locator(RESULTS).nth(0)
+        assert page.evaluate("document.activeElement.tagName") == "SUMMARY"  # the week
+        page.keyboard.press("Enter")
+        assert first.locator("details.week").get_attribute("open") is not None
+        page.keyboard.press("Tab")
         assert page.evaluate("document.activeElement.className") == "route"
-        links = page.locator(RESULTS).nth(0).locator(".actions a").count()
+        links = first.locator(".actions a").count()
         assert links == 5  # Amap, Baidu, Tencent, Apple, geo: (the demo district is in China)
-        for _ in range(links + 1):
+        for _ in range(links + 2):  # past the links and the second centre's week
             page.keyboard.press("Tab")
         page.keyboard.press("Enter")  # the second centre's "show route"
         assert page.locator(RESULTS).nth(1).get_attribute("class") == "result selected"
@@ -265,6 +276,7 @@ TARGETS = [
     "form button",
     "#results .actions a",
     "#results .actions button.route",
+    "#results details.week summary",
     ".leaflet-control-zoom a",
     ".centre-marker",
 ]
@@ -376,3 +388,150 @@ def test_a_shared_link_reopens_the_same_answer(browser, server, client):
     assert again.page.locator("#service").input_value() == "legal_aid"
     assert again.errors == []
     again.page.context.close()
+
+
+#: A small phone: the narrowest width the page is laid out for.
+NARROW = {"width": 360, "height": 740}
+WEEKDAYS = {"zh": "一二三四五六日", "en": ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]}
+
+
+@pytest.fixture(scope="module")
+def contacts_server(tmp_path_factory):
+    """The service on a copy of the demo where two centres have an address and a phone
+    (:func:`tests.test_locator.demo_with_contacts`), and those contacts."""
+    folder = tmp_path_factory.mktemp("contacts-server")
+    contacts = demo_with_contacts(folder)
+    live = LiveServer(
+        env={
+            "GEO_SERVICE_STORE": f"file:{folder / 'data'}",
+            "GEO_SERVICE_CATALOG_DIR": str(folder / "layers"),
+            "GEO_SERVICE_DERIVED_DIR": str(folder / "derived"),
+            "GEO_SERVICE_STATE_DIR": str(folder / "state"),
+            "GEO_SERVICE_RATE_LIMIT_PER_MINUTE": "100000",
+        }
+    )
+    yield live, contacts
+    live.stop()
+
+
+def _at_the_door(browser, live, centre, demo, *, at: str, lang: str, **options):
+    """The locator opened by a shared link at ``centre``'s door, at local time ``at``:
+    the visit and the API's answer to the same question."""
+    door = demo["service_centres"].set_index("id").geometry[centre]
+    query = {"lon": f"{door.x:.6f}", "lat": f"{door.y:.6f}", "at": at}
+    link = f"{live.url}/locator?{urlencode({**query, 'from': 'door', 'lang': lang})}"
+    visit = open_page(browser, link, viewport=NARROW, is_mobile=True, **options)
+    visit.page.wait_for_selector(RESULTS)
+    visit.page.wait_for_function("() => document.body.dataset.gsBusy === 'false'")
+    answer = httpx.get(f"{live.url}/locator/nearest", params={**query, "n": 5}).json()
+    return visit, answer["features"]
+
+
+def _hours(intervals: list, lang: str) -> str:
+    """A day's intervals as the card writes them."""
+    closed = {"zh": "休息", "en": "Closed"}[lang]
+    return {"zh": "、", "en": ", "}[lang].join(f"{a}–{b}" for a, b in intervals) or closed
+
+
+def _weekday(day: str, lang: str) -> str:
+    k = date.fromisoformat(day).weekday()
+    return "周" + WEEKDAYS["zh"][k] if lang == "zh" else WEEKDAYS["en"][k]
+
+
+def _check_week(card, feature: dict, at: str, lang: str) -> None:
+    """The card's week table holds the API's week, today's row marked."""
+    rows = card.locator("details.week tr")
+    week = feature["properties"]["week"]
+    assert rows.count() == len(week) == 7
+    for k, day in enumerate(week):
+        row = rows.nth(k)
+        assert row.get_attribute("data-date") == day["date"]
+        assert row.locator("th").text_content().startswith(_weekday(day["date"], lang))
+        assert row.locator("td").text_content() == _hours(day["intervals"], lang)
+    today = card.locator("details.week tr.today")
+    assert today.count() == 1
+    assert today.get_attribute("data-date") == at[:10] == week[0]["date"]
+    assert today.get_attribute("aria-current") == "date"
+    assert {"zh": "今天", "en": "today"}[lang] in today.locator("th").text_content()
+
+
+def test_the_card_gives_address_phone_and_the_weeks_hours(browser, contacts_server, demo):
+    live, contacts = contacts_server
+    first = next(iter(contacts))
+    at = "2026-09-30T10:00"  # a Wednesday; Sunday 4 October in the week
+    visit, features = _at_the_door(browser, live, first, demo, at=at, lang="zh", bypass_csp=True)
+    page = visit.page
+    try:
+        cards = page.locator(RESULTS)
+        assert [cards.nth(i).get_attribute("data-id") for i in range(cards.count())] == [
+            f["id"] for f in features
+        ]
+        card = cards.first
+        assert card.get_attribute("data-id") == first
+        assert f"地址：{contacts[first]['address']}" in card.inner_text()
+        tel = card.locator("a.tel")
+        phone = contacts[first]["phone"]
+        assert tel.get_attribute("href") == "tel:" + re.sub(r"[^\d+]", "", phone)
+        assert tel.inner_text() == f"电话：{phone}"
+        box = tel.bounding_box()
+        assert box["width"] >= 44 and box["height"] >= 44
+        for i, feature in enumerate(features):
+            other = cards.nth(i)
+            has = contacts.get(feature["id"], {"address": None, "phone": None})
+            assert other.locator(".address").count() == (has["address"] is not None)
+            assert other.locator("a.tel").count() == (has["phone"] is not None)
+            _check_week(other, feature, at, "zh")
+        today = features[0]["properties"]["week"][0]["intervals"]
+        assert card.locator(".hours-today").inner_text() == "今天：" + _hours(today, "zh")
+        summary = card.locator("details.week summary")
+        assert not card.locator("details.week table").is_visible()
+        summary.click()
+        assert card.locator("details.week table").is_visible()
+        assert card.locator("tr.today").inner_text().startswith(_weekday(at[:10], "zh"))
+        closed = [d for f in features for d in f["properties"]["week"] if not d["intervals"]]
+        assert closed and "休息" in page.locator("#results").text_content()
+        cards.nth(1).locator("button.route").click()  # a redraw keeps the week open
+        assert cards.first.locator("details.week table").is_visible()
+        assert visit.serious_accessibility_violations() == []
+        assert visit.errors == [] and visit.external == []
+    finally:
+        page.context.close()
+
+
+def test_in_english_colons_are_ascii_and_the_language_button_is_one_line(
+    browser, contacts_server, demo
+):
+    live, contacts = contacts_server
+    first = next(iter(contacts))
+    at = "2026-10-03T18:00"  # a Saturday evening: a closed Sunday ahead
+    visit, features = _at_the_door(browser, live, first, demo, at=at, lang="en")
+    page = visit.page
+    try:
+        card = page.locator(RESULTS).first
+        card.locator("details.week summary").click()
+        _check_week(card, features[0], at, "en")
+        assert f"Address: {contacts[first]['address']}" in card.inner_text()
+        assert card.locator("a.tel").inner_text().startswith("Phone: ")
+        assert card.locator(".hours-today").inner_text().startswith("Today: ")
+        assert "Hours for the next 7 days" in card.inner_text()
+        visible = page.evaluate("document.body.innerText")
+        assert "Services: " in visible and "From: door" in visible
+        assert "：" not in visible  # no full-width colon in English
+        button = page.evaluate(
+            """() => { const b = document.getElementById('lang');
+                const label = document.getElementById('lang-label');
+                const s = getComputedStyle(b);
+                const px = v => parseFloat(v);
+                return { text: label.textContent, label: label.getBoundingClientRect().height,
+                  line: px(getComputedStyle(label).lineHeight),
+                  button: b.getBoundingClientRect().height,
+                  chrome: px(s.paddingTop) + px(s.paddingBottom) + px(s.borderTopWidth)
+                    + px(s.borderBottomWidth), minimum: px(s.minHeight) }; }"""
+        )
+        assert button["text"] == "中文"
+        assert button["label"] == pytest.approx(button["line"], abs=0.5)  # one line
+        one_line = max(button["minimum"], button["line"] + button["chrome"])
+        assert button["button"] == pytest.approx(one_line, abs=0.5)
+        assert visit.errors == []
+    finally:
+        page.context.close()

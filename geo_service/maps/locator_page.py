@@ -1,6 +1,7 @@
 """The public service-centre locator page: a mobile-first HTML page (Leaflet, our own
-``locator.js``) over the public API — place search, nearest centres on foot, filters,
-route, phone-map links — in Chinese with an English switch. Public layers only."""
+``locator.js``; each centre's card drawn by ``locator-card.js``) over the public API —
+place search, nearest centres on foot, filters, route, phone-map links, address, phone
+and the week's hours — in Chinese with an English switch. Public layers only."""
 
 from __future__ import annotations
 

@@ -7,6 +7,8 @@
   var config = JSON.parse(document.getElementById("gs-config").textContent);
   var GS = window.GeoService;
   var TEXT = GS.LOCATOR_TEXT;
+  var card = GS.locatorCard;
+  var escapeHtml = card.escapeHtml;
   var params = new URLSearchParams(location.search);
   var stored = null;
   try {
@@ -18,6 +20,7 @@
   var lang = (params.get("lang") || stored || (config.languages || ["zh"])[0]) === "en" ? "en" : "zh";
   var at = params.get("at"); /* check opening hours at this local time instead of now */
   var state = { origin: null, originName: null, results: [], selected: null, error: null };
+  var weekOpen = {}; /* centre id -> its week of hours was opened (kept across redraws) */
   var $ = function (id) {
     return document.getElementById(id);
   };
@@ -107,12 +110,6 @@
   var resultLayer = L.layerGroup().addTo(map);
   var routeLayer = L.layerGroup().addTo(map);
   var originMarker = null;
-
-  function escapeHtml(text) {
-    return String(text).replace(/[&<>"']/g, function (c) {
-      return { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" }[c];
-    });
-  }
 
   function nameOf(props) {
     /* the name in the page's language, else the local name, else any name there is */
@@ -313,52 +310,13 @@
     return t("error", { message: error.description });
   }
 
-  /* "08:30", or "tomorrow 08:30" / a date, for a local time after the answer's own. */
-  function dayAndTime(moment) {
-    var day = "";
-    var asked = state.at ? state.at.slice(0, 10) : moment.slice(0, 10);
-    if (moment.slice(0, 10) !== asked) {
-      var next = new Date(asked + "T12:00:00Z");
-      next.setUTCDate(next.getUTCDate() + 1);
-      day = next.toISOString().slice(0, 10) === moment.slice(0, 10)
-        ? t("tomorrow")
-        : moment.slice(5, 10) + " ";
-    }
-    return { day: day, time: moment.slice(11, 16) };
-  }
-
-  /* Open now (until when; closing before the walk ends?), or when it opens. */
-  function openText(p) {
-    if (p.open_now === true && p.closes_soon) {
-      return t("closesSoon", dayAndTime(p.closes_at));
-    }
-    if (p.open_now === true) {
-      return p.closes_at ? t("openUntil", dayAndTime(p.closes_at)) : t("open");
-    }
-    if (p.open_now === false) {
-      return p.opens_at ? t("opensAt", dayAndTime(p.opens_at)) : t("closed");
-    }
-    return t("unknown");
-  }
-
-  function openClass(p) {
-    return p.open_now === true ? (p.closes_soon ? "soon" : "yes") : "no";
-  }
-
   function openingNextText() {
     var first = state.openingNext[0];
-    return t("openingNext", Object.assign(dayAndTime(first.opens_at), {
+    var when = card.dayAndTime(first.opens_at, { t: t, at: state.at });
+    return t("openingNext", Object.assign(when, {
       name: nameOf(first),
       min: Math.round(first.minutes),
     }));
-  }
-
-  function serviceNames(codes) {
-    return codes
-      .map(function (code) {
-        return config.services[code] ? config.services[code][lang] : code;
-      })
-      .join(lang === "en" ? ", " : "、");
   }
 
   /* The list and the map, drawn from the same results and the same selection. */
@@ -380,20 +338,21 @@
       var item = document.createElement("li");
       item.className = "result" + (selected ? " selected" : "");
       item.setAttribute("data-id", feature.id);
-      item.innerHTML =
-        "<h3>" + (i + 1) + ". " + escapeHtml(nameOf(p)) +
-        ' <span class="level">' + escapeHtml(levelName(p.level)) +
-        "</span></h3>" +
-        '<p class="walk">' +
-        escapeHtml(t("walk", { m: Math.round(p.distance_m), min: Math.round(p.minutes) })) +
-        "</p>" +
-        '<p><span class="open ' + openClass(p) + '">' +
-        escapeHtml(openText(p)) + "</span> " + escapeHtml(t("hours")) +
-        (lang === "zh" ? "：" : ": ") +
-        escapeHtml(GS.formatHours(p.opening_hours, lang)) + "</p>" +
-        "<p>" + escapeHtml(t("services")) + (lang === "zh" ? "：" : ": ") +
-        escapeHtml(serviceNames(p.services)) +
-        "</p>";
+      item.innerHTML = card.html(feature, i + 1, {
+        lang: lang,
+        t: t,
+        at: state.at,
+        services: config.services,
+        name: nameOf(p),
+        level: levelName(p.level),
+        weekOpen: !!weekOpen[feature.id],
+      });
+      var week = item.querySelector("details.week");
+      if (week) {
+        week.addEventListener("toggle", function () {
+          weekOpen[feature.id] = week.open;
+        });
+      }
       var actions = document.createElement("p");
       actions.className = "actions";
       var routeButton = document.createElement("button");

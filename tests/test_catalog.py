@@ -24,6 +24,7 @@ def test_catalog_has_every_layer_with_both_languages(catalog):
         "pocket_parks",
         "trails",
         "central_households",
+        "landmarks",
         "service_circles",
         "compound_coverage",
         "community_coverage",

@@ -39,6 +39,22 @@ def test_centre_levels(demo):
     assert sorted(community_centres["community_id"]) == sorted(demo["communities"]["id"])
 
 
+def test_landmarks_are_the_seats_of_government_of_the_district_and_each_subdistrict(demo):
+    landmarks = demo["landmarks"].set_index("id")
+    subdistricts = demo["subdistricts"].set_index("id")
+    district = demo["district"].iloc[0]
+    assert len(landmarks) == 1 + len(subdistricts)
+    assert landmarks.loc["L00", "name_zh"] == district["name_zh"] + "人民政府"
+    assert "区政府" in landmarks.loc["L00", "aliases"].split(";")
+    seats = landmarks.drop(index="L00")
+    assert sorted(seats["subdistrict_id"]) == sorted(subdistricts.index)
+    for code, seat in seats.iterrows():
+        unit = subdistricts.loc[seat["subdistrict_id"]]
+        assert seat["name_zh"].startswith(unit["name_zh"]), code
+        assert unit.geometry.contains(seat.geometry), code
+    assert set(landmarks["kind"]) == {"townhall"}
+
+
 def test_district_carries_the_article_figures(demo):
     district = demo["district"].iloc[0]
     assert (
@@ -83,6 +99,7 @@ def test_everything_lies_inside_the_district(demo):
         "pocket_parks",
         "trails",
         "central_households",
+        "landmarks",
     ):
         inside = demo[layer].to_crs(METRIC).within(district)
         assert inside.all(), f"{layer}: {list(demo[layer]['id'][~inside])[:5]}"
@@ -190,7 +207,7 @@ def test_network_is_one_connected_piece(demo):
 def test_network_reaches_every_compound_and_facility_within_50_m(demo):
     roads = demo["roads"].to_crs(METRIC)
     tree = shapely.STRtree(roads.geometry.to_numpy())
-    for layer in ("compound_entrances", "service_centres", "pocket_parks", "trails"):
+    for layer in ("compound_entrances", "service_centres", "pocket_parks", "trails", "landmarks"):
         points = demo[layer].to_crs(METRIC).geometry
         if layer == "trails":
             points = shapely.get_point(points.to_numpy(), 0)

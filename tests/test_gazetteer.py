@@ -27,6 +27,7 @@ NAMED_PUBLIC = {
     "subdistricts",
     "compounds",
     "service_centres",
+    "landmarks",
     "pocket_parks",
     "trails",
 }
@@ -251,6 +252,7 @@ def test_places_endpoint_returns_points_in_the_district(client, demo):
         "name_en": "Dajishan Community",
         "pinyin": "da ji shan she qu",
         "initials": "djssq",
+        "aliases": [],
     }
     community = demo["communities"].set_index("id").geometry["RX02"]
     assert community.contains(shapely.Point(first["geometry"]["coordinates"]))
@@ -330,3 +332,37 @@ def test_streets_are_found_by_name_once_each(gazetteer, demo):
     assert shapely.distance(segments.geometry.to_numpy(), point).min() < 1e-6  # on the street
     typed = gazetteer.search(found[0].pinyin.replace(" ", "")[:-1] + "x", limit=3)
     assert typed and typed[0].name_zh == name  # its pinyin with a typo
+
+
+# --- landmarks and other names -----------------------------------------------------------
+
+
+def _seat(demo, code: str):
+    return demo["landmarks"].set_index("id").loc[code]
+
+
+@pytest.mark.parametrize("query", ["区政府", "quzhengfu", "qzf", "district government"])
+def test_a_landmark_is_found_by_its_other_names(gazetteer, demo, query):
+    seat = _seat(demo, "L00")
+    found = gazetteer.search(query, limit=3)
+    assert found and (found[0].layer, found[0].feature_id) == ("landmarks", "L00"), names(found)
+    assert found[0].name_zh == seat["name_zh"]  # shown by its own name, not the alias
+    assert shapely.Point(found[0].lon, found[0].lat).equals_exact(seat.geometry, 1e-7)
+
+
+def test_an_alias_ranks_like_a_name_and_forgives_typos_too(gazetteer, demo):
+    short = _seat(demo, "L-HL")["aliases"].split(";")[0]  # 河埒街道办
+    found = gazetteer.search(short, limit=3)
+    assert (found[0].layer, found[0].feature_id) == ("landmarks", "L-HL"), names(found)
+    near = gazetteer.search("区正府", limit=3)  # 正 for 政: a typo of an alias only
+    assert near and near[0].feature_id == "L00", names(near)
+
+
+def test_aliases_are_one_place_not_several():
+    romaniser = Romaniser({})
+    pinyin, initials = romaniser("滨湖区人民政府")
+    aliases = ("区政府", "滨湖区政府")
+    place = Place("landmarks", "L1", "滨湖区人民政府", "", 120.0, 31.0, pinyin, initials, aliases)
+    gazetteer = Gazetteer([place], romaniser)
+    assert len(gazetteer) == 1
+    assert [p.feature_id for p in gazetteer.search("政府", limit=5)] == ["L1"]  # matched 3 times

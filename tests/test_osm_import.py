@@ -83,6 +83,9 @@ def town(tmp_path_factory):
         name="Harmony Centre",
         name__zh="和谐中心",
         opening_hours="Mo-Fr 08:00-18:00",
+        addr__street="和平路",
+        addr__housenumber="8号",
+        phone="+86 510 0000 0000;+86 510 0000 0001",
     )
     ids["library"] = osm.closed_way(
         rectangle(1, 3.2, 1.6, 3.8), building="yes", amenity="library", opening_hours="whenever"
@@ -90,6 +93,31 @@ def town(tmp_path_factory):
     ids["nursing"] = osm.node(*at(3, 1), amenity="social_facility", social_facility="nursing_home")
     ids["far_townhall"] = osm.node(*at(30, 30), amenity="townhall")
     osm.node(*at(1.5, 1), amenity="restaurant", name="Noodles")
+    ids["townhall"] = osm.node(
+        *at(4.2, 1.2),
+        amenity="townhall",
+        name="Town Hall",
+        addr__full="1 Hall Square",
+        contact__phone="+86 510 0000 0002",
+    )
+    # Landmarks
+    ids["school"] = osm.node(
+        *at(2.5, 1.2),
+        amenity="school",
+        name="Riverside School",
+        name__zh="河畔学校",
+        alt_name="Riverside Primary;河畔小学",
+        short_name="RS",
+        old_name="Riverside School",
+    )
+    ids["station"] = osm.closed_way(
+        rectangle(7, 0.2, 7.5, 0.6),
+        railway="station",
+        name="Town Station",
+        official_name="Town Central Station",
+    )
+    osm.node(*at(3.5, 1.2), amenity="clinic")  # no name: nothing to search it by
+    osm.node(*at(30, 30.5), amenity="school", name="Far School")  # outside the district
     # Parks
     ids["park"] = osm.closed_way(
         rectangle(9, 3.5, 10, 4.5), leisure="park", name="Pine Park", name__zh="松树公园"
@@ -222,12 +250,20 @@ def test_pedestrian_area_is_a_ring_split_where_a_footway_meets_it(town_import):
 def test_service_centres(town_import):
     ids, result = town_import
     centres = result.layers["service_centres"].set_index("id")
-    assert set(centres.index) == {f"n{ids['centre']}", f"w{ids['library']}", f"n{ids['nursing']}"}
+    assert set(centres.index) == {
+        f"n{ids['centre']}",
+        f"w{ids['library']}",
+        f"n{ids['nursing']}",
+        f"n{ids['townhall']}",
+    }
     centre = centres.loc[f"n{ids['centre']}"]
     assert (centre["name_en"], centre["name_zh"]) == ("Harmony Centre", "和谐中心")
     assert (centre["kind"], centre["level"]) == ("amenity=community_centre", "community")
     assert centre["opening_hours"] == "Mo-Fr 08:00-18:00"
     assert centre["community_id"] == f"r{ids['South']}"
+    assert (centre["address"], centre["phone"]) == ("和平路8号", "+86 510 0000 0000")
+    townhall = centres.loc[f"n{ids['townhall']}"]
+    assert (townhall["address"], townhall["phone"]) == ("1 Hall Square", "+86 510 0000 0002")
     library = centres.loc[f"w{ids['library']}"]
     assert (library["osm_type"], library["level"], library["services"]) == (
         "way",
@@ -235,6 +271,7 @@ def test_service_centres(town_import):
         "library",
     )
     assert pd.isna(library["opening_hours"]) and pd.isna(library["name"])
+    assert pd.isna(library["address"]) and pd.isna(library["phone"])
     assert shapely.Polygon(rectangle(1, 3.2, 1.6, 3.8)).contains(library.geometry)
     assert library["community_id"] == f"r{ids['North']}"
     nursing = centres.loc[f"n{ids['nursing']}"]
@@ -242,6 +279,34 @@ def test_service_centres(town_import):
     assert nursing["kind"] == "amenity=social_facility"
     assert result.counts["opening_hours_dropped"] == 1
     assert result.counts["service_centres_outside"] == 1
+
+
+def test_landmarks_are_named_places_not_already_centres(town_import):
+    ids, result = town_import
+    landmarks = result.layers["landmarks"].set_index("id")
+    assert set(landmarks.index) == {f"n{ids['school']}", f"w{ids['station']}"}
+    school = landmarks.loc[f"n{ids['school']}"]
+    assert (school["kind"], school["name_en"], school["name_zh"]) == (
+        "school",
+        "Riverside School",
+        "河畔学校",
+    )
+    # alt_name's two names, then short_name; the old name equal to the name is left out
+    assert school["aliases"] == "Riverside Primary;河畔小学;RS"
+    assert school["community_id"] == f"r{ids['South']}"
+    station = landmarks.loc[f"w{ids['station']}"]
+    assert (station["kind"], station["osm_type"], station["aliases"]) == (
+        "station",
+        "way",
+        "Town Central Station",
+    )
+    assert shapely.Polygon(rectangle(7, 0.2, 7.5, 0.6)).contains(station.geometry)
+    counts = result.counts
+    # school, station, far school, the town hall (a centre already); and without a name:
+    # the clinic, the library and the far town hall
+    assert counts["landmarks_matched"] == 7
+    assert (counts["landmarks_unnamed"], counts["landmarks_already_centres"]) == (3, 1)
+    assert (counts["landmarks_outside"], counts["landmarks"]) == (1, 2)
 
 
 def test_communities_and_district(town_import):
@@ -476,3 +541,31 @@ def test_helsinki_walking_distances_match_networkx(helsinki):
     )
     assert len(targets) >= 20 and np.isfinite(expected).all()
     np.testing.assert_allclose(distance, expected, rtol=0, atol=1e-6)
+
+
+def test_helsinki_landmarks_match_an_independent_read(helsinki):
+    rules = load_tag_mapping().landmarks
+    district = helsinki.layers["district"].geometry.iloc[0]
+    centres = set(helsinki.layers["service_centres"]["id"])
+    expected = {}
+    for layer in ("points", "multipolygons"):
+        raw = _raw(layer)
+        if layer == "points":
+            keys = "n" + raw["osm_id"].astype(str)
+        else:
+            keys = np.where(
+                raw["osm_id"].notna(),
+                "r" + raw["osm_id"].astype(str),
+                "w" + raw["osm_way_id"].astype(str),
+            )
+        hits = np.stack([rule.mask(raw) for rule in rules], axis=1)
+        keep = hits.any(axis=1) & raw["name"].notna().to_numpy()
+        keep &= raw.representative_point().within(district).to_numpy()
+        for key, first in zip(keys[keep], hits[keep].argmax(axis=1), strict=True):
+            if key not in centres:
+                expected[key] = rules[first].kind
+    landmarks = helsinki.layers["landmarks"]
+    assert len(expected) >= 20
+    assert dict(zip(landmarks["id"], landmarks["kind"], strict=True)) == expected
+    station = landmarks.set_index("id").loc["n25389429"]  # Helsinki Central station
+    assert "Helsingin päärautatieasema" in station["aliases"].split(";")

@@ -127,6 +127,16 @@ def test_the_locator_speaks_local_time_and_offers_world_maps(district, api):
     assert nearest["distance_m"] == pytest.approx(2 * roads.distance(door).min(), abs=0.2)
 
 
+def test_the_locator_finds_a_landmark_by_its_other_name(district, api):
+    landmarks = gpd.read_file(district[0] / "data" / "geojson" / "landmarks.geojson")
+    called = landmarks["aliases"].map(lambda text: "Steissi" in str(text).split(";"))
+    assert "n25389429" in set(landmarks.loc[called, "id"])  # Helsinki Central (alt_name)
+    found = api.get("/locator/places", params={"q": "steissi"}).json()["features"]
+    assert {f["id"] for f in found[: called.sum()]} == {
+        f"landmarks/{i}" for i in landmarks.loc[called, "id"]
+    }
+
+
 def test_the_planner_page_draws_every_layer(district, api, browser):
     visit = open_page(browser, f"{district[1].url}/maps/planner")
     try:

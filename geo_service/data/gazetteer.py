@@ -1,7 +1,8 @@
 """A local gazetteer of public place names for the locator's search box.
 
 Each named feature of a public, non-derived layer becomes a :class:`Place` with a point
-inside it and its name in Chinese, English, tone-less pinyin and pinyin initials. Pinyin
+inside it and its name in Chinese, English, tone-less pinyin and pinyin initials, and its
+other names (``aliases``: 区政府 for 滨湖区人民政府), each searchable the same ways. Pinyin
 comes from ``pypinyin``, corrected by the phrase readings in ``place_pinyin.yaml``.
 """
 
@@ -35,6 +36,7 @@ KIND_PRIORITY = (
     "subdistricts",
     "compounds",
     "service_centres",
+    "landmarks",
     "pocket_parks",
     "trails",
     "roads",
@@ -44,6 +46,8 @@ SKIPPED_LAYERS = frozenset({"district", "water"})
 #: The walking network's layer: its segments are found by street name, one place a street.
 STREETS_LAYER = "roads"
 MAX_QUERY_CHARS = 100
+#: The column of a layer's other names, separated by ALIAS_SEPARATOR.
+ALIASES_COLUMN, ALIAS_SEPARATOR = "aliases", ";"
 
 _HAN_RUN = re.compile(r"([\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+)")
 _ASCII_TOKEN = re.compile(r"[a-z0-9]+")
@@ -156,6 +160,7 @@ class Place:
     lat: float
     pinyin: str
     initials: str
+    aliases: tuple[str, ...] = ()  # other names: short, official or colloquial
 
     @property
     def kind(self) -> str:
@@ -174,14 +179,24 @@ class Gazetteer:
     #: Rank of a match: exact, prefix, substring, near (a typo); no match is NO_MATCH.
     EXACT, PREFIX, SUBSTRING, NEAR, NO_MATCH = 0, 1, 2, 3, 4
 
-    def __init__(self, places: Iterable[Place]):
+    def __init__(self, places: Iterable[Place], romaniser: Romaniser | None = None):
         self.places = sorted(places, key=_rank_key)
+        romaniser = romaniser or default_romaniser()
+        # One row per name of a place: its own, then each alias; _owner[row] is the place.
+        rows, owners = [], []
+        for k, place in enumerate(self.places):
+            rows.append((place.name_zh, place.name_en, place.pinyin, place.initials))
+            for alias in place.aliases:
+                han = bool(_HAN_RUN.search(alias))
+                rows.append((alias if han else "", "" if han else alias, *romaniser(alias)))
+            owners += [k] * (1 + len(place.aliases))
+        self._owner = np.array(owners, dtype=int)
         self._fields = pd.DataFrame(
             {
-                "zh": [squash(p.name_zh) for p in self.places],
-                "en": [squash(p.name_en) for p in self.places],
-                "pinyin": [p.pinyin.replace(" ", "") for p in self.places],
-                "initials": [p.initials for p in self.places],
+                "zh": [squash(zh) for zh, *_ in rows],
+                "en": [squash(en) for _, en, *_ in rows],
+                "pinyin": [pinyin.replace(" ", "") for *_, pinyin, _ in rows],
+                "initials": [initials for *_, initials in rows],
             },
             dtype=str,
         )
@@ -230,28 +245,36 @@ class Gazetteer:
             raise InvalidQuery("q must contain a letter, digit or Chinese character")
         if limit < 1:
             raise InvalidQuery("limit must be at least 1")
-        rank = np.minimum.reduce(
-            [
-                self._ranks("zh", text),
-                self._ranks("en", text),
-                self._ranks("pinyin", text),
-                self._ranks("initials", text, substring=False),
-            ]
+        rank = self._per_place(
+            np.minimum.reduce(
+                [
+                    self._ranks("zh", text),
+                    self._ranks("en", text),
+                    self._ranks("pinyin", text),
+                    self._ranks("initials", text, substring=False),
+                ]
+            )
         )
         typos = np.zeros(len(self.places), dtype=int)
         if not (rank < self.NO_MATCH).any():  # nothing as typed: forgive a typo
-            typos = self._typos(text)
+            typos = self._per_place(self._typos(text))
             rank[typos < self.NO_MATCH] = self.NEAR
         hits = np.flatnonzero(rank < self.NO_MATCH)
         hits = hits[np.lexsort((typos[hits], rank[hits]))][:limit]
         return [self.places[i] for i in hits]
 
+    def _per_place(self, per_name: np.ndarray) -> np.ndarray:
+        """The best (lowest) of each place's values over its names."""
+        best = np.full(len(self.places), self.NO_MATCH)
+        np.minimum.at(best, self._owner, per_name)
+        return best
+
     def _typos(self, text: str) -> np.ndarray:
-        """Per place, the fewest edits (insert, delete, substitute, swap two neighbours)
+        """Per name, the fewest edits (insert, delete, substitute, swap two neighbours)
         between ``text`` and the start of its pinyin, English or Chinese name of the same
         length — NO_MATCH where more than a typo allows: one edit in up to 6 letters, two
         beyond; Chinese names from 3 characters on, one edit."""
-        best = np.full(len(self.places), self.NO_MATCH)
+        best = np.full(len(self._owner), self.NO_MATCH)
         han = bool(_HAN_RUN.search(text))
         if han:
             allowed = 1 if len(text) >= 3 else 0
@@ -316,17 +339,20 @@ def build_gazetteer(
         lons, lats = shapely.get_x(points), shapely.get_y(points)
         names = zip(
             frame[spec.id_property], _names(frame, "name_zh"), _names(frame, "name"),
-            _names(frame, "name_en"), strict=True,
+            _names(frame, "name_en"), _names(frame, ALIASES_COLUMN), strict=True,
         )  # fmt: skip
-        for (fid, zh, local, en), lon, lat in zip(names, lons, lats, strict=True):
+        for (fid, zh, local, en, aliases), lon, lat in zip(names, lons, lats, strict=True):
             zh = zh or local or en  # the Chinese name, else the local one, else the English
             if not (zh and np.isfinite(lon) and np.isfinite(lat)):
                 continue  # no name or no geometry: nothing to find or to show
             pinyin, initials = romaniser(zh)
             en = en or local or ""
             lon, lat = round(float(lon), 7), round(float(lat), 7)
-            places.append(Place(layer_id, str(fid), zh, en, lon, lat, pinyin, initials))
-    return Gazetteer(places)
+            others = tuple(
+                alias.strip() for alias in (aliases or "").split(ALIAS_SEPARATOR) if alias.strip()
+            )
+            places.append(Place(layer_id, str(fid), zh, en, lon, lat, pinyin, initials, others))
+    return Gazetteer(places, romaniser)
 
 
 def streets(segments: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
@@ -355,5 +381,6 @@ def place_feature(place: Place) -> dict:
             "name_en": place.name_en,
             "pinyin": place.pinyin,
             "initials": place.initials,
+            "aliases": list(place.aliases),
         },
     }

@@ -13,6 +13,7 @@ from geo_service.demo import binhu
 from geo_service.demo.binhu import METRIC_CRS
 from geo_service.demo.compounds import allocate
 from geo_service.demo.geography import as_multipolygon
+from geo_service.demo.landmarks import landmark_table
 
 _CORE_SERVICES = ("party_education", "deliberation", "volunteer_service")
 #: Share of community centres offering each of the other services.
@@ -280,6 +281,17 @@ def layer_tables(
         homes.geometry,
     )
 
+    seats = landmark_table(centres, road_table, unit_land)
+    seat_community = _inside(seats.geometry, communities)
+    landmarks = _frame(
+        {
+            **{column: seats[column].to_numpy() for column in seats.columns.drop("geometry")},
+            "community_id": seat_community,
+            "subdistrict_id": names["subdistrict_id"].reindex(seat_community).to_numpy(),
+        },
+        seats.geometry,
+    )
+
     return {
         "district": district_table,
         "subdistricts": subdistrict_table,
@@ -292,4 +304,5 @@ def layer_tables(
         "pocket_parks": park_table,
         "trails": trail_table,
         "central_households": household_table,
+        "landmarks": landmarks,
     }

@@ -35,6 +35,7 @@ OSM_LAYERS = (
     "roads",
     "compounds",
     "service_centres",
+    "landmarks",
     "pocket_parks",
     "trails",
 )

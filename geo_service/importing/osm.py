@@ -9,11 +9,11 @@ share a vertex is splitting them at shared nodes (see :mod:`.osm_network`); and 
 warnings about relations left incomplete by a clipped extract are turned into notes.
 
 What comes out (all in EPSG:4326; lengths and areas in metres / m² in ``metric_crs``):
-``roads`` (walkable ways, split junction to junction), ``service_centres``,
-``pocket_parks``, ``trails``, ``compounds`` (with population), ``communities`` (when the
-extract has admin boundaries below the district) and ``district``. The tag rules are in
-``osm_tags.yaml`` (:func:`load_tag_mapping`); the population estimate is described in
-:mod:`.osm_population`.
+``roads`` (walkable ways, split junction to junction), ``service_centres`` (with address
+and phone where tagged), ``landmarks`` (named places to search by), ``pocket_parks``,
+``trails``, ``compounds`` (with population), ``communities`` (when the extract has admin
+boundaries below the district) and ``district``. The tag rules are in ``osm_tags.yaml``
+(:func:`load_tag_mapping`); the population estimate is described in :mod:`.osm_population`.
 """
 
 from __future__ import annotations
@@ -41,6 +41,7 @@ from geo_service.importing.osm_areas import (
     resolve_district,
 )
 from geo_service.importing.osm_features import pocket_parks, service_centres, trails
+from geo_service.importing.osm_landmarks import landmarks
 from geo_service.importing.osm_mapping import TagMapping, load_tag_mapping
 from geo_service.importing.osm_network import build_roads, walkable_ways
 from geo_service.importing.osm_population import PopulationOptions, compounds
@@ -56,10 +57,11 @@ logger = logging.getLogger(__name__)
 class OsmImport:
     """The layers built from one extract.
 
-    ``layers`` maps a canonical layer id (``roads``, ``service_centres``, ``pocket_parks``,
-    ``trails``, ``compounds``, ``communities`` when present, ``district``) to its frame in
-    EPSG:4326; ``metric_crs`` is the projected CRS lengths and areas were measured in;
-    ``counts`` says what was read, kept and dropped; ``notes`` says it in sentences.
+    ``layers`` maps a canonical layer id (``roads``, ``service_centres``, ``landmarks``,
+    ``pocket_parks``, ``trails``, ``compounds``, ``communities`` when present, ``district``)
+    to its frame in EPSG:4326; ``metric_crs`` is the projected CRS lengths and areas were
+    measured in; ``counts`` says what was read, kept and dropped; ``notes`` says it in
+    sentences.
     """
 
     layers: dict[str, gpd.GeoDataFrame]
@@ -213,6 +215,10 @@ def import_osm(
                 f"{found.counts['opening_hours_dropped']} opening_hours tags dropped: "
                 "opening-hours-py cannot parse them"
             )
+        with stages.stage("landmarks") as stage:
+            out["landmarks"], stage.counts = landmarks(
+                layers, mapping, where, skip=set(out["service_centres"]["id"])
+            )
         with stages.stage("pocket_parks") as stage:
             out["pocket_parks"], stage.counts = pocket_parks(layers, mapping, where, crs)
         with stages.stage("trails") as stage:
@@ -225,7 +231,7 @@ def import_osm(
         with stages.stage("communities") as stage:
             parts = communities(admins, area, admin_level=mapping.communities.admin_level)
             stage.counts = {"communities": 0 if parts is None else len(parts)}
-    for name in ("service_centres", "pocket_parks", "trails", "compounds"):
+    for name in ("service_centres", "landmarks", "pocket_parks", "trails", "compounds"):
         out[name]["community_id"] = community_of(out[name].geometry.to_numpy(), parts)
     if parts is not None:
         out["communities"] = parts

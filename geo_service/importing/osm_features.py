@@ -13,6 +13,7 @@ from opening_hours import OpeningHours, ParserError
 
 from geo_service.crs import STORAGE_CRS
 from geo_service.importing.osm_areas import clip_polygons, inside, names
+from geo_service.importing.osm_landmarks import address, phone
 from geo_service.importing.osm_mapping import TagMapping
 from geo_service.importing.osm_network import clip_lines
 from geo_service.importing.osm_reader import OsmLayers
@@ -40,6 +41,8 @@ def service_centres(
     ``level`` and ``kind`` (``key=value`` of the rule's first key) come from the first
     matching rule; ``services`` joins, with ``;``, those of every matching rule, in mapping
     order. An ``opening_hours`` tag that opening-hours-py cannot parse is left out.
+    ``address`` and ``phone`` as :func:`~geo_service.importing.osm_landmarks.address` and
+    :func:`~geo_service.importing.osm_landmarks.phone` read them.
     """
     candidates = pd.concat([layers.points, layers.multipolygons], ignore_index=True)
     rules = mapping.service_centres
@@ -68,6 +71,8 @@ def service_centres(
             "kind": np.array(kind, dtype=object),
             "services": np.array(services, dtype=object),
             "opening_hours": hours,
+            "address": address(frame),
+            "phone": phone(frame),
         },
         geometry=points,
         crs=STORAGE_CRS,

@@ -87,6 +87,12 @@ class ServiceRule(Rule):
     services: list[str] = Field(min_length=1)
 
 
+class LandmarkRule(Rule):
+    """A landmark rule: its named objects are places residents know, of ``kind``."""
+
+    kind: str = Field(min_length=1)
+
+
 class RoadRules(_Model):
     """Which ``highway=*`` ways pedestrians use; see ``osm_tags.yaml``."""
 
@@ -154,6 +160,7 @@ class TagMapping(_Model):
     trails: TrailRules
     compounds: CompoundRules
     communities: CommunityRules = Field(default_factory=CommunityRules)
+    landmarks: list[LandmarkRule] = Field(default_factory=list)
 
     @model_validator(mode="after")
     def _known_levels(self) -> TagMapping:
@@ -170,17 +177,22 @@ class TagMapping(_Model):
         return list(dict.fromkeys(s for rule in self.service_centres for s in rule.services))
 
     @cached_property
+    def landmark_kinds(self) -> list[str]:
+        """Every landmark kind the rules can produce, in mapping order."""
+        return list(dict.fromkeys(rule.kind for rule in self.landmarks))
+
+    @cached_property
     def tag_keys(self) -> list[str]:
         """Every tag key the rules read (the reader turns each into a column)."""
         keys: set[str] = {"highway", "route"}
-        for rule in [*self.service_centres, *self.pocket_parks.rules]:
+        for rule in [*self.service_centres, *self.pocket_parks.rules, *self.landmarks]:
             keys |= rule.keys
         return sorted(keys | set(self.compounds.non_residential_keys))
 
     @cached_property
     def area_keys(self) -> list[str]:
         """Keys whose closed ways are areas: the first key of every polygon rule."""
-        rules = [*self.service_centres, *self.pocket_parks.rules]
+        rules = [*self.service_centres, *self.pocket_parks.rules, *self.landmarks]
         return sorted({next(iter(rule.match)) for rule in rules} | {"building", "landuse"})
 
 

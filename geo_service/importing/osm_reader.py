@@ -61,6 +61,16 @@ BASE_KEYS = (
     "leisure",
     "population",
     "opening_hours",
+    "alt_name",
+    "short_name",
+    "official_name",
+    "loc_name",
+    "old_name",
+    "addr:full",
+    "addr:street",
+    "addr:housenumber",
+    "phone",
+    "contact:phone",
 )
 #: GDAL's default list of keys whose closed ways are areas.
 _AREA_KEYS = (

@@ -31,6 +31,19 @@ LAYER_SCHEMAS: dict[str, dict[str, str]] = {
         "kind": TEXT,
         "services": TEXT,
         "opening_hours": TEXT,
+        "address": TEXT,
+        "phone": TEXT,
+        "community_id": TEXT,
+    },
+    "landmarks": {
+        "id": TEXT,
+        "osm_id": "int64",
+        "osm_type": TEXT,
+        "name": TEXT,
+        "name_en": TEXT,
+        "name_zh": TEXT,
+        "aliases": TEXT,
+        "kind": TEXT,
         "community_id": TEXT,
     },
     "pocket_parks": {
@@ -80,6 +93,7 @@ LAYER_SCHEMAS: dict[str, dict[str, str]] = {
 GEOMETRY_TYPES = {
     "roads": "LineString",
     "service_centres": "Point",
+    "landmarks": "Point",
     "pocket_parks": "MultiPolygon",
     "trails": "LineString",
     "compounds": "MultiPolygon",

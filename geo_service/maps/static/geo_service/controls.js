@@ -224,17 +224,17 @@
     });
   };
 
-  /* The standalone file's search: the inlined gazetteer, matched by name or pinyin. */
+  /* The standalone file's search: the inlined gazetteer, matched by name, other name
+   * (alias) or pinyin. */
   GS.searchIndex = function (index, text) {
     var query = text.toLowerCase().replace(/\s+/g, "");
     return index.features
       .filter(function (f) {
         var p = f.properties;
-        return [p.name_zh, p.name_en.toLowerCase(), p.pinyin || "", p.initials || ""].some(
-          function (name) {
-            return name.replace(/\s+/g, "").indexOf(query) >= 0;
-          }
-        );
+        var names = [p.name_zh, p.name_en, p.pinyin || "", p.initials || ""];
+        return names.concat(p.aliases || []).some(function (name) {
+          return name.toLowerCase().replace(/\s+/g, "").indexOf(query) >= 0;
+        });
       })
       .slice(0, 10);
   };

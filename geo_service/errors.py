@@ -149,3 +149,10 @@ class StoreUnavailable(GeoServiceError, RuntimeError):
     """The store (a database) cannot be reached now."""
 
     status_code = 503
+
+
+class SolverFailed(GeoServiceError, RuntimeError):
+    """The optimisation solver ended without an answer (not for lack of time: then the
+    best answer found is returned)."""
+
+    status_code = 500

@@ -126,6 +126,13 @@ class PerOwner:
         self.counts = np.diff(np.r_[self.starts, len(owner)])
         self.n = n
 
+    @property
+    def owner(self) -> np.ndarray:
+        """The owner (0..n-1) of each gate, in gate order."""
+        owner = np.empty(len(self.order), dtype=int)
+        owner[self.order] = np.repeat(self.owners, self.counts)
+        return owner
+
     def nearest(self, distance: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Per owner 0..n-1 along the last axis of ``distance`` (``(..., n_gates)``):
         the smallest value (NaN if none) and the first gate holding it (-1 if none)."""

@@ -39,6 +39,7 @@ LOCAL_ASSETS: dict[str, str] = {
     "geo_service_controls_js": "geo_service/controls.js",
     "geo_service_workspace_js": "geo_service/workspace.js",
     "geo_service_whatif_js": "geo_service/whatif.js",
+    "geo_service_planning_js": "geo_service/planning.js",
     "geo_service_handouts_js": "geo_service/handouts.js",
     "geo_service_map_css": "geo_service/map.css",
 }

@@ -144,6 +144,7 @@ class Workspace(JSCSSMixin, MacroElement):
             *MAP_JS,
             ("geo_service_workspace_js", ""),
             ("geo_service_whatif_js", ""),
+            ("geo_service_planning_js", ""),
             ("geo_service_handouts_js", ""),
         ]
         self.default_css = MAP_CSS

@@ -218,16 +218,7 @@
         });
         whatIf.removed = record.remove.slice();
         whatIf.result = record.answer;
-        whatIf.added.forEach(markSite);
-        var centres = layerById(options.centres);
-        (centres ? shown(map, centres) : Promise.resolve(null)).then(function (layer) {
-          whatIf.removed.forEach(function (closed) {
-            var marker = layer && featureOf(layer, closed);
-            if (marker && marker.getLatLng) {
-              markClosed(marker.getLatLng());
-            }
-          });
-        });
+        markChange();
         highlight(record.answer);
         saved.name = record.name;
         state.scenario = record.id;
@@ -235,6 +226,20 @@
       }).catch(function (error) {
         saved.error = "方案操作失败 / Scenario failed: " + error.message;
         render();
+      });
+    }
+
+    /* The proposed sites and the closed centres of the what-if, on the map. */
+    function markChange() {
+      whatIf.added.forEach(markSite);
+      var centres = layerById(options.centres);
+      (centres ? shown(map, centres) : Promise.resolve(null)).then(function (layer) {
+        whatIf.removed.forEach(function (closed) {
+          var marker = layer && featureOf(layer, closed);
+          if (marker && marker.getLatLng) {
+            markClosed(marker.getLatLng());
+          }
+        });
       });
     }
 
@@ -377,6 +382,21 @@
 
     GS.whatIf = function () {
       return whatIf;
+    };
+    /* Open a what-if body (``POST /coverage/scenario``: {add, remove}) made elsewhere — the
+     * sites of "Where to build" (planning.js) — and answer it. */
+    GS.openWhatIf = function (scenario) {
+      marks.clearLayers();
+      whatIf = emptyWhatIf();
+      whatIf.added = scenario.add.features.map(function (f) {
+        return f.geometry;
+      });
+      whatIf.offers = scenario.add.features.map(function (f) {
+        return f.properties || {};
+      });
+      whatIf.removed = (scenario.remove || []).slice();
+      markChange();
+      runWhatIf();
     };
 
     return {

@@ -1,0 +1,149 @@
+"""The planner panel's "Where to build" and "Capacity" in Chromium, as a planner uses
+them: ask for new sites (a preview, then the exact answer), read the answer in words,
+see the sites on the map, open them as a what-if, download them; colour the compounds by
+capacity and read the least-served communities — every figure equal to the API's."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from tests.browser import open_page
+
+READY = "() => document.querySelector('.gs-workspace .gs-headline') !== null"
+#: The question asked on the page (the form's fields), as the API's body.
+QUESTION = {"method": "mclp", "sites": 4, "facilities": "centres", "minutes": 10, "spacing_m": 300}
+#: The exact solve's time limit the page sends.
+TIME_LIMIT_S = 10
+STATUS_TEXT = {"optimal": "optimal", "time_limit": "of optimal", "greedy": "greedy preview"}
+
+
+@pytest.fixture(scope="module")
+def planner(browser, server):
+    visit = open_page(browser, f"{server.url}/maps/planner")
+    visit.page.wait_for_function(READY, timeout=30_000)
+    yield visit
+    visit.page.context.close()
+
+
+def _ask(page, question: dict) -> None:
+    """Fill in the "Where to build" form."""
+    page.select_option("select[name=siting-method]", question["method"])
+    page.fill("input[name=siting-sites]", str(question["sites"]))
+    page.select_option("select[name=siting-facilities]", question["facilities"])
+    page.select_option("select[name=siting-minutes]", str(question["minutes"]))
+    page.fill("input[name=siting-spacing]", str(question["spacing_m"]))
+
+
+def _answer_matches(page, expected: dict) -> None:
+    page.wait_for_selector(f".gs-siting-answer[data-status={expected['status']}]", timeout=60_000)
+    answer = page.locator(".gs-siting-answer")
+    newly = round(expected["residents"]["newly_covered"])
+    assert answer.locator("[data-figure=siting-newly]").inner_text() == f"{newly:,}"
+    criterion = expected["criterion"]
+    text = answer.inner_text()
+    within = f"within {criterion['minutes']} minutes ({round(criterion['distance_m']):,} m on foot)"
+    assert within in text
+    assert STATUS_TEXT[expected["status"]] in text
+    sites = expected["sites"]["features"]
+    assert f"{len(sites)} new sites cover {newly:,} more residents" in text
+    assert page.evaluate("GeoService.siting().answer.sites") == expected["sites"]
+    assert page.locator(".gs-site-marker").count() == len(sites)
+
+
+def test_preview_then_solve_say_what_the_api_says(planner, client):
+    page = planner.page
+    _ask(page, QUESTION)
+    preview = {**QUESTION, "greedy": True}
+    expected = client.post("/planning/sites", json=preview).json()
+    page.click(".gs-workspace button[data-siting=preview]")
+    _answer_matches(page, expected)
+    assert page.evaluate("GeoService.siting().body") == preview
+    exact = {**QUESTION, "greedy": False, "time_limit_s": TIME_LIMIT_S}
+    expected = client.post("/planning/sites", json=exact).json()
+    assert expected["status"] != "greedy"
+    page.click(".gs-workspace button[data-siting=solve]")
+    _answer_matches(page, expected)
+    assert page.evaluate("GeoService.siting().body") == exact
+
+
+def test_the_sites_open_as_a_what_if(planner, client):
+    page = planner.page
+    scenario = page.evaluate("GeoService.siting().answer.scenario")
+    page.click(".gs-workspace button[data-siting=whatif]")
+    page.wait_for_selector("[data-figure=whatif]", timeout=30_000)
+    result = page.evaluate("GeoService.whatIf().result")
+    expected = client.post("/coverage/scenario", json=scenario).json()
+    for figure in ("before", "after", "gain", "loss", "types", "areas"):
+        assert result[figure] == expected[figure], figure
+    shown = page.locator("[data-figure=whatif]").inner_text()
+    assert f"{expected['gain']['residents']:,}" in shown
+    assert page.evaluate("GeoService.whatIf().added") == [
+        f["geometry"] for f in scenario["add"]["features"]
+    ]
+
+
+def test_the_sites_download_as_geojson(planner):
+    page = planner.page
+    answer = page.evaluate("GeoService.siting().answer")
+    with page.expect_download() as info:
+        page.click(".gs-workspace button[data-siting=download]")
+    download = info.value
+    minutes = answer["criterion"]["minutes"]
+    assert download.suggested_filename == f"sites-mclp-{minutes}min.geojson"
+    layer = json.loads(Path(download.path()).read_text(encoding="utf-8"))
+    assert layer == answer["sites"]
+
+
+def test_capacity_lists_the_least_served_communities(planner, client):
+    page = planner.page
+    page.click(".gs-workspace button[data-capacity=show]")
+    page.wait_for_selector(".gs-capacity-least li", timeout=30_000)
+    capacity = client.get("/planning/capacity").json()
+    scored = [a for a in capacity["areas"]["community_id"] if a["score"] is not None]
+    least = sorted(scored, key=lambda a: (a["score"], a["id"]))[:5]
+    items = page.locator(".gs-capacity-least li")
+    assert [items.nth(k).get_attribute("data-area") for k in range(items.count())] == [
+        a["id"] for a in least
+    ]
+    for k, area in enumerate(least):
+        assert items.nth(k).locator(".gs-capacity-score").inner_text() == f"{area['score']:.1f}"
+    decay = capacity["decay"]
+    stated = page.locator(".gs-capacity-decay").inner_text()
+    weights = " / ".join(f"{w:g}" for w in decay["weights"])
+    limits = " / ".join(f"{m:g}" for m in decay["limits_m"])
+    assert f"weights {weights} within {limits} m" in stated
+    # the compounds coloured: the least served in the first class, the best in the last
+    colours = page.evaluate(
+        """() => { const out = {};
+        GeoService.layers.find(l => l.gsDefinition.id === 'compound_coverage')
+            .eachLayer(s => { out[s.feature.properties.id] = s.options.fillColor; });
+        return out; }"""
+    )
+    ranked = sorted(capacity["compounds"], key=lambda c: c["score"])
+    assert colours[ranked[-1]["id"]] == "#2c7bb6"
+    assert colours[ranked[0]["id"]] == ("#67001f" if ranked[0]["score"] == 0 else "#d7191c")
+
+
+def test_planning_logs_no_error_and_loads_nothing_from_elsewhere(planner):
+    assert planner.errors == [] and planner.external == []
+
+
+def test_planning_by_keyboard_and_accessibility(browser, server):
+    visit = open_page(browser, f"{server.url}/maps/planner", bypass_csp=True)  # to inject axe
+    page = visit.page
+    try:
+        page.wait_for_function(READY, timeout=30_000)
+        page.focus(".gs-workspace button[data-siting=preview]")
+        page.keyboard.press("Enter")
+        page.wait_for_selector(".gs-siting-answer[data-status=greedy]", timeout=30_000)
+        assert page.evaluate("document.activeElement.dataset.siting") == "preview"
+        page.focus(".gs-workspace button[data-capacity=show]")
+        page.keyboard.press("Enter")
+        page.wait_for_selector(".gs-capacity-least li", timeout=30_000)
+        assert visit.serious_accessibility_violations() == []
+        assert visit.errors == []
+    finally:
+        page.context.close()

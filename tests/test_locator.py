@@ -14,7 +14,6 @@ import numpy as np
 import opening_hours
 import pytest
 import shapely
-import yaml
 from pyproj import Geod, Transformer
 
 from geo_service.analysis.map_links import spot, walking_links
@@ -286,24 +285,13 @@ def test_a_search_that_stops_short_is_widened_until_the_nearest_is_certain():
         assert [(w.facility, round(w.distance_m, 6)) for w in both] == [(1, 711.0), (0, 995.0)]
 
 
-#: The optional properties a layer of centres may carry (OSM ``addr:*`` and ``phone``).
-CONTACT_PROPERTIES = [
-    {"name": "address", "type": "string", "description": {"zh": "地址", "en": "Address"}},
-    {"name": "phone", "type": "string", "description": {"zh": "电话", "en": "Phone"}},
-]
-
-
 def demo_with_contacts(folder: Path) -> dict[str, dict]:
     """A copy of the demo's catalog and data in ``folder`` (``layers/``, ``data/``) where
     the first community centre has an address and a phone, the second an address only
-    (the demo itself has neither: no invented addresses). Returns them by centre id."""
+    (the catalog declares both; the demo itself has neither: no invented addresses).
+    Returns them by centre id."""
     shutil.copytree(CATALOG_DIR, folder / "layers")
     shutil.copytree(DATA_DIR, folder / "data")
-    entry = folder / "layers" / "service_centres.yaml"
-    spec = yaml.safe_load(entry.read_text(encoding="utf-8"))
-    names = {p["name"] for p in spec["properties"]}
-    spec["properties"] += [p for p in CONTACT_PROPERTIES if p["name"] not in names]
-    entry.write_text(yaml.safe_dump(spec, allow_unicode=True, sort_keys=False), "utf-8")
     path = folder / "data" / "service_centres.geojson"
     collection = json.loads(path.read_text(encoding="utf-8"))
     first, second = [

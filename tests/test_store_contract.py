@@ -154,7 +154,10 @@ def test_feature_texts_built_in_sql_are_ours(postgis_store, catalog, demo, layer
     features, ids, properties in catalog order, values and coordinates."""
     page = postgis_store.page(layer_id, FeatureQuery(with_texts=True))
     spec = catalog.get(layer_id)
-    ours = feature_texts(demo[layer_id], id_property=spec.id_property)
+    frame = demo[layer_id]
+    lacking = [name for name in spec.property_names if name not in frame.columns]
+    frame = frame.assign(**dict.fromkeys(lacking))[[*spec.property_names, "geometry"]]
+    ours = feature_texts(frame, id_property=spec.id_property)
     built = [json.loads(text) for text in page.texts]
     assert built == [json.loads(text) for text in ours]
     assert [list(f["properties"]) for f in built] == [spec.property_names] * len(built)
@@ -189,6 +192,29 @@ def test_features_by_id_equal_the_file(store, demo):
             assert got.geometry.iloc[0].equals_exact(row.geometry, 1e-9)
     with pytest.raises(FeatureNotFound):
         store.feature("compounds", "no-such-compound")
+
+
+@pytest.mark.parametrize("kind", STORE_KINDS)
+def test_declared_properties_the_data_lacks_read_as_null(kind, catalog, demo, demo_store, tmp_path):
+    store = open_store(demo_store(kind), catalog, DATA_DIR)
+    declared = catalog.get("service_centres").property_names
+    lacking = [name for name in declared if name not in demo["service_centres"].columns]
+    assert lacking == ["address", "phone"]  # optional; the synthetic demo has none
+    one = store.feature("service_centres", "D00")
+    assert one[lacking].isna().all(axis=None)
+    page = store.query("service_centres")
+    assert set(declared) <= set(page.columns) and page[lacking].isna().all(axis=None)
+    settings = Settings(
+        store=demo_store(kind), derived_dir=tmp_path / "derived", state_dir=tmp_path / "state"
+    )
+    api = InProcessClient(create_app(settings))
+    for path in ("/collections/service_centres/items/D00", "/collections/service_centres/items"):
+        for accept in ("application/geo+json", "text/html"):
+            response = api.get(path, headers={"Accept": accept})
+            assert response.status_code == 200, (path, accept, response.text[:300])
+    properties = api.get("/collections/service_centres/items/D00").json()["properties"]
+    assert properties["address"] is None and properties["phone"] is None
+    getattr(store, "close", lambda: None)()
 
 
 def _same(a, b) -> bool:

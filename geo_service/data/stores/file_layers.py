@@ -48,6 +48,13 @@ def read_layer(
             {name: pd.Series([], dtype=object) for name in spec.property_names},
             geometry=gpd.GeoSeries([], crs=STORAGE_CRS),
         )
+    missing = [name for name in spec.property_names if name not in frame.columns]
+    if missing:  # optional properties the file lacks are null, as in the PostGIS store
+        geometry = frame.geometry.name
+        frame = frame.assign(
+            **{name: pd.Series(None, index=frame.index, dtype=object) for name in missing}
+        )
+        frame = frame[[*(c for c in frame.columns if c != geometry), geometry]]
     return frame, problems
 
 

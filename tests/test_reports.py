@@ -123,6 +123,23 @@ def test_the_workbook_holds_values_with_titled_headers(api):
     assert shares == [t["share"] for t in life]
 
 
+def test_capacity_is_in_the_report_as_the_api_gives_it(api, district_pdf):
+    capacity = api.get("/planning/capacity").json()
+    scores = {a["id"]: a["score"] for a in capacity["areas"]["community_id"]}
+    book = load_workbook(io.BytesIO(api.get("/reports/coverage.xlsx").content))
+    rows = list(book["容量 Capacity"].iter_rows(min_row=2, values_only=True))
+    assert len(rows) == len(scores)
+    for row in rows:
+        assert row[4] == pytest.approx(scores[row[0]])
+    ordered = [r[4] for r in rows]
+    assert ordered == sorted(ordered)  # least served first
+    text, _ = district_pdf
+    assert _flat("Centre capacity per 1,000 residents (E2SFCA, weights 1 / 0.68 / 0.22") in text
+    least = min(scores, key=lambda k: (scores[k], k))
+    html = api.get("/reports/coverage.html").text
+    assert "<h2>容量 Capacity</h2>" in html and f"{scores[least]:.2f}" in html
+
+
 def test_a_scenario_report_states_its_effect(api):
     gap = api.get("/collections/coverage_gaps/items", params={"sortby": "rank", "limit": 1})
     ring = gap.json()["features"][0]["geometry"]["coordinates"][0]

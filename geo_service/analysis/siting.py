@@ -19,6 +19,9 @@ Formulations (``a[j, i]`` = candidate ``j`` covers feature ``i``, ``w`` = reside
 
 from __future__ import annotations
 
+import os
+import sys
+import threading
 import time
 from dataclasses import dataclass, field
 
@@ -274,6 +277,30 @@ def _stack_rows(top: csc_matrix, last_row: np.ndarray, n_top: int) -> csc_matrix
     )
 
 
+_BANNER = threading.Lock()
+_banner_shown = False
+
+
+def _banner_to_stderr() -> None:
+    """HiGHS prints a banner on stdout (from C) when a process makes its first solver;
+    make that one with stdout pointed at stderr, so stdout stays the caller's (JSON)."""
+    global _banner_shown
+    with _BANNER:
+        if _banner_shown:
+            return
+        import highspy
+
+        sys.stdout.flush()
+        saved = os.dup(1)
+        try:
+            os.dup2(2, 1)
+            highspy.Highs()
+        finally:
+            os.dup2(saved, 1)
+            os.close(saved)
+        _banner_shown = True
+
+
 @dataclass(frozen=True)
 class _Solved:
     status: str
@@ -300,6 +327,7 @@ def _solve(
     answer when the solver has none better in time instead."""
     import highspy
 
+    _banner_to_stderr()
     solver = highspy.Highs()
     solver.setOptionValue("output_flag", False)
     solver.setOptionValue("time_limit", float(time_limit_s))

@@ -126,8 +126,8 @@ class MeasureTool(JSCSSMixin, MacroElement):
 class Workspace(JSCSSMixin, MacroElement):
     """The planner's summary panel (``workspace.js``): headline and criterion, areas as
     bars, the community table linked to the map, the community card, the gap list; its
-    parts ``whatif.js`` (what-if, saved scenarios) and ``handouts.js`` (print, reports).
-    Read from the API."""
+    parts ``whatif.js`` (what-if, saved scenarios), ``planning.js`` (where to build,
+    capacity) and ``handouts.js`` (print, reports). Read from the API."""
 
     _template = Template(
         """

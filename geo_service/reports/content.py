@@ -15,8 +15,10 @@ from zoneinfo import ZoneInfo
 import numpy as np
 import pandas as pd
 
+from geo_service.analysis.capacity import Decay
 from geo_service.analysis.figures import criterion, sensitivity
 from geo_service.analysis.life_circle import lacks_rule, life_circle_rows
+from geo_service.analysis.planning import capacity_scores
 from geo_service.analysis.records import records
 from geo_service.analysis.statistics import coverage_statistics
 from geo_service.analysis.whatif import what_if
@@ -158,6 +160,7 @@ def build_report(
         },
         "sensitivity": sensitivity(scope_access, params, config),
         "scenario": _scenario(context, scenarios, scenario, scope) if scenario else None,
+        "capacity": _capacity(context, store, communities),
         "synthetic": synthetic,
         "sources": sources,
         "geometry": None if scope is None else scope["geometry"],
@@ -176,3 +179,28 @@ def _centres_near(store: LayerStore, scope: dict | None, context):
         outline = scope["geometry"]
         centres = centres[np.asarray(centres.geometry.intersects(outline.buffer(0.01)))]
     return centres
+
+
+def _capacity(context, store: LayerStore, communities: pd.DataFrame) -> dict | None:
+    """E2SFCA capacity per 1,000 residents of the report's communities, least served
+    first, with the decay (None when the centres have no ``capacity``)."""
+    config = context.profile.analysis
+    centres = store.query(config.centre_layer)
+    finest = context.access.area_keys[0] if context.access.area_keys else None
+    if "capacity" not in centres.columns or finest is None or not len(communities):
+        return None
+    decay = Decay.steps(tuple(c.distance_m for c in context.params.circles))
+    supply = centres.set_index("id")["capacity"].astype(float)
+    scores = capacity_scores(context.whatif, supply, decay)
+    by_id = {row["id"]: row["score"] for row in scores["areas"].get(finest, [])}
+    rows = [
+        {
+            "id": str(row["id"]),
+            "name": _names(row),
+            "residents": int(row["residents"]),
+            "score": by_id.get(str(row["id"])),
+        }
+        for _, row in communities.iterrows()
+    ]
+    rows.sort(key=lambda r: (np.inf if r["score"] is None else r["score"], r["id"]))
+    return {"decay": scores["decay"], "per_residents": scores["per_residents"], "rows": rows}

@@ -172,6 +172,41 @@ def _sensitivity(report: dict) -> str:
     )
 
 
+def _capacity(report: dict) -> str:
+    capacity = report["capacity"]
+    decay = capacity["decay"]
+    if decay["kind"] == "step":
+        limits = " / ".join(f"{m:,.0f}" for m in decay["limits_m"])
+        weights = " / ".join(f"{w:g}" for w in decay["weights"])
+        said = (
+            f"步行 {limits} 米内权重 {weights}",
+            f"weights {weights} within {limits} m on foot",
+        )
+    else:
+        said = (
+            f"高斯衰减，{decay['catchment_m']:,.0f} 米内",
+            f"Gaussian decay within {decay['catchment_m']:,.0f} m on foot",
+        )
+    rows = [
+        [
+            _name(r["name"]),
+            _int(r["residents"]),
+            "–" if r["score"] is None else f"{r['score']:.2f}",
+        ]
+        for r in capacity["rows"]
+    ]
+    per = f"{capacity['per_residents']:,.0f}"
+    return (
+        f"<p>每{per}名居民可享的中心容量（E2SFCA，{escape(said[0])}），由低到高。<br>"
+        f"Centre capacity per {per} residents (E2SFCA, {escape(said[1])}), least first.</p>"
+        + _table(
+            ["社区 Community", "居民 Residents", f"容量/{per}人 Capacity per {per}"],
+            rows,
+            {1, 2},
+        )
+    )
+
+
 def _scenario(report: dict, area_names: dict[str, str], type_titles: dict[str, str]) -> str:
     s = report["scenario"]
     minutes = [c["minutes"] for c in report["circles"]]
@@ -271,6 +306,7 @@ def report_html(
         + _gaps(report)
         + "<h2>敏感性 Sensitivity</h2>"
         + _sensitivity(report)
+        + ("<h2>容量 Capacity</h2>" + _capacity(report) if report.get("capacity") else "")
         + (
             "<h2>方案效果 Scenario</h2>" + _scenario(report, area_names, type_titles)
             if report["scenario"]

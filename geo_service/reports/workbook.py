@@ -143,6 +143,20 @@ def report_workbook(report: dict, type_titles: dict[str, str], area_names: dict[
         ],
         percent=set(range(2, 2 + len(minutes))),
     )
+    capacity = report.get("capacity")
+    if capacity:
+        per = f"{capacity['per_residents']:,.0f}"
+        _sheet(
+            book,
+            "容量 Capacity",
+            ["编号 Id", "社区 Community", "Community (en)", "居民 Residents",
+             f"容量/{per}人 Capacity per {per} (E2SFCA)"],
+            [
+                [r["id"], r["name"]["zh"], r["name"]["en"], r["residents"], r["score"]]
+                for r in capacity["rows"]
+            ],
+            percent=set(),
+        )  # fmt: skip
     scenario = report["scenario"]
     if scenario:
         _sheet(

@@ -357,6 +357,17 @@ def test_a_street_is_a_place_to_start_from(locator, client, demo):
     assert street in locator.page.locator("#origin").inner_text()
 
 
+def test_a_landmark_by_its_everyday_name_is_a_place_to_start_from(locator, client, demo):
+    seat = demo["landmarks"].set_index("id").loc["L00"]  # 滨湖区人民政府, also called 区政府
+    _search(locator.page, "区政府")
+    assert seat["name_zh"] in locator.page.locator("#origin").inner_text()
+    lon, lat = seat.geometry.x, seat.geometry.y
+    expected = client.get("/locator/nearest", params={"lon": lon, "lat": lat, "n": 5}).json()
+    shown = locator.page.locator(RESULTS)
+    ids = [shown.nth(i).get_attribute("data-id") for i in range(shown.count())]
+    assert ids == [f["id"] for f in expected["features"]]
+
+
 def test_a_shared_link_reopens_the_same_answer(browser, server, client):
     at = "2026-11-28T14:00"
     visit = open_page(browser, f"{server.url}/locator?at={at}", viewport=PHONE)

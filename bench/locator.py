@@ -340,6 +340,11 @@ def _reference_week(text: str, first_day) -> list[dict]:
     return week
 
 
+def _reference_text(value) -> str | None:
+    """A text property as the API gives it: None where missing (null, NaN) or empty."""
+    return value if isinstance(value, str) and value else None
+
+
 def reference_answer(store, context, query: dict) -> bytes:
     """One answer computed from scratch, as the API did it before it was optimised."""
     lon, lat, n = query["lon"], query["lat"], query["n"]
@@ -392,8 +397,8 @@ def reference_answer(store, context, query: dict) -> bytes:
                     "level": row["level"],
                     "services": row["services"].split(";"),
                     "opening_hours": row["opening_hours"],
-                    "address": row.get("address"),  # the demo has none
-                    "phone": row.get("phone"),
+                    "address": _reference_text(row.get("address")),  # the demo has none
+                    "phone": _reference_text(row.get("phone")),
                     **_reference_hours(
                         row["opening_hours"], moment, context.params.minutes(distance_m)
                     ),

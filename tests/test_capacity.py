@@ -4,9 +4,8 @@ the demo district's walks, and the supply every resident shares adds up."""
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
 import pytest
-from access import Access, weights
+from access import weights
 from scipy.sparse import csr_matrix
 
 from geo_service.analysis.capacity import (
@@ -18,6 +17,7 @@ from geo_service.analysis.capacity import (
 )
 from geo_service.api.app import create_app
 from geo_service.settings import Settings
+from tests.planning_reference import access_e2sfca
 
 STEPS = Decay.steps((300.0, 500.0, 1000.0))
 
@@ -92,26 +92,7 @@ def test_scores_equal_pysal_access_on_the_demo(demo, decay):
         theirs = ours  # the same function given to both: what differs is the method
     ids, walks, result = centre_capacity_access(context.whatif, capacity, ours)
     units = context.whatif.units
-    pairs = walks.tocoo()
-    cost = pd.DataFrame(
-        {"centre": ids[pairs.row], "compound": units.ids[pairs.col], "metres": pairs.data}
-    )
-    demand = pd.DataFrame({"id": units.ids, "population": units.population}).set_index("id")
-    supply = pd.DataFrame({"id": ids, "capacity": capacity.reindex(ids).to_numpy()})
-    model = Access(
-        demand_df=demand,
-        demand_value="population",
-        supply_df=supply.set_index("id"),
-        supply_value="capacity",
-        cost_df=cost,
-        cost_origin="compound",
-        cost_dest="centre",
-        cost_name="metres",
-    )
-    scores = model.enhanced_two_stage_fca(
-        name="e2sfca", cost="metres", max_cost=widest, weight_fn=theirs
-    )
-    expected = scores["e2sfca_capacity"].reindex(units.ids).fillna(0.0).to_numpy()
+    expected = access_e2sfca(ids, walks, units.ids, units.population, capacity, theirs, widest)
     assert (expected > 0).sum() > 100
     np.testing.assert_allclose(result.score, expected, rtol=1e-9, atol=1e-15)
 

@@ -8,11 +8,9 @@ import itertools
 
 import geopandas as gpd
 import numpy as np
-import pulp
 import pytest
 from scipy.sparse import csr_matrix
 from scipy.sparse import random as sparse_random
-from spopt.locate import LSCP, MCLP
 
 from geo_service.analysis.siting import (
     coverage_matrix,
@@ -25,6 +23,7 @@ from geo_service.analysis.siting_inputs import candidate_nodes, siting_inputs
 from geo_service.analysis.whatif import what_if
 from geo_service.api.app import create_app
 from geo_service.settings import Settings
+from tests.planning_reference import spopt_maximal_covering, spopt_set_covering
 
 # --- a worked example ------------------------------------------------------------------
 #
@@ -104,9 +103,6 @@ def test_coverage_matrix_takes_a_features_best_entrance():
     ]
 
 
-#: spopt 0.7 builds its model with PuLP calls that PuLP 3.3 deprecates.
-SPOPT_USES_OLD_PULP = pytest.mark.filterwarnings("ignore:.*deprecated.*:DeprecationWarning")
-
 # --- the demo district -----------------------------------------------------------------
 
 
@@ -150,41 +146,23 @@ def _useful(problem) -> tuple[np.ndarray, np.ndarray]:
     return features, candidates
 
 
-def _spopt_cost_matrix(problem, features, candidates) -> np.ndarray:
-    """Dense (features, candidates) cost: 0 where covered, far beyond the radius where not."""
-    covers = problem.reach[candidates][:, features].T.toarray()
-    return np.where(covers, 0.0, 10 * problem.criterion_m)
-
-
-@SPOPT_USES_OLD_PULP
 @pytest.mark.parametrize("k", [5, 25])
 def test_mclp_equals_spopt_on_the_demo(problem, k):
     weight = problem.to_cover
     ours = maximal_covering(problem.reach, weight, k)
     features, candidates = _useful(problem)
-    theirs = MCLP.from_cost_matrix(
-        _spopt_cost_matrix(problem, features, candidates),
-        weight[features],
-        service_radius=problem.criterion_m,
-        p_facilities=k,
-    ).solve(pulp.HiGHS(msg=False))
-    assert theirs.problem.status == pulp.LpStatusOptimal
-    opened = candidates[[j for j, clients in enumerate(theirs.fac2cli) if len(clients)]]
+    sub = problem.reach[candidates][:, features]
+    opened = candidates[spopt_maximal_covering(sub, weight[features], problem.criterion_m, k)]
     assert ours.status == "optimal"
     assert ours.covered == pytest.approx(_covered_weight(problem.reach, weight, opened))
     assert ours.covered >= greedy_maximal_covering(problem.reach, weight, k).covered > 0
 
 
-@SPOPT_USES_OLD_PULP
 def test_lscp_equals_spopt_on_the_demo(problem):
     must = ~problem.covered_today
     ours = set_covering(problem.reach, must)
     features, candidates = _useful(problem)
-    theirs = LSCP.from_cost_matrix(
-        _spopt_cost_matrix(problem, features, candidates), service_radius=problem.criterion_m
-    ).solve(pulp.HiGHS(msg=False))
-    assert theirs.problem.status == pulp.LpStatusOptimal
-    opened = sum(1 for clients in theirs.fac2cli if len(clients))
+    opened = spopt_set_covering(problem.reach[candidates][:, features], problem.criterion_m)
     assert ours.status == "optimal" and len(ours.chosen) == opened
     assert len(ours.uncoverable) == must.sum() - len(features)
 

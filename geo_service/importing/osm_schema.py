@@ -10,6 +10,16 @@ import pandas as pd
 #: Text that may be null: pandas' ``str`` dtype (missing values are NaN).
 TEXT = "str"
 
+#: The first columns of a layer of named OSM objects (nodes, ways or relations).
+_NAMED_OSM_FEATURE = {
+    "id": TEXT,
+    "osm_id": "int64",
+    "osm_type": TEXT,
+    "name": TEXT,
+    "name_en": TEXT,
+    "name_zh": TEXT,
+}
+
 LAYER_SCHEMAS: dict[str, dict[str, str]] = {
     "roads": {
         "id": TEXT,
@@ -21,12 +31,7 @@ LAYER_SCHEMAS: dict[str, dict[str, str]] = {
         "length_m": "float64",
     },
     "service_centres": {
-        "id": TEXT,
-        "osm_id": "int64",
-        "osm_type": TEXT,
-        "name": TEXT,
-        "name_en": TEXT,
-        "name_zh": TEXT,
+        **_NAMED_OSM_FEATURE,
         "level": TEXT,
         "kind": TEXT,
         "services": TEXT,
@@ -36,23 +41,13 @@ LAYER_SCHEMAS: dict[str, dict[str, str]] = {
         "community_id": TEXT,
     },
     "landmarks": {
-        "id": TEXT,
-        "osm_id": "int64",
-        "osm_type": TEXT,
-        "name": TEXT,
-        "name_en": TEXT,
-        "name_zh": TEXT,
+        **_NAMED_OSM_FEATURE,
         "aliases": TEXT,
         "kind": TEXT,
         "community_id": TEXT,
     },
     "pocket_parks": {
-        "id": TEXT,
-        "osm_id": "int64",
-        "osm_type": TEXT,
-        "name": TEXT,
-        "name_en": TEXT,
-        "name_zh": TEXT,
+        **_NAMED_OSM_FEATURE,
         "area_m2": "float64",
         "community_id": TEXT,
     },
@@ -66,12 +61,7 @@ LAYER_SCHEMAS: dict[str, dict[str, str]] = {
         "community_id": TEXT,
     },
     "compounds": {
-        "id": TEXT,
-        "osm_id": "int64",
-        "osm_type": TEXT,
-        "name": TEXT,
-        "name_en": TEXT,
-        "name_zh": TEXT,
+        **_NAMED_OSM_FEATURE,
         "population": "int64",
         "households": "Int64",
         "population_source": TEXT,

@@ -96,6 +96,17 @@ def test_lscp_covers_everyone_it_can_with_the_fewest_sites(app, api, district_m)
     assert answer["compounds"]["beyond_every_candidate"] == len(expected.uncoverable)
 
 
+def test_the_circle_under_the_time_criterion(app, api):
+    params = app.state.coverage.params.varied(criterion="time", speed_mps=1.0)
+    answer = api.post(
+        "/planning/sites",
+        json={"sites": 3, "minutes": 10, "criterion": "time", "speed_mps": 1.0, "greedy": True},
+    ).json()
+    assert answer["criterion"]["distance_m"] == params.circle_m(10) == 600.0
+    assert answer["criterion"]["criterion"] == "time"
+    assert answer["criterion"]["text_en"] == params.describe()["text_en"]
+
+
 def test_greedy_preview_and_given_candidates(api):
     first = api.post("/planning/sites", json={"sites": 3, "minutes": 10}).json()
     points = {
@@ -149,6 +160,8 @@ def test_sites_download_as_a_geojson_layer(api):
         ({"facilities": "nope"}, "facilities must be one of"),
         ({"spacing_m": 1}, "spacing_m"),
         ({"time_limit_s": 0}, "time_limit_s"),
+        ({"criterion": "crow"}, "criterion"),
+        ({"criterion": "time", "speed_mps": 0}, "speed_mps"),
         ({"candidate_layer": "nope"}, "no layer 'nope'"),
         ({"candidate_layer": "central_households"}, "no layer 'central_households'"),
         ({"surprise": 1}, "surprise"),

@@ -44,7 +44,8 @@ class SitingQuestion:
     most residents not covered today; ``lscp``: the fewest covering all of them), for
     ``facilities`` (``centres`` or a life-circle type) within the ``minutes`` life
     circle (default: the type's, or the widest for the centres), from candidates on
-    the network every ``spacing_m`` or at ``candidates_xy`` (metres)."""
+    the network every ``spacing_m`` or at ``candidates_xy`` (metres); the circle under
+    ``criterion`` (``distance`` or ``time`` at ``speed_mps``; default the published one)."""
 
     method: str = "mclp"
     sites: int = 5
@@ -55,6 +56,8 @@ class SitingQuestion:
     candidates_from: str | None = None  # where given candidates came from, to say so
     time_limit_s: float = DEFAULT_TIME_LIMIT_S
     greedy: bool = False
+    criterion: str | None = None  # distance or time; default the published one
+    speed_mps: float | None = None  # walking speed under the time criterion
 
 
 def _facilities(baseline: WhatIfBaseline, key: str) -> tuple[KeptWalks, int | None, dict]:
@@ -144,8 +147,9 @@ def site_facilities(
     if question.method not in ("mclp", "lscp"):
         raise InvalidQuery("method must be mclp (most residents for k sites) or lscp")
     walks, circle, named = _facilities(baseline, question.facilities)
-    minutes = question.minutes or circle or max(c.minutes for c in baseline.params.circles)
-    criterion_m = baseline.params.circle_m(minutes)
+    params = baseline.params.varied(criterion=question.criterion, speed_mps=question.speed_mps)
+    minutes = question.minutes or circle or max(c.minutes for c in params.circles)
+    criterion_m = params.circle_m(minutes)
     xy, source = _candidates(baseline, question, district)
     problem = siting_inputs(baseline, walks, xy, criterion_m)
     answer = _solve(problem, question)
@@ -179,7 +183,7 @@ def site_facilities(
         "bound": answer.bound,
         "seconds": answer.seconds,
         "criterion": {
-            **baseline.params.describe(),
+            **params.describe(),
             "minutes": minutes,
             "distance_m": criterion_m,
             "facilities": named,

@@ -73,6 +73,14 @@ class SitingRequest(BaseModel):
     candidates: CandidatePoints | None = None
     candidate_layer: str | None = None
     time_limit_s: float = Field(DEFAULT_TIME_LIMIT_S, gt=0, le=60)
+    criterion: Literal["distance", "time"] | None = Field(
+        None,
+        description="The life circles as network metres or walking minutes "
+        "(default: the district's published criterion).",
+    )
+    speed_mps: float | None = Field(
+        None, gt=0.3, le=3.0, description="Walking speed (m/s) under the time criterion."
+    )
     greedy: bool = Field(False, description="The greedy answer only: an instant preview.")
 
 
@@ -140,6 +148,8 @@ async def sites(
         candidates_from=source,
         time_limit_s=body.time_limit_s,
         greedy=body.greedy,
+        criterion=body.criterion,
+        speed_mps=body.speed_mps,
     )
     district = await run_in_threadpool(_district, request, store, baseline.graph.crs)
     answer = await run_in_threadpool(

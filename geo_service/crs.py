@@ -41,13 +41,6 @@ def to_metric(gdf: gpd.GeoDataFrame, metric_crs: CRS | str) -> gpd.GeoDataFrame:
     return gdf.to_crs(target)
 
 
-def to_storage(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-    """Reproject ``gdf`` to WGS 84 lon/lat (EPSG:4326)."""
-    if gdf.crs is None:
-        raise ValueError("GeoDataFrame has no CRS")
-    return gdf.to_crs(STORAGE_CRS)
-
-
 #: Bounds (west, south, east, north) in lon/lat degrees.
 Bounds = tuple[float, float, float, float]
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
@@ -185,9 +184,3 @@ class Settings(BaseSettings):
         if "tianditu" in self.basemaps and self.tianditu_key is None:
             raise ValueError("basemaps: tianditu needs GEO_SERVICE_TIANDITU_KEY")
         return self
-
-
-@lru_cache
-def get_settings() -> Settings:
-    """The process-wide settings, read once from the environment."""
-    return Settings()

@@ -164,21 +164,3 @@ class NearestWalks:
             path = np.vstack([origin_xy, begin, graph.nodes[nodes[::-1]], finish, self.xy[rows[i]]])
             walks.append(Walk(int(rows[i]), float(total[i]), shapely.linestrings(path)))
         return walks
-
-
-def walks_to_nearest(
-    graph: WalkGraph,
-    origin: shapely.Point,
-    facilities: np.ndarray,
-    *,
-    count: int,
-    max_snap_m: float,
-    limit_m: float = np.inf,
-) -> list[Walk]:
-    """The ``count`` facilities (points, graph CRS) nearest ``origin`` on foot, nearest
-    first, each with its walking distance and route (see :meth:`NearestWalks.walks`).
-    :class:`InvalidQuery` if the origin is not within ``max_snap_m`` of the network.
-    For many origins, build one :class:`NearestWalks` and ask it."""
-    return NearestWalks(graph, facilities, max_snap_m=max_snap_m).walks(
-        origin, count=count, limit_m=limit_m
-    )

@@ -145,11 +145,3 @@ def bbox_to_crs84(values: tuple[float, ...], source: OutputCRS) -> tuple[float, 
     ):
         raise InvalidQuery(f"bbox is outside the area where {source.uri} is defined")
     return lon0, lat0, lon1, lat1
-
-
-def crs84_bbox_in(bbox: tuple[float, ...], target: OutputCRS) -> list[float]:
-    """A CRS84 bbox expressed in ``target`` (its axis order), for extents and links."""
-    if target.uri == CRS84:
-        return list(bbox)
-    x0, y0, x1, y1 = _from_crs84(target.uri).transform_bounds(*bbox, densify_pts=21)
-    return [y0, x0, y1, x1] if target.north_first else [x0, y0, x1, y1]

@@ -141,6 +141,17 @@ def test_a_candidate_layer_and_a_life_circle_type(app, api):
     }
 
 
+def test_candidates_far_from_the_network_place_nothing(api):
+    nowhere = {
+        "type": "FeatureCollection",
+        "features": [{"type": "Feature", "geometry": {"type": "Point", "coordinates": [0, 0]}}],
+    }
+    answer = api.post("/planning/sites", json={"candidates": nowhere}).json()
+    assert answer["candidates"] == {"count": 1, "on_network": 0, "source": "given points"}
+    assert answer["sites"]["features"] == [] and answer["residents"]["newly_covered"] == 0
+    assert answer["bound"] == 0.0
+
+
 def test_sites_download_as_a_geojson_layer(api):
     response = api.post("/planning/sites", params={"f": "geojson"}, json={"sites": 2})
     assert response.status_code == 200
@@ -177,6 +188,22 @@ def test_sites_download_as_a_geojson_layer(api):
             "lon/lat",
         ),
         ({"candidates": {"type": "FeatureCollection", "features": []}}, "candidates"),
+        (
+            {
+                "candidates": {
+                    "type": "FeatureCollection",
+                    "features": [
+                        {
+                            "type": "Feature",
+                            "geometry": {"type": "Point", "coordinates": [0, False]},
+                        }
+                    ],
+                }
+            },
+            "coordinates",
+        ),
+        ({"greedy": 0}, "greedy"),
+        ({"sites": 2.5}, "sites"),
     ],
 )
 def test_bad_requests_are_refused_with_a_reason(api, body, fragment):

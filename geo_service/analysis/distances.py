@@ -246,5 +246,5 @@ def facility_catchments(
     # keep the shortest of duplicate (source, target) entries
     order = np.lexsort((d, c, r))
     r, c, d = r[order], c[order], d[order]
-    first = np.r_[True, (r[1:] != r[:-1]) | (c[1:] != c[:-1])]
+    first = np.r_[True, (r[1:] != r[:-1]) | (c[1:] != c[:-1])][: len(r)]  # none: empty
     return coo_matrix((d[first], (r[first], c[first])), shape=(len(sources), len(targets))).tocsr()

@@ -361,5 +361,5 @@ def _solve(
     else:
         raise SolverFailed(f"HiGHS found no answer: {solver.modelStatusToString(status)}")
     values = np.asarray(solver.getSolution().col_value) if found else None
-    bound = float(info.mip_dual_bound) if np.isfinite(info.mip_dual_bound) else None
+    bound = float(info.mip_dual_bound) + 0.0 if np.isfinite(info.mip_dual_bound) else None
     return _Solved(label, values, bound)

@@ -1,7 +1,8 @@
 """The API description as OpenAPI 3.0 (what GDAL, QGIS and most tools read).
 
 FastAPI writes OpenAPI 3.1; this rewrites the few 3.1-only constructs it uses
-(``anyOf`` with ``null``, ``examples`` lists, numeric ``exclusiveMinimum``, ``const``).
+(``anyOf`` with ``null`` — ``nullable``, and ``null`` in a nullable ``enum`` —,
+``examples`` lists, numeric ``exclusiveMinimum``, ``const``).
 Every ``$ref`` stays inside the document.
 """
 
@@ -41,6 +42,8 @@ def _downgrade(node: Any) -> Any:
             node[bound] = True
     if "const" in node:
         node["enum"] = [node.pop("const")]
+    if node.get("nullable") and isinstance(node.get("enum"), list) and None not in node["enum"]:
+        node["enum"] = [*node["enum"], None]  # OpenAPI 3.0.3: a nullable enum lists null
     return node
 
 

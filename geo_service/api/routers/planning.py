@@ -13,7 +13,7 @@ import geopandas as gpd
 import numpy as np
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, Strict, StrictBool, StrictInt
 from starlette.concurrency import run_in_threadpool
 
 from geo_service.analysis.capacity import Decay
@@ -37,7 +37,7 @@ MAX_NEW_SITES = 200
 class Point(BaseModel):
     model_config = ConfigDict(extra="allow")
     type: Literal["Point"]
-    coordinates: tuple[float, float]
+    coordinates: tuple[Annotated[float, Strict()], Annotated[float, Strict()]]
 
 
 class CandidateFeature(BaseModel):
@@ -62,7 +62,7 @@ class SitingRequest(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
     method: Literal["mclp", "lscp"] = "mclp"
-    sites: int = Field(5, ge=1, le=MAX_NEW_SITES, description="New sites (mclp).")
+    sites: StrictInt = Field(5, ge=1, le=MAX_NEW_SITES, description="New sites (mclp).")
     facilities: str = Field(
         CENTRES, description="'centres', or a life-circle type of the district's table."
     )
@@ -81,7 +81,7 @@ class SitingRequest(BaseModel):
     speed_mps: float | None = Field(
         None, gt=0.3, le=3.0, description="Walking speed (m/s) under the time criterion."
     )
-    greedy: bool = Field(False, description="The greedy answer only: an instant preview.")
+    greedy: StrictBool = Field(False, description="The greedy answer only: an instant preview.")
 
 
 def _context(request: Request):
@@ -118,6 +118,15 @@ def _candidate_points(body: SitingRequest, store, caller, crs) -> tuple[np.ndarr
     "/sites",
     summary="Where to build: new sites by maximal or set covering",
     dependencies=[Depends(expensive)],
+    responses={
+        200: {
+            "content": {
+                "application/json": {"schema": {"type": "object"}},
+                GEOJSON_MEDIA_TYPE: {"schema": {"type": "object"}},
+            },
+            "description": "The answer (JSON), or with f=geojson the sites alone.",
+        }
+    },
 )
 async def sites(
     body: SitingRequest,

@@ -47,6 +47,12 @@ class Decay:
     def gaussian(cls, catchment_m: float) -> Decay:
         return cls("gaussian", float(catchment_m))
 
+    @classmethod
+    def for_circles(cls, circles_m: tuple[float, ...], kind: str = "step") -> Decay:
+        """The ``step`` decay over the life circles (metres, nearest first), or the
+        ``gaussian`` one within the widest."""
+        return cls.steps(tuple(circles_m)) if kind == "step" else cls.gaussian(circles_m[-1])
+
     def __call__(self, distance_m: np.ndarray) -> np.ndarray:
         """The weight of each walk (metres); 0 beyond the catchment."""
         d = np.asarray(distance_m, dtype=float)

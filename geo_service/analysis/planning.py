@@ -217,6 +217,14 @@ def site_facilities(
     }
 
 
+def centre_capacity(centres: pd.DataFrame) -> pd.Series | None:
+    """Each centre's ``capacity`` (people served at once) by id, or None when the layer
+    has no such column."""
+    if "capacity" not in centres.columns:
+        return None
+    return centres.set_index("id")["capacity"].astype(float)
+
+
 def capacity_scores(
     baseline: WhatIfBaseline, capacity: pd.Series, decay: Decay, *, per: float = 1000.0
 ) -> dict:

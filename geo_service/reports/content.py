@@ -18,7 +18,7 @@ import pandas as pd
 from geo_service.analysis.capacity import Decay
 from geo_service.analysis.figures import criterion, sensitivity
 from geo_service.analysis.life_circle import lacks_rule, life_circle_rows
-from geo_service.analysis.planning import capacity_scores
+from geo_service.analysis.planning import capacity_scores, centre_capacity
 from geo_service.analysis.records import records
 from geo_service.analysis.statistics import coverage_statistics
 from geo_service.analysis.whatif import what_if
@@ -184,13 +184,11 @@ def _centres_near(store: LayerStore, scope: dict | None, context):
 def _capacity(context, store: LayerStore, communities: pd.DataFrame) -> dict | None:
     """E2SFCA capacity per 1,000 residents of the report's communities, least served
     first, with the decay (None when the centres have no ``capacity``)."""
-    config = context.profile.analysis
-    centres = store.query(config.centre_layer)
+    supply = centre_capacity(store.query(context.profile.analysis.centre_layer))
     finest = context.access.area_keys[0] if context.access.area_keys else None
-    if "capacity" not in centres.columns or finest is None or not len(communities):
+    if supply is None or finest is None or not len(communities):
         return None
-    decay = Decay.steps(tuple(c.distance_m for c in context.params.circles))
-    supply = centres.set_index("id")["capacity"].astype(float)
+    decay = Decay.for_circles(tuple(c.distance_m for c in context.params.circles))
     scores = capacity_scores(context.whatif, supply, decay)
     by_id = {row["id"]: row["score"] for row in scores["areas"].get(finest, [])}
     rows = [

@@ -17,7 +17,13 @@ from pydantic import BaseModel, ConfigDict, Field, Strict, StrictBool, StrictInt
 from starlette.concurrency import run_in_threadpool
 
 from geo_service.analysis.capacity import Decay
-from geo_service.analysis.planning import CENTRES, SitingQuestion, capacity_scores, site_facilities
+from geo_service.analysis.planning import (
+    CENTRES,
+    SitingQuestion,
+    capacity_scores,
+    centre_capacity,
+    site_facilities,
+)
 from geo_service.analysis.siting import DEFAULT_TIME_LIMIT_S
 from geo_service.analysis.siting_inputs import DEFAULT_SPACING_M
 from geo_service.api.deps import CallerDep, StoreDep, find_visible
@@ -145,7 +151,7 @@ async def sites(
     (``POST /coverage/scenario``)."""
     context = _context(request)
     baseline = context.whatif
-    xy, source = _candidate_points(body, store, caller, baseline.graph.crs)
+    xy, source = await run_in_threadpool(_candidate_points, body, store, caller, baseline.graph.crs)
     config = context.profile.analysis
     question = SitingQuestion(
         method=body.method,
@@ -211,17 +217,16 @@ async def capacity(
     by their walk), and what every compound and area gets: capacity per 1,000 residents
     (enhanced two-step floating catchment area, E2SFCA)."""
     context = _context(request)
-    config = context.profile.analysis
-    centres = store.query(config.centre_layer)
-    if "capacity" not in centres.columns:
-        raise InvalidQuery(f"the {config.centre_layer} layer has no capacity column")
-    supply = centres.set_index("id")["capacity"].astype(float)
-    circles = context.params.circles
-    shape = (
-        Decay.steps(tuple(c.distance_m for c in circles))
-        if decay == "step"
-        else Decay.gaussian(circles[-1].distance_m)
-    )
-    answer = await run_in_threadpool(capacity_scores, context.whatif, supply, shape)
+    return await run_in_threadpool(_capacity_answer, context, store, decay)
+
+
+def _capacity_answer(context, store, decay: str) -> dict:
+    """The E2SFCA answer of the centres' capacity, the decay ``decay`` over the circles."""
+    layer = context.profile.analysis.centre_layer
+    supply = centre_capacity(store.query(layer))
+    if supply is None:
+        raise InvalidQuery(f"the {layer} layer has no capacity column")
+    shape = Decay.for_circles(tuple(c.distance_m for c in context.params.circles), decay)
+    answer = capacity_scores(context.whatif, supply, shape)
     answer["criterion"] = context.params.describe()
     return answer

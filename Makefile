@@ -7,9 +7,10 @@ STAMP := $(VENV)/.installed
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # Debian packages the tests use: GDAL's command-line OGC API client, Chromium (with CJK
 # fonts) for the pages, Pango for the PDF reports, PostgreSQL with PostGIS for the PostGIS
-# store, and npm for axe-core (the accessibility checker the tests inject).
+# store, Redis for the shared rate limit, and npm for axe-core (the accessibility checker
+# the tests inject).
 SYSTEM_PACKAGES := gdal-bin chromium fonts-noto-cjk libpango-1.0-0 libpangoft2-1.0-0 \
-	postgresql-15 postgresql-15-postgis-3 python3-qgis
+	postgresql-15 postgresql-15-postgis-3 python3-qgis redis-server
 NODE_PACKAGES := nodejs npm
 
 .PHONY: serve test lint demo system-deps maps vendor clean
@@ -24,7 +25,7 @@ serve: $(STAMP)  ## run the service on the demo data at http://127.0.0.1:8000
 	$(BIN)/geo-service serve
 
 system-deps:  ## the Debian packages the tests drive
-	@{ command -v ogrinfo && command -v chromium && fc-list | grep -q "Noto Sans CJK" && \
+	@{ command -v ogrinfo && command -v chromium && command -v redis-server && fc-list | grep -q "Noto Sans CJK" && \
 	  ls /usr/lib/*/libpangoft2-1.0.so.0 /usr/lib/postgresql/15/bin/initdb \
 	    /usr/share/postgresql/15/extension/postgis.control \
 	    /usr/lib/python3/dist-packages/qgis/core/__init__.py; } >/dev/null 2>&1 || { \

@@ -32,15 +32,22 @@ def wait_until_up(port: int, process: subprocess.Popen, seconds: float = 120) ->
     raise RuntimeError(f"server on port {port} did not start")
 
 
-async def _connection(port: int, paths, until: float, samples: list) -> None:
+def _request_bytes(port: int, entry) -> bytes:
+    """``entry`` is a GET path, or ``(method, path, JSON body bytes)``."""
+    method, path, body = ("GET", entry, b"") if isinstance(entry, str) else entry
+    head = f"{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nAccept: application/json\r\n"
+    if body:
+        head += f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n"
+    return (head + "\r\n").encode() + body
+
+
+async def _connection(port: int, entries, until: float, samples: list) -> None:
     reader, writer = await asyncio.open_connection("127.0.0.1", port)
     try:
-        for label, path in paths:
+        for label, entry in entries:
             if time.perf_counter() >= until:
                 break
-            request = (
-                f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nAccept: application/json\r\n\r\n"
-            ).encode()
+            request = _request_bytes(port, entry)
             started = time.perf_counter()
             writer.write(request)
             head = await reader.readuntil(b"\r\n\r\n")
@@ -56,7 +63,8 @@ async def _connection(port: int, paths, until: float, samples: list) -> None:
         writer.close()
 
 
-async def _drive(port: int, mix: dict[str, str], seconds: float, connections: int):
+async def _drive(port: int, groups: list[tuple[dict, int]], seconds: float):
+    """Each group is (mix, connections); every connection cycles through its mix."""
     samples: list = []
     until = time.perf_counter() + seconds
     started = time.perf_counter()
@@ -65,16 +73,14 @@ async def _drive(port: int, mix: dict[str, str], seconds: float, connections: in
             _connection(
                 port, itertools.islice(itertools.cycle(mix.items()), k, None), until, samples
             )
+            for mix, connections in groups
             for k in range(connections)
         )
     )
     return samples, time.perf_counter() - started
 
 
-def drive(port: int, mix: dict[str, str], seconds: float, connections: int) -> dict:
-    """Send the ``mix`` (label → path, in turn) for ``seconds``; per-label figures."""
-    asyncio.run(_drive(port, mix, min(1.0, seconds), 2))  # warm-up
-    samples, elapsed = asyncio.run(_drive(port, mix, seconds, connections))
+def _figures(mix: dict, samples: list, elapsed: float) -> dict:
     result = {}
     for label in mix:
         mine = [(d, s) for name, d, s in samples if name == label]
@@ -87,3 +93,31 @@ def drive(port: int, mix: dict[str, str], seconds: float, connections: int) -> d
             "errors": sum(s >= 400 for _, s in mine),
         }
     return result
+
+
+def drive(port: int, mix: dict, seconds: float, connections: int) -> dict:
+    """Send the ``mix`` (label → path, in turn) for ``seconds``; per-label figures."""
+    asyncio.run(_drive(port, [(mix, 2)], min(1.0, seconds)))  # warm-up
+    samples, elapsed = asyncio.run(_drive(port, [(mix, connections)], seconds))
+    return _figures(mix, samples, elapsed)
+
+
+def drive_beside(
+    port: int,
+    measured: dict,
+    measured_connections: int,
+    background: dict,
+    background_connections: int,
+    seconds: float,
+) -> dict:
+    """``measured`` and ``background`` at once for ``seconds``: per-label figures of each."""
+    asyncio.run(_drive(port, [(measured, 1), (background, 1)], min(2.0, seconds)))  # warm-up
+    samples, elapsed = asyncio.run(
+        _drive(
+            port, [(measured, measured_connections), (background, background_connections)], seconds
+        )
+    )
+    return {
+        "measured": _figures(measured, samples, elapsed),
+        "background": _figures(background, samples, elapsed),
+    }

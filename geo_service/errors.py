@@ -151,6 +151,12 @@ class StoreUnavailable(GeoServiceError, RuntimeError):
     status_code = 503
 
 
+class RequestTimeout(GeoServiceError, TimeoutError):
+    """The work of a request ran longer than the request timeout and was stopped."""
+
+    status_code = 503
+
+
 class SolverFailed(GeoServiceError, RuntimeError):
     """The optimisation solver ended without an answer (not for lack of time: then the
     best answer found is returned)."""

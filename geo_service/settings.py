@@ -136,8 +136,26 @@ class Settings(BaseSettings):
         default=24.0, gt=0, description="How long a checked upload waits for its commit, hours."
     )
     request_timeout_s: float = Field(default=20.0, gt=0, description="Slowest request allowed.")
+    compute_workers: int = Field(
+        default=1,
+        ge=0,
+        description="Processes per server worker that run what-if scenarios, service "
+        "circles and siting, so that they stall no other request (0: threads instead).",
+    )
+    compute_nice: int = Field(
+        default=10,
+        ge=0,
+        le=19,
+        description="How much lower the CPU priority of those processes is (Unix nice).",
+    )
     rate_limit_per_minute: int = Field(
         default=60, gt=0, description="Expensive requests (downloads, scenarios) per client."
+    )
+    rate_limit_storage: str = Field(
+        default="memory://",
+        pattern=r"^(memory|redis|rediss|redis\+sentinel|redis\+cluster|memcached)://",
+        description="Where the rate limit counts: memory:// (each worker its own), or "
+        "redis://host:6379 (shared by every worker and server).",
     )
     scenario_writers: Literal["staff", "public"] = Field(
         default="staff",

@@ -3,9 +3,13 @@ answer (every walk done again), for sites added, centres closed and both."""
 
 from __future__ import annotations
 
+import json
+
 import geopandas as gpd
 import pytest
 
+from geo_service.analysis.circles import facility_circles
+from geo_service.analysis.coverage import access_points
 from geo_service.analysis.facility_sets import facility_set, life_circle_requirements
 from geo_service.analysis.scenario import scenario_coverage
 from geo_service.analysis.whatif import life_circle_facilities, what_if
@@ -151,3 +155,26 @@ def test_a_proposed_centre_serves_the_types_it_offers(app, frames):
     # at sub-district level it is no community centre: the 5-minute types ask for one
     upper = what_if(app.state.coverage.whatif, added.assign(level="subdistrict"), [])
     assert all(t["share_after"] == t["share_before"] for t in upper["types"])
+
+
+def test_the_api_answer_from_a_compute_worker_equals_the_answer_in_process(app, frames):
+    """The what-if runs in a worker process forked from the app (compute_workers=1, the
+    default); its answer is the one computed here, in the test's own process, and a
+    facility's service circles are the polygons computed here."""
+    assert app.state.settings.compute_workers == 1
+    api = InProcessClient(app)
+    removed = _closures(frames, "ten")
+    body = api.post("/coverage/scenario", json={"remove": removed}).json()
+    expected = what_if(app.state.coverage.whatif, _sites(app, frames, "none"), removed)
+    assert body == json.loads(json.dumps(expected))
+    centre = frames["centres"].iloc[0]
+    circles = api.get(f"/coverage/circles/service_centres/{centre['id']}").json()
+    context = app.state.coverage
+    points = access_points(frames["centres"].iloc[[0]], "id").geometry.to_numpy()
+    here = gpd.GeoSeries(
+        facility_circles(context.graph, points, context.params), crs=context.graph.crs
+    )
+    served = gpd.GeoDataFrame.from_features(circles["features"], crs=4326).to_crs(context.graph.crs)
+    assert served["minutes"].tolist() == [c.minutes for c in context.params.circles]
+    for mine, theirs in zip(here, served.geometry, strict=True):
+        assert mine.symmetric_difference(theirs).area < 1e-3 * mine.area  # coordinates rounded

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
+
+import limits
 import swagger_ui_bundle
 from fastapi import Depends, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
@@ -9,11 +12,13 @@ from fastapi.middleware.gzip import GZipMiddleware
 from fastapi.staticfiles import StaticFiles
 
 from geo_service import __version__
+from geo_service.api.compute import ComputePool
 from geo_service.api.deps import reject_unknown_parameters
 from geo_service.api.errors import ERROR_RESPONSES, add_exception_handlers
-from geo_service.api.limits import RateLimiter, RequestLimitsMiddleware
+from geo_service.api.limits import RequestLimitsMiddleware
 from geo_service.api.middleware import ResponseMiddleware
 from geo_service.api.ogc.features import FeatureEncoder
+from geo_service.api.rate_limit import RateLimiter
 from geo_service.api.refresh import CoverageRefresh
 from geo_service.api.routers import (
     collections,
@@ -92,7 +97,17 @@ def create_app(settings: Settings | None = None, store: LayerStore | None = None
     """The application. Loads and validates the data now, so a broken catalog or data
     file stops start-up with one message instead of failing on the first request."""
     settings = settings or Settings()
+    compute = ComputePool(
+        settings.compute_workers, settings.compute_nice, settings.request_timeout_s
+    )
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_: FastAPI):
+        yield
+        compute.close()
+
     app = FastAPI(
+        lifespan=lifespan,
         title="geo_service",
         version=__version__,
         description="Walking-distance coverage of community service centres "
@@ -121,7 +136,11 @@ def create_app(settings: Settings | None = None, store: LayerStore | None = None
     app.state.refresh = CoverageRefresh(app.state)
     app.state.uploads = PendingUploads(settings.state_dir / "uploads", settings.upload_hours)
     add_exception_handlers(app)
-    app.state.rate_limiter = RateLimiter(settings.rate_limit_per_minute)
+    app.state.rate_limiter = RateLimiter(
+        limits.RateLimitItemPerMinute(settings.rate_limit_per_minute),
+        settings.rate_limit_storage,
+    )
+    app.state.compute = compute
     app.add_middleware(ResponseMiddleware, image_hosts=tile_hosts(settings.basemaps))
     app.add_middleware(GZipMiddleware, minimum_size=1024)
     app.add_middleware(

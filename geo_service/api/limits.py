@@ -1,47 +1,12 @@
-"""Limits on what one request or one client may cost."""
+"""Limits on what one request may cost: its query, its body and its time."""
 
 from __future__ import annotations
 
 import asyncio
 import json
 import re
-import threading
-import time
-from typing import Annotated
 
-from fastapi import Depends, Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
-
-from geo_service.api.deps import Caller, get_caller
-from geo_service.errors import TooManyRequests
-
-
-class RateLimiter:
-    """A token bucket per client: ``per_minute`` expensive requests, refilled steadily."""
-
-    def __init__(self, per_minute: int):
-        self.capacity = float(per_minute)
-        self.rate = per_minute / 60.0
-        self._buckets: dict[str, tuple[float, float]] = {}
-        self._lock = threading.Lock()
-
-    def take(self, client: str) -> None:
-        """Spend one token of ``client``'s; :class:`TooManyRequests` if none is left."""
-        now = time.monotonic()
-        with self._lock:
-            tokens, last = self._buckets.get(client, (self.capacity, now))
-            tokens = min(self.capacity, tokens + (now - last) * self.rate)
-            if tokens < 1.0:
-                wait = max(1, round((1.0 - tokens) / self.rate))
-                self._buckets[client] = (tokens, now)
-                raise TooManyRequests(f"too many expensive requests; retry in {wait} s", wait)
-            self._buckets[client] = (tokens - 1.0, now)
-
-
-async def expensive(request: Request, caller: Annotated[Caller, Depends(get_caller)]) -> None:
-    """Dependency for costly routes (downloads, scenarios): one token per request."""
-    client = caller.key_id or (request.client.host if request.client else "unknown")
-    request.app.state.rate_limiter.take(client)
 
 
 def _error(status: int, code: str, description: str) -> tuple[dict, bytes]:

@@ -9,16 +9,14 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse
 from starlette.concurrency import run_in_threadpool
 
-from geo_service.analysis.circles import facility_circles
 from geo_service.analysis.coverage import access_points
 from geo_service.analysis.figures import figures_under, sensitivity
 from geo_service.analysis.life_circle import life_circle_table
-from geo_service.analysis.whatif import what_if
 from geo_service.api.coverage_page import coverage_page
 from geo_service.api.deps import StoreDep, VisibleLayerDep
 from geo_service.api.geojson import GeoJSONResponse
-from geo_service.api.limits import expensive
 from geo_service.api.negotiation import wants_html
+from geo_service.api.rate_limit import expensive
 from geo_service.api.routers.landing import JSON_OR_HTML, FormatQuery
 from geo_service.api.scenario_body import (
     SCENARIO_SCHEMA,
@@ -26,6 +24,7 @@ from geo_service.api.scenario_body import (
     parse_json,
     parse_scenario,
 )
+from geo_service.api.tasks import answer_what_if, circles_of_points
 from geo_service.crs import STORAGE_CRS, to_metric
 from geo_service.data.geojson_io import feature_collection_text
 from geo_service.errors import InvalidQuery, LayerNotFound
@@ -153,7 +152,7 @@ async def coverage_sensitivity(request: Request) -> dict:
     summary="One facility's service circles",
     response_class=GeoJSONResponse,
 )
-def facility_service_circles(
+async def facility_service_circles(
     spec: VisibleLayerDep, feature_id: str, store: StoreDep, request: Request
 ) -> GeoJSONResponse:
     """The 5-, 10- and 15-minute service circles of one facility, following the streets
@@ -164,9 +163,11 @@ def facility_service_circles(
         raise InvalidQuery(
             f"layer {spec.id!r} holds no facilities; use one of {', '.join(facility_layers)}"
         )
-    feature = store.feature(spec.id, feature_id)
+    feature = await run_in_threadpool(store.feature, spec.id, feature_id)
     points = access_points(to_metric(feature, context.graph.crs), spec.id_property)
-    polygons = facility_circles(context.graph, points.geometry.to_numpy(), context.params)
+    polygons = await request.app.state.compute.run(
+        context, circles_of_points, points.geometry.to_numpy()
+    )
     frame = gpd.GeoDataFrame(
         {
             "id": [f"{feature_id}-{c.minutes}" for c in context.params.circles],
@@ -198,5 +199,5 @@ async def scenario(request: Request, store: StoreDep) -> dict:
     context = _coverage(request)
     document = parse_json(await request.body(), request.headers.get("content-type", ""))
     added, removed = parse_scenario(document)
-    baseline = context.whatif
-    return await run_in_threadpool(what_if, baseline, to_metric(added, baseline.graph.crs), removed)
+    added = to_metric(added, context.whatif.graph.crs)
+    return await request.app.state.compute.run(context, answer_what_if, added, removed)

@@ -17,9 +17,9 @@ from geo_service.api.deps import (
     audit,
     find_visible,
 )
-from geo_service.api.limits import expensive
 from geo_service.api.ogc.features import matching
 from geo_service.api.ogc.query import ItemsQuery, parse_items_query
+from geo_service.api.rate_limit import expensive
 from geo_service.data.catalog import LayerSpec
 from geo_service.data.export import FORMATS, export_layer
 from geo_service.data.stores import LayerStore

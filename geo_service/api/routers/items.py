@@ -14,7 +14,6 @@ from starlette.concurrency import run_in_threadpool
 from geo_service import __version__
 from geo_service.api.deps import CallerDep, CollectionDep, StoreDep, audit
 from geo_service.api.geojson import GEOJSON_MEDIA_TYPE
-from geo_service.api.limits import expensive
 from geo_service.api.negotiation import base_url, wants_html
 from geo_service.api.ogc import html
 from geo_service.api.ogc.crs import CRS84, parse_crs
@@ -27,6 +26,7 @@ from geo_service.api.ogc.features import (
 )
 from geo_service.api.ogc.query import DEFAULT_LIMIT, MAX_LIMIT, ItemsQuery, parse_items_query
 from geo_service.api.preconditions import version_etag
+from geo_service.api.rate_limit import expensive
 from geo_service.api.routers.collections import DOWNLOAD_FORMATS, title
 from geo_service.api.routers.downloads import download_response
 from geo_service.data.catalog import LayerSpec

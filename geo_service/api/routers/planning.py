@@ -6,7 +6,6 @@ Both are CPU work and run off the event loop; siting is rate-limited like what-i
 
 from __future__ import annotations
 
-from functools import partial
 from typing import Annotated, Literal
 
 import geopandas as gpd
@@ -22,13 +21,13 @@ from geo_service.analysis.planning import (
     SitingQuestion,
     capacity_scores,
     centre_capacity,
-    site_facilities,
 )
 from geo_service.analysis.siting import DEFAULT_TIME_LIMIT_S
 from geo_service.analysis.siting_inputs import DEFAULT_SPACING_M
 from geo_service.api.deps import CallerDep, StoreDep, find_visible
 from geo_service.api.geojson import GEOJSON_MEDIA_TYPE
-from geo_service.api.limits import expensive
+from geo_service.api.rate_limit import expensive
+from geo_service.api.tasks import answer_siting
 from geo_service.crs import to_metric
 from geo_service.errors import InvalidQuery, LayerNotFound
 
@@ -167,18 +166,11 @@ async def sites(
         speed_mps=body.speed_mps,
     )
     district = await run_in_threadpool(_district, request, store, baseline.graph.crs)
-    answer = await run_in_threadpool(
-        partial(
-            site_facilities,
-            district=district,
-            offer={
-                "level": config.levels[-1].key if config.levels else None,
-                "services": list(config.service_keys),
-            },
-        ),
-        baseline,
-        question,
-    )
+    offer = {
+        "level": config.levels[-1].key if config.levels else None,
+        "services": list(config.service_keys),
+    }
+    answer = await request.app.state.compute.run(context, answer_siting, question, district, offer)
     if f == "geojson":
         name = f"sites-{body.method}-{answer['criterion']['minutes']}min.geojson"
         return JSONResponse(

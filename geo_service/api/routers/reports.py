@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from starlette.concurrency import run_in_threadpool
 
 from geo_service.api.deps import StoreDep
-from geo_service.api.limits import expensive
+from geo_service.api.rate_limit import expensive
 from geo_service.api.routers.downloads import content_disposition
 from geo_service.errors import LayerNotFound
 from geo_service.reports.render import REPORT_FORMATS, render_report

@@ -9,12 +9,10 @@ from __future__ import annotations
 
 import geopandas as gpd
 from fastapi import APIRouter, Depends, Request, Response
-from starlette.concurrency import run_in_threadpool
 
 from geo_service.analysis.scenario import scenario_summary
-from geo_service.analysis.whatif import what_if
 from geo_service.api.deps import Caller, CallerDep
-from geo_service.api.limits import expensive
+from geo_service.api.rate_limit import expensive
 from geo_service.api.scenario_body import (
     SAVED_SCENARIO_SCHEMA,
     change_document,
@@ -22,6 +20,7 @@ from geo_service.api.scenario_body import (
     parse_json,
     parse_scenario,
 )
+from geo_service.api.tasks import answer_what_if
 from geo_service.crs import to_metric
 from geo_service.data.scenarios import ScenarioStore
 from geo_service.errors import InvalidQuery, LayerNotFound, Unauthorized
@@ -49,9 +48,9 @@ def _check_writer(request: Request, caller: Caller) -> None:
 async def _answer(request: Request, change: dict) -> tuple[dict, gpd.GeoDataFrame, list[str]]:
     """The change checked and answered (off the event loop), and its sites and closures."""
     added, removed = parse_scenario(change)
-    baseline = _context(request).whatif
-    answer = await run_in_threadpool(
-        what_if, baseline, to_metric(added, baseline.graph.crs), removed
+    context = _context(request)
+    answer = await request.app.state.compute.run(
+        context, answer_what_if, to_metric(added, context.whatif.graph.crs), removed
     )
     return answer, added, removed
 

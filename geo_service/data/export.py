@@ -2,8 +2,8 @@
 
 GeoPackage, zipped Shapefile (UTF-8 ``.cpg``, ``.prj``, long field names mapped and listed
 in ``fields.csv``), CSV (UTF-8 with BOM so Excel reads Chinese; lon/lat columns for points,
-WKT otherwise), FlatGeobuf, KML and GeoJSON. Binary formats are written with GDAL (pyogrio)
-into a temporary folder and returned as bytes.
+WKT otherwise), FlatGeobuf, KML and GeoJSON, each written to a file in a folder the caller
+owns (binary formats with GDAL, through pyogrio), so that it can be streamed from there.
 """
 
 from __future__ import annotations
@@ -29,9 +29,9 @@ SHAPEFILE_FIELD_LENGTH = 10
 
 @dataclass(frozen=True)
 class Export:
-    """A written download."""
+    """A written download: the file, its media type and the name to save it as."""
 
-    content: bytes
+    path: Path
     media_type: str
     filename: str
 
@@ -67,28 +67,30 @@ def shapefile_field_names(names: list[str]) -> dict[str, str]:
     return mapping
 
 
-def export_layer(frame: gpd.GeoDataFrame, spec: LayerSpec, fmt: str) -> Export:
-    """``frame`` (any CRS; KML and GeoJSON default to WGS 84) as a ``fmt`` download."""
+def export_layer(frame: gpd.GeoDataFrame, spec: LayerSpec, fmt: str, folder: Path) -> Export:
+    """``frame`` (any CRS; KML and GeoJSON default to WGS 84) written as a ``fmt`` file in
+    ``folder``."""
     driver, media_type, pattern = FORMATS[fmt]
     filename = pattern.format(id=spec.id)
+    path = Path(folder) / filename
     if fmt == "geojson":
         frame = frame if is_storage_crs(frame.crs) else frame.to_crs(STORAGE_CRS)
         text = feature_collection_text(
             frame, name=spec.id, description=spec.title.en, id_property=spec.id_property
         )
-        return Export(text.encode("utf-8"), media_type, filename)
-    if fmt == "csv":
-        return Export(_csv(frame, spec), media_type, filename)
-    if fmt == "xlsx":
-        return Export(_xlsx(frame, spec), media_type, filename)
-    if fmt == "kml" and not is_storage_crs(frame.crs):
-        frame = frame.to_crs(STORAGE_CRS)
-    with tempfile.TemporaryDirectory(prefix="geo-service-export-") as folder:
-        path = Path(folder) / f"{spec.id}.{'shp' if fmt == 'shp' else fmt}"
-        if fmt == "shp":
-            return Export(_shapefile_zip(frame, spec, path), media_type, filename)
+        path.write_text(text, encoding="utf-8")
+    elif fmt == "csv":
+        path.write_bytes(_csv(frame, spec))
+    elif fmt == "xlsx":
+        _xlsx(frame, spec, path)
+    elif fmt == "shp":
+        with tempfile.TemporaryDirectory(prefix="geo-service-export-") as parts:
+            _shapefile_zip(frame, spec, Path(parts) / f"{spec.id}.shp", path)
+    else:
+        if fmt == "kml" and not is_storage_crs(frame.crs):
+            frame = frame.to_crs(STORAGE_CRS)
         pyogrio.write_dataframe(frame, path, driver=driver, layer=spec.id)
-        return Export(path.read_bytes(), media_type, filename)
+    return Export(path, media_type, filename)
 
 
 def _table(frame: gpd.GeoDataFrame, spec: LayerSpec) -> pd.DataFrame:
@@ -127,17 +129,14 @@ def column_title(spec: LayerSpec, name: str) -> str:
     return f"{label.zh} {label.en} ({name})"
 
 
-def _xlsx(frame: gpd.GeoDataFrame, spec: LayerSpec) -> bytes:
+def _xlsx(frame: gpd.GeoDataFrame, spec: LayerSpec, path: Path) -> None:
     """:func:`_table` as an Excel workbook, one sheet, headers titled for people."""
     table = _table(frame, spec)
     table.columns = [column_title(spec, c) for c in table.columns]
-    with tempfile.TemporaryDirectory(prefix="geo-service-export-") as folder:
-        path = Path(folder) / f"{spec.id}.xlsx"
-        pyogrio.write_dataframe(table, path, driver="XLSX", layer=spec.id[:31])
-        return path.read_bytes()
+    pyogrio.write_dataframe(table, path, driver="XLSX", layer=spec.id[:31])
 
 
-def _shapefile_zip(frame: gpd.GeoDataFrame, spec: LayerSpec, path: Path) -> bytes:
+def _shapefile_zip(frame: gpd.GeoDataFrame, spec: LayerSpec, path: Path, target: Path) -> None:
     columns = [c for c in frame.columns if c != frame.geometry.name]
     mapping = shapefile_field_names(columns)
     renamed = frame.rename(columns=mapping)
@@ -151,9 +150,7 @@ def _shapefile_zip(frame: gpd.GeoDataFrame, spec: LayerSpec, path: Path) -> byte
         writer.writerow(
             [short, name, prop.description.zh if prop else "", prop.description.en if prop else ""]
         )
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+    with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as archive:
         for part in sorted(path.parent.glob(f"{path.stem}.*")):
             archive.write(part, part.name)
         archive.writestr("fields.csv", "\ufeff" + listing.getvalue())
-    return buffer.getvalue()

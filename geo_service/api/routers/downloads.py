@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import pathlib
+import shutil
+import tempfile
 from typing import Annotated, Literal
 from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Path, Request
-from fastapi.responses import Response
+from fastapi.responses import FileResponse, Response
+from starlette.background import BackgroundTask
 
 from geo_service.api.deps import (
     Caller,
@@ -19,6 +23,7 @@ from geo_service.api.deps import (
 )
 from geo_service.api.ogc.features import matching
 from geo_service.api.ogc.query import ItemsQuery, parse_items_query
+from geo_service.api.preconditions import none_match, query_etag
 from geo_service.api.rate_limit import expensive
 from geo_service.data.catalog import LayerSpec
 from geo_service.data.export import FORMATS, export_layer
@@ -43,18 +48,32 @@ def download_response(
     query: ItemsQuery,
     fmt: str,
 ) -> Response:
-    """Every feature matching ``query`` (paging ignored) as a ``fmt`` file attachment."""
+    """Every feature matching ``query`` (paging ignored) as a ``fmt`` file attachment,
+    streamed from a temporary file (removed once sent). The ETag names the layer's version
+    and the query, so a client that has the file gets a 304 before anything is written."""
+    etag = query_etag(request, store.version(spec.id), role=caller.role)
+    if none_match(request.headers.get("if-none-match"), etag):
+        return Response(status_code=304, headers={"ETag": etag})
     frame = matching(store, spec, query)
     if query.properties is not None:
         frame = frame[[*query.properties, frame.geometry.name]]
     frame = frame.to_crs(query.crs.crs)
-    export = export_layer(frame, spec, fmt)
+    folder = pathlib.Path(tempfile.mkdtemp(prefix="geo-service-download-"))
+    try:
+        export = export_layer(frame, spec, fmt, folder)
+    except BaseException:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
     audit(request, caller, spec, len(frame))
-    disposition = content_disposition("attachment", export.filename)
-    return Response(
-        export.content,
+    return FileResponse(
+        export.path,
         media_type=export.media_type,
-        headers={"Content-Disposition": disposition, "Content-Crs": f"<{query.crs.uri}>"},
+        headers={
+            "Content-Disposition": content_disposition("attachment", export.filename),
+            "Content-Crs": f"<{query.crs.uri}>",
+            "ETag": etag,
+        },
+        background=BackgroundTask(shutil.rmtree, folder, ignore_errors=True),
     )
 
 

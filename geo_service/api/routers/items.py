@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 from functools import partial
 from typing import Annotated
 from urllib.parse import urlencode
@@ -11,7 +10,6 @@ from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import HTMLResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from geo_service import __version__
 from geo_service.api.deps import CallerDep, CollectionDep, StoreDep, audit
 from geo_service.api.geojson import GEOJSON_MEDIA_TYPE
 from geo_service.api.negotiation import base_url, wants_html
@@ -25,7 +23,7 @@ from geo_service.api.ogc.features import (
     store_query,
 )
 from geo_service.api.ogc.query import DEFAULT_LIMIT, MAX_LIMIT, ItemsQuery, parse_items_query
-from geo_service.api.preconditions import version_etag
+from geo_service.api.preconditions import none_match, query_etag, version_etag
 from geo_service.api.rate_limit import expensive
 from geo_service.api.routers.collections import DOWNLOAD_FORMATS, title
 from geo_service.api.routers.downloads import download_response
@@ -151,20 +149,6 @@ ITEMS_PARAMETERS = [
 ]
 
 
-def _version_etag(request: Request, version: str, *, role: str) -> str:
-    """A weak ETag of an items page from what decides its bytes: the layer's version, the
-    query, the representation asked for, the caller's role and this build."""
-    parts = [
-        __version__,
-        version,
-        role,
-        request.url.path,
-        str(sorted(request.query_params.multi_items())),
-        request.headers.get("accept", ""),
-    ]
-    return 'W/"v-' + hashlib.blake2b("\n".join(parts).encode(), digest_size=16).hexdigest() + '"'
-
-
 @router.get(
     "/{collectionId}/items",
     summary="Features of a collection",
@@ -199,7 +183,7 @@ async def items(
     if f not in (None, "json", "html"):
         raise InvalidQuery(f"f must be json, html or one of {', '.join(DOWNLOAD_FORMATS)}")
     as_html = f == "html" or (f is None and "text/html" in request.headers.get("accept", ""))
-    etag_of = partial(_version_etag, request, role=caller.role)
+    etag_of = partial(query_etag, request, role=caller.role)
     not_wanted = request.headers.get("if-none-match", "")
     encoder = _encoder(request)
     answer = partial(_answer, store, spec, query, encoder, etag_of, not_wanted, as_html)
@@ -248,7 +232,7 @@ def _answer(
     if not_wanted:
         version = store.version(spec.id)
         etag = etag_of(version)
-        if etag in not_wanted:
+        if none_match(not_wanted, etag):
             return version, etag, None, None
     page = select(store, spec, query, for_geojson=not as_html)
     version = page.version

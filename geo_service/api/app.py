@@ -40,6 +40,7 @@ from geo_service.api.routers import (
     uploads,
     versions,
 )
+from geo_service.api.state import ServiceState
 from geo_service.data.audit import AuditLog
 from geo_service.data.catalog import load_catalog
 from geo_service.data.derived import (
@@ -120,6 +121,7 @@ def create_app(settings: Settings | None = None, store: LayerStore | None = None
     context = None
     if store is None:
         store, context = load_data(settings)
+    app.state = ServiceState()
     app.state.settings = settings
     app.state.profile = district_profile(settings)
     check_basemaps(settings, app.state.profile)
@@ -141,6 +143,8 @@ def create_app(settings: Settings | None = None, store: LayerStore | None = None
         settings.rate_limit_storage,
     )
     app.state.compute = compute
+    app.state.locator_index = None
+    app.state.planning_district = None
     app.add_middleware(ResponseMiddleware, image_hosts=tile_hosts(settings.basemaps))
     app.add_middleware(GZipMiddleware, minimum_size=1024)
     app.add_middleware(

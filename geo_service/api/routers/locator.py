@@ -97,7 +97,7 @@ async def nearest(
 
 def _index(request: Request, store: LayerStore, context: CoverageContext) -> LocatorIndex:
     """The app's locator index, built on first use (and again if its data is replaced)."""
-    cached = getattr(request.app.state, "locator_index", None)
+    cached = request.app.state.locator_index
     if cached is not None and cached[0] is store and cached[1] is context:
         return cached[2]
     profile = context.profile

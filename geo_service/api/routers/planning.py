@@ -183,7 +183,7 @@ async def sites(
 
 def _district(request: Request, store, crs):
     """The district's outline in metres (cached on the app for its store)."""
-    cached = getattr(request.app.state, "planning_district", None)
+    cached = request.app.state.planning_district
     if cached is not None and cached[0] is store:
         return cached[1]
     outline = (

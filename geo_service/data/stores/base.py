@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 import geopandas as gpd
 
@@ -50,6 +50,7 @@ class FeaturePage:
     version: str | None = None
 
 
+@runtime_checkable
 class LayerStore(Protocol):
     """The layers of a catalog, in EPSG:4326 lon/lat: read, and written whole."""
 

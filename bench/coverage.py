@@ -42,8 +42,8 @@ from geo_service.analysis.facility_sets import (
     life_circle_sets,
 )
 from geo_service.analysis.network import build_walk_graph, snap_points
-from geo_service.analysis.params import CoverageParams
 from geo_service.analysis.run import service_circles
+from geo_service.coverage_params import CoverageParams
 from geo_service.crs import to_metric
 from geo_service.data.profile import load_profile
 

@@ -8,10 +8,10 @@ from typing import Literal
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from geo_service.analysis.params import CoverageParams
+from geo_service.coverage_params import CoverageParams
 
 #: The coverage defaults (GB 50180-2018's circles, 1000 m in 15 minutes, ...): written once,
-#: in :class:`~geo_service.analysis.params.CoverageParams`.
+#: in :class:`~geo_service.coverage_params.CoverageParams`.
 _DEFAULTS = CoverageParams()
 
 #: The checkout the package was installed from (editable installs); defaults hang off it.

@@ -27,7 +27,7 @@ from geo_service.analysis.coverage import (
 )
 from geo_service.analysis.distances import node_distances
 from geo_service.analysis.network import build_walk_graph, snap_points
-from geo_service.analysis.params import CoverageParams, LifeCircle
+from geo_service.coverage_params import CoverageParams, LifeCircle
 from geo_service.errors import InvalidParameter
 
 METRIC = "EPSG:4549"

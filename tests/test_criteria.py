@@ -7,8 +7,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from geo_service.analysis.params import CoverageParams, circles_for
 from geo_service.api.app import create_app
+from geo_service.coverage_params import CoverageParams, circles_for
 from geo_service.errors import InvalidParameter
 from geo_service.settings import Settings
 from tests.conftest import STORE_KINDS

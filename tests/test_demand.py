@@ -8,8 +8,8 @@ import pytest
 import shapely
 
 from geo_service.analysis.demand import demand_points
-from geo_service.analysis.params import CoverageParams
 from geo_service.analysis.run import run_coverage
+from geo_service.coverage_params import CoverageParams
 from geo_service.data.profile import load_profile
 from geo_service.data.validation import validate_layer
 from tests.support import ROOT

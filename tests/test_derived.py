@@ -7,9 +7,10 @@ import json
 import pytest
 
 from geo_service.data.catalog import load_catalog
-from geo_service.data.derived import compute_derived, district_profile, is_fresh
+from geo_service.data.derived import district_profile, is_fresh
 from geo_service.data.geojson_io import read_geojson
 from geo_service.data.stores import FileStore
+from geo_service.pipeline.derived_layers import compute_derived
 from geo_service.settings import Settings
 from tests.support import run_cli
 

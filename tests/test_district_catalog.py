@@ -6,11 +6,11 @@ from __future__ import annotations
 import pytest
 
 from geo_service.data.catalog import LayerSpec
-from geo_service.data.derived_catalog import derived_layer_entries
 from geo_service.data.district_catalog import planner_definition, source_layer_entries
 from geo_service.data.profile import load_profile
 from geo_service.importing.osm_schema import GEOMETRY_TYPES, LAYER_SCHEMAS
 from geo_service.maps.definition import MapDefinition
+from geo_service.pipeline.derived_catalog import derived_layer_entries
 from tests.support import ROOT
 
 

@@ -14,9 +14,9 @@ from pydantic import ValidationError
 from geo_service.analysis.coverage import compound_access
 from geo_service.analysis.facility_sets import life_circle_requirements
 from geo_service.analysis.network import build_walk_graph
-from geo_service.analysis.params import CoverageParams
 from geo_service.analysis.statistics import life_circle_check
 from geo_service.api.app import create_app
+from geo_service.coverage_params import CoverageParams
 from geo_service.data.analysis_config import AnalysisConfig
 from geo_service.settings import Settings
 from tests.conftest import STORE_KINDS

@@ -17,9 +17,9 @@ from geo_service.analysis.coverage import (
     rounded_for_display,
 )
 from geo_service.analysis.network import build_walk_graph
-from geo_service.analysis.params import CoverageParams
 from geo_service.analysis.scenario import scenario_coverage
 from geo_service.analysis.whatif import what_if, whatif_baseline
+from geo_service.coverage_params import CoverageParams
 
 #: Where each compound's gate stands on a straight street from the centre at x = 0 (m).
 GATES_X = np.array([299.96, 300.0, 300.04, 499.96, 500.04, 999.96, 1000.04])

@@ -12,7 +12,7 @@ import shapely
 
 from geo_service.analysis.distances import NodeDistances, node_distances
 from geo_service.analysis.network import Snapped, WalkGraph, snap_points
-from geo_service.analysis.params import CoverageParams
+from geo_service.coverage_params import CoverageParams
 
 
 def reached_intervals(

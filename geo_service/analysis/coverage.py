@@ -18,7 +18,6 @@ import shapely
 
 from geo_service.analysis.distances import AugmentedGraph, set_point_distances
 from geo_service.analysis.network import SNAP_OK, WalkGraph, point_coordinates, snap_xy
-from geo_service.analysis.params import CoverageParams
 from geo_service.analysis.statistics import (
     column,
     coverage_gaps,
@@ -26,6 +25,7 @@ from geo_service.analysis.statistics import (
     life_circle_check,
     weighted_quantile,
 )
+from geo_service.coverage_params import CoverageParams
 
 __all__ = [
     "FacilitySet",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from geo_service.analysis.coverage import FacilitySet
-from geo_service.analysis.params import DEFAULT_CIRCLES, CoverageParams
+from geo_service.coverage_params import DEFAULT_CIRCLES, CoverageParams
 from geo_service.data.analysis_config import AnalysisConfig, FacilitySetConfig, Label
 
 #: Name columns carried from the demand and area layers into the results, when present.

@@ -18,8 +18,8 @@ from geo_service.analysis.coverage import (
 from geo_service.analysis.demand import demand_points
 from geo_service.analysis.facility_sets import NAME_COLUMNS, display_sets, life_circle_sets
 from geo_service.analysis.network import WalkGraph
-from geo_service.analysis.params import CoverageParams, circles_for
 from geo_service.analysis.records import records
+from geo_service.coverage_params import CoverageParams, circles_for
 from geo_service.data.analysis_config import AnalysisConfig
 from geo_service.errors import InvalidParameter
 

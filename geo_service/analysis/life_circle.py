@@ -8,8 +8,8 @@ import pandas as pd
 
 from geo_service.analysis.facility_sets import life_circle_requirements
 from geo_service.analysis.figures import DemandAccess
-from geo_service.analysis.params import CoverageParams
 from geo_service.analysis.statistics import life_circle_check
+from geo_service.coverage_params import CoverageParams
 from geo_service.data.analysis_config import AnalysisConfig
 
 

@@ -26,8 +26,8 @@ from pyproj import CRS, Transformer
 from geo_service.analysis.map_links import HERE, Spot, spot, walking_links
 from geo_service.analysis.network import WalkGraph
 from geo_service.analysis.opening import open_at, opening, parse_hours, week_hours
-from geo_service.analysis.params import CoverageParams
 from geo_service.analysis.routing import NearestWalks
+from geo_service.coverage_params import CoverageParams
 from geo_service.crs import STORAGE_CRS, to_metric
 from geo_service.errors import OutsideArea
 

@@ -27,10 +27,6 @@ from urllib.parse import quote
 
 from geo_service.datums import wgs84_to_bd09, wgs84_to_gcj02
 
-#: Apps whose links take GCJ-02 / BD-09 coordinates: only meaningful inside China.
-CHINA_ONLY = frozenset({"amap", "baidu", "tencent"})
-#: Apps out of reach inside mainland China.
-NOT_IN_CHINA = frozenset({"google"})
 #: What the origin is called in the apps that show a name for it.
 HERE = {"zh": "我的位置", "en": "My location"}
 

@@ -1,7 +1,7 @@
 """One coverage run: from the input layers to the derived layers and a summary.
 
 Input and output frames are in EPSG:4326; the work is done in the metric CRS. No I/O
-here: :mod:`geo_service.data.derived` reads, caches and writes.
+here: :mod:`geo_service.pipeline.derived_layers` reads, caches and writes.
 """
 
 from __future__ import annotations
@@ -31,8 +31,8 @@ from geo_service.analysis.facility_sets import (
 )
 from geo_service.analysis.figures import criterion, demand_access
 from geo_service.analysis.network import SNAP_OK, WalkGraph, build_walk_graph, snap_points
-from geo_service.analysis.params import CoverageParams
 from geo_service.analysis.records import records
+from geo_service.coverage_params import CoverageParams
 from geo_service.crs import STORAGE_CRS, to_metric
 from geo_service.data.analysis_config import AnalysisConfig
 

@@ -18,8 +18,8 @@ from geo_service.analysis.coverage import access_points, compound_access
 from geo_service.analysis.demand import demand_points
 from geo_service.analysis.facility_sets import LifeCircleRequirement
 from geo_service.analysis.network import Snapped, WalkGraph, snap_points
-from geo_service.analysis.params import CoverageParams
 from geo_service.analysis.statistics import coverage_figures, group_codes
+from geo_service.coverage_params import CoverageParams
 
 SCENARIO_SET = "centre"
 

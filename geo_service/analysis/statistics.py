@@ -13,7 +13,7 @@ from itertools import compress
 import numpy as np
 import pandas as pd
 
-from geo_service.analysis.params import CoverageParams
+from geo_service.coverage_params import CoverageParams
 
 #: The group of demand features that lie in no area of a level.
 OUTSIDE_AREAS = "(none)"

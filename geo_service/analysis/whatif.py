@@ -28,7 +28,6 @@ from geo_service.analysis.facility_sets import (
     life_circle_requirements,
 )
 from geo_service.analysis.network import Snapped, WalkGraph, point_coordinates, snap_xy
-from geo_service.analysis.params import CoverageParams
 from geo_service.analysis.scenario import (
     DemandUnits,
     TypeFacilities,
@@ -38,6 +37,7 @@ from geo_service.analysis.scenario import (
     site_report,
     type_changes,
 )
+from geo_service.coverage_params import CoverageParams
 from geo_service.data.analysis_config import AnalysisConfig
 from geo_service.errors import InvalidQuery
 

@@ -44,10 +44,7 @@ from geo_service.api.state import ServiceState
 from geo_service.data.audit import AuditLog
 from geo_service.data.catalog import load_catalog
 from geo_service.data.derived import (
-    CoverageContext,
     check_district_crs,
-    compute_derived,
-    coverage_context,
     derived_layer_ids,
     district_profile,
     read_inputs_with_versions,
@@ -62,6 +59,8 @@ from geo_service.errors import ProfileError
 from geo_service.importing.uploads import PendingUploads
 from geo_service.maps.pages import STATIC_DIR, STATIC_ROUTE, MapPages
 from geo_service.maps.tiles import tile_hosts
+from geo_service.pipeline.coverage_context import CoverageContext, coverage_context
+from geo_service.pipeline.derived_layers import compute_derived
 from geo_service.settings import Settings
 
 

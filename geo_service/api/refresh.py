@@ -17,14 +17,14 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 
 from geo_service.data.derived import (
-    compute_derived,
-    coverage_context,
     input_layers,
     read_inputs_with_versions,
     versions_digest,
 )
 from geo_service.data.gazetteer import build_gazetteer
 from geo_service.maps.pages import MapPages
+from geo_service.pipeline.coverage_context import coverage_context
+from geo_service.pipeline.derived_layers import compute_derived
 
 log = logging.getLogger(__name__)
 

@@ -15,7 +15,6 @@ from geo_service.api.ogc.features import FeatureEncoder
 from geo_service.api.rate_limit import RateLimiter
 from geo_service.api.refresh import CoverageRefresh
 from geo_service.data.audit import AuditLog
-from geo_service.data.derived import CoverageContext
 from geo_service.data.gazetteer import Gazetteer
 from geo_service.data.keys import KeyStore
 from geo_service.data.profile import DistrictProfile
@@ -23,6 +22,7 @@ from geo_service.data.scenarios import ScenarioStore
 from geo_service.data.stores import LayerStore
 from geo_service.importing.uploads import PendingUploads
 from geo_service.maps.pages import MapPages
+from geo_service.pipeline.coverage_context import CoverageContext
 from geo_service.settings import Settings
 
 

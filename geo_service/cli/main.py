@@ -225,7 +225,7 @@ def coverage(
     data_dir: DataOption = None,
 ) -> None:
     """Compute walking-distance coverage and write the derived layers; print a summary."""
-    from geo_service.data.derived import compute_derived
+    from geo_service.pipeline.derived_layers import compute_derived
 
     _logging()
     settings = _settings(catalog_dir, data_dir)

@@ -36,8 +36,8 @@ def _answer(settings: Settings, change: dict) -> tuple[dict, object]:
     """The change checked and answered on the current data, and the coverage context."""
     from geo_service.analysis.whatif import what_if
     from geo_service.api.app import load_data
-    from geo_service.api.scenario_body import parse_scenario
     from geo_service.crs import to_metric
+    from geo_service.data.scenario_change import parse_scenario
 
     setup_logging(verbose=False)
     _, context = load_data(settings)
@@ -99,7 +99,7 @@ def save(
 ) -> None:
     """Answer a what-if and save it under NAME."""
     from geo_service.analysis.scenario import scenario_summary
-    from geo_service.api.scenario_body import change_document, parse_scenario
+    from geo_service.data.scenario_change import change_document, parse_scenario
 
     settings = Settings()
     change: dict = {"remove": remove or []}

@@ -1,6 +1,6 @@
 """Builders of catalog entries as plain dicts (validated as
 :class:`~geo_service.data.catalog.LayerSpec` when the catalog loads): what
-:mod:`~geo_service.data.district_catalog` and :mod:`~geo_service.data.derived_catalog`
+:mod:`~geo_service.data.district_catalog` and :mod:`~geo_service.pipeline.derived_catalog`
 write for a new district."""
 
 from __future__ import annotations

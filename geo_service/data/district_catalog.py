@@ -1,6 +1,6 @@
 """The catalog and planner map a new district starts with (``geo-service init``): entries
 for the layers an import writes (boundaries, walking network, demand, facilities); the
-derived layers' entries are in :mod:`~geo_service.data.derived_catalog`.
+derived layers' entries are in :mod:`~geo_service.pipeline.derived_catalog`.
 """
 
 from __future__ import annotations

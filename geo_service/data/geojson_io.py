@@ -20,6 +20,7 @@ import pyogrio
 import shapely
 
 from geo_service.crs import STORAGE_CRS, is_storage_crs
+from geo_service.data.catalog import LayerSpec
 
 #: 7 decimals of a degree is about 1 cm on the ground.
 COORDINATE_PRECISION = 7
@@ -92,6 +93,19 @@ def feature_collection_text(
     lines.append(",\n".join(features))
     lines.append("]}")
     return "\n".join(line for line in lines if line) + "\n"
+
+
+def layer_geojson(spec: LayerSpec, frame: gpd.GeoDataFrame) -> bytes:
+    """The features of ``frame`` (a layer ``spec`` describes, EPSG:4326) as a GeoJSON
+    FeatureCollection in UTF-8 bytes, named by the layer id and described by its English
+    title (marked synthetic where the data is)."""
+    description = spec.title.en
+    if spec.provenance.synthetic:
+        description += " — synthetic demo data, not real."
+    text = feature_collection_text(
+        frame, name=spec.id, description=description, id_property=spec.id_property
+    )
+    return text.encode("utf-8")
 
 
 def write_atomic(path: Path, text: str) -> None:

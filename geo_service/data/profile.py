@@ -19,7 +19,6 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from pyproj import CRS
 from pyproj.exceptions import CRSError
 
-from geo_service.analysis.map_links import CHINA_ONLY, NOT_IN_CHINA
 from geo_service.data.analysis_config import AnalysisConfig, Label
 from geo_service.data.catalog import Catalog
 from geo_service.errors import ProfileError
@@ -29,6 +28,10 @@ PROFILE_FILE = "district.yaml"
 
 Language = Literal["zh", "en"]
 PhoneMap = Literal["amap", "baidu", "tencent", "apple", "google", "osm", "geo"]
+#: Phone maps whose links take GCJ-02 / BD-09 coordinates: only meaningful inside China.
+CHINA_ONLY = frozenset({"amap", "baidu", "tencent"})
+#: Phone maps out of reach inside mainland China.
+NOT_IN_CHINA = frozenset({"google"})
 
 
 class _Strict(BaseModel):

@@ -17,13 +17,13 @@ from geo_service.crs import check_metric_crs, metric_crs_for
 from geo_service.data.analysis_config import AnalysisConfig, AreaLevel, Label, Term
 from geo_service.data.catalog import load_catalog
 from geo_service.data.derived import metric_crs
-from geo_service.data.derived_catalog import derived_layer_entries
 from geo_service.data.district_catalog import planner_definition, source_layer_entries
 from geo_service.data.geojson_io import write_atomic, write_geojson
 from geo_service.data.profile import PROFILE_FILE, DistrictProfile, load_profile, parse_profile
 from geo_service.data.stores.file import write_layer_version
 from geo_service.errors import ImportFailed, ProfileError
 from geo_service.importing.target import ImportTarget
+from geo_service.pipeline.derived_catalog import derived_layer_entries
 from geo_service.settings import Settings
 
 log = logging.getLogger(__name__)

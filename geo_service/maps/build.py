@@ -11,9 +11,9 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from geo_service.api.geojson import layer_geojson
 from geo_service.data.catalog import LayerSpec
 from geo_service.data.gazetteer import build_gazetteer, place_feature
+from geo_service.data.geojson_io import layer_geojson
 from geo_service.data.profile import DistrictProfile
 from geo_service.data.stores.base import LayerStore
 from geo_service.maps.client_layers import used_properties

@@ -22,8 +22,8 @@ from geo_service.analysis.planning import capacity_scores, centre_capacity
 from geo_service.analysis.records import records
 from geo_service.analysis.statistics import coverage_statistics
 from geo_service.analysis.whatif import what_if
-from geo_service.api.scenario_body import parse_scenario
 from geo_service.crs import to_metric
+from geo_service.data.scenario_change import parse_scenario
 from geo_service.data.stores import LayerStore
 from geo_service.errors import NotFound
 

@@ -22,11 +22,11 @@ from geo_service.api.scenario_body import (
     SCENARIO_SCHEMA,
     json_body,
     parse_json,
-    parse_scenario,
 )
 from geo_service.api.tasks import answer_what_if, circles_of_points
 from geo_service.crs import STORAGE_CRS, to_metric
 from geo_service.data.geojson_io import feature_collection_text
+from geo_service.data.scenario_change import parse_scenario
 from geo_service.errors import InvalidQuery, LayerNotFound
 
 router = APIRouter(prefix="/coverage", tags=["coverage"])

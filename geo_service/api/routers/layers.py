@@ -7,10 +7,11 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request
 
 from geo_service.api.deps import CallerDep, StoreDep, VisibleLayerDep, VisibleLayersDep, audit
-from geo_service.api.geojson import GeoJSONResponse, layer_geojson
+from geo_service.api.geojson import GeoJSONResponse
 from geo_service.api.ogc.crs import CRS84, bbox_to_crs84, supported
 from geo_service.api.ogc.query import parse_bbox_values
 from geo_service.data.catalog import LayerSpec
+from geo_service.data.geojson_io import layer_geojson
 from geo_service.data.stores import LayerStore
 
 router = APIRouter(prefix="/layers", tags=["layers"])

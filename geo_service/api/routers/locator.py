@@ -20,9 +20,9 @@ from starlette.concurrency import run_in_threadpool
 from geo_service.analysis.locator import LocatorIndex
 from geo_service.api.deps import ProfileDep, StoreDep
 from geo_service.api.geojson import GEOJSON_MEDIA_TYPE
-from geo_service.data.derived import CoverageContext
 from geo_service.data.stores import LayerStore
 from geo_service.errors import InvalidQuery, LayerNotFound
+from geo_service.pipeline.coverage_context import CoverageContext
 
 router = APIRouter(prefix="/locator", tags=["locator"])
 

@@ -15,13 +15,12 @@ from geo_service.api.deps import Caller, CallerDep
 from geo_service.api.rate_limit import expensive
 from geo_service.api.scenario_body import (
     SAVED_SCENARIO_SCHEMA,
-    change_document,
     json_body,
     parse_json,
-    parse_scenario,
 )
 from geo_service.api.tasks import answer_what_if
 from geo_service.crs import to_metric
+from geo_service.data.scenario_change import change_document, parse_scenario
 from geo_service.data.scenarios import ScenarioStore
 from geo_service.errors import InvalidQuery, LayerNotFound, Unauthorized
 

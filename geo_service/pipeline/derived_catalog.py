@@ -1,6 +1,11 @@
 """Catalog entries of a new district's derived coverage layers, whose columns follow the
 profile's analysis configuration (a column group per facility set, a reach column per
-life-circle facility type)."""
+life-circle facility type).
+
+Above the analysis, beside the code that writes these layers: the columns are the
+analysis' outputs, and the life-circle types are resolved by
+:func:`~geo_service.analysis.facility_sets.life_circle_requirements`.
+"""
 
 from __future__ import annotations
 

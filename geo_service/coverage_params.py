@@ -1,4 +1,8 @@
-"""Parameters of a coverage run: life circles, walking speed, snapping and display."""
+"""Parameters of a coverage run: life circles, walking speed, snapping and display.
+
+A foundation module (it needs only :mod:`geo_service.errors`): the settings take their
+coverage defaults from it, and data, analysis and delivery all read it.
+"""
 
 from __future__ import annotations
 

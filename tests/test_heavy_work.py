@@ -47,7 +47,7 @@ def test_work_runs_in_another_process_at_lower_priority_with_the_context_unpickl
     coverage = Coverage("binhu")
     pid, nice, name, extra = asyncio.run(pool.run(coverage, whoami, 7))
     assert pid != os.getpid()
-    assert nice == os.nice(0) + 5
+    assert nice == min(19, os.nice(0) + 5)  # nice levels stop at 19
     assert (name, extra) == ("binhu", 7)
 
 

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
 from geo_service.analysis.facility_sets import life_circle_requirements
-from geo_service.data.export import Export
 from geo_service.data.stores import LayerStore
 from geo_service.errors import InvalidQuery
 from geo_service.reports.content import build_report
@@ -18,6 +18,15 @@ REPORT_FORMATS = {
     "pdf": "application/pdf",
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
 }
+
+
+@dataclass(frozen=True)
+class RenderedReport:
+    """A rendered report: its bytes, media type and the name to save it as."""
+
+    content: bytes
+    media_type: str
+    filename: str
 
 
 def _area_names(context, store: LayerStore) -> dict[str, str]:
@@ -40,7 +49,7 @@ def render_report(
     area: str | None = None,
     scenario: str | None = None,
     now: datetime | None = None,
-) -> Export:
+) -> RenderedReport:
     """The report of the district (or ``area``; with ``scenario``'s effect) as ``fmt``."""
     if fmt not in REPORT_FORMATS:
         raise InvalidQuery(f"a report is one of {', '.join(REPORT_FORMATS)}, not {fmt!r}")
@@ -67,4 +76,4 @@ def render_report(
             area_names=names,
         )
         content = html.encode("utf-8") if fmt == "html" else html_to_pdf(html)
-    return Export(content, REPORT_FORMATS[fmt], f"{stem}.{fmt}")
+    return RenderedReport(content, REPORT_FORMATS[fmt], f"{stem}.{fmt}")

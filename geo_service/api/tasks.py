@@ -1,17 +1,21 @@
 """The CPU-bound work the compute pool runs (:mod:`geo_service.api.compute`).
 
 Each function takes the coverage context first (the worker's own, inherited by fork)
-and small, picklable arguments; its answer is pickled back.
+and small, picklable arguments; its answer is pickled back. Answers sent as they are
+come back encoded (JSON or GeoJSON bytes), so that the serving process only forwards them.
 """
 
 from __future__ import annotations
 
 import geopandas as gpd
-import numpy as np
+from fastapi.responses import JSONResponse
 
 from geo_service.analysis.circles import facility_circles
+from geo_service.analysis.coverage import access_points
 from geo_service.analysis.planning import SitingQuestion, site_facilities
 from geo_service.analysis.whatif import what_if
+from geo_service.crs import STORAGE_CRS, to_metric
+from geo_service.data.geojson_io import feature_collection_text
 
 
 def answer_what_if(context, added: gpd.GeoDataFrame, removed: list[str]) -> dict:
@@ -19,9 +23,33 @@ def answer_what_if(context, added: gpd.GeoDataFrame, removed: list[str]) -> dict
     return what_if(context.whatif, added, removed)
 
 
-def circles_of_points(context, points: np.ndarray) -> np.ndarray:
-    """The service circles (polygons in the walks' metric CRS) reached from ``points``."""
-    return facility_circles(context.graph, points, context.params)
+def what_if_json(context, added: gpd.GeoDataFrame, removed: list[str]) -> bytes:
+    """:func:`answer_what_if` as the JSON bytes of the response."""
+    return JSONResponse(answer_what_if(context, added, removed)).body
+
+
+def circles_geojson(
+    context, feature: gpd.GeoDataFrame, id_property: str, feature_id: str, name: str
+) -> bytes:
+    """The 5-, 10- and 15-minute service circles of one facility (``feature``, EPSG:4326:
+    its doors or its point) along the streets, as GeoJSON bytes in EPSG:4326."""
+    points = access_points(to_metric(feature, context.graph.crs), id_property)
+    polygons = facility_circles(context.graph, points.geometry.to_numpy(), context.params)
+    circles = context.params.circles
+    frame = gpd.GeoDataFrame(
+        {
+            "id": [f"{feature_id}-{c.minutes}" for c in circles],
+            "facility_id": feature_id,
+            "minutes": [c.minutes for c in circles],
+            "distance_m": [c.distance_m for c in circles],
+        },
+        geometry=polygons,
+        crs=context.graph.crs,
+    ).to_crs(STORAGE_CRS)
+    text = feature_collection_text(
+        frame, name=name, description="Service circles along the walking network"
+    )
+    return text.encode("utf-8")
 
 
 def answer_siting(context, question: SitingQuestion, district, offer: dict) -> dict:

@@ -4,12 +4,10 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-import geopandas as gpd
 from fastapi import APIRouter, Depends, Query, Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from geo_service.analysis.coverage import access_points
 from geo_service.analysis.figures import figures_under, sensitivity
 from geo_service.analysis.life_circle import life_circle_table
 from geo_service.api.coverage_page import coverage_page
@@ -23,9 +21,8 @@ from geo_service.api.scenario_body import (
     json_body,
     parse_json,
 )
-from geo_service.api.tasks import answer_what_if, circles_of_points
-from geo_service.crs import STORAGE_CRS, to_metric
-from geo_service.data.geojson_io import feature_collection_text
+from geo_service.api.tasks import circles_geojson, what_if_json
+from geo_service.crs import to_metric
 from geo_service.data.scenario_change import parse_scenario
 from geo_service.errors import InvalidQuery, LayerNotFound
 
@@ -164,26 +161,15 @@ async def facility_service_circles(
             f"layer {spec.id!r} holds no facilities; use one of {', '.join(facility_layers)}"
         )
     feature = await run_in_threadpool(store.feature, spec.id, feature_id)
-    points = access_points(to_metric(feature, context.graph.crs), spec.id_property)
-    polygons = await request.app.state.compute.run(
-        context, circles_of_points, points.geometry.to_numpy()
+    body = await request.app.state.compute.run(
+        context,
+        circles_geojson,
+        feature,
+        spec.id_property,
+        feature_id,
+        f"{spec.id}-{feature_id}-circles",
     )
-    frame = gpd.GeoDataFrame(
-        {
-            "id": [f"{feature_id}-{c.minutes}" for c in context.params.circles],
-            "facility_id": feature_id,
-            "minutes": [c.minutes for c in context.params.circles],
-            "distance_m": [c.distance_m for c in context.params.circles],
-        },
-        geometry=polygons,
-        crs=context.graph.crs,
-    ).to_crs(STORAGE_CRS)
-    text = feature_collection_text(
-        frame,
-        name=f"{spec.id}-{feature_id}-circles",
-        description="Service circles along the walking network",
-    )
-    return GeoJSONResponse(text.encode("utf-8"))
+    return GeoJSONResponse(body)
 
 
 @router.post(
@@ -200,4 +186,5 @@ async def scenario(request: Request, store: StoreDep) -> dict:
     document = parse_json(await request.body(), request.headers.get("content-type", ""))
     added, removed = parse_scenario(document)
     added = to_metric(added, context.whatif.graph.crs)
-    return await request.app.state.compute.run(context, answer_what_if, added, removed)
+    body = await request.app.state.compute.run(context, what_if_json, added, removed)
+    return Response(body, media_type="application/json")

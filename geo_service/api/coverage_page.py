@@ -1,11 +1,12 @@
 """The coverage summary as a page for people: the criterion in words, the district's
 headline, its areas ranked from the least covered, the gaps and the sensitivity table —
-names, not codes; shares as percentages."""
+names, not codes; shares as percentages. Rendered from ``coverage.html``
+(:mod:`geo_service.api.ogc.html`); every value goes in as text."""
 
 from __future__ import annotations
 
 from geo_service.api.ogc import html
-from geo_service.reports.document import LIFE_CIRCLE_HEADERS, life_circle_cells
+from geo_service.reports.document import LIFE_CIRCLE_HEADERS, life_circle_texts
 
 
 def _percent(value: object) -> str:
@@ -48,57 +49,46 @@ def coverage_page(
         "平均分钟 Mean min",
         "P90 分钟 P90 min",
     ]
-    district = html.table(headers, [_figure_cells(summary["district"], minutes)])
     areas = sorted(summary.get("subdistricts", []), key=lambda r: r[f"share_{minutes[-1]}"])
-    area_rows = [
-        [html.escape(area_names.get(str(r["group"]), str(r["group"]))), *_figure_cells(r, minutes)]
-        for r in areas
-    ]
     gaps = summary["gaps"]
-    sensitivity_rows = [
-        [
-            html.escape(f"{r['label_zh']} · {r['label_en']}"),
-            *(_percent(r.get(f"share_{m}")) for m in minutes),
-        ]
-        for r in sensitivity
-    ]
-    body = (
-        "<h1>步行覆盖 Walking coverage</h1>"
-        f"<p><strong>口径</strong>：{html.escape(criterion['rule_zh'])}<br>"
-        f"<strong>Criterion</strong>: {html.escape(criterion['rule_en'])}</p>"
-        "<h2>全区 District</h2>" + district + "<h2>各片区（覆盖率由低到高） Areas, least covered "
-        "first</h2><div class='scroll'>"
-        + html.table(["片区 Area", *headers], area_rows)
-        + "</div><h2>服务盲区 Gaps</h2>"
-        f"<p>{_number(gaps['compounds'])} 个小区，{_number(gaps['residents'])} 名居民 · "
-        f"{_number(gaps['compounds'])} compounds, {_number(gaps['residents'])} residents<br>"
-        f"{html.escape(gaps.get('rule_zh', ''))} · {html.escape(gaps.get('rule_en', ''))}<br>"
-        + html.link("../collections/coverage_gaps/items?f=html", "盲区列表 List of gaps")
-        + "</p>"
-        + life_circle_section(life_circle)
-        + "<h2>敏感性 Sensitivity</h2>"
-        + html.table(["口径 Variant", *(f"≤{m}分钟 ≤{m} min" for m in minutes)], sensitivity_rows)
-        + "<p>"
-        + " · ".join(
-            [
-                html.link("summary?f=json", "JSON"),
-                html.link("sensitivity", "sensitivity JSON"),
-                html.link("life-circle", "life-circle JSON"),
-                html.link("../maps/planner", "规划地图 Planner map"),
-            ]
-        )
-        + "</p>"
+    return html.render(
+        "coverage.html",
+        criterion={"rule_zh": criterion["rule_zh"], "rule_en": criterion["rule_en"]},
+        headers=headers,
+        district=_figure_cells(summary["district"], minutes),
+        areas=[
+            [area_names.get(str(r["group"]), str(r["group"])), *_figure_cells(r, minutes)]
+            for r in areas
+        ],
+        gaps={
+            "compounds": _number(gaps["compounds"]),
+            "residents": _number(gaps["residents"]),
+            "rule_zh": gaps.get("rule_zh", ""),
+            "rule_en": gaps.get("rule_en", ""),
+        },
+        life_circle=life_circle_section(life_circle),
+        sensitivity={
+            "headers": ["口径 Variant", *(f"≤{m}分钟 ≤{m} min" for m in minutes)],
+            "rows": [
+                [
+                    f"{r['label_zh']} · {r['label_en']}",
+                    *(_percent(r.get(f"share_{m}")) for m in minutes),
+                ]
+                for r in sensitivity
+            ],
+        },
+        synthetic=synthetic,
     )
-    return html.page("Coverage", body, crumbs=[("home", "../")], synthetic=synthetic)
 
 
-def life_circle_section(table: dict) -> str:
-    """The life-circle table: each type, its circle and distance, the clause, the share
-    of residents reaching it there and the communities lacking it."""
-    rows = [life_circle_cells(t) for t in table["types"]]
+def life_circle_section(table: dict) -> dict:
+    """The life-circle table as text for the page: each type, its circle and distance,
+    the clause, the share of residents reaching it there and the communities lacking it;
+    with the rule deciding what an area lacks."""
     rule = table["lacks"]
-    return (
-        "<h2>生活圈配置 Life-circle table</h2>"
-        f"<p>{html.escape(rule['rule_zh'])}<br>{html.escape(rule['rule_en'])}</p>"
-        "<div class='scroll'>" + html.table(LIFE_CIRCLE_HEADERS, rows) + "</div>"
-    )
+    return {
+        "rule_zh": rule["rule_zh"],
+        "rule_en": rule["rule_en"],
+        "headers": LIFE_CIRCLE_HEADERS,
+        "rows": [life_circle_texts(t) for t in table["types"]],
+    }

@@ -101,16 +101,23 @@ LIFE_CIRCLE_HEADERS = [
 ]
 
 
-def life_circle_cells(row: dict) -> list[str]:
-    """One type of the life-circle table as HTML cells (:data:`LIFE_CIRCLE_HEADERS`)."""
+def life_circle_texts(row: dict) -> list[str]:
+    """One type of the life-circle table as text, a cell each (:data:`LIFE_CIRCLE_HEADERS`;
+    the API's summary page escapes them in its template)."""
+    names = row["title"]
     return [
-        _name(row["title"]),
+        " · ".join(dict.fromkeys(n for n in (names["zh"], names["en"]) if n)),
         f"{row['circle_minutes']}分钟 {row['circle_minutes']} min ({row['distance_m']:.0f} m)",
-        escape(" / ".join(row["centre_levels"]) or "任一级 any"),
+        " / ".join(row["centre_levels"]) or "任一级 any",
         _pct(row["share"]),
         f"{row['areas_lacking']} / {row['areas']}" if "areas" in row else "–",
-        escape(f"{row['basis']['zh']} · {row['basis']['en']}"),
+        f"{row['basis']['zh']} · {row['basis']['en']}",
     ]
+
+
+def life_circle_cells(row: dict) -> list[str]:
+    """One type of the life-circle table as HTML cells (:func:`life_circle_texts`, escaped)."""
+    return [escape(text) for text in life_circle_texts(row)]
 
 
 def _life_circle(report: dict) -> str:

@@ -1,76 +1,62 @@
-"""HTML views of the API for people: page shell, tables and a small SVG map.
+"""HTML views of the API for people, rendered from the Jinja templates in ``templates/``
+(page shell ``base.html``, table and link macros ``macros.html``, one template a page).
 
-No script and no outside asset: the map is an inline SVG drawing of the features.
+Autoescaping is on for every template: a value from the data reaches a page only as text.
+A missing variable fails the render (``StrictUndefined``). No script and no outside asset:
+the map is an inline SVG drawing of the features, built here from their coordinates.
 """
 
 from __future__ import annotations
 
-from html import escape
+from dataclasses import dataclass
+from pathlib import Path
 
+import jinja2
 import numpy as np
 import shapely
+from markupsafe import Markup
 
-_STYLE = """
-body{font-family:system-ui,"Noto Sans CJK SC","Microsoft YaHei",sans-serif;margin:1.5rem auto;
-max-width:62rem;padding:0 1rem;color:#222;line-height:1.45}
-.notice{background:#fff3cd;border:1px solid #e0c060;padding:.6rem 1rem;border-radius:4px}
-table{border-collapse:collapse;width:100%;font-size:.92rem}th,td{text-align:left;
-padding:.3rem .5rem;border-bottom:1px solid #ddd;vertical-align:top}a{color:#0b5394}
-nav.crumbs{font-size:.9rem;margin-bottom:1rem}svg.map{border:1px solid #ccc;background:#f7fbff;
-max-width:100%;height:auto}.paging a{margin-right:1rem}.scroll{overflow-x:auto}
-code{background:#f3f3f3;padding:0 .2rem}
-"""
-
-SYNTHETIC_NOTICE = (
-    "<p class='notice' role='note'><strong>合成示例数据</strong> — "
-    "本服务加载的是合成的演示数据，并非真实调查数据。<br>"
-    "<strong>Synthetic demo data</strong> — the layers served here are "
-    "invented for demonstration, not surveyed.</p>"
+TEMPLATES = jinja2.Environment(
+    loader=jinja2.FileSystemLoader(Path(__file__).parent / "templates"),
+    autoescape=True,
+    undefined=jinja2.StrictUndefined,
+    trim_blocks=True,
+    lstrip_blocks=True,
 )
 
 
-def page(title: str, body: str, *, crumbs: list[tuple[str, str]] = (), synthetic: bool) -> str:
-    """A whole HTML page."""
-    trail = " › ".join(f"<a href='{escape(href)}'>{escape(text)}</a>" for text, href in crumbs)
-    return (
-        "<!doctype html><html lang='zh-CN'><head><meta charset='utf-8'>"
-        "<meta name='viewport' content='width=device-width,initial-scale=1'>"
-        f"<title>{escape(title)}</title><style>{_STYLE}</style></head><body>"
-        f"<nav class='crumbs' aria-label='breadcrumb'>{trail}</nav>"
-        f"{SYNTHETIC_NOTICE if synthetic else ''}{body}</body></html>"
-    )
-
-
-def table(headers: list[str], rows: list[list[str]]) -> str:
-    """An HTML table; cells are HTML already (escape text before)."""
-    head = "".join(f"<th scope='col'>{escape(h)}</th>" for h in headers)
-    body = "".join("<tr>" + "".join(f"<td>{c}</td>" for c in row) + "</tr>" for row in rows)
-    return (
-        f"<div class='scroll'><table><thead><tr>{head}</tr></thead><tbody>{body}</tbody>"
-        "</table></div>"
-    )
-
-
 def cell(value: object) -> str:
-    """A property value as escaped table-cell text (empty for a missing value)."""
+    """A property value as table-cell text (empty for a missing value)."""
     missing = value is None or (isinstance(value, float) and value != value)
-    return "" if missing else escape(str(value))
+    return "" if missing else str(value)
 
 
-def link(href: str, text: str) -> str:
-    """An escaped anchor."""
-    return f"<a href='{escape(href)}'>{escape(text)}</a>"
+TEMPLATES.filters["cell"] = cell
 
 
-def svg_map(
-    geometries: np.ndarray, *, width: int = 640, height: int = 380, label: str = "map"
-) -> str:
-    """The geometries (lon/lat) drawn as an inline SVG, equirectangular at their latitude."""
+def render(template: str, **context: object) -> str:
+    """The page ``template`` (a file in ``templates/``) rendered with ``context``."""
+    return TEMPLATES.get_template(template).render(**context)
+
+
+@dataclass(frozen=True)
+class SvgMap:
+    """Geometries drawn for an inline SVG: its size and its shapes (markup made of
+    numbers and constants only; the template adds the ``<svg>`` element and its label)."""
+
+    width: int
+    height: int
+    shapes: Markup
+
+
+def svg_map(geometries: np.ndarray, *, width: int = 640, height: int = 380) -> SvgMap | None:
+    """The geometries (lon/lat) drawn equirectangular at their latitude (None if there is
+    nothing to draw)."""
     geometries = np.asarray(
         [g for g in geometries if g is not None and not g.is_empty], dtype=object
     )
     if not len(geometries):
-        return ""
+        return None
     minx, miny, maxx, maxy = shapely.total_bounds(geometries)
     aspect = np.cos(np.radians((miny + maxy) / 2))
     span_x = max((maxx - minx) * aspect, 1e-6)
@@ -100,11 +86,8 @@ def svg_map(
                 f"<path d='{d}' fill='#2c7fb8' fill-opacity='0.35' stroke='#1d4f72' "
                 "stroke-width='0.6' fill-rule='evenodd'/>"
             )
-    return (
-        f"<svg class='map' role='img' aria-label='{escape(label)}' viewBox='0 0 {width} "
-        f"{height}' width='{width}' height='{height}' xmlns='http://www.w3.org/2000/svg'>"
-        f"{''.join(shapes)}</svg>"
-    )
+    # Only numbers (formatted floats) and constant text above: safe as markup.
+    return SvgMap(width, height, Markup("".join(shapes)))
 
 
 def _path(points: np.ndarray) -> str:

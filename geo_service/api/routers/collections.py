@@ -166,26 +166,9 @@ def collections(
     offered = request.app.state.profile.offered_crs
     documents = [collection_document(spec, store, base, offered) for spec in layers]
     if wants_html(request, f):
-        rows = [
-            [
-                html.link(f"collections/{d['id']}?f=html", d["id"]),
-                html.escape(d["title"]),
-                html.escape(d["geometryType"]),
-                str(d["count"]),
-                html.link(f"collections/{d['id']}/items?f=html", "要素 items"),
-            ]
-            for d in documents
-        ]
-        body = "<h1>集合 Collections</h1>" + html.table(
-            ["id", "名称 Title", "几何 Geometry", "要素 Features", ""], rows
-        )
+        synthetic = any(d["synthetic"] for d in documents)
         return HTMLResponse(
-            html.page(
-                "Collections",
-                body,
-                crumbs=[("home", "./")],
-                synthetic=any(d["synthetic"] for d in documents),
-            )
+            html.render("collections.html", collections=documents, synthetic=synthetic)
         )
     return {
         "links": [
@@ -208,36 +191,16 @@ def collection(
     document = collection_document(spec, store, base, request.app.state.profile.offered_crs)
     if not wants_html(request, f):
         return document
-    rows = [
-        [
-            html.escape(p.name),
-            html.escape(p.type),
-            html.escape(p.unit or ""),
-            html.escape(f"{p.description.zh} / {p.description.en}"),
-        ]
-        for p in spec.properties
-    ]
     extent = ", ".join(f"{v:.5f}" for v in document["extent"]["spatial"]["bbox"][0])
-    downloads = " · ".join(
-        html.link(f"../downloads/{spec.id}.{ext}", name) for ext, name in DOWNLOAD_FORMATS.items()
-    )
-    body = (
-        f"<h1>{html.escape(document['title'])}</h1>"
-        f"<p>{html.escape(spec.description.zh)}</p><p>{html.escape(spec.description.en)}</p>"
-        f"<p>{document['count']} features · {html.escape(spec.geometry_type)} · "
-        f"extent {html.escape(extent)}</p>"
-        f"<p>{html.link(f'{spec.id}/items?f=html', '浏览要素 Browse features')} · "
-        f"{html.link(f'{spec.id}/queryables', 'queryables')}</p>"
-        f"<p>下载 Download: {downloads}</p>"
-        f"<p><small>{html.escape(spec.provenance.method)} — {html.escape(spec.licence)}</small></p>"
-        "<h2>属性 Properties</h2>" + html.table(["name", "type", "unit", "description"], rows)
-    )
+    downloads = [(f"../downloads/{spec.id}.{ext}", name) for ext, name in DOWNLOAD_FORMATS.items()]
     return HTMLResponse(
-        html.page(
-            document["title"],
-            body,
+        html.render(
+            "collection.html",
+            spec=spec,
+            document=document,
+            extent=extent,
+            downloads=downloads,
             synthetic=document["synthetic"],
-            crumbs=[("home", "../"), ("collections", "../collections")],
         )
     )
 

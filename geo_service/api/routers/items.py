@@ -252,35 +252,25 @@ def _items_html(spec, frame, matched, query, links) -> str:
         for p in spec.property_names
         if p != spec.id_property and (query.properties is None or p in query.properties)
     ]
-    rows = [
-        [
-            html.link(f"items/{fid}?f=html", str(fid)),
-            *(html.cell(v) for v in row),
-        ]
-        for fid, row in zip(frame.index, frame[shown].itertuples(index=False), strict=True)
-    ]
-    paging = "".join(
-        html.link(link["href"].replace("f=json", "f=html"), text)
+    features = zip(frame.index, frame[shown].itertuples(index=False), strict=True)
+    paging = [
+        (link["href"].replace("f=json", "f=html"), text)
         for link in links
         for rel, text in (("prev", "← 上一页 previous"), ("next", "下一页 next →"))
         if link["rel"] == rel
-    )
-    first = query.offset + 1 if matched else 0
-    body = (
-        f"<h1>{html.escape(title(spec))}</h1>"
-        f"<p>{first}–{query.offset + len(frame)} / {matched}</p>"
-        f"{html.svg_map(frame.geometry.to_numpy(), label=spec.title.en)}"
-        f"<p class='paging'>{paging}</p>" + html.table(["id", *shown], rows)
-    )
-    return html.page(
-        title(spec),
-        body,
+    ]
+    return html.render(
+        "items.html",
+        spec=spec,
+        title=title(spec),
+        shown=shown,
+        features=features,
+        first=query.offset + 1 if matched else 0,
+        last=query.offset + len(frame),
+        matched=matched,
+        map=html.svg_map(frame.geometry.to_numpy()),
+        paging=paging,
         synthetic=spec.provenance.synthetic,
-        crumbs=[
-            ("home", "../../"),
-            ("collections", "../../collections"),
-            (spec.id, f"../{spec.id}?f=html"),
-        ],
     )
 
 
@@ -314,29 +304,14 @@ def item(
     ]
     if wants_html(request, f):
         row = frame.iloc[0]
-        rows = [
-            [
-                html.escape(name),
-                html.cell(row[name]),
-            ]
-            for name in spec.property_names
-        ]
-        body = (
-            f"<h1>{html.escape(str(feature_id))}</h1>"
-            f"{html.svg_map(frame.geometry.to_numpy(), label=str(feature_id))}"
-            + html.table(["property", "value"], rows)
-        )
         return HTMLResponse(
-            html.page(
-                f"{spec.id} {feature_id}",
-                body,
+            html.render(
+                "feature.html",
+                spec=spec,
+                feature_id=str(feature_id),
+                map=html.svg_map(frame.geometry.to_numpy()),
+                properties=[(name, row[name]) for name in spec.property_names],
                 synthetic=spec.provenance.synthetic,
-                crumbs=[
-                    ("home", "../../../"),
-                    ("collections", "../../../collections"),
-                    (spec.id, f"../../{spec.id}?f=html"),
-                    ("items", "../items?f=html"),
-                ],
             )
         )
     text = _encoder(request).texts(spec, frame, query, store.version(spec.id))[0]

@@ -115,42 +115,10 @@ def landing(
                 for s in layers
             ],
         }
-    rows = [
-        [
-            html.link(f"collections/{s.id}", s.id),
-            f"{html.escape(s.title.zh)}<br><small>{html.escape(s.title.en)}</small>",
-            html.escape(s.geometry_type),
-            str(store.count(s.id)),
-            html.link(f"collections/{s.id}/items?f=html", "要素 items")
-            + " · "
-            + html.link(f"layers/{s.id}.geojson", "GeoJSON"),
-        ]
-        for s in layers
-    ]
-    body = (
-        "<h1>geo_service <small>服务覆盖 · service coverage</small></h1>"
-        "<p>"
-        + html.link("maps/planner", "规划地图 Planner map")
-        + " · "
-        + html.link("locator", "党群服务中心查询 Service-centre locator")
-        + "</p>"
-        "<h2>图层 Layers</h2>"
-        + html.table(["id", "名称 Title", "几何 Geometry", "要素 Features", "数据 Data"], rows)
-        + "<p>"
-        + " · ".join(
-            [
-                html.link("collections?f=html", "集合 Collections"),
-                html.link("conformance?f=html", "一致性 Conformance"),
-                html.link("summary", "组织数据 Organisation figures"),
-                html.link("coverage/summary", "覆盖 Coverage"),
-                html.link("api", "OpenAPI"),
-                html.link("docs", "API 文档 API docs"),
-                html.link("healthz", "health"),
-            ]
-        )
-        + "</p>"
+    counts = {s.id: store.count(s.id) for s in layers}
+    return HTMLResponse(
+        html.render("landing.html", layers=layers, counts=counts, synthetic=synthetic)
     )
-    return HTMLResponse(html.page("geo_service", body, synthetic=synthetic))
 
 
 @router.get(
@@ -159,13 +127,5 @@ def landing(
 async def conformance(request: Request, f: FormatQuery = None) -> HTMLResponse | dict:
     """The OGC API conformance classes this service implements."""
     if wants_html(request, f):
-        rows = [[html.escape(c)] for c in CONFORMANCE]
-        return HTMLResponse(
-            html.page(
-                "Conformance",
-                "<h1>Conformance</h1>" + html.table(["class"], rows),
-                crumbs=[("home", "./")],
-                synthetic=False,
-            )
-        )
+        return HTMLResponse(html.render("conformance.html", classes=CONFORMANCE, synthetic=False))
     return {"conformsTo": CONFORMANCE}

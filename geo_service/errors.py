@@ -157,6 +157,13 @@ class RequestTimeout(GeoServiceError, TimeoutError):
     status_code = 503
 
 
+class ComputeUnavailable(GeoServiceError, RuntimeError):
+    """The worker process computing the answer died (killed for memory, or crashed); the
+    pool has started another, so the request can be sent again."""
+
+    status_code = 503
+
+
 class SolverFailed(GeoServiceError, RuntimeError):
     """The optimisation solver ended without an answer (not for lack of time: then the
     best answer found is returned)."""

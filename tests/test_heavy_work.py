@@ -12,7 +12,7 @@ import time
 import pytest
 
 from geo_service.api.compute import ComputePool
-from geo_service.errors import InvalidQuery, RequestTimeout
+from geo_service.errors import ComputeUnavailable, InvalidQuery, RequestTimeout
 
 
 class Coverage:
@@ -30,6 +30,10 @@ def whoami(context: Coverage, extra: int) -> tuple[int, int, str, int]:
 def sleep_then_answer(context: Coverage, seconds: float) -> str:
     time.sleep(seconds)
     return context.name
+
+
+def die(context: Coverage) -> None:
+    os._exit(3)  # as a worker killed for memory would end
 
 
 def refuse(context: Coverage) -> None:
@@ -94,3 +98,10 @@ def test_a_slow_task_does_not_hold_up_the_event_loop(pool):
     answer, ticks = asyncio.run(both())
     assert answer == "binhu"
     assert ticks >= 10  # the loop ran while the task computed (0.5 s / 10 ms = ~50)
+
+
+def test_a_worker_that_dies_is_a_503_and_the_next_request_is_answered(pool):
+    coverage = Coverage("binhu")
+    with pytest.raises(ComputeUnavailable, match="exit code 3"):
+        asyncio.run(pool.run(coverage, die))
+    assert asyncio.run(pool.run(coverage, sleep_then_answer, 0.01)) == "binhu"

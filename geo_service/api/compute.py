@@ -27,7 +27,7 @@ from typing import Any, TypeVar
 import pebble
 from starlette.concurrency import run_in_threadpool
 
-from geo_service.errors import RequestTimeout
+from geo_service.errors import ComputeUnavailable, RequestTimeout
 
 log = logging.getLogger(__name__)
 
@@ -95,6 +95,12 @@ class ComputePool:
         except concurrent.futures.TimeoutError as exc:
             raise RequestTimeout(
                 f"the computation took longer than {self.timeout_s:g} s and was stopped"
+            ) from exc
+        except pebble.ProcessExpired as exc:
+            log.error("compute worker died (exit code %s) while answering", exc.exitcode)
+            raise ComputeUnavailable(
+                f"the process computing the answer died (exit code {exc.exitcode}); "
+                "a new one has started: send the request again"
             ) from exc
         finally:
             future.cancel()  # the request went away: a queued task is dropped, a running one killed

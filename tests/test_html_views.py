@@ -1,7 +1,8 @@
-"""The HTML views render from Jinja templates (geo_service/api/ogc/templates) with
-autoescaping: names, titles and property values from the data reach the pages only as
-escaped text, in element content and in attributes, and a template missing a variable
-fails instead of rendering a blank."""
+"""The HTML views (geo_service/api/ogc/templates) and the report's HTML
+(geo_service/reports/templates) render from Jinja templates with autoescaping: names,
+titles and property values from the data reach the pages only as escaped text, in element
+content and in attributes, and a template missing a variable fails instead of rendering a
+blank."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ import yaml
 
 from geo_service.api.app import create_app
 from geo_service.api.ogc import html
+from geo_service.reports import document
 from geo_service.settings import Settings
 from tests.support import InProcessClient, make_district
 
@@ -103,6 +105,15 @@ def test_area_names_are_escaped_on_the_coverage_page(hostile):
     assert f"<td>{AREA_ESCAPED} · " in coverage
 
 
+def test_names_are_escaped_in_the_report(hostile):
+    response = hostile.get("/reports/coverage.html", params={"area": "HL"})
+    assert response.status_code == 200, response.text[:500]
+    report = response.text
+    assert "<script" not in report
+    assert f"{AREA_ESCAPED}步行覆盖报告<br>" in report  # the title
+    assert f" · {AREA_ESCAPED} · Hele Subdistrict</p>" in report  # the area named
+
+
 @pytest.mark.parametrize(
     "template",
     sorted(
@@ -114,6 +125,14 @@ def test_area_names_are_escaped_on_the_coverage_page(hostile):
 def test_a_missing_variable_fails_the_render(template):
     with pytest.raises(jinja2.UndefinedError):
         html.render(template)
+
+
+def test_the_report_template_fails_on_a_missing_variable():
+    # The report's environment: a plain missing name raises (a default Undefined is "").
+    with pytest.raises(jinja2.UndefinedError):
+        document._TEMPLATES.from_string("<p>{{ date }}</p>").render()
+    with pytest.raises(jinja2.UndefinedError):
+        document._TEMPLATES.get_template("report.html").render(title={"en": "t", "zh": "t"})
 
 
 def test_templates_escape_what_they_are_given():

@@ -16,6 +16,7 @@ from geo_service.analysis.planning import SitingQuestion, site_facilities
 from geo_service.analysis.whatif import what_if
 from geo_service.crs import STORAGE_CRS, to_metric
 from geo_service.data.geojson_io import feature_collection_text
+from geo_service.data.scenario_change import parse_scenario
 
 
 def answer_what_if(context, added: gpd.GeoDataFrame, removed: list[str]) -> dict:
@@ -23,8 +24,11 @@ def answer_what_if(context, added: gpd.GeoDataFrame, removed: list[str]) -> dict
     return what_if(context.whatif, added, removed)
 
 
-def what_if_json(context, added: gpd.GeoDataFrame, removed: list[str]) -> bytes:
-    """:func:`answer_what_if` as the JSON bytes of the response."""
+def what_if_json(context, document: dict) -> bytes:
+    """The what-if asked by ``document`` (``{"add": FeatureCollection, "remove": [ids]}``,
+    checked here: InvalidQuery if it is not one) as the JSON bytes of the response."""
+    added, removed = parse_scenario(document)
+    added = to_metric(added, context.whatif.graph.crs)
     return JSONResponse(answer_what_if(context, added, removed)).body
 
 

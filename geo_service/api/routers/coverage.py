@@ -22,8 +22,6 @@ from geo_service.api.scenario_body import (
     parse_json,
 )
 from geo_service.api.tasks import circles_geojson, what_if_json
-from geo_service.crs import to_metric
-from geo_service.data.scenario_change import parse_scenario
 from geo_service.errors import InvalidQuery, LayerNotFound
 
 router = APIRouter(prefix="/coverage", tags=["coverage"])
@@ -184,7 +182,5 @@ async def scenario(request: Request, store: StoreDep) -> dict:
     after: where a new centre would help most."""
     context = _coverage(request)
     document = parse_json(await request.body(), request.headers.get("content-type", ""))
-    added, removed = parse_scenario(document)
-    added = to_metric(added, context.whatif.graph.crs)
-    body = await request.app.state.compute.run(context, what_if_json, added, removed)
+    body = await request.app.state.compute.run(context, what_if_json, document)
     return Response(body, media_type="application/json")

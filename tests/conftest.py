@@ -1,5 +1,5 @@
 """Shared fixtures: the committed demo data, the catalog, the stores (files and a real
-PostGIS) and a live server on each."""
+PostGIS), and on each the app called in process and a live server."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ import pytest
 
 from geo_service.data.catalog import Catalog, load_catalog
 from geo_service.data.geojson_io import read_geojson
-from tests.support import CATALOG_DIR, DATA_DIR, InProcessClient, LiveServer, run_cli
+from tests.support import CATALOG_DIR, DATA_DIR, InProcessClient, LiveServer, lifespan, run_cli
 
 #: The stores the API, coverage and locator tests run against, one parametrised fixture.
 STORE_KINDS = ["file", pytest.param("postgis", marks=pytest.mark.postgis)]
@@ -88,15 +88,27 @@ def state_dir(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="session", params=STORE_KINDS)
-def server(request, tmp_path_factory, state_dir, demo_store):
+def store_kind(request) -> str:
+    """The kind of store the session's app runs on, each in turn; ``server`` and ``api``
+    share it, so a test using both gets one of each over the same kind."""
+    return request.param
+
+
+#: The rate limit of the session's app: high enough never to refuse a test's request.
+RATE_LIMIT_PER_MINUTE = 100_000
+
+
+@pytest.fixture(scope="session")
+def server(store_kind, tmp_path_factory, state_dir, demo_store):
     """The service on the committed demo data, computing its derived layers afresh, from
-    each store in turn."""
+    each store in turn: ``geo-service serve`` in a subprocess, for what needs a real
+    server (GDAL, QGIS, the browser, schemathesis)."""
     live = LiveServer(
         env={
-            "GEO_SERVICE_STORE": demo_store(request.param),
+            "GEO_SERVICE_STORE": demo_store(store_kind),
             "GEO_SERVICE_DERIVED_DIR": str(tmp_path_factory.mktemp("derived")),
             "GEO_SERVICE_STATE_DIR": str(state_dir),
-            "GEO_SERVICE_RATE_LIMIT_PER_MINUTE": "100000",
+            "GEO_SERVICE_RATE_LIMIT_PER_MINUTE": str(RATE_LIMIT_PER_MINUTE),
         }
     )
     yield live
@@ -105,8 +117,33 @@ def server(request, tmp_path_factory, state_dir, demo_store):
 
 @pytest.fixture(scope="session")
 def client(server: LiveServer):
+    """An HTTP client of :func:`server` (what the browser tests compare their pages with)."""
     with httpx.Client(base_url=server.url, timeout=30.0) as http:
         yield http
+
+
+@pytest.fixture(scope="session")
+def api(store_kind, tmp_path_factory, state_dir, demo_store):
+    """The same service as :func:`server` — the committed demo data, derived layers
+    computed afresh, the session's state folder — built by ``create_app`` and called in
+    process (:class:`~tests.support.InProcessClient`, base URL ``http://testserver``), from
+    each store in turn: the API's logic without a server."""
+    from geo_service.api.app import create_app
+    from geo_service.settings import Settings
+
+    settings = Settings(
+        store=demo_store(store_kind),
+        derived_dir=tmp_path_factory.mktemp("derived"),
+        state_dir=state_dir,
+        rate_limit_per_minute=RATE_LIMIT_PER_MINUTE,
+    )
+    app = create_app(settings)
+    try:
+        with lifespan(app):
+            yield InProcessClient(app)
+    finally:
+        app.state.refresh.close()
+        getattr(app.state.store, "close", lambda: None)()
 
 
 @pytest.fixture(scope="session")
@@ -151,6 +188,9 @@ def editable(request, demo_store, data_copy, tmp_path) -> Editable:
     )
     app = create_app(settings)
     key, record = KeyStore(settings.state_dir / "keys.json").create("staff", "gis")
-    yield Editable(InProcessClient(app), {"X-API-Key": key}, record.id, request.param)
-    app.state.refresh.close()
-    getattr(app.state.store, "close", lambda: None)()
+    try:
+        with lifespan(app):  # as a server runs it: its shutdown stops the compute workers
+            yield Editable(InProcessClient(app), {"X-API-Key": key}, record.id, request.param)
+    finally:
+        app.state.refresh.close()
+        getattr(app.state.store, "close", lambda: None)()

@@ -1,14 +1,19 @@
-"""Helpers the tests share: paths, the CLI in a subprocess, a live server."""
+"""Helpers the tests share: paths, the CLI in a subprocess, a live server, the app in
+process."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import os
 import shutil
 import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -17,6 +22,8 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 DATA_DIR = ROOT / "data" / "geojson"
 CATALOG_DIR = ROOT / "layers"
+#: Where an :class:`InProcessClient` sends its requests: the app's links start with it.
+IN_PROCESS_URL = "http://testserver"
 
 
 def free_port() -> int:
@@ -94,24 +101,39 @@ class LiveServer:
 
 class InProcessClient:
     """The app called in process through httpx's ASGI transport, with a synchronous face
-    (``get``, ``post``): the routes' logic without a server."""
+    (``get``, ``post``, ...): the routes' logic without a server. Its base URL is
+    :data:`IN_PROCESS_URL`."""
 
     def __init__(self, app):
         self.app = app
 
-    def request(self, method: str, url: str, **kwargs) -> httpx.Response:
-        import asyncio
+    def _run(self, send):
         from concurrent.futures import ThreadPoolExecutor
 
-        async def send() -> httpx.Response:
+        async def call():
             transport = httpx.ASGITransport(app=self.app)
-            async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
-                return await c.request(method, url, **kwargs)
+            async with httpx.AsyncClient(transport=transport, base_url=IN_PROCESS_URL) as c:
+                return await send(c)
 
         # A loop of its own in a thread of its own: the browser tests' driver may already
         # run one in this thread.
         with ThreadPoolExecutor(max_workers=1) as pool:
-            return pool.submit(lambda: asyncio.run(send())).result()
+            return pool.submit(lambda: asyncio.run(call())).result()
+
+    def request(self, method: str, url: str, **kwargs) -> httpx.Response:
+        return self._run(lambda c: c.request(method, url, **kwargs))
+
+    def raw(self, method: str, url: str, **kwargs) -> tuple[httpx.Response, bytes]:
+        """The response and its body as sent, not decoded (still gzipped if it was)."""
+
+        async def send(c: httpx.AsyncClient) -> tuple[httpx.Response, bytes]:
+            response = await c.send(c.build_request(method, url, **kwargs), stream=True)
+            try:
+                return response, b"".join([chunk async for chunk in response.aiter_raw()])
+            finally:
+                await response.aclose()
+
+        return self._run(send)
 
     def get(self, url: str, **kwargs) -> httpx.Response:
         return self.request("GET", url, **kwargs)
@@ -121,6 +143,61 @@ class InProcessClient:
 
     def delete(self, url: str, **kwargs) -> httpx.Response:
         return self.request("DELETE", url, **kwargs)
+
+    def options(self, url: str, **kwargs) -> httpx.Response:
+        return self.request("OPTIONS", url, **kwargs)
+
+
+@contextlib.contextmanager
+def lifespan(app) -> Iterator[None]:
+    """Run ``app``'s ASGI lifespan as a server does: its startup on entering, its shutdown
+    on leaving (in a thread with a loop of its own, for as long as the block lasts)."""
+    ready, started, stopped = threading.Event(), threading.Event(), threading.Event()
+    box: dict = {"messages": []}
+
+    async def serve_lifespan() -> None:
+        inbox: asyncio.Queue = asyncio.Queue()
+        box["loop"], box["inbox"] = asyncio.get_running_loop(), inbox
+
+        async def send(message: dict) -> None:
+            box["messages"].append(message)
+            if message["type"].startswith("lifespan.startup."):
+                started.set()
+            elif message["type"].startswith("lifespan.shutdown."):
+                stopped.set()
+
+        ready.set()
+        scope = {"type": "lifespan", "asgi": {"version": "3.0"}, "state": {}}
+        try:
+            await app(scope, inbox.get, send)
+        except Exception as exc:  # raised again in the caller's thread
+            box["error"] = exc
+        finally:
+            started.set()
+            stopped.set()
+
+    def tell(message_type: str) -> None:
+        box["loop"].call_soon_threadsafe(box["inbox"].put_nowait, {"type": message_type})
+
+    def failed(phase: str) -> list[dict]:
+        return [m for m in box["messages"] if m["type"] == f"lifespan.{phase}.failed"]
+
+    thread = threading.Thread(target=lambda: asyncio.run(serve_lifespan()), daemon=True)
+    thread.start()
+    ready.wait()
+    tell("lifespan.startup")
+    started.wait()
+    if failed("startup") or "error" in box:
+        thread.join(timeout=30)
+        raise RuntimeError(f"app start-up failed: {box.get('error') or failed('startup')}")
+    try:
+        yield
+    finally:
+        tell("lifespan.shutdown")
+        stopped.wait()
+        thread.join(timeout=30)
+        if failed("shutdown") or "error" in box:
+            raise RuntimeError(f"app shutdown failed: {box.get('error') or failed('shutdown')}")
 
 
 def make_district(folder: Path, *, drop_layers: tuple[str, ...] = (), **profile) -> Path:

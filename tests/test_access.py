@@ -51,26 +51,26 @@ def test_keys_are_stored_hashed(state_dir, staff):
     assert "GIS office" in listing.stdout and secret not in listing.stdout
 
 
-def test_each_role_sees_its_layers(client, staff, officer):
+def test_each_role_sees_its_layers(api, staff, officer):
     def ids(headers):
-        return {c["id"] for c in client.get("/collections", headers=headers).json()["collections"]}
+        return {c["id"] for c in api.get("/collections", headers=headers).json()["collections"]}
 
     public, as_staff, as_officer = ids({}), ids(staff), ids(officer[0])
     assert "central_households" not in public and "central_households" not in as_staff
     assert "central_households" in as_officer and as_officer - {"central_households"} == public
 
 
-def test_restricted_layer_404_for_public_403_for_staff_200_for_officer(client, staff, officer):
-    missing = client.get("/collections/no_such_layer/items")
-    hidden = client.get("/collections/central_households/items")
+def test_restricted_layer_404_for_public_403_for_staff_200_for_officer(api, staff, officer):
+    missing = api.get("/collections/no_such_layer/items")
+    hidden = api.get("/collections/central_households/items")
     assert hidden.status_code == missing.status_code == 404
     assert hidden.json()["code"] == missing.json()["code"]
     assert hidden.json()["description"].replace("central_households", "X") == missing.json()[
         "description"
     ].replace("no_such_layer", "X")
-    forbidden = client.get("/collections/central_households/items", headers=staff)
+    forbidden = api.get("/collections/central_households/items", headers=staff)
     assert forbidden.status_code == 403
-    allowed = client.get(
+    allowed = api.get(
         "/collections/central_households/items", headers=officer[0], params={"limit": 1000}
     )
     assert allowed.status_code == 200 and allowed.json()["numberMatched"] == 262
@@ -84,21 +84,21 @@ def test_restricted_layer_404_for_public_403_for_staff_200_for_officer(client, s
         {"X-API-Key": "not-a-key"},
     ],
 )
-def test_bad_credentials_are_401_not_public(client, headers):
-    response = client.get("/collections", headers=headers)
+def test_bad_credentials_are_401_not_public(api, headers):
+    response = api.get("/collections", headers=headers)
     assert response.status_code == 401
     assert response.headers["www-authenticate"].startswith("Bearer")
 
 
-def test_revoked_and_expired_keys_stop_working(client, state_dir):
+def test_revoked_and_expired_keys_stop_working(api, state_dir):
     key, key_id = _key(state_dir, "restricted", "temporary")
     headers = {"Authorization": f"Bearer {key}"}
-    assert client.get("/collections/central_households", headers=headers).status_code == 200
+    assert api.get("/collections/central_households", headers=headers).status_code == 200
     assert (
         run_cli("keys", "revoke", key_id, env={"GEO_SERVICE_STATE_DIR": str(state_dir)}).returncode
         == 0
     )
-    assert client.get("/collections/central_households", headers=headers).status_code == 401
+    assert api.get("/collections/central_households", headers=headers).status_code == 401
     store = KeyStore(state_dir / "keys.json")
     expiring, record = store.create("restricted", "expiring", days=1)
     records = json.loads((state_dir / "keys.json").read_text(encoding="utf-8"))
@@ -107,13 +107,13 @@ def test_revoked_and_expired_keys_stop_working(client, state_dir):
         if entry["id"] == record.id:
             entry["expires"] = past
     (state_dir / "keys.json").write_text(json.dumps(records), encoding="utf-8")
-    response = client.get("/collections", headers={"X-API-Key": expiring})
+    response = api.get("/collections", headers={"X-API-Key": expiring})
     assert response.status_code == 401
 
 
-def test_household_counts_are_masked_for_the_public(client, officer, demo):
-    public = client.get("/summary/households").json()
-    exact = client.get("/summary/households", headers=officer[0]).json()
+def test_household_counts_are_masked_for_the_public(api, officer, demo):
+    public = api.get("/summary/households").json()
+    exact = api.get("/summary/households", headers=officer[0]).json()
     assert public["exact"] is False and exact["exact"] is True
     truth = demo["central_households"].groupby("community_id").size()
     for masked, precise in zip(public["communities"], exact["communities"], strict=True):
@@ -124,15 +124,15 @@ def test_household_counts_are_masked_for_the_public(client, officer, demo):
     assert sum(row["households"] for row in exact["communities"]) == 262
 
 
-def test_every_restricted_read_is_audited(client, officer, state_dir):
+def test_every_restricted_read_is_audited(api, officer, state_dir):
     log = AuditLog(state_dir / "audit.log")
     before = len(log.entries())
     headers, key_id = officer
-    client.get("/collections/central_households/items", headers=headers, params={"limit": 10})
-    client.get("/collections/central_households/items/H001", headers=headers)
-    client.get("/downloads/central_households.gpkg", headers=headers)
-    client.get("/layers/central_households.geojson", headers=headers)
-    client.get("/collections/compounds/items", headers=headers)  # public: not audited
+    api.get("/collections/central_households/items", headers=headers, params={"limit": 10})
+    api.get("/collections/central_households/items/H001", headers=headers)
+    api.get("/downloads/central_households.gpkg", headers=headers)
+    api.get("/layers/central_households.geojson", headers=headers)
+    api.get("/collections/compounds/items", headers=headers)  # public: not audited
     entries = log.entries()[before:]
     assert [(e["path"], e["features"]) for e in entries] == [
         ("/collections/central_households/items", 10),

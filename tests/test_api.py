@@ -1,24 +1,24 @@
-"""The running service over HTTP: landing page, health, layers as GeoJSON, errors."""
+"""The service's API in process (and ``geo-service serve`` starting, or refusing to, on a
+real port): landing page, health, layers as GeoJSON, errors."""
 
 from __future__ import annotations
 
 import gzip
 import json
 
-import httpx
 import pytest
 
 from tests.support import DATA_DIR, LiveServer, run_cli
 
 
-def test_healthz(client, catalog):
-    response = client.get("/healthz")
+def test_healthz(api, catalog):
+    response = api.get("/healthz")
     assert response.status_code == 200
     assert response.json() == {"status": "ok", "layers": len(catalog)}
 
 
-def test_landing_page_lists_public_layers_with_titles(client, catalog):
-    response = client.get("/", headers={"Accept": "text/html"})
+def test_landing_page_lists_public_layers_with_titles(api, catalog):
+    response = api.get("/", headers={"Accept": "text/html"})
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("text/html")
     page = response.text
@@ -28,14 +28,14 @@ def test_landing_page_lists_public_layers_with_titles(client, catalog):
     assert "central_households" not in page and "党员中心户" not in page
 
 
-def test_landing_page_as_json(client):
-    body = client.get("/", params={"f": "json"}).json()
+def test_landing_page_as_json(api):
+    body = api.get("/", params={"f": "json"}).json()
     assert body["synthetic_demo_data"] is True
     ids = [layer["id"] for layer in body["layers"]]
     assert "compounds" in ids and "central_households" not in ids
     counts = {layer["id"]: layer["count"] for layer in body["layers"]}
     assert counts["communities"] == 78 and counts["service_centres"] == 86
-    assert client.get("/", headers={"Accept": "application/json"}).json()["title"] == "geo_service"
+    assert api.get("/", headers={"Accept": "application/json"}).json()["title"] == "geo_service"
 
 
 @pytest.mark.parametrize(
@@ -51,8 +51,8 @@ def test_landing_page_as_json(client):
         "trails",
     ],
 )
-def test_public_layer_geojson_matches_the_file(client, catalog, layer):
-    response = client.get(f"/layers/{layer}.geojson")
+def test_public_layer_geojson_matches_the_file(api, catalog, layer):
+    response = api.get(f"/layers/{layer}.geojson")
     assert response.status_code == 200
     assert response.headers["content-type"] == "application/geo+json"
     body = response.json()
@@ -65,47 +65,40 @@ def test_public_layer_geojson_matches_the_file(client, catalog, layer):
     assert [f["geometry"] for f in body["features"]] == [f["geometry"] for f in stored["features"]]
 
 
-def test_geojson_is_gzipped_when_asked(server):
-    response = httpx.get(
-        f"{server.url}/layers/compounds.geojson", headers={"Accept-Encoding": "gzip"}
-    )
+def test_geojson_is_gzipped_when_asked(api):
+    response = api.get("/layers/compounds.geojson", headers={"Accept-Encoding": "gzip"})
     assert response.headers["content-encoding"] == "gzip"
     assert len(response.json()["features"]) == 471
-    raw = httpx.get(
-        f"{server.url}/layers/compounds.geojson", headers={"Accept-Encoding": "gzip"}
-    ).extensions
+    raw = api.get("/layers/compounds.geojson", headers={"Accept-Encoding": "gzip"}).extensions
     assert raw is not None
-    with httpx.stream(
-        "GET", f"{server.url}/layers/water.geojson", headers={"Accept-Encoding": "gzip"}
-    ) as streamed:
-        body = b"".join(streamed.iter_raw())
+    _, body = api.raw("GET", "/layers/water.geojson", headers={"Accept-Encoding": "gzip"})
     assert json.loads(gzip.decompress(body))["features"][0]["id"] == "taihu"
 
 
-def test_bbox_returns_the_intersecting_subset(client, demo):
+def test_bbox_returns_the_intersecting_subset(api, demo):
     bbox = (120.25, 31.54, 120.28, 31.57)
-    body = client.get("/layers/compounds.geojson", params={"bbox": ",".join(map(str, bbox))}).json()
+    body = api.get("/layers/compounds.geojson", params={"bbox": ",".join(map(str, bbox))}).json()
     expected = demo["compounds"].cx[bbox[0] : bbox[2], bbox[1] : bbox[3]]["id"]
     got = [f["id"] for f in body["features"]]
     assert 0 < len(got) < 471
     assert sorted(got) == sorted(expected)
 
 
-def test_layer_metadata(client, catalog):
-    body = client.get("/layers/service_centres").json()
+def test_layer_metadata(api, catalog):
+    body = api.get("/layers/service_centres").json()
     assert body["count"] == 86 and body["access"] == "public"
     assert body["title"]["zh"].startswith("党群服务中心")
     assert "source" not in body
     assert body["provenance"]["synthetic"] is True
     lon0, lat0, lon1, lat1 = body["bbox"]
     assert 120.0 < lon0 < lon1 < 120.4 and 31.3 < lat0 < lat1 < 31.7
-    listed = [layer["id"] for layer in client.get("/layers").json()["layers"]]
+    listed = [layer["id"] for layer in api.get("/layers").json()["layers"]]
     assert listed == [spec.id for spec in catalog.visible("public")]
     assert "central_households" not in listed
 
 
-def test_summary_compares_article_and_data(client):
-    body = client.get("/summary").json()
+def test_summary_compares_article_and_data(api):
+    body = api.get("/summary").json()
     figures = {f["figure"]: (f["published"], f["data"]) for f in body["figures"]}
     assert figures["community_party_organisations"] == (78, 78)
     assert figures["compound_party_branches"] == (471, 471)
@@ -125,8 +118,8 @@ def test_summary_compares_article_and_data(client):
         "/layers/nope",
     ],
 )
-def test_restricted_layer_gets_the_same_404_as_a_missing_one(client, path):
-    response = client.get(path)
+def test_restricted_layer_gets_the_same_404_as_a_missing_one(api, path):
+    response = api.get(path)
     assert response.status_code == 404
     body = response.json()
     assert body["code"] == "LayerNotFound"
@@ -143,8 +136,8 @@ def test_restricted_layer_gets_the_same_404_as_a_missing_one(client, path):
         "/layers/%2Fetc%2Fpasswd.geojson",
     ],
 )
-def test_paths_from_requests_are_never_read(client, path):
-    response = client.get(path)
+def test_paths_from_requests_are_never_read(api, path):
+    response = api.get(path)
     assert response.status_code == 404
     assert response.headers["content-type"] == "application/json"
     assert "root:" not in response.text and "[project]" not in response.text
@@ -160,23 +153,25 @@ def test_paths_from_requests_are_never_read(client, path):
         ("120,31,500,32", "outside longitude"),
     ],
 )
-def test_bad_bbox_is_a_400_with_a_json_message(client, bbox, message):
-    response = client.get("/layers/compounds.geojson", params={"bbox": bbox})
+def test_bad_bbox_is_a_400_with_a_json_message(api, bbox, message):
+    response = api.get("/layers/compounds.geojson", params={"bbox": bbox})
     assert response.status_code == 400
     assert message in response.json()["description"]
 
 
-def test_bad_format_parameter_is_400(client):
-    response = client.get("/", params={"f": "xml"})
+def test_bad_format_parameter_is_400(api):
+    response = api.get("/", params={"f": "xml"})
     assert response.status_code == 400
     assert response.json()["code"] == "InvalidParameterValue"
 
 
+@pytest.mark.slow
 def test_first_response_within_a_few_seconds(server):
     # Recorded for the closing note; the bound is generous, not a benchmark.
     assert server.first_response_s < 30
 
 
+@pytest.mark.slow
 def test_start_up_stops_on_data_that_breaks_its_schema(data_copy):
     catalog_dir, data_dir = data_copy
     path = data_dir / "service_centres.geojson"
@@ -192,6 +187,7 @@ def test_start_up_stops_on_data_that_breaks_its_schema(data_copy):
     assert "Traceback" not in result.stderr
 
 
+@pytest.mark.slow
 def test_start_up_stops_on_a_broken_catalog_entry(data_copy):
     catalog_dir, data_dir = data_copy
     path = catalog_dir / "trails.yaml"
@@ -212,18 +208,18 @@ def test_start_up_stops_on_a_broken_catalog_entry(data_copy):
     ("layer", "count"),
     [("compound_coverage", 471), ("community_coverage", 78), ("service_circles", 18)],
 )
-def test_derived_coverage_layers_are_served_like_any_other(client, layer, count):
-    body = client.get(f"/layers/{layer}.geojson").json()
+def test_derived_coverage_layers_are_served_like_any_other(api, layer, count):
+    body = api.get(f"/layers/{layer}.geojson").json()
     assert len(body["features"]) == count
-    meta = client.get(f"/layers/{layer}").json()
+    meta = api.get(f"/layers/{layer}").json()
     assert meta["derived"] is True and meta["count"] == count
     if layer == "compound_coverage":
         first = body["features"][0]["properties"]
         assert first["centre_m"] > 0 and first["centre_id"]
 
 
-def test_coverage_summary_endpoint(client):
-    body = client.get("/coverage/summary").json()
+def test_coverage_summary_endpoint(api):
+    body = api.get("/coverage/summary").json()
     assert body["district"]["residents"] == 500_000
     assert (
         0
@@ -244,8 +240,8 @@ def test_coverage_summary_endpoint(client):
     assert body["params"]["circles"][2]["distance_m"] == 1000.0
 
 
-def test_one_facility_circles_on_demand(client, demo):
-    body = client.get("/coverage/circles/service_centres/C-HL01").json()
+def test_one_facility_circles_on_demand(api, demo):
+    body = api.get("/coverage/circles/service_centres/C-HL01").json()
     assert [f["properties"]["minutes"] for f in body["features"]] == [5, 10, 15]
     centre = demo["service_centres"].set_index("id").geometry["C-HL01"]
     import shapely
@@ -253,7 +249,7 @@ def test_one_facility_circles_on_demand(client, demo):
     polygons = [shapely.geometry.shape(f["geometry"]) for f in body["features"]]
     assert all(p.buffer(1e-6).contains(centre) for p in polygons)
     assert polygons[0].area < polygons[1].area < polygons[2].area
-    trail = client.get("/coverage/circles/trails/T01").json()
+    trail = api.get("/coverage/circles/trails/T01").json()
     assert len(trail["features"]) == 3
 
 
@@ -265,7 +261,7 @@ def test_one_facility_circles_on_demand(client, demo):
         ("/coverage/circles/central_households/H001", 404),
     ],
 )
-def test_facility_circles_bad_requests(client, path, status):
-    response = client.get(path)
+def test_facility_circles_bad_requests(api, path, status):
+    response = api.get(path)
     assert response.status_code == status
     assert response.json()["description"]

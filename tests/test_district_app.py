@@ -36,21 +36,21 @@ def abroad(tmp_path_factory) -> InProcessClient:
     return client_for(folder)
 
 
-def test_opening_hours_are_judged_in_the_districts_time(abroad, client):
+def test_opening_hours_are_judged_in_the_districts_time(abroad, api):
     at = "2026-12-01T12:00:00+00:00"
     here = abroad.get("/locator/nearest", params={**INSIDE, "at": at}).json()
-    wuxi = client.get("/locator/nearest", params={**INSIDE, "at": at}).json()
+    wuxi = api.get("/locator/nearest", params={**INSIDE, "at": at}).json()
     assert here["at"] == "2026-12-01T14:00"  # Helsinki is UTC+2 in December
     assert wuxi["at"] == "2026-12-01T20:00"  # Wuxi is UTC+8
 
 
-def test_regional_links_only_inside_china(abroad, client):
+def test_regional_links_only_inside_china(abroad, api):
     links = abroad.get("/locator/nearest", params=INSIDE).json()["features"][0]["properties"]
     assert set(links["links"]) == {"apple", "geo"}  # the Chinese apps left out abroad
     lat, lon = links["links"]["geo"][4:].split("?")[0].split(",")
     feature = abroad.get("/locator/nearest", params=INSIDE).json()["features"][0]
     assert [float(lon), float(lat)] == pytest.approx(feature["geometry"]["coordinates"], abs=1e-6)
-    china = client.get("/locator/nearest", params=INSIDE).json()["features"][0]["properties"]
+    china = api.get("/locator/nearest", params=INSIDE).json()["features"][0]["properties"]
     assert set(china["links"]) == {"amap", "baidu", "tencent", "apple", "geo"}
 
 
@@ -71,9 +71,9 @@ def test_summary_without_figures_is_not_an_error(abroad):
     assert response.json()["figures"] == []
 
 
-def test_locator_page_opens_in_the_first_language(abroad, client):
+def test_locator_page_opens_in_the_first_language(abroad, api):
     assert '<html lang="en">' in abroad.get("/locator").text
-    assert '<html lang="zh-CN">' in client.get("/locator").text
+    assert '<html lang="zh-CN">' in api.get("/locator").text
 
 
 def test_a_metric_crs_that_misses_the_data_stops_start_up(tmp_path):
@@ -89,14 +89,14 @@ def test_optional_layers_may_be_absent_and_derived_layers_empty(tmp_path):
         figures=[],
     )
     # Every compound within 15 "minutes" when the circle is 100 km: no gaps at all.
-    client = client_for(folder, circle_15_m=100_000.0)
-    gaps = client.get("/collections/coverage_gaps/items").json()
+    api = client_for(folder, circle_15_m=100_000.0)
+    gaps = api.get("/collections/coverage_gaps/items").json()
     assert gaps["numberMatched"] == 0 and gaps["features"] == []
-    summary = client.get("/coverage/summary").json()
+    summary = api.get("/coverage/summary").json()
     assert summary["district"]["share_15"] == 1.0
-    compounds = client.get("/collections/compound_coverage/items", params={"limit": 1})
+    compounds = api.get("/collections/compound_coverage/items", params={"limit": 1})
     assert compounds.json()["features"][0]["properties"]["park_m"] is None
-    assert client.get("/maps/planner").status_code == 200
+    assert api.get("/maps/planner").status_code == 200
 
 
 def test_chinese_basemaps_are_refused_outside_china(tmp_path):

@@ -15,8 +15,8 @@ import shapely
 FORMATS = ["gpkg", "shp", "csv", "fgb", "kml", "geojson"]
 
 
-def _download(client, tmp_path, layer: str, fmt: str, **params):
-    response = client.get(f"/downloads/{layer}.{fmt}", params=params)
+def _download(api, tmp_path, layer: str, fmt: str, **params):
+    response = api.get(f"/downloads/{layer}.{fmt}", params=params)
     assert response.status_code == 200, response.text
     disposition = response.headers["content-disposition"]
     assert disposition.startswith("attachment;") and layer in disposition
@@ -70,9 +70,9 @@ def _same(expected: pd.Series, got: pd.Series) -> bool:
 
 @pytest.mark.parametrize("fmt", FORMATS)
 @pytest.mark.parametrize("layer", ["service_centres", "compounds", "compound_coverage"])
-def test_every_value_survives(client, demo, tmp_path, layer, fmt):
-    expected = demo[layer] if layer in demo else _coverage(client)
-    path, _ = _download(client, tmp_path, layer, fmt)
+def test_every_value_survives(api, demo, tmp_path, layer, fmt):
+    expected = demo[layer] if layer in demo else _coverage(api)
+    path, _ = _download(api, tmp_path, layer, fmt)
     got = _read_back(path, fmt, layer)
     assert len(got) == len(expected)
     got = got.set_index(got["id"].astype(str)).loc[expected["id"]]
@@ -88,16 +88,16 @@ def test_every_value_survives(client, demo, tmp_path, layer, fmt):
     assert distance.max() < 1e-6
 
 
-def _coverage(client):
+def _coverage(api):
     import geopandas as gpd
 
-    body = client.get("/layers/compound_coverage.geojson").content
+    body = api.get("/layers/compound_coverage.geojson").content
     return gpd.read_file(io.BytesIO(body))
 
 
-def test_filters_apply_to_downloads(client, demo, tmp_path):
+def test_filters_apply_to_downloads(api, demo, tmp_path):
     path, _ = _download(
-        client, tmp_path, "compounds", "gpkg", bbox="120.25,31.54,120.28,31.57", subdistrict_id="LY"
+        api, tmp_path, "compounds", "gpkg", bbox="120.25,31.54,120.28,31.57", subdistrict_id="LY"
     )
     got = pyogrio.read_dataframe(path)
     box = shapely.box(120.25, 31.54, 120.28, 31.57)
@@ -106,8 +106,8 @@ def test_filters_apply_to_downloads(client, demo, tmp_path):
     assert sorted(got["id"]) == sorted(expected["id"]) and len(got) > 0
 
 
-def test_long_shapefile_field_names_are_mapped_and_listed(client, tmp_path):
-    path, _ = _download(client, tmp_path, "compound_coverage", "shp")
+def test_long_shapefile_field_names_are_mapped_and_listed(api, tmp_path):
+    path, _ = _download(api, tmp_path, "compound_coverage", "shp")
     with zipfile.ZipFile(path) as archive:
         rows = list(csv.DictReader(io.StringIO(archive.read("fields.csv").decode("utf-8-sig"))))
     short = [r["shapefile_field"] for r in rows]
@@ -116,9 +116,9 @@ def test_long_shapefile_field_names_are_mapped_and_listed(client, tmp_path):
     assert "centre_community_m" in long_names
 
 
-def test_downloads_in_another_crs(client, tmp_path):
+def test_downloads_in_another_crs(api, tmp_path):
     path, response = _download(
-        client,
+        api,
         tmp_path,
         "service_centres",
         "gpkg",
@@ -140,30 +140,30 @@ def test_downloads_in_another_crs(client, tmp_path):
         ("/collections/compounds/items?f=pdf", 400),
     ],
 )
-def test_bad_downloads(client, path, status):
-    response = client.get(path)
+def test_bad_downloads(api, path, status):
+    response = api.get(path)
     assert response.status_code == status
     assert response.json()["description"]
 
 
-def test_items_f_parameter_gives_the_same_download(client):
-    via_items = client.get("/collections/trails/items", params={"f": "geojson"})
-    via_downloads = client.get("/downloads/trails.geojson")
+def test_items_f_parameter_gives_the_same_download(api):
+    via_items = api.get("/collections/trails/items", params={"f": "geojson"})
+    via_downloads = api.get("/downloads/trails.geojson")
     assert via_items.content == via_downloads.content
     assert "trails.geojson" in via_items.headers["content-disposition"]
 
 
 @pytest.mark.parametrize("layer", ["service_centres", "community_coverage"])
-def test_workbook_has_titled_columns_and_every_value(client, catalog, tmp_path, layer):
+def test_workbook_has_titled_columns_and_every_value(api, catalog, tmp_path, layer):
     from geo_service.data.export import column_title
 
-    path, response = _download(client, tmp_path, layer, "xlsx")
+    path, response = _download(api, tmp_path, layer, "xlsx")
     assert response.headers["content-type"].startswith(
         "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     )
     got = pyogrio.read_dataframe(path)
     spec = catalog.get(layer)
-    body = client.get(f"/collections/{layer}/items", params={"limit": 1000}).json()
+    body = api.get(f"/collections/{layer}/items", params={"limit": 1000}).json()
     expected = pd.DataFrame([f["properties"] for f in body["features"]])
     assert len(got) == len(expected)
     for name in spec.property_names:

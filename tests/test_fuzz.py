@@ -13,6 +13,9 @@ import pytest
 
 from tests.support import LiveServer, writable_server
 
+#: End to end: schemathesis's command line against `geo-service serve`.
+pytestmark = pytest.mark.slow
+
 #: Our routes check more than the schema says (a valid geometry, a known id), so a
 #: schema-valid request may still be refused with a 4xx: that check is left out. So is
 #: the one wanting ``Allow`` to list every documented method: ``OPTIONS`` on the items

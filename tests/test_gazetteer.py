@@ -235,8 +235,8 @@ def test_a_limit_below_one_is_refused(gazetteer):
 # --- /locator/places ------------------------------------------------------------------
 
 
-def test_places_endpoint_returns_points_in_the_district(client, demo):
-    response = client.get("/locator/places", params={"q": "dajishan"})
+def test_places_endpoint_returns_points_in_the_district(api, demo):
+    response = api.get("/locator/places", params={"q": "dajishan"})
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("application/geo+json")
     assert "大箕山社区".encode() in response.content  # UTF-8, not \\u escapes
@@ -265,16 +265,16 @@ def test_places_endpoint_returns_points_in_the_district(client, demo):
         assert feature_id in set(demo[layer]["id"])
 
 
-def test_places_endpoint_limit(client):
-    body = client.get("/locator/places", params={"q": "rx", "limit": 3}).json()
+def test_places_endpoint_limit(api):
+    body = api.get("/locator/places", params={"q": "rx", "limit": 3}).json()
     assert [f["properties"]["name_zh"] for f in body["features"]] == [
         "荣巷社区",
         "荣巷示例03社区",
         "荣巷示例04社区",
     ]
-    many = client.get("/locator/places", params={"q": "社区", "limit": 50}).json()
+    many = api.get("/locator/places", params={"q": "社区", "limit": 50}).json()
     assert len(many["features"]) == 50
-    assert client.get("/locator/places", params={"q": "no such place"}).json()["features"] == []
+    assert api.get("/locator/places", params={"q": "no such place"}).json()["features"] == []
 
 
 @pytest.mark.parametrize(
@@ -290,8 +290,8 @@ def test_places_endpoint_limit(client):
         {"q": "湖", "kind": "communities"},
     ],
 )
-def test_places_endpoint_refuses_bad_queries(client, params):
-    response = client.get("/locator/places", params=params)
+def test_places_endpoint_refuses_bad_queries(api, params):
+    response = api.get("/locator/places", params=params)
     assert response.status_code == 400
     assert response.headers["content-type"].startswith("application/json")
     body = response.json()

@@ -10,6 +10,9 @@ import pyogrio
 import pytest
 import shapely
 
+#: End to end: GDAL's ogrinfo/ogr2ogr against `geo-service serve`.
+pytestmark = pytest.mark.slow
+
 OGRINFO = shutil.which("ogrinfo")
 OGR2OGR = shutil.which("ogr2ogr")
 

@@ -5,12 +5,11 @@ from __future__ import annotations
 
 import time
 
-import httpx
 import pytest
 
 from geo_service.api.app import create_app
 from geo_service.settings import Settings
-from tests.support import InProcessClient, LiveServer
+from tests.support import InProcessClient, lifespan
 
 POINT = {
     "type": "Feature",
@@ -80,9 +79,9 @@ GET_CASES = [
 
 
 @pytest.mark.parametrize(("url", "status", "message"), GET_CASES)
-def test_hostile_get(client, url, status, message):
+def test_hostile_get(api, url, status, message):
     started = time.perf_counter()
-    response = client.get(url)
+    response = api.get(url)
     assert time.perf_counter() - started < 5
     assert response.status_code == status, response.text[:300]
     if status >= 400:
@@ -184,22 +183,22 @@ POST_CASES = [
 
 
 @pytest.mark.parametrize(("request_kwargs", "status", "message"), POST_CASES)
-def test_hostile_post(client, request_kwargs, status, message):
+def test_hostile_post(api, request_kwargs, status, message):
     started = time.perf_counter()
-    response = client.post("/coverage/scenario", **request_kwargs)
+    response = api.post("/coverage/scenario", **request_kwargs)
     assert time.perf_counter() - started < 5
     assert response.status_code == status, response.text[:300]
     assert message in response.json()["description"]
 
 
-def test_at_least_forty_cases_and_still_healthy(client):
+def test_at_least_forty_cases_and_still_healthy(api):
     assert len(GET_CASES) + len(POST_CASES) >= 40
-    assert client.get("/healthz").json()["status"] == "ok"
-    assert client.post("/collections").status_code == 405
+    assert api.get("/healthz").json()["status"] == "ok"
+    assert api.post("/collections").status_code == 405
 
 
-def test_a_good_scenario(client):
-    response = client.post(
+def test_a_good_scenario(api):
+    response = api.post(
         "/coverage/scenario", json={"add": {"type": "FeatureCollection", "features": [POINT]}}
     )
     assert response.status_code == 200
@@ -208,17 +207,18 @@ def test_a_good_scenario(client):
     assert body["sites"][0]["snap_status"] == "ok"
 
 
-def test_limits_from_settings(tmp_path):
-    live = LiveServer(
-        env={
-            "GEO_SERVICE_DERIVED_DIR": str(tmp_path / "derived"),
-            "GEO_SERVICE_STATE_DIR": str(tmp_path / "state"),
-            "GEO_SERVICE_RATE_LIMIT_PER_MINUTE": "3",
-            "GEO_SERVICE_MAX_ITEMS": "50",
-        }
-    )
+def test_limits_from_settings(tmp_path, monkeypatch):
+    for name, value in {
+        "GEO_SERVICE_DERIVED_DIR": str(tmp_path / "derived"),
+        "GEO_SERVICE_STATE_DIR": str(tmp_path / "state"),
+        "GEO_SERVICE_RATE_LIMIT_PER_MINUTE": "3",
+        "GEO_SERVICE_MAX_ITEMS": "50",
+    }.items():
+        monkeypatch.setenv(name, value)
+    app = create_app(Settings())  # from the environment, as `geo-service serve` reads it
     try:
-        with httpx.Client(base_url=live.url, timeout=30) as http:
+        with lifespan(app):
+            http = InProcessClient(app)
             statuses = [http.get("/downloads/water.geojson").status_code for _ in range(4)]
             assert statuses[:3] == [200, 200, 200] and statuses[3] == 429
             limited = http.get("/downloads/water.geojson")
@@ -237,7 +237,7 @@ def test_limits_from_settings(tmp_path):
             assert next(p for p in parameters if p["name"] == "limit")["schema"]["maximum"] == 50
             assert http.get("/healthz").status_code == 200
     finally:
-        live.stop()
+        app.state.refresh.close()
 
 
 def test_timeout_from_settings(tmp_path):
@@ -250,15 +250,17 @@ def test_timeout_from_settings(tmp_path):
             request_timeout_s=0.0001,
         )
     )
-    slow = InProcessClient(app).post(
-        "/coverage/scenario", json={"add": {"type": "FeatureCollection", "features": [POINT]}}
-    )
+    with lifespan(app):  # its shutdown stops the compute workers
+        slow = InProcessClient(app).post(
+            "/coverage/scenario", json={"add": {"type": "FeatureCollection", "features": [POINT]}}
+        )
+    app.state.refresh.close()
     assert slow.status_code == 503
     assert slow.json()["code"] == "Timeout" and "0.0001 s" in slow.json()["description"]
 
 
-def test_security_headers(client):
-    page = client.get("/collections", params={"f": "html"})
+def test_security_headers(api):
+    page = api.get("/collections", params={"f": "html"})
     policy = page.headers["content-security-policy"]
     assert (
         "default-src 'self'" in policy
@@ -266,7 +268,7 @@ def test_security_headers(client):
     )
     assert page.headers["x-content-type-options"] == "nosniff"
     assert page.headers["referrer-policy"] == "same-origin"
-    docs = client.get("/docs")
+    docs = api.get("/docs")
     script_src = docs.headers["content-security-policy"].split("script-src")[1].split(";")[0]
     assert "'sha256-" in script_src  # Swagger UI's inline script, allowed by its hash
-    assert client.get("/collections").headers["x-content-type-options"] == "nosniff"
+    assert api.get("/collections").headers["x-content-type-options"] == "nosniff"

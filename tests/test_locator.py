@@ -27,10 +27,8 @@ METRIC = "EPSG:4549"
 ORIGIN = (120.262, 31.560)
 
 
-def test_nearest_centres_in_walking_order_match_the_reference(client, demo):
-    body = client.get(
-        "/locator/nearest", params={"lon": ORIGIN[0], "lat": ORIGIN[1], "n": 8}
-    ).json()
+def test_nearest_centres_in_walking_order_match_the_reference(api, demo):
+    body = api.get("/locator/nearest", params={"lon": ORIGIN[0], "lat": ORIGIN[1], "n": 8}).json()
     distances = [f["properties"]["distance_m"] for f in body["features"]]
     assert len(distances) == 8 and distances == sorted(distances)
     centres = demo["service_centres"].to_crs(METRIC).set_index("id")
@@ -56,8 +54,8 @@ def test_nearest_centres_in_walking_order_match_the_reference(client, demo):
     assert first["minutes"] == pytest.approx(first["distance_m"] / (1000 / 900) / 60, abs=0.06)
 
 
-def test_route_runs_from_the_origin_to_the_centre(client):
-    feature = client.get(
+def test_route_runs_from_the_origin_to_the_centre(api):
+    feature = api.get(
         "/locator/nearest", params={"lon": ORIGIN[0], "lat": ORIGIN[1], "n": 1}
     ).json()["features"][0]
     route = feature["properties"]["route"]["coordinates"]
@@ -68,9 +66,9 @@ def test_route_runs_from_the_origin_to_the_centre(client):
     assert length == pytest.approx(feature["properties"]["distance_m"], rel=0.005)
 
 
-def test_filters_by_service_and_opening_hours(client):
+def test_filters_by_service_and_opening_hours(api):
     saturday_evening = "2026-11-28T19:00"
-    body = client.get(
+    body = api.get(
         "/locator/nearest",
         params={
             "lon": ORIGIN[0],
@@ -85,7 +83,7 @@ def test_filters_by_service_and_opening_hours(client):
     for feature in body["features"]:
         assert "legal_aid" in feature["properties"]["services"]
         assert feature["properties"]["open_now"] is True
-    closed_everywhere = client.get(
+    closed_everywhere = api.get(
         "/locator/nearest",
         params={"lon": ORIGIN[0], "lat": ORIGIN[1], "open_now": "true", "at": "2026-11-29T03:00"},
     )
@@ -105,8 +103,8 @@ def test_filters_by_service_and_opening_hours(client):
         ({"lon": 120.2}, "lat"),
     ],
 )
-def test_bad_locator_requests(client, params, message):
-    response = client.get("/locator/nearest", params=params)
+def test_bad_locator_requests(api, params, message):
+    response = api.get("/locator/nearest", params=params)
     assert response.status_code == 400
     assert message in response.json()["description"]
 
@@ -120,10 +118,10 @@ def _metres(a, b) -> float:
     return Geod(ellps="WGS84").inv(a[0], a[1], b[0], b[1])[2]
 
 
-def test_map_app_links_walk_from_the_point_to_the_centre(client):
+def test_map_app_links_walk_from_the_point_to_the_centre(api):
     """Each link parsed back, in its app's datum and axis order, lands on the resident's
     point and on the centre (within 0.5 m), asking for a walk."""
-    feature = client.get(
+    feature = api.get(
         "/locator/nearest", params={"lon": ORIGIN[0], "lat": ORIGIN[1], "n": 1}
     ).json()["features"][0]
     centre = tuple(feature["geometry"]["coordinates"])
@@ -208,9 +206,9 @@ def test_gcj02_known_point():
         },
     ],
 )
-def test_nearest_are_the_nearest_of_every_candidate(client, demo, params):
+def test_nearest_are_the_nearest_of_every_candidate(api, demo, params):
     # Against walking distances to every centre from the networkx reference.
-    body = client.get("/locator/nearest", params=params).json()
+    body = api.get("/locator/nearest", params=params).json()
     got = [f["properties"]["distance_m"] for f in body["features"]]
     assert got == sorted(got)
     centres = demo["service_centres"]
@@ -371,11 +369,9 @@ def test_centres_carry_their_address_phone_and_week(with_contacts, demo):
     assert any(not day["intervals"] for f in features for day in f["properties"]["week"])
 
 
-def test_the_demo_has_no_addresses_or_phones(client, demo):
+def test_the_demo_has_no_addresses_or_phones(api, demo):
     assert not {"address", "phone"} & set(demo["service_centres"].columns)
-    body = client.get(
-        "/locator/nearest", params={"lon": ORIGIN[0], "lat": ORIGIN[1], "n": 20}
-    ).json()
+    body = api.get("/locator/nearest", params={"lon": ORIGIN[0], "lat": ORIGIN[1], "n": 20}).json()
     assert all(f["properties"]["address"] is None for f in body["features"])
     assert all(f["properties"]["phone"] is None for f in body["features"])
     today = body["at"][:10]

@@ -16,6 +16,9 @@ from tests.browser import PHONE, open_page
 from tests.support import LiveServer
 from tests.test_locator import demo_with_contacts
 
+#: End to end: Chromium against `geo-service serve`.
+pytestmark = pytest.mark.slow
+
 RESULTS = "#results li.result"
 #: The background layers (water, district, communities, roads) are on the map.
 BACKGROUND_DRAWN = """() => { let n = 0;

@@ -10,6 +10,9 @@ import pytest
 
 from tests.browser import PHONE, open_page
 
+#: End to end: Chromium against `geo-service serve`.
+pytestmark = pytest.mark.slow
+
 PLANNER_READY = """() => GeoService.layers.length > 0 && GeoService.layers.every(
     l => !l._map || l.gsFeatureCount > 0 || l.gsError)"""
 LAYER_STATE = """() => GeoService.layers.map(l => ({

@@ -107,8 +107,9 @@ def test_tile_basemaps_are_optional_and_never_mix_datums(store, tmp_path):
     assert "tk=k123" in tianditu
 
 
-def test_amap_tiles_shift_our_layers_to_gcj02(client, browser, tmp_path):
-    default = client.get("/maps/planner").headers["content-security-policy"]
+@pytest.mark.slow
+def test_amap_tiles_shift_our_layers_to_gcj02(api, browser, tmp_path):
+    default = api.get("/maps/planner").headers["content-security-policy"]
     assert "img-src 'self' data: blob:;" in default
     live = LiveServer(
         env={
@@ -148,14 +149,15 @@ def test_amap_tiles_shift_our_layers_to_gcj02(client, browser, tmp_path):
         live.stop()
 
 
-def test_static_assets_are_served(client):
-    response = client.get("/static/maps/vendor/leaflet/leaflet.js")
+def test_static_assets_are_served(api):
+    response = api.get("/static/maps/vendor/leaflet/leaflet.js")
     assert response.status_code == 200
     assert "javascript" in response.headers["content-type"]
     assert response.text.startswith("/* @preserve\n * Leaflet 1.9.4")
-    assert client.get("/static/maps/../settings.py").status_code == 404
+    assert api.get("/static/maps/../settings.py").status_code == 404
 
 
+@pytest.mark.slow
 def test_js_gcj02_shift_matches_python(browser, server):
     visit = open_page(browser, f"{server.url}/maps/planner")
     try:
@@ -167,6 +169,7 @@ def test_js_gcj02_shift_matches_python(browser, server):
         visit.page.context.close()
 
 
+@pytest.mark.slow
 def test_standalone_build_opens_from_disk_with_every_layer(browser, tmp_path):
     out = tmp_path / "maps"
     result = run_cli(
@@ -213,6 +216,7 @@ def test_standalone_build_opens_from_disk_with_every_layer(browser, tmp_path):
         (None, "zh", "未提供"),
     ],
 )
+@pytest.mark.slow
 def test_opening_hours_read_as_words(browser, server, hours, lang, shown):
     visit = open_page(browser, f"{server.url}/locator")
     try:

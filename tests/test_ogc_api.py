@@ -1,11 +1,10 @@
-"""OGC API – Features over HTTP against the running service."""
+"""OGC API – Features: the service's API called in process."""
 
 from __future__ import annotations
 
 import gzip
 import json
 
-import httpx
 import numpy as np
 import pytest
 import shapely
@@ -15,17 +14,17 @@ CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
 EPSG = "http://www.opengis.net/def/crs/EPSG/0/"
 
 
-def test_landing_page_links(client):
-    body = client.get("/", headers={"Accept": "application/json"}).json()
+def test_landing_page_links(api):
+    body = api.get("/", headers={"Accept": "application/json"}).json()
     links = {link["rel"]: link for link in body["links"]}
     assert {"self", "service-desc", "service-doc", "conformance", "data"} <= set(links)
     assert links["service-desc"]["type"] == "application/vnd.oai.openapi+json;version=3.0"
     for rel in ("service-desc", "conformance", "data", "service-doc"):
-        assert client.get(links[rel]["href"]).status_code == 200
+        assert api.get(links[rel]["href"]).status_code == 200
 
 
-def test_conformance(client):
-    classes = client.get("/conformance").json()["conformsTo"]
+def test_conformance(api):
+    classes = api.get("/conformance").json()["conformsTo"]
     for part in (
         "ogcapi-features-1/1.0/conf/core",
         "ogcapi-features-1/1.0/conf/geojson",
@@ -36,8 +35,8 @@ def test_conformance(client):
         assert f"http://www.opengis.net/spec/{part}" in classes
 
 
-def test_collections_are_the_public_layers(client, demo, catalog):
-    body = client.get("/collections").json()
+def test_collections_are_the_public_layers(api, demo, catalog):
+    body = api.get("/collections").json()
     ids = [c["id"] for c in body["collections"]]
     assert ids == [spec.id for spec in catalog.visible("public")]
     assert "central_households" not in ids and "landmarks" in ids
@@ -58,8 +57,8 @@ def test_collections_are_the_public_layers(client, demo, catalog):
     assert {"self", "items", "http://www.opengis.net/def/rel/ogc/1.0/queryables"} <= rels
 
 
-def test_queryables_are_json_schema(client):
-    response = client.get("/collections/service_centres/queryables")
+def test_queryables_are_json_schema(api):
+    response = api.get("/collections/service_centres/queryables")
     assert response.headers["content-type"].startswith("application/schema+json")
     schema = response.json()
     assert schema["type"] == "object"
@@ -68,8 +67,8 @@ def test_queryables_are_json_schema(client):
     assert schema["properties"]["geometry"]["format"] == "geometry-point"
 
 
-def test_items_page_and_links(client):
-    response = client.get("/collections/compounds/items")
+def test_items_page_and_links(api):
+    response = api.get("/collections/compounds/items")
     assert response.headers["content-type"] == "application/geo+json"
     assert response.headers["content-crs"] == f"<{CRS84}>"
     body = response.json()
@@ -77,16 +76,16 @@ def test_items_page_and_links(client):
     assert (body["numberMatched"], body["numberReturned"], len(body["features"])) == (471, 100, 100)
     rels = [link["rel"] for link in body["links"]]
     assert "next" in rels and "prev" not in rels
-    last = client.get("/collections/compounds/items", params={"offset": 400}).json()
+    last = api.get("/collections/compounds/items", params={"offset": 400}).json()
     assert last["numberReturned"] == 71
     assert "next" not in [link["rel"] for link in last["links"]]
     assert "prev" in [link["rel"] for link in last["links"]]
 
 
-def test_paging_walks_every_feature_exactly_once(client, demo):
+def test_paging_walks_every_feature_exactly_once(api, demo):
     seen, url, pages = [], "/collections/compounds/items?limit=37", 0
     while url:
-        body = client.get(url).json()
+        body = api.get(url).json()
         seen += [f["id"] for f in body["features"]]
         pages += 1
         url = next((link["href"] for link in body["links"] if link["rel"] == "next"), None)
@@ -94,11 +93,11 @@ def test_paging_walks_every_feature_exactly_once(client, demo):
     assert seen == demo["compounds"]["id"].tolist()
 
 
-def test_limit_is_clamped_and_checked(client, demo):
-    body = client.get("/collections/roads/items", params={"limit": 10**9}).json()
+def test_limit_is_clamped_and_checked(api, demo):
+    body = api.get("/collections/roads/items", params={"limit": 10**9}).json()
     assert body["numberReturned"] == len(demo["roads"]) <= 10_000
     for bad in ("0", "-1", "abc", "1.5", ""):
-        response = client.get("/collections/roads/items", params={"limit": bad})
+        response = api.get("/collections/roads/items", params={"limit": bad})
         assert response.status_code == 400, bad
         assert "limit" in response.json()["description"]
 
@@ -107,18 +106,18 @@ def _ids(body) -> set[str]:
     return {f["id"] for f in body["features"]}
 
 
-def test_bbox_in_every_crs(client, demo):
+def test_bbox_in_every_crs(api, demo):
     lon0, lat0, lon1, lat1 = 120.25, 31.54, 120.28, 31.57
     expected = set(
         demo["compounds"][demo["compounds"].intersects(shapely.box(lon0, lat0, lon1, lat1))]["id"]
     )
     assert 0 < len(expected) < 471
-    crs84 = client.get(
+    crs84 = api.get(
         "/collections/compounds/items",
         params={"bbox": f"{lon0},{lat0},{lon1},{lat1}", "limit": 1000},
     ).json()
     assert _ids(crs84) == expected and crs84["numberMatched"] == len(expected)
-    lat_first = client.get(
+    lat_first = api.get(
         "/collections/compounds/items",
         params={"bbox": f"{lat0},{lon0},{lat1},{lon1}", "bbox-crs": EPSG + "4326", "limit": 1000},
     ).json()
@@ -126,7 +125,7 @@ def test_bbox_in_every_crs(client, demo):
     to_3857 = Transformer.from_crs("EPSG:4326", "EPSG:3857", always_xy=True)
     x0, y0 = to_3857.transform(lon0, lat0)
     x1, y1 = to_3857.transform(lon1, lat1)
-    mercator = client.get(
+    mercator = api.get(
         "/collections/compounds/items",
         params={"bbox": f"{x0},{y0},{x1},{y1}", "bbox-crs": EPSG + "3857", "limit": 1000},
     ).json()
@@ -134,19 +133,19 @@ def test_bbox_in_every_crs(client, demo):
     to_4549 = Transformer.from_crs("EPSG:4326", "EPSG:4549", always_xy=True)
     e0, n0 = to_4549.transform(lon0, lat0)
     e1, n1 = to_4549.transform(lon1, lat1)
-    gauss = client.get(
+    gauss = api.get(
         "/collections/compounds/items",
         params={"bbox": f"{n0},{e0},{n1},{e1}", "bbox-crs": EPSG + "4549", "limit": 1000},
     ).json()
     assert expected <= _ids(gauss) and len(_ids(gauss)) < 1.3 * len(expected)
 
 
-def test_output_crs_and_axis_order(client, demo):
+def test_output_crs_and_axis_order(api, demo):
     centre = demo["service_centres"].set_index("id").geometry["D00"]
     lon, lat = centre.x, centre.y
 
     def coords(crs: str):
-        response = client.get("/collections/service_centres/items/D00", params={"crs": crs})
+        response = api.get("/collections/service_centres/items/D00", params={"crs": crs})
         assert response.headers["content-crs"] == f"<{crs}>"
         return response.json()["geometry"]["coordinates"]
 
@@ -159,14 +158,14 @@ def test_output_crs_and_axis_order(client, demo):
     assert coords(EPSG + "4549") == pytest.approx([northing, easting], abs=0.01)
     x, y = Transformer.from_crs("EPSG:4326", "EPSG:3857", always_xy=True).transform(lon, lat)
     assert coords(EPSG + "3857") == pytest.approx([x, y], abs=0.01)
-    page = client.get(
+    page = api.get(
         "/collections/service_centres/items", params={"crs": EPSG + "4326", "limit": 5}
     ).json()
     assert page["features"][0]["geometry"]["coordinates"][0] == pytest.approx(lat, abs=1e-7)
 
 
-def test_filters_sorting_and_property_subsets(client):
-    body = client.get(
+def test_filters_sorting_and_property_subsets(api):
+    body = api.get(
         "/collections/compounds/items",
         params={"community_id": "HL01", "sortby": "-population", "limit": 1000},
     ).json()
@@ -174,27 +173,25 @@ def test_filters_sorting_and_property_subsets(client):
     assert body["numberMatched"] == len(people) > 1
     assert people == sorted(people, reverse=True)
     assert {f["properties"]["community_id"] for f in body["features"]} == {"HL01"}
-    levels = client.get(
-        "/collections/service_centres/items", params={"level": "subdistrict"}
-    ).json()
+    levels = api.get("/collections/service_centres/items", params={"level": "subdistrict"}).json()
     assert levels["numberMatched"] == 7
-    subset = client.get(
+    subset = api.get(
         "/collections/compounds/items", params={"properties": "name_zh,population", "limit": 3}
     ).json()
     assert [set(f["properties"]) for f in subset["features"]] == [{"name_zh", "population"}] * 3
     assert subset["features"][0]["id"] == "HL01-01"
-    nothing = client.get("/collections/compounds/items", params={"offset": 5000}).json()
+    nothing = api.get("/collections/compounds/items", params={"offset": 5000}).json()
     assert nothing["numberReturned"] == 0 and nothing["features"] == []
     assert (
-        client.get(
+        api.get(
             "/collections/compounds/items", params={"datetime": "2024-01-01T00:00:00Z/.."}
         ).json()["numberMatched"]
         == 471
     )
 
 
-def test_one_feature(client):
-    feature = client.get("/collections/communities/items/HL01").json()
+def test_one_feature(api):
+    feature = api.get("/collections/communities/items/HL01").json()
     assert feature["type"] == "Feature" and feature["id"] == "HL01"
     assert feature["properties"]["name_zh"] == "水秀社区"
     assert {link["rel"] for link in feature["links"]} >= {"self", "collection"}
@@ -233,19 +230,19 @@ def test_one_feature(client):
         ("/collections/compounds/items/HL01-01", {"limit": "3"}, 400, "unknown parameter"),
     ],
 )
-def test_bad_requests_get_a_json_4xx(client, path, params, status, message):
-    response = client.get(path, params=params)
+def test_bad_requests_get_a_json_4xx(api, path, params, status, message):
+    response = api.get(path, params=params)
     assert response.status_code == status, response.text
     assert response.headers["content-type"] == "application/json"
     assert message in response.json()["description"]
 
 
-def test_repeated_parameter_is_refused(client):
-    response = client.get("/collections/compounds/items?limit=5&limit=6")
+def test_repeated_parameter_is_refused(api):
+    response = api.get("/collections/compounds/items?limit=5&limit=6")
     assert response.status_code == 400 and "2 times" in response.json()["description"]
 
 
-def test_html_views(client):
+def test_html_views(api):
     html_pages = {
         "/": "住宅小区",
         "/collections": "住宅小区",
@@ -255,32 +252,32 @@ def test_html_views(client):
         "/conformance": "ogcapi-features-1",
     }
     for path, text in html_pages.items():
-        response = client.get(path, params={"f": "html"})
+        response = api.get(path, params={"f": "html"})
         assert response.status_code == 200 and response.headers["content-type"].startswith(
             "text/html"
         ), path
         assert text in response.text, path
         assert "<script" not in response.text and "<link" not in response.text, path
-    browser = client.get("/collections/compounds/items", headers={"Accept": "text/html"})
+    browser = api.get("/collections/compounds/items", headers={"Accept": "text/html"})
     assert "<svg" in browser.text and "Synthetic demo data" in browser.text
-    assert client.get("/collections", headers={"Accept": "application/json"}).json()
+    assert api.get("/collections", headers={"Accept": "application/json"}).json()
 
 
-def test_etag_and_not_modified(client):
-    first = client.get("/collections/compounds/items", params={"limit": 5})
+def test_etag_and_not_modified(api):
+    first = api.get("/collections/compounds/items", params={"limit": 5})
     etag = first.headers["etag"]
-    again = client.get(
+    again = api.get(
         "/collections/compounds/items", params={"limit": 5}, headers={"If-None-Match": etag}
     )
     assert again.status_code == 304 and again.content == b"" and again.headers["etag"] == etag
-    other = client.get("/collections/compounds/items", params={"limit": 6})
+    other = api.get("/collections/compounds/items", params={"limit": 6})
     assert other.headers["etag"] != etag
-    assert client.get("/collections", headers={"If-None-Match": etag}).status_code == 200
+    assert api.get("/collections", headers={"If-None-Match": etag}).status_code == 200
     for path in ("/", "/collections", "/conformance", "/api", "/collections/compounds"):
-        assert client.get(path).headers["etag"].startswith('W/"'), path
+        assert api.get(path).headers["etag"].startswith('W/"'), path
 
 
-def test_gzip_is_real_gzip_even_on_errors(server):
+def test_gzip_is_real_gzip_even_on_errors(api):
     paths = [
         "/collections/roads/items?limit=2000",
         "/collections/compounds/items?colour=1",
@@ -289,19 +286,18 @@ def test_gzip_is_real_gzip_even_on_errors(server):
         "/collections/compounds/items?" + "&".join(f"x{i}=1" for i in range(200)),
     ]
     for path in paths:
-        with httpx.stream("GET", server.url + path, headers={"Accept-Encoding": "gzip"}) as r:
-            raw = b"".join(r.iter_raw())
-            encoding = r.headers.get("content-encoding")
+        r, raw = api.raw("GET", path, headers={"Accept-Encoding": "gzip"})
+        encoding = r.headers.get("content-encoding")
         body = gzip.decompress(raw) if encoding == "gzip" else raw
         assert json.loads(body), path
         if path.endswith("2000"):
             assert encoding == "gzip"
 
 
-def test_cors(client):
-    response = client.get("/collections", headers={"Origin": "http://example.org"})
+def test_cors(api):
+    response = api.get("/collections", headers={"Origin": "http://example.org"})
     assert response.headers["access-control-allow-origin"] == "*"
-    preflight = client.options(
+    preflight = api.options(
         "/collections/compounds/items",
         headers={"Origin": "http://example.org", "Access-Control-Request-Method": "GET"},
     )
@@ -309,8 +305,8 @@ def test_cors(client):
     assert "GET" in preflight.headers["access-control-allow-methods"]
 
 
-def test_openapi_is_30_self_contained_and_declares_limit(client):
-    response = client.get("/api")
+def test_openapi_is_30_self_contained_and_declares_limit(api):
+    response = api.get("/api")
     assert response.headers["content-type"] == "application/vnd.oai.openapi+json;version=3.0"
     document = response.json()
     assert document["openapi"].startswith("3.0")
@@ -321,11 +317,11 @@ def test_openapi_is_30_self_contained_and_declares_limit(client):
     parameters = document["paths"]["/collections/{collectionId}/items"]["get"]["parameters"]
     limit = next(p for p in parameters if p["name"] == "limit")
     assert limit["schema"]["maximum"] == 10_000 and limit["schema"]["default"] == 100
-    assert client.get("/openapi.json").json() == document
+    assert api.get("/openapi.json").json() == document
 
 
-def test_api_docs_load_nothing_from_outside(client):
-    page = client.get("/docs").text
+def test_api_docs_load_nothing_from_outside(api):
+    page = api.get("/docs").text
     assert "swagger-ui-bundle.js" in page
     assert "https://" not in page and "http://" not in page.replace("http://www.w3.org", "")
-    assert client.get("/static/swagger-ui/swagger-ui-bundle.js").status_code == 200
+    assert api.get("/static/swagger-ui/swagger-ui-bundle.js").status_code == 200

@@ -67,8 +67,8 @@ def _expected(text: str, at: datetime, minutes: float) -> dict:
     }
 
 
-def test_the_evening_answer_warns_of_centres_closing_soon(client, demo):
-    body = client.get("/locator/nearest", params={**NEAR_HELE, "n": 10, "at": EVENING}).json()
+def test_the_evening_answer_warns_of_centres_closing_soon(api, demo):
+    body = api.get("/locator/nearest", params={**NEAR_HELE, "n": 10, "at": EVENING}).json()
     hours = _hours(demo)
     at = datetime.fromisoformat(EVENING)
     for feature in body["features"]:
@@ -78,9 +78,9 @@ def test_the_evening_answer_warns_of_centres_closing_soon(client, demo):
     assert any(f["properties"]["closes_soon"] for f in body["features"])
 
 
-def test_at_night_open_now_names_the_centre_that_opens_first(client, demo):
+def test_at_night_open_now_names_the_centre_that_opens_first(api, demo):
     params = {**NEAR_HELE, "n": 5, "at": NIGHT, "open_now": "true"}
-    body = client.get("/locator/nearest", params=params).json()
+    body = api.get("/locator/nearest", params=params).json()
     assert body["features"] == [] and body["numberReturned"] == 0
     first = body["opening_next"]
     assert 1 <= len(first) <= 3

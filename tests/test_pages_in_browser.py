@@ -8,6 +8,9 @@ import subprocess
 
 import pytest
 
+#: End to end: Chromium against `geo-service serve`.
+pytestmark = pytest.mark.slow
+
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 
 

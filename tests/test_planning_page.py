@@ -12,6 +12,9 @@ import pytest
 
 from tests.browser import open_page
 
+#: End to end: Chromium against `geo-service serve`.
+pytestmark = pytest.mark.slow
+
 READY = "() => document.querySelector('.gs-workspace .gs-headline') !== null"
 #: The question asked on the page (the form's fields), as the API's body.
 QUESTION = {"method": "mclp", "sites": 4, "facilities": "centres", "minutes": 10, "spacing_m": 300}

@@ -72,10 +72,10 @@ DEEP = {
 }
 
 
-def _urls(client, layer_ids: list[str]) -> list[str]:
+def _urls(api, layer_ids: list[str]) -> list[str]:
     """Every GET route of the API, with every layer id filled in, and every output format
     and CRS for the layers in ``DEEP``."""
-    document = client.get("/api").json()
+    document = api.get("/api").json()
     urls = ["/api", "/openapi.json", "/docs"]
     for path, operations in document["paths"].items():
         if "get" not in operations:
@@ -102,9 +102,7 @@ def _urls(client, layer_ids: list[str]) -> list[str]:
 
 
 @pytest.mark.parametrize("who", ["public", "staff"])
-def test_no_household_coordinate_in_any_response(
-    client, demo, secrets, who, staff_headers, tmp_path
-):
+def test_no_household_coordinate_in_any_response(api, demo, secrets, who, staff_headers, tmp_path):
     headers = staff_headers if who == "staff" else {}
     layer_ids = [
         *demo,
@@ -114,11 +112,11 @@ def test_no_household_coordinate_in_any_response(
         "coverage_gaps",
         "central_households",
     ]
-    urls = _urls(client, layer_ids)
+    urls = _urls(api, layer_ids)
     assert len(urls) > 250
     statuses, checked_files = set(), 0
     for url in urls:
-        response = client.get(url, headers=headers)
+        response = api.get(url, headers=headers)
         statuses.add(response.status_code)
         assert response.status_code < 500, url
         found = _pairs_in(response, tmp_path)
@@ -127,7 +125,7 @@ def test_no_household_coordinate_in_any_response(
     assert 200 in statuses and 404 in statuses and checked_files > 20
 
 
-def test_the_check_would_catch_a_leak(client, secrets, state_dir, tmp_path):
+def test_the_check_would_catch_a_leak(api, secrets, state_dir, tmp_path):
     """The same check on what a cleared caller gets finds every home."""
     result = run_cli(
         "keys",
@@ -145,5 +143,5 @@ def test_the_check_would_catch_a_leak(client, secrets, state_dir, tmp_path):
         "/downloads/central_households.csv",
         "/downloads/central_households.kml",
     ):
-        found = _pairs_in(client.get(url, headers=headers), tmp_path)
+        found = _pairs_in(api.get(url, headers=headers), tmp_path)
         assert len(found & secrets) == 262, url

@@ -15,6 +15,9 @@ from pypdf import PdfReader
 from geo_service.data.keys import KeyStore
 from tests.browser import PHONE, open_page
 
+#: End to end: Chromium against `geo-service serve`.
+pytestmark = pytest.mark.slow
+
 READY = "() => document.querySelector('.gs-workspace .gs-headline') !== null"
 ROWS = ".gs-workspace tbody tr"
 

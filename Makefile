@@ -13,7 +13,7 @@ SYSTEM_PACKAGES := gdal-bin chromium fonts-noto-cjk libpango-1.0-0 libpangoft2-1
 	postgresql-15 postgresql-15-postgis-3 python3-qgis redis-server
 NODE_PACKAGES := nodejs npm
 
-.PHONY: serve test lint demo system-deps maps vendor clean
+.PHONY: serve test test-fast lint demo system-deps maps vendor clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -45,6 +45,13 @@ test: $(STAMP) system-deps node_modules/.package-lock.json  ## lint, then the wh
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	GEO_SERVICE_REQUIRE_POSTGIS=1 scripts/throwaway-postgis run -- $(BIN)/python -m pytest
+
+# What a change needs checked at once: the API's logic in process and everything else but
+# the end-to-end tests (marked slow: subprocesses, a live server, GDAL, QGIS, Chromium) and
+# PostGIS, on every core; no lint. Under two minutes on the 2-core development machine.
+test-fast: $(STAMP) system-deps  ## the suite without end-to-end tests and PostGIS
+	$(BIN)/python -m pytest -m "not slow and not postgis" -n auto --dist load \
+	  -p no:schemathesis -p no:hypothesispytest
 
 maps: $(STAMP)  ## the map pages as standalone HTML in build/maps
 	$(BIN)/geo-service maps build

@@ -3,10 +3,11 @@ PostGIS), and on each the app called in process and a live server."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -82,6 +83,34 @@ def data_copy(tmp_path: Path, monkeypatch) -> tuple[Path, Path]:
 
 
 @pytest.fixture(scope="session")
+def warm_derived(tmp_path_factory) -> Path:
+    """A derived folder holding the coverage layers and walking graph of the committed
+    demo, computed once for the session. A copy of it starts an app over an unchanged copy
+    of the demo as a server restarted on its cache starts: the layers are fresh (their
+    manifest names the inputs' content), nothing is computed again until an edit."""
+    from geo_service.api.app import create_app
+    from geo_service.settings import Settings
+
+    folder = tmp_path_factory.mktemp("warm")
+    app = create_app(Settings(derived_dir=folder / "derived", state_dir=folder / "state"))
+    app.state.refresh.close()
+    return folder / "derived"
+
+
+@pytest.fixture(scope="session")
+def seeded_derived(warm_derived) -> Callable[[Path], Path]:
+    """``seeded_derived(folder)``: a new derived folder ``folder`` holding a copy of
+    :func:`warm_derived`, for an app over the committed demo or an unchanged copy of it
+    (on PostGIS only the walking graph is reused: its coverage layers live in the store)."""
+
+    def seed(folder: Path) -> Path:
+        shutil.copytree(warm_derived, folder)
+        return folder
+
+    return seed
+
+
+@pytest.fixture(scope="session")
 def state_dir(tmp_path_factory) -> Path:
     """The session server's private state (API keys, audit log)."""
     return tmp_path_factory.mktemp("state")
@@ -123,17 +152,18 @@ def client(server: LiveServer):
 
 
 @pytest.fixture(scope="session")
-def api(store_kind, tmp_path_factory, state_dir, demo_store):
-    """The same service as :func:`server` — the committed demo data, derived layers
-    computed afresh, the session's state folder — built by ``create_app`` and called in
-    process (:class:`~tests.support.InProcessClient`, base URL ``http://testserver``), from
-    each store in turn: the API's logic without a server."""
+def api(store_kind, tmp_path_factory, state_dir, demo_store, seeded_derived):
+    """The same service as :func:`server` — the committed demo data and its coverage, the
+    session's state folder — built by ``create_app`` and called in process
+    (:class:`~tests.support.InProcessClient`, base URL ``http://testserver``), from each
+    store in turn: the API's logic without a server. (The coverage the server computes
+    afresh comes here from :func:`warm_derived`, computed the same way once.)"""
     from geo_service.api.app import create_app
     from geo_service.settings import Settings
 
     settings = Settings(
         store=demo_store(store_kind),
-        derived_dir=tmp_path_factory.mktemp("derived"),
+        derived_dir=seeded_derived(tmp_path_factory.mktemp("api") / "derived"),
         state_dir=state_dir,
         rate_limit_per_minute=RATE_LIMIT_PER_MINUTE,
     )
@@ -146,6 +176,47 @@ def api(store_kind, tmp_path_factory, state_dir, demo_store):
         getattr(app.state.store, "close", lambda: None)()
 
 
+#: Our ends of the pipes to the browser's driver, while it runs.
+_BROWSER_FDS: set[int] = set()
+
+
+def _children() -> set[str]:
+    tasks = Path("/proc/self/task").iterdir()
+    return {pid for task in tasks for pid in (task / "children").read_text().split()}
+
+
+def _pipes_to(pids: set[str]) -> set[int]:
+    """Our file descriptors on the pipes that are the standard streams of ``pids``."""
+    theirs = set()
+    for pid in pids:
+        for stream in ("0", "1", "2"):
+            with contextlib.suppress(OSError):
+                theirs.add(str(Path(f"/proc/{pid}/fd/{stream}").readlink()))
+    ours = set()
+    for fd in Path("/proc/self/fd").iterdir():
+        with contextlib.suppress(OSError):
+            target = str(fd.readlink())
+            if target.startswith("pipe:") and target in theirs:
+                ours.add(int(fd.name))
+    return ours
+
+
+def _let_go_of_the_browser() -> None:
+    """In a process forked from the tests' process (an app's compute worker), put
+    /dev/null in place of the browser driver's pipes. A worker still holding them keeps
+    the driver from seeing its input closed, and the session's end waits for it forever."""
+    if not _BROWSER_FDS:
+        return
+    null = os.open(os.devnull, os.O_RDWR)
+    for fd in _BROWSER_FDS:
+        with contextlib.suppress(OSError):
+            os.dup2(null, fd, inheritable=False)
+    os.close(null)
+
+
+os.register_at_fork(after_in_child=_let_go_of_the_browser)
+
+
 @pytest.fixture(scope="session")
 def browser():
     """One headless Chromium for the whole session (a launch costs ~2 s)."""
@@ -153,12 +224,18 @@ def browser():
 
     from tests.browser import chromium_path
 
+    before = _children()
     with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(
-            executable_path=chromium_path(), args=["--no-sandbox", "--disable-gpu"]
-        )
-        yield chromium
-        chromium.close()
+        _BROWSER_FDS.update(_pipes_to(_children() - before))
+        assert _BROWSER_FDS, "the browser driver's pipes were not found"
+        try:
+            chromium = playwright.chromium.launch(
+                executable_path=chromium_path(), args=["--no-sandbox", "--disable-gpu"]
+            )
+            yield chromium
+            chromium.close()
+        finally:
+            _BROWSER_FDS.clear()
 
 
 @dataclass
@@ -172,25 +249,47 @@ class Editable:
     kind: str
 
 
-@pytest.fixture(params=STORE_KINDS)
-def editable(request, demo_store, data_copy, tmp_path) -> Editable:
-    """:class:`Editable` of each kind of store (the file store's folder is ``data_copy``)."""
+@contextlib.contextmanager
+def _editable(kind: str, url: str, catalog_dir: Path, folder: Path, seed) -> Iterator[Editable]:
+    """:class:`Editable` of an app over the store at ``url``, its state and derived folders
+    in ``folder``, starting from the session's computed coverage (``seed``:
+    :func:`seeded_derived`), its lifespan run as a server runs it (its shutdown stops the
+    compute workers)."""
     from geo_service.api.app import create_app
     from geo_service.data.keys import KeyStore
     from geo_service.settings import Settings
 
-    url = f"file:{data_copy[1]}" if request.param == "file" else demo_store("postgis")
     settings = Settings(
         store=url,
-        catalog_dir=data_copy[0],
-        state_dir=tmp_path / "state",
-        derived_dir=tmp_path / "derived",
+        catalog_dir=catalog_dir,
+        state_dir=folder / "state",
+        derived_dir=seed(folder / "derived"),
     )
     app = create_app(settings)
     key, record = KeyStore(settings.state_dir / "keys.json").create("staff", "gis")
     try:
-        with lifespan(app):  # as a server runs it: its shutdown stops the compute workers
-            yield Editable(InProcessClient(app), {"X-API-Key": key}, record.id, request.param)
+        with lifespan(app):
+            yield Editable(InProcessClient(app), {"X-API-Key": key}, record.id, kind)
     finally:
         app.state.refresh.close()
         getattr(app.state.store, "close", lambda: None)()
+
+
+@pytest.fixture(params=STORE_KINDS)
+def editable(request, demo_store, data_copy, tmp_path, seeded_derived) -> Editable:
+    """:class:`Editable` of each kind of store (the file store's folder is ``data_copy``)."""
+    url = f"file:{data_copy[1]}" if request.param == "file" else demo_store("postgis")
+    with _editable(request.param, url, data_copy[0], tmp_path, seeded_derived) as editable:
+        yield editable
+
+
+@pytest.fixture(scope="module", params=STORE_KINDS)
+def shared_editable(request, demo_store, tmp_path_factory, seeded_derived) -> Editable:
+    """:class:`Editable` of each kind of store shared by a module's tests that must change
+    nothing (refused edits: each checks the version and the audit log stay as they were)."""
+    folder = tmp_path_factory.mktemp("editable")
+    shutil.copytree(CATALOG_DIR, folder / "layers")
+    shutil.copytree(DATA_DIR, folder / "data")
+    url = f"file:{folder / 'data'}" if request.param == "file" else demo_store("postgis")
+    with _editable(request.param, url, folder / "layers", folder, seeded_derived) as editable:
+        yield editable

@@ -23,8 +23,9 @@ def _check_shape(state) -> None:
         assert isinstance(getattr(state, name), kinds), name
 
 
-def test_create_app_sets_exactly_the_declared_state(tmp_path):
-    app = create_app(Settings(derived_dir=tmp_path / "derived", state_dir=tmp_path / "state"))
+def test_create_app_sets_exactly_the_declared_state(tmp_path, seeded_derived):
+    derived = seeded_derived(tmp_path / "derived")
+    app = create_app(Settings(derived_dir=derived, state_dir=tmp_path / "state"))
     try:
         _check_shape(app.state)
         assert app.state.coverage is not None  # the demo has coverage

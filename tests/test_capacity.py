@@ -72,9 +72,10 @@ def test_area_scores_weigh_by_residents():
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory):
+def demo(tmp_path_factory, seeded_derived):
     folder = tmp_path_factory.mktemp("capacity")
-    app = create_app(Settings(derived_dir=folder / "derived", state_dir=folder / "state"))
+    derived = seeded_derived(folder / "derived")
+    app = create_app(Settings(derived_dir=derived, state_dir=folder / "state"))
     context, store = app.state.coverage, app.state.store
     centres = store.query("service_centres").set_index("id")
     return context, centres["capacity"].astype(float)

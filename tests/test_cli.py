@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import pytest
+
 from geo_service.data.catalog import load_catalog
 from tests.support import CATALOG_DIR, run_cli
+
+#: End to end: the geo-service command in a subprocess.
+pytestmark = pytest.mark.slow
 
 
 def test_layers_list_shows_every_layer_with_counts():

@@ -79,6 +79,7 @@ def test_a_write_based_on_an_old_version_is_refused(shared, catalog, demo):
         getattr(store, "close", lambda: None)()
 
 
+@pytest.mark.slow  # end to end: writers in parallel processes
 def test_parallel_writers_never_lose_a_change(shared, catalog, demo):
     url, catalog_dir, data_dir = shared
     writers, rounds = 4, 3

@@ -65,6 +65,7 @@ def shared(request, catalog, demo_store, data_copy):
     return url, catalog_dir, data_dir
 
 
+@pytest.mark.slow  # end to end: writer processes killed with SIGKILL
 def test_a_writer_killed_at_random_points_loses_nothing(shared, catalog):
     url, catalog_dir, data_dir = shared
     store = open_store(url, catalog, data_dir)
@@ -150,6 +151,7 @@ def _fill(folder: Path, leave: int) -> None:
         (folder / "ballast").write_bytes(b"\0" * free)
 
 
+@pytest.mark.slow  # end to end: a real file system (tmpfs) fills up
 @pytest.mark.parametrize("room", ["none", "for the copy of the old version only"])
 def test_a_full_disk_leaves_the_file_store_as_it_was(room, small_disk, catalog, tmp_path):
     disk = small_disk(16 * 1024**2)
@@ -188,6 +190,7 @@ def test_a_full_disk_leaves_the_file_store_as_it_was(room, small_disk, catalog, 
     ]
 
 
+@pytest.mark.slow  # end to end: a real file system (tmpfs) fills up
 @pytest.mark.postgis
 def test_a_full_disk_leaves_the_postgis_store_as_it_was(small_disk, demo_store, catalog):
     url = demo_store("postgis")

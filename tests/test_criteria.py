@@ -16,8 +16,8 @@ from tests.support import InProcessClient
 
 
 @pytest.fixture(scope="module", params=STORE_KINDS)
-def api(request, tmp_path_factory, demo_store):
-    derived = tmp_path_factory.mktemp("derived")
+def api(request, tmp_path_factory, demo_store, seeded_derived):
+    derived = seeded_derived(tmp_path_factory.mktemp("criteria") / "derived")
     settings = Settings(derived_dir=derived, store=demo_store(request.param))
     return InProcessClient(create_app(settings))
 

@@ -274,6 +274,7 @@ def test_every_layer_says_it_is_synthetic(catalog):
         assert "Synthetic demo data" in head, path.name
 
 
+@pytest.mark.slow  # end to end: the whole demo generator, twice
 def test_regenerating_gives_byte_identical_files(tmp_path):
     first, second = tmp_path / "a", tmp_path / "b"
     write_demo(generate_demo(DEFAULT_SEED), first, seed=DEFAULT_SEED)
@@ -287,6 +288,7 @@ def test_regenerating_gives_byte_identical_files(tmp_path):
         )
 
 
+@pytest.mark.slow  # end to end: the whole demo generator
 def test_another_seed_gives_another_district(tmp_path):
     other = generate_demo(7)
     assert len(other["communities"]) == 78 and len(other["compounds"]) == 471

@@ -30,6 +30,7 @@ def _fresh(settings: Settings) -> bool:
     return is_fresh(_store(settings), settings, district_profile(settings))
 
 
+@pytest.mark.slow  # end to end: the whole coverage run, written, reused and run again
 def test_compute_write_reuse_and_recompute(settings):
     assert not _fresh(settings)
     store = _store(settings)
@@ -96,6 +97,7 @@ def test_summary_agrees_with_the_compound_layer(settings):
     assert saved["params"]["circles"][2] == {"minutes": 15, "distance_m": 1000.0}
 
 
+@pytest.mark.slow  # end to end: the geo-service command in a subprocess
 def test_cli_coverage_prints_the_summary(data_copy):
     result = run_cli(
         "coverage",

@@ -23,8 +23,9 @@ def client_for(folder: Path, **settings) -> InProcessClient:
 
 
 @pytest.fixture(scope="module")
-def abroad(tmp_path_factory) -> InProcessClient:
-    """The demo data under a profile of a district outside China with no figures."""
+def abroad(tmp_path_factory, seeded_derived) -> InProcessClient:
+    """The demo data under a profile of a district outside China with no figures (its
+    coverage is the demo's: the profile changes no input of it)."""
     folder = make_district(
         tmp_path_factory.mktemp("abroad"),
         country="FI",
@@ -33,6 +34,7 @@ def abroad(tmp_path_factory) -> InProcessClient:
         figures=[],
         languages=["en", "zh"],
     )
+    seeded_derived(folder / "cache" / "derived")  # the district's default derived folder
     return client_for(folder)
 
 
@@ -99,8 +101,9 @@ def test_optional_layers_may_be_absent_and_derived_layers_empty(tmp_path):
     assert api.get("/maps/planner").status_code == 200
 
 
-def test_chinese_basemaps_are_refused_outside_china(tmp_path):
+def test_chinese_basemaps_are_refused_outside_china(tmp_path, seeded_derived):
     folder = make_district(tmp_path / "d", country="FI", timezone="Europe/Helsinki")
+    seeded_derived(folder / "cache" / "derived")  # the demo's coverage: the check comes after
     with pytest.raises(ProfileError, match="amap cover China only"):
         create_app(Settings(district_dir=folder, basemaps=["amap"]))
 

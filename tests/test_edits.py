@@ -248,8 +248,8 @@ def test_editors_in_parallel_lose_no_change(editable):
         ("id taken", 409, "has a feature"),
     ],
 )
-def test_bad_edits_get_a_clear_4xx_and_write_nothing(case, status, words, editable):
-    api, staff = editable.api, editable.staff
+def test_bad_edits_get_a_clear_4xx_and_write_nothing(case, status, words, shared_editable):
+    api, staff = shared_editable.api, shared_editable.staff
     store = api.app.state.store
     compound = api.get("/collections/compounds/items", params={"limit": 1}).json()["features"][0]
     fresh = {**compound["properties"], "id": "NEW-9"}

@@ -43,9 +43,10 @@ class WatchedStore:
 
 
 @pytest.fixture(scope="module", params=STORE_KINDS)
-def watched(request, demo_store, tmp_path_factory):
+def watched(request, demo_store, tmp_path_factory, seeded_derived):
     """The app on a store of each kind (coverage computed), its store watched."""
-    settings = Settings(store=demo_store(request.param), derived_dir=tmp_path_factory.mktemp("d"))
+    derived = seeded_derived(tmp_path_factory.mktemp("watched") / "derived")
+    settings = Settings(store=demo_store(request.param), derived_dir=derived)
     app = create_app(settings)
     store = app.state.store
     app.state.store = WatchedStore(store)

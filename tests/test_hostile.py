@@ -207,9 +207,9 @@ def test_a_good_scenario(api):
     assert body["sites"][0]["snap_status"] == "ok"
 
 
-def test_limits_from_settings(tmp_path, monkeypatch):
+def test_limits_from_settings(tmp_path, monkeypatch, seeded_derived):
     for name, value in {
-        "GEO_SERVICE_DERIVED_DIR": str(tmp_path / "derived"),
+        "GEO_SERVICE_DERIVED_DIR": str(seeded_derived(tmp_path / "derived")),
         "GEO_SERVICE_STATE_DIR": str(tmp_path / "state"),
         "GEO_SERVICE_RATE_LIMIT_PER_MINUTE": "3",
         "GEO_SERVICE_MAX_ITEMS": "50",
@@ -240,12 +240,12 @@ def test_limits_from_settings(tmp_path, monkeypatch):
         app.state.refresh.close()
 
 
-def test_timeout_from_settings(tmp_path):
+def test_timeout_from_settings(tmp_path, seeded_derived):
     """A request that outlives the timeout answers 503 with a JSON message; the routing runs
     in a worker thread, so the timeout fires while it works."""
     app = create_app(
         Settings(
-            derived_dir=tmp_path / "derived",
+            derived_dir=seeded_derived(tmp_path / "derived"),
             state_dir=tmp_path / "state",
             request_timeout_s=0.0001,
         )

@@ -39,6 +39,7 @@ def _asgi_get(app, path: str, params: dict | None = None, headers: dict | None =
             asked = True
             return {"type": "http.request", "body": b"", "more_body": False}
         await asyncio.Event().wait()  # the client stays until the response is sent
+        return {"type": "http.disconnect"}
 
     async def send(message: dict) -> None:
         sent.append(message)

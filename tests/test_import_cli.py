@@ -15,6 +15,9 @@ from geo_service.data.geojson_io import read_geojson, write_geojson
 from geo_service.datums import wgs84_to_gcj02
 from tests.support import DATA_DIR, make_district, run_cli
 
+#: End to end: the geo-service command in a subprocess.
+pytestmark = pytest.mark.slow
+
 
 @pytest.fixture
 def district(tmp_path):

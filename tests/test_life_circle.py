@@ -87,9 +87,10 @@ def test_the_table_is_checked(row, message):
 
 
 @pytest.fixture(scope="module", params=STORE_KINDS)
-def api(request, tmp_path_factory, demo_store):
+def api(request, tmp_path_factory, demo_store, seeded_derived):
     folder = tmp_path_factory.mktemp("life_circle")
-    settings = Settings(derived_dir=folder / "derived", store=demo_store(request.param))
+    derived = seeded_derived(folder / "derived")
+    settings = Settings(derived_dir=derived, store=demo_store(request.param))
     return InProcessClient(create_app(settings))
 
 

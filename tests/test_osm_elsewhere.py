@@ -20,6 +20,9 @@ from geo_service.data.geojson_io import read_geojson
 from tests.reference import walking_distances
 from tests.support import ROOT, run_cli
 
+#: End to end: real OpenStreetMap extracts through the geo-service command.
+pytestmark = pytest.mark.slow
+
 EXTRACTS = ROOT / "tests" / "data" / "osm"
 
 DISTRICTS = {

@@ -18,9 +18,10 @@ from tests.support import InProcessClient
 
 
 @pytest.fixture(scope="module")
-def app(tmp_path_factory):
+def app(tmp_path_factory, seeded_derived):
     folder = tmp_path_factory.mktemp("planning")
-    return create_app(Settings(derived_dir=folder / "derived", state_dir=folder / "state"))
+    derived = seeded_derived(folder / "derived")
+    return create_app(Settings(derived_dir=derived, state_dir=folder / "state"))
 
 
 @pytest.fixture(scope="module")

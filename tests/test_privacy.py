@@ -101,6 +101,7 @@ def _urls(api, layer_ids: list[str]) -> list[str]:
     return urls
 
 
+@pytest.mark.slow  # end to end: every route and format of the API, read back with GDAL
 @pytest.mark.parametrize("who", ["public", "staff"])
 def test_no_household_coordinate_in_any_response(api, demo, secrets, who, staff_headers, tmp_path):
     headers = staff_headers if who == "staff" else {}

@@ -8,6 +8,8 @@ from __future__ import annotations
 import shutil
 import time
 
+import pytest
+
 from geo_service.api.app import create_app
 from geo_service.data.stores import open_store
 from geo_service.settings import Settings
@@ -33,6 +35,7 @@ def _nearest(api, lon, lat) -> str:
     return answer.json()["features"][0]["id"]
 
 
+@pytest.mark.slow  # end to end: an edit, the whole coverage run again
 def test_coverage_is_recomputed_after_an_edit(editable, data_copy, tmp_path):
     api, staff, kind = editable.api, editable.staff, editable.kind
     store = api.app.state.store
@@ -80,6 +83,7 @@ def test_coverage_is_recomputed_after_an_edit(editable, data_copy, tmp_path):
         assert InProcessClient(fresh).get("/coverage/summary").json() == after
 
 
+@pytest.mark.slow  # end to end: another writer, the whole coverage run again
 def test_a_change_made_by_another_process_is_seen_and_recomputed(catalog, data_copy, tmp_path):
     settings = Settings(
         store=f"file:{data_copy[1]}",

@@ -36,10 +36,10 @@ def _flat(text: str) -> str:
 
 
 @pytest.fixture(scope="module", params=STORE_KINDS)
-def api(request, tmp_path_factory, demo_store):
+def api(request, tmp_path_factory, demo_store, seeded_derived):
     folder = tmp_path_factory.mktemp("reports")
     settings = Settings(
-        derived_dir=folder / "derived",
+        derived_dir=seeded_derived(folder / "derived"),
         state_dir=folder / "state",
         scenario_writers="public",
         store=demo_store(request.param),

@@ -31,10 +31,10 @@ def _change(app, closures: int = 2) -> dict:
 
 
 @pytest.fixture(scope="module", params=STORE_KINDS)
-def setup(request, tmp_path_factory, demo_store):
+def setup(request, tmp_path_factory, demo_store, seeded_derived):
     folder = tmp_path_factory.mktemp("scenarios")
     settings = Settings(
-        derived_dir=folder / "derived",
+        derived_dir=seeded_derived(folder / "derived"),
         state_dir=folder / "state",
         store=demo_store(request.param),
     )
@@ -105,9 +105,11 @@ def test_writes_need_a_staff_key_and_keep_what_was_there(setup):
     assert api.delete("/scenarios/keep me", headers=staff).status_code == 204
 
 
-def test_a_district_may_let_anyone_save(tmp_path):
+def test_a_district_may_let_anyone_save(tmp_path, seeded_derived):
     settings = Settings(
-        derived_dir=tmp_path / "derived", state_dir=tmp_path / "state", scenario_writers="public"
+        derived_dir=seeded_derived(tmp_path / "derived"),
+        state_dir=tmp_path / "state",
+        scenario_writers="public",
     )
     app = create_app(settings)
     api = InProcessClient(app)

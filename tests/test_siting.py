@@ -107,9 +107,10 @@ def test_coverage_matrix_takes_a_features_best_entrance():
 
 
 @pytest.fixture(scope="module")
-def context(tmp_path_factory):
+def context(tmp_path_factory, seeded_derived):
     folder = tmp_path_factory.mktemp("siting")
-    app = create_app(Settings(derived_dir=folder / "derived", state_dir=folder / "state"))
+    derived = seeded_derived(folder / "derived")
+    app = create_app(Settings(derived_dir=derived, state_dir=folder / "state"))
     return app.state.coverage
 
 

@@ -195,7 +195,9 @@ def test_features_by_id_equal_the_file(store, demo):
 
 
 @pytest.mark.parametrize("kind", STORE_KINDS)
-def test_declared_properties_the_data_lacks_read_as_null(kind, catalog, demo, demo_store, tmp_path):
+def test_declared_properties_the_data_lacks_read_as_null(
+    kind, catalog, demo, demo_store, tmp_path, seeded_derived
+):
     store = open_store(demo_store(kind), catalog, DATA_DIR)
     declared = catalog.get("service_centres").property_names
     lacking = [name for name in declared if name not in demo["service_centres"].columns]
@@ -205,7 +207,9 @@ def test_declared_properties_the_data_lacks_read_as_null(kind, catalog, demo, de
     page = store.query("service_centres")
     assert set(declared) <= set(page.columns) and page[lacking].isna().all(axis=None)
     settings = Settings(
-        store=demo_store(kind), derived_dir=tmp_path / "derived", state_dir=tmp_path / "state"
+        store=demo_store(kind),
+        derived_dir=seeded_derived(tmp_path / "derived"),
+        state_dir=tmp_path / "state",
     )
     api = InProcessClient(create_app(settings))
     for path in ("/collections/service_centres/items/D00", "/collections/service_centres/items"):
@@ -328,10 +332,11 @@ def test_a_postgis_store_says_what_is_missing(catalog, postgis_server):
         open_store(f"{postgis_server}?schema=Robert'); DROP", catalog, DATA_DIR)
 
 
-def test_items_etags_come_from_the_layer_version(data_copy, tmp_path):
+def test_items_etags_come_from_the_layer_version(data_copy, tmp_path, seeded_derived):
     """An items page's ETag is the layer's version with the query: the same page is 304
     before any encoding; a new version of the layer, a new ETag."""
     catalog_dir, data_dir = data_copy
+    seeded_derived(tmp_path / "derived")  # the first app's coverage; the second computes
 
     def api():
         settings = Settings(

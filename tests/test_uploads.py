@@ -171,8 +171,9 @@ def test_only_roles_allowed_to_edit_a_layer_may_upload(editable, data_copy):
     assert not api.app.state.audit.entries()
 
 
-def test_a_layer_may_name_the_roles_that_edit_it(data_copy, tmp_path):
+def test_a_layer_may_name_the_roles_that_edit_it(data_copy, tmp_path, seeded_derived):
     catalog_dir, data_dir = data_copy
+    seeded_derived(tmp_path / "derived")  # data_copy's derived folder
     entry = catalog_dir / "roads.yaml"
     entry.write_text(entry.read_text("utf-8") + "edit_roles: [restricted]\n", "utf-8")
     settings = Settings(store=f"file:{data_dir}", catalog_dir=catalog_dir, state_dir=tmp_path / "s")
@@ -200,7 +201,7 @@ def hostile(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def guarded(tmp_path_factory):
+def guarded(tmp_path_factory, seeded_derived):
     """(client, staff headers, state folder) of an app over a copy of the demo, taking
     uploads up to 30 MB (so the bombs get in, to be refused inside)."""
     folder = tmp_path_factory.mktemp("guarded")
@@ -208,7 +209,7 @@ def guarded(tmp_path_factory):
     settings = Settings(
         store=f"file:{folder / 'data'}",
         state_dir=folder / "state",
-        derived_dir=folder / "derived",
+        derived_dir=seeded_derived(folder / "derived"),
         max_upload_bytes=30 * 1024**2,
     )
     api = InProcessClient(create_app(settings))
@@ -258,7 +259,8 @@ def test_hostile_files_are_refused_leaving_nothing(case, hostile, guarded, tmp_p
             read_import_file(path)
 
 
-def test_size_limits_and_the_form_are_enforced(data_copy, tmp_path):
+def test_size_limits_and_the_form_are_enforced(data_copy, tmp_path, seeded_derived):
+    seeded_derived(tmp_path / "derived")  # data_copy's derived folder
     settings = Settings(
         store=f"file:{data_copy[1]}",
         catalog_dir=data_copy[0],
@@ -312,7 +314,8 @@ def test_a_zipped_shapefile_upload_reads_like_the_command_line(editable, tmp_pat
     assert api.get(checked.headers["location"], headers=staff).status_code == 404
 
 
-def test_pending_uploads_expire(data_copy, tmp_path):
+def test_pending_uploads_expire(data_copy, tmp_path, seeded_derived):
+    seeded_derived(tmp_path / "derived")  # data_copy's derived folder
     settings = Settings(
         store=f"file:{data_copy[1]}",
         catalog_dir=data_copy[0],

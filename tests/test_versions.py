@@ -127,6 +127,7 @@ def test_a_refused_write_is_no_version(versioned, demo):
     assert [v.number for v in store.history("compounds")] == [1]
 
 
+@pytest.mark.slow  # end to end: the geo-service command in a subprocess
 def test_history_diff_and_rollback_from_the_command_line(versioned, demo, tmp_path):
     url, store = versioned
     env = {"GEO_SERVICE_STORE": url, "GEO_SERVICE_STATE_DIR": str(tmp_path / "state")}

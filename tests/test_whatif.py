@@ -21,10 +21,10 @@ from tests.support import InProcessClient
 
 
 @pytest.fixture(scope="module", params=STORE_KINDS)
-def app(request, tmp_path_factory, demo_store):
+def app(request, tmp_path_factory, demo_store, seeded_derived):
     folder = tmp_path_factory.mktemp("whatif")
     settings = Settings(
-        derived_dir=folder / "derived",
+        derived_dir=seeded_derived(folder / "derived"),
         state_dir=folder / "state",
         store=demo_store(request.param),
     )

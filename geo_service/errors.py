@@ -46,6 +46,10 @@ class FeatureNotFound(LayerNotFound):
     """No feature with that id in the layer."""
 
 
+class TileNotFound(LayerNotFound):
+    """A tile outside the tile matrix set's limits (OGC API - Tiles answers 404)."""
+
+
 class InvalidQuery(GeoServiceError, ValueError):
     """A request parameter is malformed or out of range."""
 

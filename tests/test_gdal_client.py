@@ -6,6 +6,8 @@ import re
 import shutil
 import subprocess
 
+import mapbox_vector_tile
+import morecantile
 import pyogrio
 import pytest
 import shapely
@@ -92,3 +94,31 @@ def test_attribute_filter_reaches_the_server(server):
     )
     ids = re.findall(r"id \(String\) = (HL\d\d-\d\d)", listing)
     assert ids and all(i.startswith("HL01-") for i in ids)
+
+
+def test_gdal_reads_a_vector_tile_where_the_features_are(server, client, tmp_path):
+    """GDAL's MVT driver opens a tile from the tile URL template of the collection's
+    tileset: the same features, georeferenced within the tile's bounds in EPSG:3857."""
+    tileset = client.get("/collections/compounds/tiles/WebMercatorQuad").json()
+    template = next(link["href"] for link in tileset["links"] if link["rel"] == "item")
+    level = next(x for x in tileset["tileMatrixSetLimits"] if x["tileMatrix"] == "13")
+    row = (level["minTileRow"] + level["maxTileRow"]) // 2
+    col = (level["minTileCol"] + level["maxTileCol"]) // 2
+    url = template.format(tileMatrix=13, tileRow=row, tileCol=col) + "?properties=population"
+    out = tmp_path / "tile.gpkg"
+    _run(
+        OGR2OGR, "-f", "GPKG", str(out), f"MVT:/vsicurl/{url}",
+        "-oo", "Z=13", "-oo", f"Y={row}", "-oo", f"X={col}",
+    )  # fmt: skip
+    read = pyogrio.read_dataframe(out)
+    expected = client.get(url)
+    assert expected.status_code == 200
+    features = mapbox_vector_tile.decode(expected.content)["compounds"]["features"]
+    assert sorted(read["id"]) == sorted(f["properties"]["id"] for f in features)
+    by_id = {f["properties"]["id"]: f["properties"]["population"] for f in features}
+    assert all(by_id[i] == p for i, p in zip(read["id"], read["population"], strict=True))
+    assert read.crs.to_epsg() == 3857
+    minx, miny, maxx, maxy = morecantile.tms.get("WebMercatorQuad").xy_bounds(col, row, 13)
+    margin = (maxx - minx) * 64 / 4096
+    tile_box = shapely.box(minx - margin, miny - margin, maxx + margin, maxy + margin)
+    assert shapely.covers(tile_box.buffer(1), read.geometry.values).all()

@@ -18,6 +18,7 @@ from geo_service.api.errors import ERROR_RESPONSES, add_exception_handlers
 from geo_service.api.limits import RequestLimitsMiddleware
 from geo_service.api.middleware import ResponseMiddleware
 from geo_service.api.ogc.features import FeatureEncoder
+from geo_service.api.ogc.tiles import TileCache
 from geo_service.api.rate_limit import RateLimiter
 from geo_service.api.refresh import CoverageRefresh
 from geo_service.api.routers import (
@@ -37,6 +38,7 @@ from geo_service.api.routers import (
     reports,
     scenarios,
     summary,
+    tiles,
     uploads,
     versions,
 )
@@ -130,6 +132,7 @@ def create_app(settings: Settings | None = None, store: LayerStore | None = None
     app.state.pages = MapPages(settings, store, app.state.profile)
     app.state.geojson_cache = {}
     app.state.feature_encoder = FeatureEncoder()
+    app.state.tile_cache = TileCache()
     pepper = settings.api_key_secret.get_secret_value() if settings.api_key_secret else None
     app.state.keys = KeyStore(settings.state_dir / "keys.json", pepper)
     app.state.audit = AuditLog(settings.state_dir / "audit.log")
@@ -171,6 +174,7 @@ def create_app(settings: Settings | None = None, store: LayerStore | None = None
         landing,
         collections,
         items,
+        tiles,
         downloads,
         layers,
         versions,

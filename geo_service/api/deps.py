@@ -114,7 +114,13 @@ async def visible_collection(
 
 
 #: Routes that take property names as query parameters and check their query themselves.
-OPEN_QUERY_ROUTES = frozenset({"/collections/{collectionId}/items", "/downloads/{layer_id}.{fmt}"})
+OPEN_QUERY_ROUTES = frozenset(
+    {
+        "/collections/{collectionId}/items",
+        "/collections/{collectionId}/tiles/{tileMatrixSetId}/{tileMatrix}/{tileRow}/{tileCol}",
+        "/downloads/{layer_id}.{fmt}",
+    }
+)
 
 
 def _query_names(dependant) -> set[str]:

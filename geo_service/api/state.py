@@ -12,6 +12,7 @@ from starlette.datastructures import State
 
 from geo_service.api.compute import ComputePool
 from geo_service.api.ogc.features import FeatureEncoder
+from geo_service.api.ogc.tiles import TileCache
 from geo_service.api.rate_limit import RateLimiter
 from geo_service.api.refresh import CoverageRefresh
 from geo_service.data.audit import AuditLog
@@ -40,6 +41,8 @@ class ServiceState(State):
     #: Encoded GeoJSON of whole layers, by (layer, version).
     geojson_cache: dict
     feature_encoder: FeatureEncoder
+    #: Encoded vector tiles, by layer version and request.
+    tile_cache: TileCache
     keys: KeyStore
     audit: AuditLog
     scenarios: ScenarioStore

@@ -9,6 +9,7 @@ from geo_service.api.deps import CollectionDep, StoreDep, VisibleLayersDep
 from geo_service.api.negotiation import base_url, wants_html
 from geo_service.api.ogc import html
 from geo_service.api.ogc.crs import CRS84, supported
+from geo_service.api.ogc.tiles import REL_TILESETS_VECTOR
 from geo_service.api.routers.landing import JSON_OR_HTML, FormatQuery
 from geo_service.data.catalog import LayerSpec
 from geo_service.data.export import FORMATS as EXPORT_FORMATS
@@ -84,6 +85,12 @@ def collection_document(
             "type": "application/schema+json",
             "title": "Feature schema",
             "href": f"{href}/schema",
+        },
+        {
+            "rel": REL_TILESETS_VECTOR,
+            "type": "application/json",
+            "title": "Vector tiles",
+            "href": f"{href}/tiles",
         },
         {"rel": "license", "type": "text/plain", "title": spec.licence, "href": f"{href}"},
         *(

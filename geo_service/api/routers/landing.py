@@ -11,6 +11,7 @@ from geo_service import __version__
 from geo_service.api.deps import StoreDep, VisibleLayersDep
 from geo_service.api.negotiation import base_url, wants_html
 from geo_service.api.ogc import html
+from geo_service.api.ogc.tiles import CONFORMANCE as TILES_CONFORMANCE
 
 router = APIRouter(tags=["landing"])
 
@@ -27,6 +28,7 @@ CONFORMANCE = [
     "http://www.opengis.net/spec/ogcapi-features-4/1.0/conf/create-replace-delete",
     "http://www.opengis.net/spec/ogcapi-features-4/1.0/conf/update",
     "http://www.opengis.net/spec/ogcapi-features-4/1.0/conf/features",
+    *TILES_CONFORMANCE,
 ]
 #: Routes that answer JSON or HTML (``f`` or the Accept header).
 JSON_OR_HTML = {200: {"content": {"application/json": {}, "text/html": {}}}}

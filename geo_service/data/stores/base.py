@@ -3,13 +3,14 @@ service and where its layers live."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol, runtime_checkable
 
 import geopandas as gpd
 
 from geo_service.data.catalog import Catalog
+from geo_service.data.vector_tiles import TileAddress
 from geo_service.data.versions import LayerVersion
 
 BBox = tuple[float, float, float, float]
@@ -82,6 +83,18 @@ class LayerStore(Protocol):
     ) -> gpd.GeoDataFrame:
         """Features of the layer intersecting ``bbox`` (lon/lat) whose properties equal
         ``where``; all features without filters, in stored order."""
+        ...
+
+    def vector_tile(
+        self,
+        layer_id: str,
+        tile: TileAddress,
+        properties: Sequence[str],
+        where: Mapping[str, object] | None = None,
+    ) -> bytes:
+        """The features reaching ``tile`` (WebMercatorQuad) and matching ``where`` as a
+        Mapbox Vector Tile of one layer named ``layer_id``, each feature with
+        ``properties``; ``b""`` when none reaches it."""
         ...
 
     def feature(self, layer_id: str, feature_id: str) -> gpd.GeoDataFrame:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import geopandas as gpd
@@ -26,6 +26,7 @@ from geo_service.data.stores.file_layers import (  # noqa: F401 - also imported 
     write_layer_version,
 )
 from geo_service.data.validation import Problem
+from geo_service.data.vector_tiles import TileAddress, encode_tile
 from geo_service.data.versions import LayerVersion
 from geo_service.errors import (
     DataValidationError,
@@ -299,6 +300,17 @@ class FileStore:
         """A digest of the layer file's bytes when it was read or written."""
         self._frame(layer_id)
         return self._versions[layer_id]
+
+    def vector_tile(
+        self,
+        layer_id: str,
+        tile: TileAddress,
+        properties: Sequence[str],
+        where: Mapping[str, object] | None = None,
+    ) -> bytes:
+        """The tile's features from the spatial index, encoded in Python."""
+        frame = self._select(layer_id, tile.lonlat_bounds(), where)
+        return encode_tile(frame, layer_id, tile, properties)
 
     def feature(self, layer_id: str, feature_id: str) -> gpd.GeoDataFrame:
         """The one-row frame of feature ``feature_id``."""

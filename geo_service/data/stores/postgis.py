@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import bisect
 import logging
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 
 import geopandas as gpd
@@ -37,7 +37,9 @@ from geo_service.data.stores.postgis_schema import (
     write_layer_table,
     write_note,
 )
+from geo_service.data.stores.postgis_tiles import read_tile
 from geo_service.data.validation import validate_layer
+from geo_service.data.vector_tiles import TileAddress
 from geo_service.data.versions import LayerVersion, new_version
 from geo_service.errors import (
     Conflict,
@@ -355,6 +357,19 @@ class PostGISStore:
     def is_instant(self, layer_id: str, query: FeatureQuery) -> bool:
         """Never: every page is a round trip to the database."""
         return False
+
+    def vector_tile(
+        self,
+        layer_id: str,
+        tile: TileAddress,
+        properties: Sequence[str],
+        where: Mapping[str, object] | None = None,
+    ) -> bytes:
+        """The tile made and encoded in SQL (``ST_AsMVT``)."""
+        spec = self.catalog.get(layer_id)
+        self._layer_row(layer_id)  # LayerNotFound if the layer is not loaded
+        with self._connection() as conn:
+            return read_tile(conn, self.schema, spec, tile, properties, where or {})
 
     def feature(self, layer_id: str, feature_id: str) -> gpd.GeoDataFrame:
         """The one-row frame of feature ``feature_id``."""

@@ -61,6 +61,10 @@ PACKAGES: dict[str, dict[str, str]] = {
         "leaflet.groupedlayercontrol.min.js": "dist/leaflet.groupedlayercontrol.min.js",
         "leaflet.groupedlayercontrol.min.css": "dist/leaflet.groupedlayercontrol.min.css",
     },
+    "leaflet.vectorgrid": {
+        # Bundled with its decoders (pbf, @mapbox/vector-tile): vector tiles on the planner.
+        "Leaflet.VectorGrid.bundled.min.js": "dist/Leaflet.VectorGrid.bundled.min.js",
+    },
     "leaflet-search": {
         "dist/leaflet-search.min.js": "dist/leaflet-search.min.js",
         "dist/leaflet-search.min.css": "dist/leaflet-search.min.css",

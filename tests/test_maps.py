@@ -72,6 +72,37 @@ def test_restricted_planner_page_offers_the_households(store, tmp_path):
     assert '"id": "central_households"' in page
 
 
+def _tiled_layers(page: str) -> set[str]:
+    return set(re.findall(r'"/collections/(\w+)/tiles/WebMercatorQuad/\{z\}/\{y\}/\{x\}', page))
+
+
+def test_layers_with_more_features_than_tiles_above_come_as_tiles(store, tmp_path):
+    definition = yaml.safe_load(PLANNER.read_text(encoding="utf-8"))
+    assert definition["tiles_above"] == 5000  # the demo's layers all load whole
+    assert _tiled_layers(_pages(store, tmp_path).planner()) == set()
+    definition["tiles_above"] = store.count("compounds") - 1
+    maps_dir = tmp_path / "maps"
+    maps_dir.mkdir()
+    (maps_dir / "planner.yaml").write_text(yaml.safe_dump(definition), encoding="utf-8")
+    bigger = {
+        entry["layer"]
+        for entry in definition["layers"]
+        if store.has(entry["layer"]) and store.count(entry["layer"]) > definition["tiles_above"]
+    }
+    assert "compounds" in bigger and "service_centres" not in bigger
+    page = _pages(store, tmp_path, maps_dir=maps_dir).planner()
+    assert _tiled_layers(page) == bigger
+    assert "Leaflet.VectorGrid.bundled.min.js" in page
+    # over GCJ-02 tiles our layers shift feature by feature in the browser: no tiles
+    amap = _pages(store, tmp_path, maps_dir=maps_dir, basemaps=["amap"]).planner()
+    assert _tiled_layers(amap) == set()
+    # a standalone file inlines every layer
+    inlined = _pages(store, tmp_path, maps_dir=maps_dir).planner(
+        features=lambda spec, entry: {"type": "FeatureCollection", "features": []}
+    )
+    assert _tiled_layers(inlined) == set()
+
+
 @pytest.mark.parametrize(
     ("change", "message"),
     [

@@ -17,6 +17,9 @@ from geo_service.data.catalog_entries import (
 )
 from geo_service.data.profile import DistrictProfile
 
+#: A new district's planner map draws a layer of more features than this from vector tiles.
+TILES_ABOVE = 5000
+
 
 def source_layer_entries(profile: DistrictProfile) -> list[dict]:
     """Catalog entries of the layers ``geo-service import osm`` writes."""
@@ -244,6 +247,7 @@ def planner_definition(profile: DistrictProfile) -> dict:
         },
         "max_zoom": 19,
         "min_zoom": 10,
+        "tiles_above": TILES_ABOVE,
         "groups": [
             {"id": "basemap", "title": {"zh": "底图", "en": "Basemap"}},
             {"id": "boundaries", "title": {"zh": "边界", "en": "Boundaries"}},

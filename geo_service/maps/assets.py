@@ -32,6 +32,8 @@ LOCAL_ASSETS: dict[str, str] = {
     "leaflet.groupedlayercontrol.min.css": (
         "vendor/leaflet-groupedlayercontrol/leaflet.groupedlayercontrol.min.css"
     ),
+    "leaflet_vectorgrid_js": "vendor/leaflet.vectorgrid/Leaflet.VectorGrid.bundled.min.js",
+    "geo_service_tiled_js": "geo_service/tiled.js",
     "Leaflet.Search.js": "vendor/leaflet-search/dist/leaflet-search.min.js",
     "Leaflet.Search.css": "vendor/leaflet-search/dist/leaflet-search.min.css",
     "geo_service_core_js": "geo_service/core.js",

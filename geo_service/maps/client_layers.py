@@ -66,17 +66,28 @@ def source_url(spec: LayerSpec, entry: MapLayer, base: str, fields: list[str]) -
     return f"{base}collections/{spec.id}/items?{urlencode(query, safe=',')}"
 
 
+def tiles_url(spec: LayerSpec, entry: MapLayer, base: str, fields: list[str]) -> str:
+    """The URL template (``{z}/{y}/{x}``) of the layer's vector tiles with the properties
+    the map uses, filtered as the definition says."""
+    query = {k: str(v) for k, v in entry.filter.items()}
+    if fields:
+        query["properties"] = ",".join(fields)
+    suffix = f"?{urlencode(query, safe=',')}" if query else ""
+    return f"{base}collections/{spec.id}/tiles/WebMercatorQuad/{{z}}/{{y}}/{{x}}{suffix}"
+
+
 def client_layer(
     spec: LayerSpec,
     entry: MapLayer,
     *,
     url: str | None = None,
+    tiles: str | None = None,
     data: dict | None = None,
     labels: dict[str, Labels] | None = None,
 ) -> dict[str, Any]:
     """The browser's description of one map layer (give ``url`` to load the features
-    lazily from the API, or ``data`` to inline a GeoJSON FeatureCollection; ``labels``:
-    see :func:`value_labels`)."""
+    lazily from the API, ``tiles`` to draw them from vector tiles, or ``data`` to inline a
+    GeoJSON FeatureCollection; ``labels``: see :func:`value_labels`)."""
     labels = labels or {}
     classes = entry.classes.model_dump(exclude_none=True) if entry.classes else None
     popup = popup_fields(spec, entry.popup) if entry.interactive else []
@@ -103,6 +114,7 @@ def client_layer(
         "valueLabels": {f["name"]: labels[f["name"]] for f in popup if f["name"] in labels},
         "synthetic": spec.provenance.synthetic,
         "url": url,
+        "tiles": tiles,
         "data": data,
     }
 

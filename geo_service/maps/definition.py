@@ -87,6 +87,12 @@ class MapDefinition(_Strict):
     min_zoom: int = Field(default=3, ge=0, le=22)
     groups: tuple[MapGroup, ...] = Field(min_length=1)
     layers: tuple[MapLayer, ...] = Field(min_length=1)
+    tiles_above: int | None = Field(
+        default=None,
+        ge=0,
+        description="Draw a layer from vector tiles when it holds more features than this "
+        "(pages served by the API over WGS 84 basemaps; else all features load at once).",
+    )
 
     @model_validator(mode="after")
     def _check_groups(self) -> MapDefinition:

@@ -14,6 +14,7 @@ from geo_service.maps.assets import MAP_CSS, MAP_JS
 
 _MARKER_CLUSTER_JS = [("markerclusterjs", "")]
 _MARKER_CLUSTER_CSS = [("markerclustercss", ""), ("markerclusterdefaultcss", "")]
+_VECTOR_TILES_JS = [("leaflet_vectorgrid_js", ""), ("geo_service_tiled_js", "")]
 
 
 class CatalogLayer(JSCSSMixin, Layer):
@@ -33,7 +34,11 @@ class CatalogLayer(JSCSSMixin, Layer):
         super().__init__(name=name, overlay=True, control=True, show=show)
         self._name = "CatalogLayer"
         self.definition = definition
-        self.default_js = MAP_JS + (_MARKER_CLUSTER_JS if definition["cluster"] else [])
+        self.default_js = (
+            MAP_JS
+            + (_MARKER_CLUSTER_JS if definition["cluster"] else [])
+            + (_VECTOR_TILES_JS if definition.get("tiles") else [])
+        )
         self.default_css = MAP_CSS + (_MARKER_CLUSTER_CSS if definition["cluster"] else [])
 
 

@@ -100,8 +100,17 @@ class MapPages:
                 search_index=index,
                 labels=self.labels,
                 workspace=self._workspace(),
+                counts=None if features is not None else self._counts(),
             ),
         )
+
+    def _counts(self) -> dict[str, int]:
+        """Features per layer of the store (the map's layers switch to tiles by them)."""
+        return {
+            spec.id: self.store.count(spec.id)
+            for spec in self.store.catalog
+            if self.store.has(spec.id)
+        }
 
     def locator(self) -> str:
         """The public service-centre locator (public layers only, whoever asks)."""

@@ -6,7 +6,7 @@ each layer is first shown, or are inlined for a standalone file."""
 from __future__ import annotations
 
 import html
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
 import folium
 from branca.element import Figure
@@ -14,7 +14,13 @@ from folium import plugins
 
 from geo_service.data.catalog import Access, Catalog, LayerSpec, Text
 from geo_service.maps.assets import MAP_CSS, MAP_JS
-from geo_service.maps.client_layers import Labels, client_layer, source_url, used_properties
+from geo_service.maps.client_layers import (
+    Labels,
+    client_layer,
+    source_url,
+    tiles_url,
+    used_properties,
+)
 from geo_service.maps.definition import MapDefinition, MapLayer
 from geo_service.maps.elements import CatalogLayer, MapFurniture, MeasureTool, Workspace
 from geo_service.maps.page import PageBase, both, page_html
@@ -42,6 +48,7 @@ def planner_page(
     search_index: dict | None = None,
     labels: dict[str, Labels] | None = None,
     workspace: dict | None = None,
+    counts: Mapping[str, int] | None = None,
 ) -> str:
     """The planner map as an HTML page.
 
@@ -68,6 +75,10 @@ def planner_page(
     workspace
         Options of the summary panel (layer ids, area key); shown when the page calls the
         API and the caller may see the coverage layers it reads.
+    counts
+        Features per layer: a layer with more than the definition's ``tiles_above`` is
+        drawn from the API's vector tiles (not over GCJ-02 basemaps, which shift our
+        layers feature by feature in the browser).
     """
     definition.check_against(catalog)
     visible = {spec.id for spec in catalog.visible(access)}
@@ -95,6 +106,9 @@ def planner_page(
         spec = catalog.get(entry.layer)
         if features is not None:
             described = client_layer(spec, entry, data=features(spec, entry), labels=labels)
+        elif _tiled(definition, spec, counts, basemaps):
+            url = tiles_url(spec, entry, base.api or "", used_properties(spec, entry))
+            described = client_layer(spec, entry, tiles=url, labels=labels)
         else:
             url = source_url(spec, entry, base.api or "", used_properties(spec, entry))
             described = client_layer(spec, entry, url=url, labels=labels)
@@ -128,6 +142,18 @@ def planner_page(
     if panel and base.api is not None and panel <= visible:
         Workspace({**workspace, "api": base.api}).add_to(fmap)
     return page_html(figure, base.static)
+
+
+def _tiled(
+    definition: MapDefinition,
+    spec: LayerSpec,
+    counts: Mapping[str, int] | None,
+    basemaps: list[str] | tuple[str, ...],
+) -> bool:
+    """Whether the layer is drawn from vector tiles (see :func:`planner_page`)."""
+    if definition.tiles_above is None or counts is None or datum_of(basemaps) != "wgs84":
+        return False
+    return counts.get(spec.id, 0) > definition.tiles_above
 
 
 def info_html(title: Text, synthetic: bool, sources: list[str] = ()) -> str:

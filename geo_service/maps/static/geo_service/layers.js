@@ -192,6 +192,9 @@
   }
 
   GS.layer = function (def) {
+    if (def.tiles) {
+      return GS.tiledLayer(def);
+    }
     var geojson = L.geoJSON(null, {
       style: pathStyle(def),
       pointToLayer: pointToLayer(def),
@@ -258,4 +261,8 @@
     return layer;
   };
   GS.symbolHtml = symbolHtml;
+  GS.pathStyle = pathStyle;
+  GS.popupHtml = popupHtml;
+  GS.featureName = featureName;
+  GS.stackInOrder = stackInOrder;
 })(window);

@@ -1,0 +1,111 @@
+/* geo_service map pages: a catalog layer drawn from the API's vector tiles
+ * (Leaflet.VectorGrid), for layers too big to load whole. Same styles, classes and popups
+ * as layers.js; what the panels need of a layer (eachLayer, setStyle, resetStyle,
+ * gsLoaded, gsFeatureCount) works on the features of the tiles loaded so far. */
+(function (global) {
+  "use strict";
+  var GS = global.GeoService;
+
+  /* Leaflet 1.8 dropped L.DomEvent.fakeStop, which VectorGrid 1.3 calls on a click;
+   * this is what it did (the map then ignores the click the feature took). */
+  if (!L.DomEvent.fakeStop) {
+    L.DomEvent.fakeStop = function (event) {
+      event._stopped = true;
+    };
+  }
+
+  /* Tiled layers draw above the other lines and areas (overlayPane, 400), below markers
+   * (600): a compound over the service circle it lies in takes the click. */
+  var TILES_PANE = "gsTiles";
+
+  GS.tiledLayer = function (def) {
+    var pathStyle = GS.pathStyle(def);
+    var points = def.geometry.indexOf("Point") >= 0;
+
+    function styleOf(properties) {
+      var style = pathStyle({ properties: properties });
+      if (points) {
+        style.radius = def.style.radius;
+        style.fill = true;
+        style.fillOpacity = 0.9;
+        style.color = "#ffffff";
+      }
+      return style;
+    }
+
+    var styles = {};
+    styles[def.id] = styleOf;
+    var layer = L.vectorGrid.protobuf(def.tiles, {
+      pane: TILES_PANE,
+      vectorTileLayerStyles: styles,
+      interactive: def.interactive,
+      rendererFactory: L.canvas.tile,
+      getFeatureId: function (feature) {
+        return feature.properties.id;
+      },
+    });
+    var addTo = layer.onAdd;
+    layer.onAdd = function (map) {
+      if (!map.getPane(TILES_PANE)) {
+        map.createPane(TILES_PANE).style.zIndex = 410;
+      }
+      return addTo.call(this, map);
+    };
+    layer.gsDefinition = def;
+    layer.gsFeatureCount = 0;
+    layer.options.style = function (feature) {
+      return styleOf(feature.properties);
+    };
+    GS.layers.push(layer);
+
+    /* Each feature of the tiles loaded, once: {feature, setStyle}. */
+    layer.eachLayer = function (visit) {
+      var seen = {};
+      Object.keys(layer._vectorTiles || {}).forEach(function (key) {
+        var features = layer._vectorTiles[key]._features || {};
+        Object.keys(features).forEach(function (id) {
+          if (seen[id]) {
+            return;
+          }
+          seen[id] = true;
+          var properties = features[id].feature.properties;
+          visit({
+            feature: { properties: properties },
+            setStyle: function (style) {
+              layer.setFeatureStyle(id, L.extend(styleOf(properties), style));
+            },
+          });
+        });
+      });
+    };
+    layer.resetStyle = function (sub) {
+      layer.resetFeatureStyle(String(sub.feature.properties.id));
+    };
+
+    if (def.interactive && def.popup.length) {
+      layer.on("click", function (event) {
+        if (!event.layer || !layer._map) {
+          return;
+        }
+        L.popup()
+          .setLatLng(event.latlng)
+          .setContent(GS.popupHtml(def, event.layer.properties))
+          .openOn(layer._map);
+      });
+    }
+    layer.on("load", function () {
+      var count = 0;
+      layer.eachLayer(function () {
+        count += 1;
+      });
+      layer.gsFeatureCount = count;
+      layer.gsLoaded = true;
+      layer.fire("gs:loaded", { count: count });
+    });
+    layer.on("tileerror", function () {
+      layer.gsError = "a tile did not load";
+      GS.setStatus("图块加载失败 / Could not load some tiles of " + def.title.en);
+    });
+    return layer;
+  };
+})(window);

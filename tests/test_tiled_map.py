@@ -1,0 +1,123 @@
+"""The planner map drawing a big layer from vector tiles, in a real Chromium: the map
+definition's ``tiles_above`` switches the layers above it to tiles; their features draw,
+coloured by class, answer a click with their popup, and take the what-if's highlights."""
+
+from __future__ import annotations
+
+import shutil
+
+import httpx
+import pytest
+import yaml
+
+from tests.browser import open_page
+from tests.support import CATALOG_DIR, DATA_DIR, ROOT, LiveServer
+
+#: End to end: Chromium against `geo-service serve`.
+pytestmark = pytest.mark.slow
+
+LAYER = "GeoService.layers.find(l => l.gsDefinition.id === '{}')"
+TILED = "compound_coverage"
+
+
+@pytest.fixture(scope="module")
+def tiled_server(tmp_path_factory, seeded_derived):
+    """The demo served with a planner map that tiles layers of more than 400 features
+    (the compounds and their coverage: 471 each; roads)."""
+    folder = tmp_path_factory.mktemp("tiled")
+    shutil.copytree(ROOT / "maps", folder / "maps")
+    planner = yaml.safe_load((folder / "maps" / "planner.yaml").read_text(encoding="utf-8"))
+    planner["tiles_above"] = 400
+    (folder / "maps" / "planner.yaml").write_text(yaml.safe_dump(planner, allow_unicode=True))
+    live = LiveServer(
+        env={
+            "GEO_SERVICE_MAPS_DIR": str(folder / "maps"),
+            "GEO_SERVICE_CATALOG_DIR": str(CATALOG_DIR),
+            "GEO_SERVICE_STORE": f"file:{DATA_DIR}",
+            "GEO_SERVICE_DERIVED_DIR": str(seeded_derived(folder / "derived")),
+            "GEO_SERVICE_STATE_DIR": str(folder / "state"),
+        }
+    )
+    yield live
+    live.stop()
+
+
+@pytest.fixture(scope="module")
+def page(browser, tiled_server):
+    visit = open_page(browser, f"{tiled_server.url}/maps/planner")
+    visit.page.wait_for_function(f"() => {LAYER.format(TILED)}.gsLoaded", timeout=30_000)
+    yield visit
+    visit.page.context.close()
+
+
+def test_layers_above_the_threshold_come_as_tiles(page):
+    tiled = page.page.evaluate(
+        "() => GeoService.layers.filter(l => l.gsDefinition.tiles).map(l => l.gsDefinition.id)"
+    )
+    assert sorted(tiled) == ["compound_coverage", "compounds", "roads"]
+    template = page.page.evaluate(f"() => {LAYER.format(TILED)}.gsDefinition.tiles")
+    assert "/collections/compound_coverage/tiles/WebMercatorQuad/{z}/{y}/{x}?properties=" in (
+        template
+    )
+    assert page.errors == [] and page.external == []
+
+
+def test_tiled_features_draw_with_their_class_colours(page, tiled_server):
+    """Every compound in view is drawn, each filled with the colour of its class."""
+    seen = page.page.evaluate(
+        f"""() => {{ const layer = {LAYER.format(TILED)}; const out = {{}};
+        layer.eachLayer(s => {{ out[s.feature.properties.id] =
+            layer.options.style(s.feature).fillColor; }});
+        return out; }}"""
+    )
+    west, south, east, north = page.page.evaluate(
+        "() => { const b = GeoService.layers[0]._map.getBounds();"
+        " return [b.getWest(), b.getSouth(), b.getEast(), b.getNorth()]; }"
+    )
+
+    in_view = httpx.get(
+        f"{tiled_server.url}/collections/{TILED}/items",
+        params={"bbox": f"{west},{south},{east},{north}", "limit": 1000},
+    ).json()["features"]
+    assert in_view and {f["id"] for f in in_view} <= set(seen)
+    colours = ["#2c7bb6", "#abd9e9", "#ffffbf", "#fdae61", "#d7191c"]
+    breaks = [5, 10, 15, 20]
+    for feature in in_view:
+        minutes = feature["properties"]["centre_min"]
+        if minutes is None:
+            continue
+        expected = colours[next((i for i, b in enumerate(breaks) if minutes <= b), 4)]
+        assert seen[feature["id"]] == expected, feature["id"]
+
+
+def test_a_click_on_a_tiled_compound_opens_its_popup(page, tiled_server):
+
+    compound = httpx.get(
+        f"{tiled_server.url}/collections/{TILED}/items", params={"limit": 50}
+    ).json()["features"]
+    # a compound whose inside point is in view, clicked there
+    point = page.page.evaluate(
+        """(features) => { const map = GeoService.layers[0]._map;
+        for (const f of features) {
+          const ring = f.geometry.type === 'Polygon' ? f.geometry.coordinates[0]
+                                                     : f.geometry.coordinates[0][0];
+          const lon = ring.reduce((a, c) => a + c[0], 0) / ring.length;
+          const lat = ring.reduce((a, c) => a + c[1], 0) / ring.length;
+          if (!map.getBounds().contains([lat, lon])) continue;
+          map.setView([lat, lon], 17, {animate: false});
+          const p = map.latLngToContainerPoint([lat, lon]);
+          return {x: p.x, y: p.y, id: f.id, name: f.properties.name_zh};
+        } return null; }""",
+        compound,
+    )
+    assert point is not None
+    page.page.wait_for_function(f"() => {LAYER.format(TILED)}.gsLoaded", timeout=30_000)
+    page.page.wait_for_timeout(500)
+    box = page.page.locator(
+        "#" + page.page.evaluate("() => GeoService.layers[0]._map.getContainer().id")
+    ).bounding_box()
+    page.page.mouse.click(box["x"] + point["x"], box["y"] + point["y"])
+    popup = page.page.locator(".leaflet-popup-content .gs-popup h3")
+    popup.wait_for(timeout=10_000)
+    assert point["name"] in popup.inner_text()
+    assert page.errors == []

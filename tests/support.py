@@ -99,6 +99,15 @@ class LiveServer:
         self.log.close()
 
 
+def run_in_own_loop(awaitable):
+    """``asyncio.run(awaitable)`` in a thread of its own: the browser tests' driver may
+    already run a loop in this one (its sync API keeps one going for the session)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, awaitable).result()
+
+
 class InProcessClient:
     """The app called in process through httpx's ASGI transport, with a synchronous face
     (``get``, ``post``, ...): the routes' logic without a server. Its base URL is
@@ -108,17 +117,12 @@ class InProcessClient:
         self.app = app
 
     def _run(self, send):
-        from concurrent.futures import ThreadPoolExecutor
-
         async def call():
             transport = httpx.ASGITransport(app=self.app)
             async with httpx.AsyncClient(transport=transport, base_url=IN_PROCESS_URL) as c:
                 return await send(c)
 
-        # A loop of its own in a thread of its own: the browser tests' driver may already
-        # run one in this thread.
-        with ThreadPoolExecutor(max_workers=1) as pool:
-            return pool.submit(lambda: asyncio.run(call())).result()
+        return run_in_own_loop(call())
 
     def request(self, method: str, url: str, **kwargs) -> httpx.Response:
         return self._run(lambda c: c.request(method, url, **kwargs))

@@ -13,6 +13,7 @@ import pytest
 
 from geo_service.api.compute import ComputePool
 from geo_service.errors import ComputeUnavailable, InvalidQuery, RequestTimeout
+from tests.support import run_in_own_loop
 
 
 class Coverage:
@@ -49,7 +50,7 @@ def pool():
 
 def test_work_runs_in_another_process_at_lower_priority_with_the_context_unpickled(pool):
     coverage = Coverage("binhu")
-    pid, nice, name, extra = asyncio.run(pool.run(coverage, whoami, 7))
+    pid, nice, name, extra = run_in_own_loop(pool.run(coverage, whoami, 7))
     assert pid != os.getpid()
     assert nice == min(19, os.nice(0) + 5)  # nice levels stop at 19
     assert (name, extra) == ("binhu", 7)
@@ -57,28 +58,28 @@ def test_work_runs_in_another_process_at_lower_priority_with_the_context_unpickl
 
 def test_without_workers_the_work_runs_in_a_thread_of_this_process():
     compute = ComputePool(workers=0, nice=5, timeout_s=1.0)
-    pid, nice, name, _ = asyncio.run(compute.run(Coverage("binhu"), whoami, 1))
+    pid, nice, name, _ = run_in_own_loop(compute.run(Coverage("binhu"), whoami, 1))
     assert (pid, nice, name) == (os.getpid(), os.nice(0), "binhu")
 
 
 def test_errors_come_back_as_themselves(pool):
     with pytest.raises(InvalidQuery, match="no such centre in binhu"):
-        asyncio.run(pool.run(Coverage("binhu"), refuse))
+        run_in_own_loop(pool.run(Coverage("binhu"), refuse))
 
 
 def test_work_past_the_timeout_is_stopped_and_the_worker_replaced(pool):
     coverage = Coverage("binhu")
-    first_pid = asyncio.run(pool.run(coverage, whoami, 0))[0]
+    first_pid = run_in_own_loop(pool.run(coverage, whoami, 0))[0]
     with pytest.raises(RequestTimeout, match="longer than 1 s"):
-        asyncio.run(pool.run(coverage, sleep_then_answer, 30.0))
-    pid = asyncio.run(pool.run(coverage, whoami, 0))[0]
+        run_in_own_loop(pool.run(coverage, sleep_then_answer, 30.0))
+    pid = run_in_own_loop(pool.run(coverage, whoami, 0))[0]
     assert pid != first_pid  # the worker running the slow task was killed
-    assert asyncio.run(pool.run(coverage, sleep_then_answer, 0.01)) == "binhu"
+    assert run_in_own_loop(pool.run(coverage, sleep_then_answer, 0.01)) == "binhu"
 
 
 def test_a_new_coverage_gets_workers_forked_from_it(pool):
-    before = asyncio.run(pool.run(Coverage("before the edit"), whoami, 0))
-    after = asyncio.run(pool.run(Coverage("after the edit"), whoami, 0))
+    before = run_in_own_loop(pool.run(Coverage("before the edit"), whoami, 0))
+    after = run_in_own_loop(pool.run(Coverage("after the edit"), whoami, 0))
     assert before[2] == "before the edit"
     assert after[2] == "after the edit"
     assert after[0] != before[0]
@@ -95,7 +96,7 @@ def test_a_slow_task_does_not_hold_up_the_event_loop(pool):
             ticks += 1
         return await slow, ticks
 
-    answer, ticks = asyncio.run(both())
+    answer, ticks = run_in_own_loop(both())
     assert answer == "binhu"
     assert ticks >= 10  # the loop ran while the task computed (0.5 s / 10 ms = ~50)
 
@@ -103,5 +104,5 @@ def test_a_slow_task_does_not_hold_up_the_event_loop(pool):
 def test_a_worker_that_dies_is_a_503_and_the_next_request_is_answered(pool):
     coverage = Coverage("binhu")
     with pytest.raises(ComputeUnavailable, match="exit code 3"):
-        asyncio.run(pool.run(coverage, die))
-    assert asyncio.run(pool.run(coverage, sleep_then_answer, 0.01)) == "binhu"
+        run_in_own_loop(pool.run(coverage, die))
+    assert run_in_own_loop(pool.run(coverage, sleep_then_answer, 0.01)) == "binhu"

@@ -10,6 +10,8 @@ from urllib.parse import urlencode
 
 import pytest
 
+from tests.support import run_in_own_loop
+
 MERGE_PATCH = "application/merge-patch+json"
 
 
@@ -44,7 +46,7 @@ def _asgi_get(app, path: str, params: dict | None = None, headers: dict | None =
     async def send(message: dict) -> None:
         sent.append(message)
 
-    asyncio.run(app(scope, receive, send))
+    run_in_own_loop(app(scope, receive, send))
     start = sent[0]
     return (
         start["status"],

@@ -259,11 +259,13 @@ def test_what_if_by_clicking_a_centre_to_close(browser, server, client):
         page.wait_for_function(READY, timeout=30_000)
         page.click(".gs-workspace button[data-whatif=close]")
         x, y = page.evaluate(
-            """(id) => { const layer = GeoService.layers.find(
+            """async (id) => { const layer = GeoService.layers.find(
                 l => l.gsDefinition.id === 'service_centres');
             let marker = null;
             layer.eachLayer(m => { if (m.feature.properties.id === id) marker = m; });
             layer._map.setView(marker.getLatLng(), 17, {animate: false});
+            // the markers are placed at the new view on the next frames
+            await new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)));
             const box = marker.getElement().getBoundingClientRect();
             return [box.left + box.width / 2, box.top + box.height / 2]; }""",
             centre,

@@ -1,6 +1,6 @@
 """How heavy the map pages are and how fast they are ready, in Debian's Chromium.
 
-    python bench/pages.py [--runs 3]
+    python bench/pages.py [--runs 3] [--city SCALE]
 
 Starts `geo-service serve` on 127.0.0.1, opens each page in headless Chromium (every
 request to another host is blocked) and prints, per page and screen size: the HTML size,
@@ -10,6 +10,11 @@ requests, the time from navigation until every layer shown has drawn its feature
 networkidle). The reference is the same planner map with every
 layer inlined (`geo-service maps build`, opened from disk) — what a page without lazy
 loading weighs.
+
+With ``--city SCALE``: the planner map of the synthetic city (bench/serve.py's, ~20,000
+compounds at scale 1), whose layers of more than ``tiles_above`` features come as vector
+tiles, beside the reference: the same page with every layer loaded whole (its map
+definition without ``tiles_above``), from a second server.
 """
 
 from __future__ import annotations
@@ -24,6 +29,7 @@ import tempfile
 import time
 from pathlib import Path
 
+import yaml
 from loadgen import free_port, wait_until_up
 from playwright.sync_api import sync_playwright
 
@@ -89,10 +95,66 @@ def report(name: str, runs: list[dict]) -> None:
     )
 
 
+def serve(env: dict) -> tuple[subprocess.Popen, int]:
+    port = free_port()
+    server = subprocess.Popen(
+        [sys.executable, "-m", "geo_service.cli", "serve", "--port", str(port), "--no-access-log"],
+        cwd=ROOT,
+        env={**os.environ, "GEO_SERVICE_RATE_LIMIT_PER_MINUTE": "100000", **env},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    wait_until_up(port, server, seconds=600)
+    return server, port
+
+
+def city(scale: float, runs: int) -> None:
+    """The city's planner with tiles, and with every layer loaded whole."""
+    from serve import city_folder
+
+    folder = city_folder(scale)
+    district = {"GEO_SERVICE_DISTRICT_DIR": str(folder)}
+    subprocess.run(  # the coverage layers, computed once into the city's folder
+        [sys.executable, "-m", "geo_service.cli", "coverage"],
+        cwd=ROOT,
+        env={**os.environ, **district},
+        check=True,
+        stdout=sys.stderr,
+    )
+    with tempfile.TemporaryDirectory() as maps:
+        definition = yaml.safe_load((folder / "maps" / "planner.yaml").read_text("utf-8"))
+        tiles_above = definition.pop("tiles_above", None)
+        Path(maps, "planner.yaml").write_text(yaml.safe_dump(definition, allow_unicode=True))
+        servers = [serve(district), serve({**district, "GEO_SERVICE_MAPS_DIR": maps})]
+        try:
+            tiled, whole = (f"http://127.0.0.1:{port}/maps/planner" for _, port in servers)
+            with sync_playwright() as playwright:
+                browser = playwright.chromium.launch(
+                    executable_path=chromium_path(), args=["--no-sandbox", "--disable-gpu"]
+                )
+                for name, url in [
+                    (f"city planner, tiles above {tiles_above}", tiled),
+                    ("reference: city planner, layers whole", whole),
+                ]:
+                    measure(browser, url, PLANNER_READY, DESKTOP)  # warm the server's caches
+                    report(
+                        name, [measure(browser, url, PLANNER_READY, DESKTOP) for _ in range(runs)]
+                    )
+                browser.close()
+        finally:
+            for server, _ in servers:
+                server.terminate()
+                server.wait(timeout=30)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--runs", type=int, default=3, help="Page loads per row.")
+    parser.add_argument("--city", type=float, default=None, help="The synthetic city at SCALE.")
     args = parser.parse_args()
+    if args.city is not None:
+        city(args.city, args.runs)
+        return
     port = free_port()
     env = {**os.environ, "GEO_SERVICE_RATE_LIMIT_PER_MINUTE": "100000"}
     print(f"starting geo-service on 127.0.0.1:{port}", flush=True)

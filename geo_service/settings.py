@@ -148,6 +148,12 @@ class Settings(BaseSettings):
         le=19,
         description="How much lower the CPU priority of those processes is (Unix nice).",
     )
+    compute_idle: bool = Field(
+        default=False,
+        description="Run those processes under Linux's SCHED_IDLE: only on CPU time no "
+        "other process wants (a busy server's short requests always come first; heavy "
+        "work may then wait until the request timeout).",
+    )
     rate_limit_per_minute: int = Field(
         default=60, gt=0, description="Expensive requests (downloads, scenarios) per client."
     )

@@ -56,6 +56,19 @@ def test_work_runs_in_another_process_at_lower_priority_with_the_context_unpickl
     assert (name, extra) == ("binhu", 7)
 
 
+def scheduler(context: Coverage) -> int:
+    return os.sched_getscheduler(0)
+
+
+def test_idle_workers_run_under_sched_idle():
+    compute = ComputePool(workers=1, nice=0, timeout_s=5.0, idle=True)
+    try:
+        assert run_in_own_loop(compute.run(Coverage("binhu"), scheduler)) == os.SCHED_IDLE
+    finally:
+        compute.close()
+    assert os.sched_getscheduler(0) == os.SCHED_OTHER  # the serving process is not idle
+
+
 def test_without_workers_the_work_runs_in_a_thread_of_this_process():
     compute = ComputePool(workers=0, nice=5, timeout_s=1.0)
     pid, nice, name, _ = run_in_own_loop(compute.run(Coverage("binhu"), whoami, 1))

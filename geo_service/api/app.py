@@ -100,7 +100,10 @@ def create_app(settings: Settings | None = None, store: LayerStore | None = None
     file stops start-up with one message instead of failing on the first request."""
     settings = settings or Settings()
     compute = ComputePool(
-        settings.compute_workers, settings.compute_nice, settings.request_timeout_s
+        settings.compute_workers,
+        settings.compute_nice,
+        settings.request_timeout_s,
+        idle=settings.compute_idle,
     )
 
     @contextlib.asynccontextmanager

@@ -37,11 +37,13 @@ T = TypeVar("T")
 _worker_context: Any = None
 
 
-def _start_worker(context: Any, nice: int) -> None:
+def _start_worker(context: Any, nice: int, idle: bool) -> None:
     global _worker_context
     _worker_context = context
     if nice:
         os.nice(nice)
+    if idle and hasattr(os, "SCHED_IDLE"):
+        os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0))
 
 
 def _call(function: Callable[..., T], *args: Any) -> T:
@@ -49,15 +51,17 @@ def _call(function: Callable[..., T], *args: Any) -> T:
 
 
 class ComputePool:
-    """``workers`` processes of priority ``nice`` answering ``function(context, *args)``.
+    """``workers`` processes of priority ``nice`` answering ``function(context, *args)``
+    (with ``idle``, under Linux's SCHED_IDLE: only on CPU time nothing else wants).
 
     ``workers=0`` runs the work in the serving process's thread pool instead (where
     processes cannot be forked, or to debug).
     """
 
-    def __init__(self, workers: int, nice: int, timeout_s: float):
+    def __init__(self, workers: int, nice: int, timeout_s: float, *, idle: bool = False):
         self.workers = workers
         self.nice = nice
+        self.idle = idle
         self.timeout_s = timeout_s
         self._pool: pebble.ProcessPool | None = None
         self._context: Any = None
@@ -72,7 +76,7 @@ class ComputePool:
                 self._pool = pebble.ProcessPool(
                     max_workers=self.workers,
                     initializer=_start_worker,
-                    initargs=(context, self.nice),
+                    initargs=(context, self.nice, self.idle),
                     context=multiprocessing.get_context("fork"),
                 )
                 self._context = context

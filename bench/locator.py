@@ -59,10 +59,10 @@ from geo_service.analysis.locator import (
 from geo_service.analysis.map_links import HERE, spot, walking_links
 from geo_service.analysis.network import SNAP_OK, SNAP_PAST_ISOLATED, snap_points
 from geo_service.analysis.opening import CLOSES_SOON
-from geo_service.api.app import load_data
 from geo_service.crs import STORAGE_CRS, to_metric
 from geo_service.data.vocabulary import SERVICE_VOCABULARY
 from geo_service.errors import GeoServiceError, InvalidQuery
+from geo_service.pipeline.service_data import load_data
 from geo_service.settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -44,45 +44,20 @@ from geo_service.api.routers import (
 )
 from geo_service.api.state import ServiceState
 from geo_service.data.audit import AuditLog
-from geo_service.data.catalog import load_catalog
 from geo_service.data.derived import (
-    check_district_crs,
-    derived_layer_ids,
     district_profile,
-    read_inputs_with_versions,
-    store_bounds,
 )
 from geo_service.data.gazetteer import build_gazetteer
 from geo_service.data.keys import KeyStore
 from geo_service.data.profile import DistrictProfile
 from geo_service.data.scenarios import ScenarioStore
-from geo_service.data.stores import LayerStore, open_configured_store
+from geo_service.data.stores import LayerStore
 from geo_service.errors import ProfileError
 from geo_service.importing.uploads import PendingUploads
 from geo_service.maps.pages import STATIC_DIR, STATIC_ROUTE, MapPages
 from geo_service.maps.tiles import tile_hosts
-from geo_service.pipeline.coverage_context import CoverageContext, coverage_context
-from geo_service.pipeline.derived_layers import compute_derived
+from geo_service.pipeline.service_data import load_data
 from geo_service.settings import Settings
-
-
-def load_data(settings: Settings) -> tuple[LayerStore, CoverageContext | None]:
-    """The store named by ``settings``, checked, with its derived (coverage) layers brought
-    up to date, and the live coverage context. Raises on the first problem (a broken
-    profile, catalog or layer, a metric CRS that misses the data)."""
-    catalog = load_catalog(settings.catalog_dir)
-    profile = district_profile(settings)
-    store = open_configured_store(settings, catalog)
-    context = None
-    if derived_layer_ids(catalog):
-        frames, versions = read_inputs_with_versions(store, profile)  # once, for both
-        manifest = compute_derived(
-            store, settings, profile=profile, frames=frames, versions=versions
-        )
-        context = coverage_context(store, settings, manifest, profile, frames)
-    else:
-        check_district_crs(settings, profile, store_bounds(store))
-    return store, context
 
 
 def check_basemaps(settings: Settings, profile: DistrictProfile) -> None:

@@ -259,9 +259,9 @@ def maps_build(
 ) -> None:
     """Write planner.html (features inline: opens from disk, no server or internet) and
     locator.html (calls the API at --api-url) with their assets, public layers only."""
-    from geo_service.api.app import load_data
     from geo_service.data.derived import district_profile
     from geo_service.maps.build import build_maps
+    from geo_service.pipeline.service_data import load_data
 
     _logging()
     settings = _settings(catalog_dir, data_dir)

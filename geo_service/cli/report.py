@@ -33,8 +33,8 @@ def report(
 ) -> None:
     """Write the coverage report: title, date, criterion, map, coverage per circle and per
     type of service, communities, gaps, sensitivity and a scenario's effect."""
-    from geo_service.api.app import load_data
     from geo_service.data.scenarios import ScenarioStore
+    from geo_service.pipeline.service_data import load_data
     from geo_service.reports.render import REPORT_FORMATS, render_report
 
     setup_logging()

@@ -35,9 +35,9 @@ def _store(settings: Settings):
 def _answer(settings: Settings, change: dict) -> tuple[dict, object]:
     """The change checked and answered on the current data, and the coverage context."""
     from geo_service.analysis.whatif import what_if
-    from geo_service.api.app import load_data
     from geo_service.crs import to_metric
     from geo_service.data.scenario_change import parse_scenario
+    from geo_service.pipeline.service_data import load_data
 
     setup_logging(verbose=False)
     _, context = load_data(settings)

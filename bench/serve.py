@@ -188,6 +188,18 @@ def city_bbox(folder: Path) -> str:
     return f"{x - 0.015:.4f},{y - 0.0135:.4f},{x + 0.015:.4f},{y + 0.0135:.4f}"
 
 
+def load_city(district: dict, store: str) -> None:
+    """The city's coverage computed into its folder and every layer loaded into ``store``."""
+    for command in (["coverage"], ["db", "load", "--store", store]):
+        subprocess.run(
+            [sys.executable, "-m", "geo_service.cli", *command],
+            check=True,
+            cwd=ROOT,
+            env={**os.environ, **district},
+            stdout=sys.stderr,
+        )
+
+
 def postgis() -> tuple[str, Path]:
     folder = Path(tempfile.mkdtemp(prefix="bench-pg-", dir=BUILD))
     url = subprocess.run(
@@ -245,14 +257,7 @@ def main() -> None:
     servers: dict = {}
     try:
         district = {"GEO_SERVICE_DISTRICT_DIR": str(city)}
-        for command in (["coverage"], ["db", "load", "--store", store]):
-            subprocess.run(
-                [sys.executable, "-m", "geo_service.cli", *command],
-                check=True,
-                cwd=ROOT,
-                env={**os.environ, **district},
-                stdout=sys.stderr,
-            )
+        load_city(district, store)
         # coverage of the city is computed once into its folder (cache/derived) and loaded
         # into PostGIS along with the layers (db load), so neither server computes it again
         servers["file store"] = geo_service(district)

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import statistics
 import subprocess
 import sys
@@ -29,7 +28,7 @@ import mapbox_vector_tile
 import morecantile
 import numpy as np
 from loadgen import drive
-from serve import BUILD, ROOT, city_folder, geo_service, postgis, tipg
+from serve import BUILD, ROOT, city_folder, geo_service, load_city, postgis, tipg
 
 GRID = morecantile.tms.get("WebMercatorQuad")
 
@@ -101,14 +100,7 @@ def main() -> None:
     servers: dict = {}
     try:
         district = {"GEO_SERVICE_DISTRICT_DIR": str(city)}
-        for command in (["coverage"], ["db", "load", "--store", store]):
-            subprocess.run(
-                [sys.executable, "-m", "geo_service.cli", *command],
-                check=True,
-                cwd=ROOT,
-                env={**os.environ, **district},
-                stdout=sys.stderr,
-            )
+        load_city(district, store)
         env = {**district, "GEO_SERVICE_RATE_LIMIT_PER_MINUTE": "1000000"}
         servers["file store"] = geo_service(env)
         servers["PostGIS store"] = geo_service({**env, "GEO_SERVICE_STORE": store})

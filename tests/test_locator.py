@@ -10,6 +10,7 @@ from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import geopandas as gpd
+import holidays
 import numpy as np
 import opening_hours
 import pytest
@@ -24,6 +25,8 @@ from tests.reference import walking_distances
 from tests.support import CATALOG_DIR, DATA_DIR, InProcessClient
 
 METRIC = "EPSG:4549"
+#: Opening hours of a centre that closes on public holidays.
+HOLIDAY_HOURS = "Mo-Su 08:30-17:30; PH off"
 ORIGIN = (120.262, 31.560)
 
 
@@ -286,8 +289,8 @@ def test_a_search_that_stops_short_is_widened_until_the_nearest_is_certain():
 def demo_with_contacts(folder: Path) -> dict[str, dict]:
     """A copy of the demo's catalog and data in ``folder`` (``layers/``, ``data/``) where
     the first community centre has an address and a phone, the second an address only
-    (the catalog declares both; the demo itself has neither: no invented addresses).
-    Returns them by centre id."""
+    (the catalog declares both; the demo itself has neither: no invented addresses) and
+    closes on public holidays (:data:`HOLIDAY_HOURS`). Returns them by centre id."""
     shutil.copytree(CATALOG_DIR, folder / "layers")
     shutil.copytree(DATA_DIR, folder / "data")
     path = folder / "data" / "service_centres.geojson"
@@ -301,9 +304,12 @@ def demo_with_contacts(folder: Path) -> dict[str, dict]:
         first: {"address": "湖滨路 1 号（测试数据）", "phone": "0510 8501-2345"},
         second: {"address": "湖滨路 2 号（测试数据）", "phone": None},
     }
+    hours = {second: HOLIDAY_HOURS}
     for feature in collection["features"]:
         blank = {"address": None, "phone": None}
         feature["properties"].update(contacts.get(feature["properties"]["id"], blank))
+        if feature["properties"]["id"] in hours:
+            feature["properties"]["opening_hours"] = hours[feature["properties"]["id"]]
     path.write_text(json.dumps(collection, ensure_ascii=False), encoding="utf-8")
     return contacts
 
@@ -328,10 +334,10 @@ def with_contacts(tmp_path_factory):
     app.state.refresh.close()
 
 
-def library_week(text: str, first: date, country: str = "CN") -> list[dict]:
-    """The week of ``text`` asked of the library day by day: each day's open intervals
-    between its midnights, "24:00" for the midnight that ends it."""
-    hours = opening_hours.OpeningHours(text, country=country)
+def library_week(text: str, first: date) -> list[dict]:
+    """The week of ``text`` (without ``PH``) asked of the library day by day: each day's
+    open intervals between its midnights, "24:00" for the midnight that ends it."""
+    hours = opening_hours.OpeningHours(text)
     week = []
     for k in range(7):
         midnight = datetime.combine(first + timedelta(days=k), datetime.min.time())
@@ -349,9 +355,19 @@ def library_week(text: str, first: date, country: str = "CN") -> list[dict]:
     return week
 
 
+def holiday_week(first: date) -> list[dict]:
+    """The week of :data:`HOLIDAY_HOURS` from the ``holidays`` library's Chinese calendar."""
+    days = [first + timedelta(days=k) for k in range(7)]
+    calendar = holidays.country_holidays("CN", years={d.year for d in days})
+    return [
+        {"date": d.isoformat(), "intervals": [] if d in calendar else [["08:30", "17:30"]]}
+        for d in days
+    ]
+
+
 def test_centres_carry_their_address_phone_and_week(with_contacts, demo):
     api, contacts = with_contacts
-    first = next(iter(contacts))
+    first, second = contacts
     centres = demo["service_centres"].set_index("id")
     at = "2026-09-29T10:00"  # a Tuesday; the week holds National Day (1 October)
     lon, lat = centres.geometry[first].x, centres.geometry[first].y
@@ -363,10 +379,29 @@ def test_centres_carry_their_address_phone_and_week(with_contacts, demo):
         p = feature["properties"]
         given = contacts.get(feature["id"], {"address": None, "phone": None})
         assert (p["address"], p["phone"]) == (given["address"], given["phone"]), feature["id"]
-        expected = library_week(centres.at[feature["id"], "opening_hours"], date(2026, 9, 29))
+        if feature["id"] == second:
+            expected = holiday_week(date(2026, 9, 29))
+        else:
+            expected = library_week(centres.at[feature["id"], "opening_hours"], date(2026, 9, 29))
         assert p["week"] == expected, feature["id"]
         assert p["week"][0]["date"] == at[:10] and len(p["week"]) == 7
     assert any(not day["intervals"] for f in features for day in f["properties"]["week"])
+
+
+def test_a_centre_closed_for_the_holiday_week_says_when_it_opens(with_contacts, demo):
+    api, contacts = with_contacts
+    second = list(contacts)[1]
+    centres = demo["service_centres"].set_index("id")
+    lon, lat = centres.geometry[second].x, centres.geometry[second].y
+    at = "2026-10-02T10:00"  # National Day's holiday, a day the parser's calendar misses
+    body = api.get("/locator/nearest", params={"lon": lon, "lat": lat, "n": 1, "at": at}).json()
+    p = body["features"][0]["properties"]
+    assert body["features"][0]["id"] == second
+    week = holiday_week(date(2026, 10, 2))
+    reopens = next(day for day in week if day["intervals"])
+    assert p["open_now"] is False
+    assert p["opens_at"] == f"{reopens['date']}T08:30"
+    assert p["week"] == week and week[0]["intervals"] == []
 
 
 def test_the_demo_has_no_addresses_or_phones(api, demo):

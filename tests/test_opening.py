@@ -5,11 +5,13 @@ times come from the ``opening_hours`` library on the demo's own hours, not typed
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 
+import holidays
 import opening_hours
 import pytest
 
+from geo_service.analysis.holiday_hours import holiday_calendar
 from geo_service.analysis.opening import CLOSES_SOON, opening, parse_hours, week_hours
 
 #: A Wednesday evening, and the small hours of the next day (local time, Wuxi).
@@ -38,14 +40,81 @@ def test_closes_soon_is_judged_on_the_arrival():
     assert unknown.open_now is None and unknown.to_dict()["opens_at"] is None
 
 
+def _cn_holidays(year: int) -> set[date]:
+    return set(holidays.country_holidays("CN", years=year))
+
+
 def test_public_holidays_follow_the_district_calendar():
     text = "Mo-Su 08:00-17:00; PH off"
-    national_day, after = datetime(2026, 10, 1, 10), datetime(2026, 10, 9, 10)
     chinese = parse_hours(text, "CN")
-    assert opening(chinese, national_day, 5).open_now is False
-    assert opening(chinese, after, 5).open_now is True
+    calendar = _cn_holidays(2026)
+    day = date(2026, 1, 1)
+    while day.year == 2026:  # every day of the year at noon, against the holidays library
+        noon = datetime.combine(day, time(12))
+        assert opening(chinese, noon, 5).open_now is (day not in calendar), day
+        day += timedelta(days=1)
+    assert date(2026, 10, 2) in calendar  # the week's second day, which the parser misses
+    assert opening_hours.OpeningHours(text, country="CN").is_open(datetime(2026, 10, 2, 12))
+    assert len(calendar) > 20  # substituted days off included
+    national_day = datetime(2026, 10, 1, 10)
     assert opening(parse_hours(text), national_day, 5).open_now is True  # no calendar
     assert opening(parse_hours(text, "ZZ"), national_day, 5).open_now is True  # unknown one
+
+
+def test_closed_for_the_holiday_says_when_it_opens_after_it():
+    hours = parse_hours("Mo-Fr 08:30-17:30; PH off", "CN")
+    evening = datetime(2026, 9, 30, 18)  # the eve of National Day
+    calendar = _cn_holidays(2026)
+    reopens = evening.date() + timedelta(days=1)
+    while reopens in calendar or reopens.weekday() >= 5:
+        reopens += timedelta(days=1)
+    answer = opening(hours, evening, 10)
+    assert answer.open_now is False and answer.opens_at == datetime.combine(reopens, time(8, 30))
+    assert reopens > date(2026, 10, 7)
+    friday_noon = datetime(2026, 9, 25, 12)  # Mid-Autumn Festival: closed, opens on Monday
+    assert friday_noon.date() in calendar
+    assert opening(hours, friday_noon, 5).opens_at == datetime(2026, 9, 28, 8, 30)
+
+
+@pytest.mark.parametrize(
+    ("text", "on_holiday", "usual"),
+    [
+        ("Mo-Fr 09:00-17:00; Sa,PH 10:00-12:00", [["10:00", "12:00"]], [["09:00", "17:00"]]),
+        ("Mo-Fr 09:00-17:00; PH,Sa 10:00-12:00", [["10:00", "12:00"]], [["09:00", "17:00"]]),
+        ("Mo-Fr 09:00-17:00; PH Sa 10:00-12:00", [["09:00", "17:00"]], [["09:00", "17:00"]]),
+        ('Mo-Fr 09:00-17:00 "PH: call first"; PH off', [], [["09:00", "17:00"]]),
+    ],
+)
+def test_every_form_of_the_holiday_selector(text, on_holiday, usual):
+    hours = parse_hours(text, "CN")
+    week = {d["date"]: d["intervals"] for d in week_hours(hours, date(2026, 9, 29))}
+    assert week["2026-10-01"] == on_holiday  # a Thursday, National Day
+    assert week["2026-09-29"] == week["2026-09-30"] == usual  # Tuesday, Wednesday
+    _minute_by_minute(hours, week_hours(hours, date(2026, 9, 29)), date(2026, 9, 29))
+
+
+def test_a_holiday_with_a_day_offset_keeps_the_parsers_calendar():
+    text = "Mo-Fr 09:00-17:00; PH +1 day off"
+    hours = parse_hours(text, "CN")
+    parser = opening_hours.OpeningHours(text, country="CN")
+    for day in range(1, 8):
+        moment = datetime(2026, 10, day, 12)
+        assert hours.is_open(moment) == parser.is_open(moment)
+
+
+def test_a_districts_own_holidays_and_a_subdivisions_calendar():
+    closure = date(2026, 12, 3)
+    calendar = holiday_calendar("CN", extra=(closure,))
+    hours = parse_hours("Mo-Fr 08:30-17:30; PH off", calendar)
+    assert not hours.is_open(datetime(2026, 12, 3, 12))
+    assert hours.is_open(datetime(2026, 12, 4, 12))
+    assert hours.next_change(datetime(2026, 12, 2, 17, 30)) == datetime(2026, 12, 4, 8, 30)
+    bavaria = parse_hours("Mo-Fr 08:00-16:00; PH off", "DE-BY")
+    epiphany = datetime(2026, 1, 6, 12)  # a holiday in Bavaria, not in Berlin
+    assert date(2026, 1, 6) in holidays.country_holidays("DE", subdiv="BY", years=2026)
+    assert date(2026, 1, 6) not in holidays.country_holidays("DE", subdiv="BE", years=2026)
+    assert not bavaria.is_open(epiphany)
+    assert parse_hours("Mo-Fr 08:00-16:00; PH off", "DE-BE").is_open(epiphany)
 
 
 def _hours(demo) -> dict[str, str]:
@@ -122,12 +191,15 @@ def test_the_week_of_every_demo_centre_is_what_the_library_says_minute_by_minute
 
 def test_a_public_holiday_is_closed_in_the_week_with_the_chinese_calendar():
     text = "Mo-Su 08:00-17:00; PH off"
-    first = date(2026, 9, 28)  # Monday; 2026-10-01, National Day, is a CN public holiday
+    first = date(2026, 9, 28)  # Monday; National Day's holiday starts on Thursday
     chinese = parse_hours(text, "CN")
     week = {day["date"]: day["intervals"] for day in week_hours(chinese, first)}
-    assert not chinese.is_open(datetime(2026, 10, 1, 12))  # the library's calendar agrees
-    assert week["2026-10-01"] == []
-    assert week["2026-09-30"] == week["2026-10-02"] == [["08:00", "17:00"]]  # as written
+    calendar = _cn_holidays(2026)
+    for k in range(7):
+        day = first + timedelta(days=k)
+        expected = [] if day in calendar else [["08:00", "17:00"]]
+        assert week[day.isoformat()] == expected, day
+    assert week["2026-10-01"] == week["2026-10-02"] == []
     _minute_by_minute(chinese, week_hours(chinese, first), first)
     no_calendar = week_hours(parse_hours(text), first)
     assert no_calendar[3] == {"date": "2026-10-01", "intervals": [["08:00", "17:00"]]}

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 import numpy as np
 import pytest
 import yaml
@@ -60,11 +62,20 @@ def test_binhu_profile_matches_its_catalog(binhu, catalog):
         ({"languages": ["fr"]}, "languages"),
         ({"country": "China"}, "country"),
         ({"unknown_field": 1}, "unknown_field"),
+        ({"holidays": "ZZ"}, "holidays"),
+        ({"holidays": "CN-XX"}, "holidays"),
+        ({"extra_holidays": ["2026-02-30"]}, "extra_holidays"),
     ],
 )
 def test_a_broken_profile_names_the_field(raw_binhu, change, field):
     with pytest.raises(ProfileError, match=f"field '{field}"):
         parse_profile({**raw_binhu, **change})
+
+
+def test_a_holiday_calendar_of_a_subdivision_and_the_districts_own_days(raw_binhu):
+    profile = parse_profile({**raw_binhu, "holidays": "DE-BY", "extra_holidays": ["2026-12-03"]})
+    assert profile.holidays == "DE-BY"
+    assert profile.extra_holidays == (date(2026, 12, 3),)
 
 
 def test_analysis_sets_must_exist(raw_binhu):

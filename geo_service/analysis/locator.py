@@ -23,6 +23,7 @@ import opening_hours
 import shapely
 from pyproj import CRS, Transformer
 
+from geo_service.analysis.holiday_hours import HolidayCalendar
 from geo_service.analysis.map_links import HERE, Spot, spot, walking_links
 from geo_service.analysis.network import WalkGraph
 from geo_service.analysis.opening import open_at, opening, parse_hours, week_hours
@@ -99,14 +100,15 @@ class LocatorIndex:
         apps: tuple[str, ...] = ("amap", "baidu"),
         in_china: bool = True,
         language: str = "zh",
-        holidays: str | None = None,
+        holidays: str | HolidayCalendar | None = None,
     ) -> LocatorIndex:
         """The index of the ``district`` and ``service_centres`` layers (any CRS; the
         centres' own coordinates are the ones answered) on the walking ``graph``, with
         walking-navigation links to the phone map ``apps`` (see
         :func:`~geo_service.analysis.map_links.walking_links`; ``in_china``: the district
         is in mainland China; ``language``: of the names the links give; ``holidays``: the
-        country whose public holidays ``PH`` in the opening hours means)."""
+        calendar, or the country, whose public holidays ``PH`` in the opening hours
+        means)."""
         area = to_metric(district, graph.crs).union_all()
         shapely.prepare(area)
         metric = to_metric(centres, graph.crs).geometry.to_numpy()

@@ -1,8 +1,8 @@
 """When a centre is open, for a resident on the way there: open now, open when they
 arrive, when it closes or opens next, whether it closes soon after they arrive, and its
 hours day by day for the week ahead — in the district's local time (naive datetimes),
-with its public holidays (``PH`` in OSM ``opening_hours``, from the calendar of the
-district's country)."""
+with its public holidays (``PH`` in OSM ``opening_hours``) from the district's holiday
+calendar (:mod:`~geo_service.analysis.holiday_hours`)."""
 
 from __future__ import annotations
 
@@ -11,24 +11,44 @@ from datetime import date, datetime, time, timedelta
 
 import opening_hours
 
+from geo_service.analysis.holiday_hours import (
+    CalendarHours,
+    HolidayCalendar,
+    has_public_holidays,
+    holiday_calendar,
+    parse_calendar_hours,
+)
+
 #: A centre that closes less than this after the resident arrives "closes soon".
 CLOSES_SOON = timedelta(minutes=15)
 
 
-def parse_hours(text: str | None, holidays: str | None = None) -> opening_hours.OpeningHours | None:
-    """OSM ``opening_hours`` ``text`` with the public holidays of country ``holidays``
-    (ISO 3166-1 alpha-2); None for text that is missing or not valid."""
+def parse_hours(
+    text: str | None, holidays: str | HolidayCalendar | None = None
+) -> opening_hours.OpeningHours | CalendarHours | None:
+    """OSM ``opening_hours`` ``text`` with public holidays (``PH``) from ``holidays``: a
+    :class:`~geo_service.analysis.holiday_hours.HolidayCalendar`, or a country code for
+    :func:`~geo_service.analysis.holiday_hours.holiday_calendar` (None, or a country
+    without a calendar: ``PH`` never matches); None for text that is missing or not
+    valid."""
     if not isinstance(text, str) or not text:
         return None
+    calendar = holiday_calendar(holidays) if isinstance(holidays, str) else holidays
     try:
-        return opening_hours.OpeningHours(text, country=holidays)
-    except opening_hours.UnknownCountryError:  # no calendar for it: PH never matches
-        return parse_hours(text)
+        hours = opening_hours.OpeningHours(text)
+        if calendar is None or not has_public_holidays(text):
+            return hours
+        on_calendar = parse_calendar_hours(text, calendar)
+        if on_calendar is None:  # PH with a day offset: the parser's own calendar
+            return opening_hours.OpeningHours(text, country=calendar.country)
+        return on_calendar
+    except opening_hours.UnknownCountryError:
+        return hours
     except (opening_hours.ParserError, ValueError, SyntaxError):
         return None
 
 
-def open_at(hours: opening_hours.OpeningHours | None, at: datetime) -> bool | None:
+def open_at(hours: opening_hours.OpeningHours | CalendarHours | None, at: datetime) -> bool | None:
     """Whether ``hours`` are open at local time ``at`` (None: unknown)."""
     if hours is None:
         return None
@@ -63,7 +83,9 @@ def _minute(moment: datetime | None) -> str | None:
     return None if moment is None else moment.replace(tzinfo=None).isoformat(timespec="minutes")
 
 
-def opening(hours: opening_hours.OpeningHours | None, at: datetime, walk_minutes: float) -> Opening:
+def opening(
+    hours: opening_hours.OpeningHours | CalendarHours | None, at: datetime, walk_minutes: float
+) -> Opening:
     """The :class:`Opening` of ``hours`` for someone leaving at local time ``at`` on a walk
     of ``walk_minutes`` (unrounded)."""
     now = open_at(hours, at)
@@ -83,7 +105,7 @@ def opening(hours: opening_hours.OpeningHours | None, at: datetime, walk_minutes
 
 
 def week_hours(
-    hours: opening_hours.OpeningHours | None, first_day: date, *, days: int = 7
+    hours: opening_hours.OpeningHours | CalendarHours | None, first_day: date, *, days: int = 7
 ) -> list[dict] | None:
     """The open intervals of ``hours`` on each of ``days`` local days from ``first_day``.
 

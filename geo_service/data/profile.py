@@ -10,10 +10,12 @@ the file and the field.
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+import holidays as holiday_calendars
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 from pyproj import CRS
@@ -78,8 +80,15 @@ class DistrictProfile(_Strict):
     timezone: str = Field(description="IANA time zone for opening hours and 'now'.")
     holidays: str | None = Field(
         default=None,
-        pattern=r"^[A-Z]{2}$",
-        description="Country whose public holidays PH in opening hours means (default: country).",
+        pattern=r"^[A-Z]{2}(-[A-Z0-9]{1,3})?$",
+        description=(
+            "Holiday calendar that PH in opening hours means: a country, or a country and "
+            "subdivision (DE-BY), from the holidays library (default: country)."
+        ),
+    )
+    extra_holidays: tuple[date, ...] = Field(
+        default=(),
+        description="The district's own public holidays besides the calendar's (dates).",
     )
     metric_crs: str = Field(description="Projected CRS in metres for every distance.")
     output_crs: tuple[str, ...] = Field(
@@ -109,6 +118,18 @@ class DistrictProfile(_Strict):
             ZoneInfo(value)
         except (ZoneInfoNotFoundError, ValueError):
             raise ValueError(f"unknown IANA time zone {value!r}") from None
+        return value
+
+    @field_validator("holidays")
+    @classmethod
+    def _known_calendar(cls, value: str | None) -> str | None:
+        if value is not None:
+            country, _, subdivision = value.partition("-")
+            try:
+                holiday_calendars.country_holidays(country, subdiv=subdivision or None)
+            except NotImplementedError as error:
+                message = f"no holiday calendar {value!r} in the holidays library: {error}"
+                raise ValueError(message) from None
         return value
 
     @field_validator("metric_crs")

@@ -17,6 +17,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
+from geo_service.analysis.holiday_hours import holiday_calendar
 from geo_service.analysis.locator import LocatorIndex
 from geo_service.api.deps import ProfileDep, StoreDep
 from geo_service.api.geojson import GEOJSON_MEDIA_TYPE
@@ -109,7 +110,9 @@ def _index(request: Request, store: LayerStore, context: CoverageContext) -> Loc
         apps=profile.map_links,
         in_china=profile.in_china,
         language=profile.languages[0],
-        holidays=profile.holidays or profile.country,
+        holidays=holiday_calendar(
+            profile.holidays or profile.country, extra=profile.extra_holidays
+        ),
     )
     request.app.state.locator_index = (store, context, index)
     return index

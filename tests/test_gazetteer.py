@@ -322,6 +322,23 @@ def test_short_or_far_queries_are_not_stretched(gazetteer, query):
     assert gazetteer.search(query, limit=5) == []
 
 
+@pytest.mark.parametrize(
+    "query", ["蠡湖大道", "蠡湖大", "蠡湖大到", "lihudadao", "li hu da dao", "lhdd", "lihudadoa"]
+)
+def test_a_street_is_not_taken_for_the_subdistrict_that_shares_its_name(query):
+    romaniser = default_romaniser()
+
+    def place(layer: str, name: str) -> Place:
+        pinyin, initials = romaniser(name)
+        return Place(layer, name, name, "", 120.28, 31.53, pinyin, initials, ())
+
+    gazetteer = Gazetteer(
+        [place("subdistricts", "蠡湖街道"), place("roads", "蠡湖大道"), place("roads", "湖滨路")],
+        romaniser,
+    )
+    assert names(gazetteer.search(query, limit=3))[0] == ("roads", "蠡湖大道")
+
+
 def test_streets_are_found_by_name_once_each(gazetteer, demo):
     name = demo["roads"]["name"].dropna().iloc[0]
     found = [p for p in gazetteer.search(name, limit=10) if p.layer == "roads"]

@@ -137,6 +137,20 @@ def test_the_locator_finds_a_landmark_by_its_other_name(district, api):
     }
 
 
+def test_the_locator_finds_a_real_street_by_name_and_with_a_typo(district, api):
+    roads = gpd.read_file(district[0] / "data" / "geojson" / "roads.geojson")
+    name = roads["name"].dropna().value_counts().index[0]  # the most mapped street
+    assert len(name) >= 8
+    typo = name[:3] + name[4] + name[3] + name[5:]  # two letters swapped
+    for query in (name, name.lower(), typo):
+        found = api.get("/locator/places", params={"q": query, "limit": 5}).json()["features"]
+        assert found[0]["id"] == f"roads/{name}", query
+    point = found[0]["geometry"]["coordinates"]
+    segments = roads[roads["name"] == name].to_crs(32635)
+    at = gpd.GeoSeries.from_xy([point[0]], [point[1]], crs=4326).to_crs(32635).iloc[0]
+    assert segments.distance(at).min() < 0.05  # on the street, in metres
+
+
 def test_the_planner_page_draws_every_layer(district, api, browser):
     visit = open_page(browser, f"{district[1].url}/maps/planner")
     try:

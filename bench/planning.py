@@ -227,6 +227,7 @@ def main() -> None:
             [sys.executable, "-m", "geo_service.cli", "demo", "city", "--scale",
              str(args.city_scale), str(city)],
             check=True,
+            stdout=sys.stderr,  # its progress is not part of the JSON on stdout
         )  # fmt: skip
         results.append(bench_district(city, args))
     print(

@@ -33,6 +33,13 @@ def test_scale_gives_the_number_of_districts():
     assert city_districts(0.05) == 2 and city_districts(0.001) == 1
 
 
+def test_a_city_of_one_district_has_no_link_roads(demo):
+    one = generate_city(scale=0.001, seed=3)
+    assert len(one["compounds"]) == len(demo["compounds"])
+    assert not one["roads"]["id"].str.startswith("link-").any()
+    assert len(one["roads"]) > 1.5 * len(demo["roads"])
+
+
 def test_two_districts_side_by_side(city, demo):
     assert len(city["compounds"]) == 2 * len(demo["compounds"])
     assert len(city["service_centres"]) == 2 * len(demo["service_centres"])

@@ -170,9 +170,10 @@ def _seam_links(
                         "geometry": shapely.LineString([start, end]),
                     }
                 )
-    columns_of_roads = list(roads[0].columns)
+    if not rows:  # one district: no seams
+        return roads[0].iloc[:0]
     links = gpd.GeoDataFrame(rows, geometry="geometry", crs=STORAGE_CRS)
-    return links[columns_of_roads] if rows else roads[0].iloc[:0]
+    return links[list(roads[0].columns)]
 
 
 def _city_outline(districts: gpd.GeoDataFrame, count: int) -> gpd.GeoDataFrame:

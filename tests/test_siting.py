@@ -173,6 +173,10 @@ def test_a_time_limit_returns_the_best_answer_found_and_says_so(problem):
     assert quick.status == "time_limit"
     greedy = greedy_maximal_covering(problem.reach, problem.to_cover, 25)
     assert quick.covered >= greedy.covered and len(quick.chosen) <= 25
+    # stopped before the solver had a bound: no gap is claimed (not a gap of 0)
+    assert quick.bound is None and quick.gap is None
+    best = maximal_covering(problem.reach, problem.to_cover, 25)
+    assert best.status == "optimal" and best.gap == 0.0 and best.bound == best.covered
 
 
 def test_the_chosen_sites_opened_as_a_scenario_cover_what_the_matrix_says(context, problem):

@@ -1,11 +1,13 @@
 /* The locator's centre card: name and level, the walk, address and phone (when the data
  * has them), open now and today's hours, the week's hours, services — in the page's
- * language (Chinese punctuation in Chinese, ASCII in English). locator.js adds the
- * route button and the map-app links. Times are the district's local time, as the API
- * gives them (GET locator/nearest: closes_at, opens_at, week). */
+ * language (Chinese punctuation in Chinese, ASCII in English). Whether it is open for
+ * the resident on the way is locator-opening.js's; locator.js adds the route button and
+ * the map-app links. Times are the district's local time, as the API gives them
+ * (GET locator/nearest: closes_at, opens_at, week). */
 (function () {
   "use strict";
   var GS = window.GeoService;
+  var opening = GS.locatorOpening;
   var WEEKDAYS = {
     zh: ["周日", "周一", "周二", "周三", "周四", "周五", "周六"],
     en: ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"],
@@ -21,38 +23,6 @@
   /* "地址：" / "Address: " — a label and the colon of the page's language. */
   function label(ctx, key) {
     return ctx.t(key) + (ctx.lang === "zh" ? "：" : ": ");
-  }
-
-  /* "08:30", or "tomorrow 08:30" / a date, for a local time after the answer's own. */
-  function dayAndTime(moment, ctx) {
-    var day = "";
-    var asked = ctx.at ? ctx.at.slice(0, 10) : moment.slice(0, 10);
-    if (moment.slice(0, 10) !== asked) {
-      var next = new Date(asked + "T12:00:00Z");
-      next.setUTCDate(next.getUTCDate() + 1);
-      day = next.toISOString().slice(0, 10) === moment.slice(0, 10)
-        ? ctx.t("tomorrow")
-        : moment.slice(5, 10) + " ";
-    }
-    return { day: day, time: moment.slice(11, 16) };
-  }
-
-  /* Open now (until when; closing before the walk ends?), or when it opens. */
-  function openText(p, ctx) {
-    if (p.open_now === true && p.closes_soon) {
-      return ctx.t("closesSoon", dayAndTime(p.closes_at, ctx));
-    }
-    if (p.open_now === true) {
-      return p.closes_at ? ctx.t("openUntil", dayAndTime(p.closes_at, ctx)) : ctx.t("open");
-    }
-    if (p.open_now === false) {
-      return p.opens_at ? ctx.t("opensAt", dayAndTime(p.opens_at, ctx)) : ctx.t("closed");
-    }
-    return ctx.t("unknown");
-  }
-
-  function openClass(p) {
-    return p.open_now === true ? (p.closes_soon ? "soon" : "yes") : "no";
   }
 
   function serviceNames(codes, ctx) {
@@ -112,8 +82,8 @@
 
   /* Today's hours beside "open until / opens at"; without a week, the rule as written. */
   function hoursHtml(p, ctx) {
-    var status = '<span class="open ' + openClass(p) + '">' + escapeHtml(openText(p, ctx)) +
-      "</span> ";
+    var status = '<span class="open ' + opening.kind(p) + '">' +
+      escapeHtml(opening.text(p, ctx)) + "</span> ";
     if (!p.week) {
       return "<p>" + status + escapeHtml(label(ctx, "hours")) +
         escapeHtml(GS.formatHours(p.opening_hours, ctx.lang)) + "</p>";
@@ -150,5 +120,5 @@
     return parts.join("");
   }
 
-  GS.locatorCard = { html: html, dayAndTime: dayAndTime, escapeHtml: escapeHtml };
+  GS.locatorCard = { html: html, escapeHtml: escapeHtml };
 })();

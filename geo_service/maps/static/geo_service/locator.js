@@ -312,7 +312,7 @@
 
   function openingNextText() {
     var first = state.openingNext[0];
-    var when = card.dayAndTime(first.opens_at, { t: t, at: state.at });
+    var when = GS.locatorOpening.dayAndTime(first.opens_at, { t: t, at: state.at });
     return t("openingNext", Object.assign(when, {
       name: nameOf(first),
       min: Math.round(first.minutes),

@@ -59,6 +59,7 @@ from geo_service.analysis.locator import (
 from geo_service.analysis.map_links import HERE, spot, walking_links
 from geo_service.analysis.network import SNAP_OK, SNAP_PAST_ISOLATED, snap_points
 from geo_service.analysis.opening import CLOSES_SOON
+from geo_service.api.routers.locator import answer_bytes
 from geo_service.crs import STORAGE_CRS, to_metric
 from geo_service.data.vocabulary import SERVICE_VOCABULARY
 from geo_service.errors import GeoServiceError, InvalidQuery
@@ -448,12 +449,13 @@ def reference_answer(store, context, query: dict) -> bytes:
                 )
         first.sort(key=lambda centre: (centre["opens_at"], centre["distance_m"]))
         body["opening_next"] = first[:NEXT_OPEN_NAMED]
-    return json.dumps(body, ensure_ascii=False).encode("utf-8")
+    return json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 
 
 def current_answer(index: LocatorIndex, query: dict) -> bytes:
     """One answer as the API computes it now (what the router does, without HTTP)."""
-    body = index.nearest(
+    return answer_bytes(
+        index,
         query["lon"],
         query["lat"],
         n=query["n"],
@@ -461,7 +463,6 @@ def current_answer(index: LocatorIndex, query: dict) -> bytes:
         open_now=query.get("open_now") == "true",
         moment=datetime.fromisoformat(query.get("at", AT)),
     )
-    return json.dumps(body, ensure_ascii=False).encode("utf-8")
 
 
 def _time_each(compute, queries: list[dict]):

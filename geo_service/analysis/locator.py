@@ -11,7 +11,6 @@ day only, and is kept per (centre, first day) in a bounded cache.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -27,7 +26,7 @@ from geo_service.analysis.holiday_hours import HolidayCalendar
 from geo_service.analysis.map_links import HERE, Spot, spot, walking_links
 from geo_service.analysis.network import WalkGraph
 from geo_service.analysis.opening import open_at, opening, parse_hours, week_hours
-from geo_service.analysis.routing import NearestWalks
+from geo_service.analysis.routing import NearestWalks, Walk
 from geo_service.coverage_params import CoverageParams
 from geo_service.crs import STORAGE_CRS, to_metric
 from geo_service.errors import OutsideArea
@@ -196,9 +195,9 @@ class LocatorIndex:
             keep &= self.services.get(service, np.zeros(len(self.centres), dtype=bool))
         offered = keep.copy()
         if open_now:
-            keep &= np.array([open_at(hours, moment) is True for hours in self.hours], dtype=bool)
+            keep &= self._open(moment, among=offered)
         walks = self.walks.walks(origin, count=n, subset=np.flatnonzero(keep))
-        routes = self._to_storage([walk.route for walk in walks])
+        routes = self._routes(walks)
         here = spot(lon, lat, HERE.get(self.language, HERE["en"]))
         today = moment.date()
         features = []
@@ -218,7 +217,7 @@ class LocatorIndex:
                         "week": self.week(walk.facility, today),
                         "distance_m": round(walk.distance_m, 1),
                         "minutes": round(minutes, 1),
-                        "route": json.loads(route),
+                        "route": route,
                         "links": walking_links(
                             here, centre.spot, self.apps, in_china=self.in_china
                         ),
@@ -259,11 +258,29 @@ class LocatorIndex:
         found.sort(key=lambda centre: (centre["opens_at"], centre["distance_m"]))
         return found[:NEXT_OPEN_NAMED]
 
-    def _to_storage(self, routes: list[shapely.LineString]) -> list[str]:
-        """Routes (graph CRS) as GeoJSON geometries in lon/lat, to 1e-7 degrees."""
-        if not routes:
+    def _open(self, moment: datetime, *, among: np.ndarray) -> np.ndarray:
+        """Which centres are open at local time ``moment``, asked only of those ``among``
+        (a mask; the others are False)."""
+        is_open = np.zeros(len(self.hours), dtype=bool)
+        for k in np.flatnonzero(among):
+            is_open[k] = open_at(self.hours[k], moment) is True
+        return is_open
+
+    def _routes(self, walks: list[Walk]) -> list[dict]:
+        """The walks' routes (graph CRS) as GeoJSON LineStrings in lon/lat, to 1e-7 degrees
+        (GEOS's precision reduction, which also drops vertices that become repeated).
+
+        The coordinates are the doubles GEOS holds: what its GeoJSON writer prints (the
+        shortest text that reads back as the same double) would read back as them.
+        """
+        if not walks:
             return []
-        coords, which = shapely.get_coordinates(routes, return_index=True)
-        lon, lat = self.to_storage.transform(coords[:, 0], coords[:, 1])
+        xy = np.concatenate([walk.path for walk in walks])
+        lon, lat = self.to_storage.transform(xy[:, 0], xy[:, 1])
+        which = np.repeat(np.arange(len(walks)), [len(walk.path) for walk in walks])
         lines = shapely.linestrings(np.column_stack([lon, lat]), indices=which)
-        return list(shapely.to_geojson(shapely.set_precision(lines, 1e-7)))
+        coords, which = shapely.get_coordinates(
+            shapely.set_precision(lines, 1e-7), return_index=True
+        )
+        parts = np.split(coords, np.searchsorted(which, np.arange(1, len(walks))))
+        return [{"type": "LineString", "coordinates": part.tolist()} for part in parts]

@@ -25,7 +25,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from urllib.parse import quote
 
-from geo_service.datums import wgs84_to_bd09, wgs84_to_gcj02
+from geo_service.datums import gcj02_to_bd09, wgs84_to_gcj02
 
 #: What the origin is called in the apps that show a name for it.
 HERE = {"zh": "我的位置", "en": "My location"}
@@ -45,7 +45,7 @@ class Spot:
 def spot(lon: float, lat: float, name: str) -> Spot:
     """The :class:`Spot` of WGS 84 ``(lon, lat)`` called ``name``."""
     gcj = tuple(float(v) for v in wgs84_to_gcj02(lon, lat))
-    bd = tuple(float(v) for v in wgs84_to_bd09(lon, lat))
+    bd = tuple(float(v) for v in gcj02_to_bd09(*gcj))  # = wgs84_to_bd09(lon, lat)
     return Spot((float(lon), float(lat)), gcj, bd, quote(name, safe=""))
 
 

@@ -8,14 +8,15 @@ distance the nearest facilities can be at (widened only when they are not all re
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import threading
+from dataclasses import dataclass, field
+from functools import cached_property
 
 import numpy as np
 import shapely
 from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import dijkstra
 
-from geo_service.analysis.distances import same_segment_pairs
 from geo_service.analysis.network import (
     SNAP_OK,
     SNAP_PAST_ISOLATED,
@@ -31,19 +32,47 @@ _DETOUR = 1.5
 _SLACK_M = 300.0
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Walk:
-    """The walk to one facility: its row, metres, and the route (origin → facility)."""
+    """The walk to one facility: its row, metres, and the route (origin → facility) as
+    ``path``, its ``(k, 2)`` vertices."""
 
     facility: int
     distance_m: float
-    route: shapely.LineString
+    path: np.ndarray = field(repr=False)
+
+    @cached_property
+    def route(self) -> shapely.LineString:
+        """The route as a line."""
+        return shapely.linestrings(self.path)
 
 
-def _point_on_edge(graph: WalkGraph, edge: int, offset: float) -> np.ndarray:
+def _points_on_edges(graph: WalkGraph, edge: np.ndarray, offset: np.ndarray) -> np.ndarray:
+    """The ``(n, 2)`` points ``offset`` metres along segments ``edge`` from their ``edge_u``."""
     u, v = graph.nodes[graph.edge_u[edge]], graph.nodes[graph.edge_v[edge]]
     length = graph.edge_length[edge]
-    return u + (v - u) * (offset / length if length else 0.0)
+    along = np.divide(offset, length, out=np.zeros(len(edge)), where=length != 0)
+    return u + (v - u) * along[:, None]
+
+
+def _path_nodes(predecessor: np.ndarray, end: int, root: int) -> list[int]:
+    """The nodes from the search's first node after ``root`` to ``end``, from the
+    Dijkstra ``predecessor`` array (``end`` alone if it has no predecessor but ``root``)."""
+    nodes = [end]
+    node = predecessor.item(end)
+    while node != root and node >= 0:
+        nodes.append(node)
+        node = predecessor.item(node)
+    return nodes[::-1]
+
+
+def _same_segment(start: Snapped, targets: Snapped) -> tuple[np.ndarray, np.ndarray]:
+    """The ``targets`` snapped onto the origin's segment, and the walk to each along it
+    (metres), like :func:`~geo_service.analysis.distances.same_segment_pairs` for one
+    origin."""
+    target = np.flatnonzero(targets.edge == start.edge[0])
+    direct = np.abs(targets.offset_m[target] - start.offset_m[0]) + targets.snap_m[target]
+    return target, direct + start.snap_m[0]
 
 
 def _take(snapped: Snapped, rows: np.ndarray) -> Snapped:
@@ -64,20 +93,34 @@ class NearestWalks:
         self.xy = np.full((len(facilities), 2), np.nan)
         ok = self.targets.ok  # snapped, so single finite points
         self.xy[ok] = shapely.get_coordinates(facilities[ok])
+        self._per_thread = threading.local()
 
     def _from(self, start: Snapped) -> csr_matrix:
         """The graph plus one virtual node (the last) for the snapped origin, with edges out
-        of it to both ends of its segment (snap distance plus the way along it)."""
-        graph, base = self.graph, self.graph.matrix
+        of it to both ends of its segment (snap distance plus the way along it).
+
+        The matrix is made once per thread, with room for the virtual node's two edges,
+        which each call overwrites: valid until the thread's next call.
+        """
+        graph = self.graph
+        matrix = getattr(self._per_thread, "matrix", None)
+        if matrix is None:
+            base, n = graph.matrix, graph.n_nodes
+            matrix = self._per_thread.matrix = csr_matrix(
+                (
+                    np.concatenate([base.data, [0.0, 0.0]]),
+                    np.concatenate([base.indices, np.array([0, 1], base.indices.dtype)]),
+                    np.concatenate([base.indptr, np.array([base.nnz + 2], base.indptr.dtype)]),
+                ),
+                shape=(n + 1, n + 1),
+            )
         edge, offset, snap = start.edge[0], start.offset_m[0], start.snap_m[0]
         ends = [(graph.edge_u[edge], snap + offset)]
         ends.append((graph.edge_v[edge], snap + graph.edge_length[edge] - offset))
         ends.sort(key=lambda end: end[0])
-        n = graph.n_nodes
-        indices = np.concatenate([base.indices, np.array([e for e, _ in ends], base.indices.dtype)])
-        data = np.concatenate([base.data, [w for _, w in ends]])
-        indptr = np.concatenate([base.indptr, np.array([base.nnz + 2], base.indptr.dtype)])
-        return csr_matrix((data, indices, indptr), shape=(n + 1, n + 1))
+        matrix.indices[-2:] = [e for e, _ in ends]
+        matrix.data[-2:] = [w for _, w in ends]
+        return matrix
 
     def _first_bound(self, origin_xy: np.ndarray, rows: np.ndarray, count: int) -> float:
         xy = self.xy[rows]
@@ -122,7 +165,7 @@ class NearestWalks:
         matrix = self._from(start)
         virtual = graph.n_nodes
         e, offset, snap = targets.edge[ok], targets.offset_m[ok], targets.snap_m[ok]
-        target_idx, _, direct_m = same_segment_pairs(start, targets)
+        target_idx, direct_m = _same_segment(start, targets)
         if radius_m is None:
             radius_m = self._first_bound(origin_xy, rows, count)
         bound = min(limit_m, radius_m)
@@ -152,15 +195,15 @@ class NearestWalks:
             for i in np.argsort(total, kind="stable")[:count]
             if np.isfinite(total[i]) and total[i] <= limit_m
         ]
-        begin = _point_on_edge(graph, start.edge[0], start.offset_m[0])
+        # Each route: the origin, where it meets its segment, the nodes walked through,
+        # where the facility's segment is left, the facility.
+        begin = _points_on_edges(graph, start.edge[:1], start.offset_m[:1])
+        head = np.concatenate([origin_xy[None], begin])
+        finish = _points_on_edges(graph, targets.edge[order], targets.offset_m[order])
+        tails = np.stack([finish, self.xy[rows[order]]], axis=1)
         walks = []
-        for i in order:
-            finish = _point_on_edge(graph, targets.edge[i], targets.offset_m[i])
-            nodes = []
-            if not direct[i]:
-                nodes = [int(end_node[i])]
-                while predecessor[nodes[-1]] != virtual and predecessor[nodes[-1]] >= 0:
-                    nodes.append(int(predecessor[nodes[-1]]))
-            path = np.vstack([origin_xy, begin, graph.nodes[nodes[::-1]], finish, self.xy[rows[i]]])
-            walks.append(Walk(int(rows[i]), float(total[i]), shapely.linestrings(path)))
+        for i, tail in zip(order, tails, strict=True):
+            nodes = [] if direct[i] else _path_nodes(predecessor, int(end_node[i]), virtual)
+            path = np.concatenate([head, graph.nodes[nodes], tail])
+            walks.append(Walk(int(rows[i]), float(total[i]), path))
         return walks

@@ -83,6 +83,7 @@ def create_app(settings: Settings | None = None, store: LayerStore | None = None
 
     @contextlib.asynccontextmanager
     async def lifespan(_: FastAPI):
+        locator.prepare(app.state)
         yield
         compute.close()
 
@@ -149,6 +150,7 @@ def create_app(settings: Settings | None = None, store: LayerStore | None = None
         upload_timeout_s=settings.upload_timeout_s,
     )
     for module in (
+        locator,  # first: the public's hot route is matched before ~100 others
         landing,
         collections,
         items,
@@ -162,7 +164,6 @@ def create_app(settings: Settings | None = None, store: LayerStore | None = None
         scenarios,
         planning,
         reports,
-        locator,
         places,
         pages,
         summary,

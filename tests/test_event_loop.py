@@ -8,6 +8,7 @@ import asyncio
 
 import pytest
 
+from geo_service.analysis.locator import LocatorIndex
 from geo_service.api.app import create_app
 from geo_service.data.stores import FeatureQuery
 from geo_service.settings import Settings
@@ -122,3 +123,34 @@ def test_kept_texts_equal_fresh_ones(watched, demo):
     other = InProcessClient(create_app(api.app.state.settings))
     assert [other.get(url).content for url in reversed(urls)] == seen[::-1]
     assert len(api.get(urls[-1]).json()["features"]) == len(demo["compounds"])
+
+
+def test_the_locator_builds_and_answers_off_the_event_loop(watched, monkeypatch):
+    """Routing is CPU work: the locator's index is built from the store, and each answer
+    computed, in a thread; two answers of one loop never run at once."""
+    _, store, api = watched
+    on_loop, running, overlap = [], [0], []
+    nearest = LocatorIndex.nearest
+
+    def watched_nearest(self, *args, **kwargs):
+        on_loop.append(_on_event_loop())
+        running[0] += 1
+        overlap.append(running[0] > 1)
+        try:
+            return nearest(self, *args, **kwargs)
+        finally:
+            running[0] -= 1
+
+    monkeypatch.setattr(LocatorIndex, "nearest", watched_nearest)
+    store.calls.clear()
+    api.app.state.locator_index = None  # built again from the watched store
+
+    async def answers(client):
+        points = [(120.262, 31.56), (120.255, 31.577), (120.28, 31.54), (120.24, 31.57)]
+        asked = [client.get("/locator/nearest", params={"lon": x, "lat": y}) for x, y in points]
+        return await asyncio.gather(*asked)
+
+    responses = api._run(answers)
+    assert [r.status_code for r in responses] == [200] * 4
+    assert on_loop == [False] * 4 and not any(overlap)
+    assert store.calls and not any(loop for _, loop in store.calls)

@@ -9,6 +9,8 @@ import itertools
 import socket
 import subprocess
 import time
+import urllib.error
+import urllib.request
 
 import numpy as np
 
@@ -30,6 +32,22 @@ def wait_until_up(port: int, process: subprocess.Popen, seconds: float = 120) ->
         except OSError:
             time.sleep(0.2)
     raise RuntimeError(f"server on port {port} did not start")
+
+
+def wait_for_health(port: int, process: subprocess.Popen, seconds: float) -> float:
+    """Seconds until ``/healthz`` answers 200 (the app loaded, not just the port bound)."""
+    started = time.monotonic()
+    while time.monotonic() - started < seconds:
+        if process.poll() is not None:
+            raise RuntimeError(f"the server exited with code {process.returncode}")
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2) as r:
+                if r.status == 200:
+                    return time.monotonic() - started
+        except (urllib.error.URLError, OSError):
+            pass
+        time.sleep(0.2)
+    raise RuntimeError(f"the server did not answer /healthz within {seconds:.0f} s")
 
 
 def _request_bytes(port: int, entry) -> bytes:

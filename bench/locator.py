@@ -35,8 +35,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.error
-import urllib.request
 from collections import Counter
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -46,7 +44,7 @@ import geopandas as gpd
 import numpy as np
 import opening_hours
 import shapely
-from loadgen import _connection, free_port
+from loadgen import _connection, free_port, wait_for_health
 from scipy.sparse.csgraph import dijkstra
 
 from geo_service.analysis.distances import AugmentedGraph, same_segment_pairs
@@ -143,21 +141,6 @@ def table(rows: dict[str, dict]) -> str:
 
 
 # --- the server under load --------------------------------------------------------------
-
-
-def wait_for_health(port: int, process: subprocess.Popen, seconds: float) -> float:
-    started = time.monotonic()
-    while time.monotonic() - started < seconds:
-        if process.poll() is not None:
-            raise RuntimeError(f"the server exited with code {process.returncode}")
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2) as r:
-                if r.status == 200:
-                    return time.monotonic() - started
-        except (urllib.error.URLError, OSError):
-            pass
-        time.sleep(0.2)
-    raise RuntimeError(f"the server did not answer /healthz within {seconds:.0f} s")
 
 
 async def _send(port: int, paths: list[str], args, seconds: float, label: str):

@@ -30,7 +30,7 @@ import time
 from pathlib import Path
 
 import yaml
-from loadgen import free_port, wait_until_up
+from loadgen import free_port, wait_for_health
 from playwright.sync_api import sync_playwright
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -62,8 +62,8 @@ def measure(browser, url: str, ready: str, viewport: dict) -> dict:
     page = context.new_page()
     page.on("requestfinished", lambda r: sizes.append(r.sizes()["responseBodySize"]))
     started = time.perf_counter()
-    response = page.goto(url)
-    page.wait_for_function(ready, timeout=60_000, polling=50)
+    response = page.goto(url, timeout=300_000)  # the city at low zoom: slow tiles
+    page.wait_for_function(ready, timeout=300_000, polling=50)
     ready_s = time.perf_counter() - started
     page.wait_for_load_state("networkidle")
     idle_s = time.perf_counter() - started
@@ -104,7 +104,7 @@ def serve(env: dict) -> tuple[subprocess.Popen, int]:
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
-    wait_until_up(port, server, seconds=600)
+    wait_for_health(port, server, seconds=600)
     return server, port
 
 
@@ -167,7 +167,7 @@ def main() -> None:
     )
     with tempfile.TemporaryDirectory() as build:
         try:
-            wait_until_up(port, server)
+            wait_for_health(port, server, seconds=600)
             print("building the standalone reference (every layer inlined)", flush=True)
             subprocess.run(
                 [sys.executable, "-m", "geo_service.cli", "maps", "build", "--out", build],

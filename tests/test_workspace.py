@@ -263,11 +263,21 @@ def test_what_if_by_clicking_a_centre_to_close(browser, server, client):
                 l => l.gsDefinition.id === 'service_centres');
             let marker = null;
             layer.eachLayer(m => { if (m.feature.properties.id === id) marker = m; });
-            layer._map.setView(marker.getLatLng(), 17, {animate: false});
-            // the markers are placed at the new view on the next frames
-            await new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)));
-            const box = marker.getElement().getBoundingClientRect();
-            return [box.left + box.width / 2, box.top + box.height / 2]; }""",
+            const map = layer._map;
+            map.closePopup();
+            map.setView(marker.getLatLng(), 17, {animate: false});
+            // the markers are placed at the new view in the next frames (later if a zoom
+            // animation of the page's start was still running): wait until it is there
+            const at = map.latLngToContainerPoint(marker.getLatLng());
+            const map_box = map.getContainer().getBoundingClientRect();
+            const x = map_box.left + at.x, y = map_box.top + at.y;
+            for (let frame = 0; frame < 300; frame++) {
+                await new Promise(r => requestAnimationFrame(r));
+                const box = marker.getElement().getBoundingClientRect();
+                const cx = box.left + box.width / 2, cy = box.top + box.height / 2;
+                if (Math.abs(cx - x) < 3 && Math.abs(cy - y) < 3) return [cx, cy];
+            }
+            throw new Error("the centre's marker never moved to its place"); }""",
             centre,
         )
         page.mouse.click(x, y)

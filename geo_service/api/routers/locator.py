@@ -101,7 +101,7 @@ async def nearest(
     moment = _local_time(at, profile.zone)
     index = _built_index(state, store, context)
     if index is None:  # reads the store and takes ~0.1 s: off the event loop
-        index = await run_in_threadpool(_index_once, state, store, context)
+        index = await run_in_threadpool(_index, state, store, context)
     # Routing is CPU work: off the event loop, the answer and its encoding in one hop.
     answer = partial(answer_bytes, index, n=n, service=service, open_now=open_now, moment=moment)
     body = await anyio.to_thread.run_sync(answer, lon, lat, limiter=_answering())
@@ -135,7 +135,7 @@ def prepare(state: ServiceState) -> None:
 
     def build() -> None:
         with contextlib.suppress(GeoServiceError):  # e.g. no centre layer: the request says
-            _index_once(state, state.store, state.coverage)
+            _index(state, state.store, state.coverage)
 
     threading.Thread(target=build, name="locator-index", daemon=True).start()
 
@@ -150,29 +150,25 @@ def _built_index(
     return None
 
 
-def _index_once(state: ServiceState, store: LayerStore, context: CoverageContext) -> LocatorIndex:
-    """:func:`_index`, one build at a time (the requests that wait then find it built)."""
-    with _BUILDING:
-        return _index(state, store, context)
-
-
 def _index(state: ServiceState, store: LayerStore, context: CoverageContext) -> LocatorIndex:
-    """The app's locator index, built on first use (and again if its data is replaced)."""
-    cached = _built_index(state, store, context)
-    if cached is not None:
-        return cached
-    profile = context.profile
-    index = LocatorIndex.build(
-        store.query("district"),
-        store.query(profile.analysis.centre_layer),
-        context.graph,
-        context.params,
-        apps=profile.map_links,
-        in_china=profile.in_china,
-        language=profile.languages[0],
-        holidays=holiday_calendar(
-            profile.holidays or profile.country, extra=profile.extra_holidays
-        ),
-    )
-    state.locator_index = (store, context, index)
-    return index
+    """The app's locator index, built on first use (and again if its data is replaced),
+    one build at a time: the requests that wait for it then find it built."""
+    with _BUILDING:
+        cached = _built_index(state, store, context)
+        if cached is not None:
+            return cached
+        profile = context.profile
+        index = LocatorIndex.build(
+            store.query("district"),
+            store.query(profile.analysis.centre_layer),
+            context.graph,
+            context.params,
+            apps=profile.map_links,
+            in_china=profile.in_china,
+            language=profile.languages[0],
+            holidays=holiday_calendar(
+                profile.holidays or profile.country, extra=profile.extra_holidays
+            ),
+        )
+        state.locator_index = (store, context, index)
+        return index

@@ -38,7 +38,7 @@ sys.path.insert(0, str(ROOT))
 from tests.browser import DESKTOP, PHONE, chromium_path  # noqa: E402
 
 PLANNER_READY = """() => window.GeoService && GeoService.layers.length > 0 &&
-    GeoService.layers.every(l => !l._map || l.gsFeatureCount > 0 || l.gsError)"""
+    GeoService.layers.every(l => !l._map || l.gsFeatureCount > 0 || l.gsZoomIn || l.gsError)"""
 LOCATOR_READY = """() => { let n = 0; if (!window.GeoService || !GeoService.locator) return false;
     GeoService.locator.map.eachLayer(l => { if (l instanceof L.GeoJSON) n++; });
     return n >= 4; }"""

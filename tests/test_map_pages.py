@@ -14,7 +14,7 @@ from tests.browser import PHONE, open_page
 pytestmark = pytest.mark.slow
 
 PLANNER_READY = """() => GeoService.layers.length > 0 && GeoService.layers.every(
-    l => !l._map || l.gsFeatureCount > 0 || l.gsError)"""
+    l => !l._map || l.gsFeatureCount > 0 || l.gsZoomIn || l.gsError)"""
 LAYER_STATE = """() => GeoService.layers.map(l => ({
     id: l.gsDefinition.id, shown: !!l._map, count: l.gsFeatureCount, error: l.gsError || null}))"""
 #: Lines and areas on the map (drawn on a canvas, so counted in Leaflet, not the DOM).

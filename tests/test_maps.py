@@ -12,6 +12,7 @@ import yaml
 
 from geo_service.data.profile import load_profile
 from geo_service.data.stores import FileStore
+from geo_service.data.vector_tiles import first_zoom_within
 from geo_service.datums import wgs84_to_gcj02
 from geo_service.errors import CatalogError
 from geo_service.maps.assets import LOCAL_ASSETS, AssetError, external_asset_count
@@ -101,6 +102,26 @@ def test_layers_with_more_features_than_tiles_above_come_as_tiles(store, tmp_pat
         features=lambda spec, entry: {"type": "FeatureCollection", "features": []}
     )
     assert _tiled_layers(inlined) == set()
+
+
+def _tiles_min_zoom(page: str, layer: str) -> int:
+    found = re.search(rf'"id": "{layer}",.*?"tilesMinZoom": (\d+)', page, flags=re.S)
+    return int(found.group(1))
+
+
+def test_a_tiled_layer_draws_from_the_zoom_where_its_tiles_are_light(store, tmp_path):
+    """Each tiled layer draws from the lowest zoom at which its densest tile holds no more
+    than the definition's ``features_per_tile``: the roads later than the compounds."""
+    definition = yaml.safe_load(PLANNER.read_text(encoding="utf-8"))
+    definition.update(tiles_above=store.count("compounds") - 1, features_per_tile=300)
+    maps_dir = tmp_path / "maps"
+    maps_dir.mkdir()
+    (maps_dir / "planner.yaml").write_text(yaml.safe_dump(definition), encoding="utf-8")
+    page = _pages(store, tmp_path, maps_dir=maps_dir).planner()
+    roads, compounds = (_tiles_min_zoom(page, layer) for layer in ("roads", "compounds"))
+    assert roads == first_zoom_within(store.query("roads"), 300)
+    assert compounds == first_zoom_within(store.query("compounds"), 300)
+    assert roads > compounds > 0
 
 
 @pytest.mark.parametrize(

@@ -6,10 +6,12 @@ from __future__ import annotations
 
 import shutil
 
+import geopandas as gpd
 import httpx
 import pytest
 import yaml
 
+from geo_service.data.vector_tiles import first_zoom_within
 from tests.browser import open_page
 from tests.support import CATALOG_DIR, DATA_DIR, ROOT, LiveServer
 
@@ -18,16 +20,19 @@ pytestmark = pytest.mark.slow
 
 LAYER = "GeoService.layers.find(l => l.gsDefinition.id === '{}')"
 TILED = "compound_coverage"
+ROADS_PER_TILE = 1000
 
 
 @pytest.fixture(scope="module")
 def tiled_server(tmp_path_factory, seeded_derived):
     """The demo served with a planner map that tiles layers of more than 400 features
-    (the compounds and their coverage: 471 each; roads)."""
+    (the compounds and their coverage: 471 each; roads), each drawn from the zoom where
+    its tiles hold at most 1,000 features (the roads from further in than the map opens)."""
     folder = tmp_path_factory.mktemp("tiled")
     shutil.copytree(ROOT / "maps", folder / "maps")
     planner = yaml.safe_load((folder / "maps" / "planner.yaml").read_text(encoding="utf-8"))
     planner["tiles_above"] = 400
+    planner["features_per_tile"] = ROADS_PER_TILE
     (folder / "maps" / "planner.yaml").write_text(yaml.safe_dump(planner, allow_unicode=True))
     live = LiveServer(
         env={
@@ -121,3 +126,40 @@ def test_a_click_on_a_tiled_compound_opens_its_popup(page, tiled_server):
     popup.wait_for(timeout=10_000)
     assert point["name"] in popup.inner_text()
     assert page.errors == []
+
+
+def test_a_layer_too_dense_for_the_zoom_asks_to_be_zoomed_in(browser, tiled_server, catalog):
+    """Opened on the district, the roads (their densest tile holds more than 1,000 at this
+    zoom) load no tile and the legend asks to zoom in; its button zooms to the level they
+    draw from, where they draw and the note goes."""
+    roads = gpd.read_file(DATA_DIR / "roads.geojson")
+    first_zoom = first_zoom_within(roads, ROADS_PER_TILE)
+    visit = open_page(browser, f"{tiled_server.url}/maps/planner")
+    page = visit.page
+    asked: list[str] = []
+    page.on("request", lambda r: asked.append(r.url) if "/roads/tiles/" in r.url else None)
+    try:
+        page.wait_for_function(f"() => {LAYER.format(TILED)}.gsFeatureCount > 0", timeout=30_000)
+        roads_layer = LAYER.format("roads")
+        assert page.evaluate(f"() => {roads_layer}.gsDefinition.tilesMinZoom") == first_zoom
+        opened_at = page.evaluate("() => GeoService.layers[0]._map.getZoom()")
+        assert round(opened_at) < first_zoom
+        assert page.evaluate(f"() => [{roads_layer}.gsZoomIn, {roads_layer}.gsFeatureCount]") == [
+            True,
+            0,
+        ]
+        assert asked == []
+        note = page.locator(".gs-legend section[data-layer=roads] .gs-zoom-in")
+        if not page.locator(".gs-legend").evaluate("box => box.open"):
+            page.click(".gs-legend summary")
+        title = catalog.get("roads").title
+        assert f"{title.zh}：放大后显示 / {title.en}: shown when zoomed in" in note.inner_text()
+        note.locator("button").click()
+        page.wait_for_function(f"() => {roads_layer}.gsFeatureCount > 0", timeout=30_000)
+        assert page.evaluate("() => GeoService.layers[0]._map.getZoom()") == first_zoom
+        assert page.evaluate(f"() => {roads_layer}.gsZoomIn") is False
+        assert asked and all(f"/tiles/WebMercatorQuad/{first_zoom}/" in url for url in asked)
+        assert note.count() == 0
+        assert visit.errors == []
+    finally:
+        page.context.close()

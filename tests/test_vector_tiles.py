@@ -3,6 +3,8 @@ routes (documents, tiles, caching, errors, access)."""
 
 from __future__ import annotations
 
+from collections import Counter
+
 import geopandas as gpd
 import mapbox_vector_tile
 import morecantile
@@ -17,6 +19,7 @@ from geo_service.data.vector_tiles import (
     TILE_EXTENT,
     TileAddress,
     encode_tile,
+    first_zoom_within,
     tiles_covering,
 )
 from geo_service.errors import TileNotFound
@@ -145,6 +148,39 @@ def test_polygon_rings_wind_as_mvt_says(shapes):
 def test_a_tile_nothing_reaches_is_empty(shapes):
     assert encode_tile(shapes, "things", TileAddress(14, 0, 0), ["id"]) == b""
     assert encode_tile(shapes.iloc[:0], "things", TileAddress(14, 6676, 13663), ["id"]) == b""
+
+
+def _densest_tile(frame: gpd.GeoDataFrame, zoom: int) -> int:
+    """Features in the fullest tile of ``zoom`` (by representative point), by morecantile."""
+    points = frame.geometry.representative_point()
+    tiles = Counter(WEB_MERCATOR.tile(p.x, p.y, zoom) for p in points)
+    return max(tiles.values())
+
+
+@pytest.mark.parametrize("per_tile", [5, 40, 150])
+def test_the_first_zoom_within_a_feature_budget_is_the_lowest_such(per_tile):
+    """A dense town and a sparse countryside: from the zoom found no tile holds more than
+    the budget, one level out some tile does (morecantile's tiles as the check)."""
+    generator = np.random.default_rng(7)
+    town = generator.normal((120.3, 31.5), 0.01, size=(300, 2))
+    country = generator.uniform((119.8, 31.0), (120.8, 32.0), size=(200, 2))
+    frame = gpd.GeoDataFrame(geometry=shapely.points(np.vstack([town, country])), crs=4326)
+    zoom = first_zoom_within(frame, per_tile)
+    assert 0 < zoom <= MAX_ZOOM
+    assert _densest_tile(frame, zoom) <= per_tile < _densest_tile(frame, zoom - 1)
+
+
+def test_lines_count_once_at_their_inside_point_and_few_features_draw_from_zoom_0():
+    roads = gpd.GeoDataFrame(
+        geometry=[
+            LineString([(120.0 + i * 0.01, 31.0), (120.0 + i * 0.01, 31.2)]) for i in range(9)
+        ],
+        crs=4326,
+    )
+    assert first_zoom_within(roads, 9) == 0
+    zoom = first_zoom_within(roads, 3)
+    assert _densest_tile(roads, zoom) <= 3 < _densest_tile(roads, zoom - 1)
+    assert first_zoom_within(roads.iloc[:0], 1) == 0
 
 
 # --- both stores -----------------------------------------------------------------------

@@ -87,6 +87,32 @@ def tiles_covering(bbox: BBox, zoom: int) -> tuple[int, int, int, int]:
     return first.x, first.y, last.x, last.y
 
 
+def first_zoom_within(frame: gpd.GeoDataFrame, features_per_tile: int) -> int:
+    """The lowest zoom level at which no tile of WebMercatorQuad holds more than
+    ``features_per_tile`` of ``frame``'s features (EPSG:4326), each counted in the tile of
+    its representative point; 0 for an empty frame, :data:`MAX_ZOOM` at most.
+
+    A map draws a big layer from its tiles from this zoom on: below it a tile would hold
+    more features than a browser draws quickly (tippecanoe's ``--drop-densest-as-needed``
+    answers the same question by dropping features instead).
+    """
+    points = shapely.point_on_surface(np.asarray(frame.geometry.values))
+    points = points[~shapely.is_empty(points)]
+    if len(points) <= features_per_tile:
+        return 0
+    lon, lat = shapely.get_x(points), np.clip(shapely.get_y(points), -85.0511, 85.0511)
+    x = (lon + 180.0) / 360.0  # 0 to 1 across the grid, west to east
+    y = (1.0 - np.log(np.tan(np.radians(lat)) + 1 / np.cos(np.radians(lat))) / np.pi) / 2
+    for zoom in range(MAX_ZOOM + 1):
+        side = 2**zoom
+        col = np.minimum((x * side).astype(np.int64), side - 1)
+        row = np.minimum((y * side).astype(np.int64), side - 1)
+        _, per_tile = np.unique(row * side + col, return_counts=True)
+        if per_tile.max() <= features_per_tile:
+            return zoom
+    return MAX_ZOOM
+
+
 def _mvt_value(value):
     """A property value as MVT takes it (text, integer, float, boolean), or None to leave
     the property out of the feature (MVT has no null)."""

@@ -82,12 +82,14 @@ def client_layer(
     *,
     url: str | None = None,
     tiles: str | None = None,
+    tiles_min_zoom: int = 0,
     data: dict | None = None,
     labels: dict[str, Labels] | None = None,
 ) -> dict[str, Any]:
     """The browser's description of one map layer (give ``url`` to load the features
-    lazily from the API, ``tiles`` to draw them from vector tiles, or ``data`` to inline a
-    GeoJSON FeatureCollection; ``labels``: see :func:`value_labels`)."""
+    lazily from the API, ``tiles`` to draw them from vector tiles from zoom
+    ``tiles_min_zoom`` on, or ``data`` to inline a GeoJSON FeatureCollection; ``labels``:
+    see :func:`value_labels`)."""
     labels = labels or {}
     classes = entry.classes.model_dump(exclude_none=True) if entry.classes else None
     popup = popup_fields(spec, entry.popup) if entry.interactive else []
@@ -115,6 +117,7 @@ def client_layer(
         "synthetic": spec.provenance.synthetic,
         "url": url,
         "tiles": tiles,
+        "tilesMinZoom": tiles_min_zoom,
         "data": data,
     }
 

@@ -93,6 +93,12 @@ class MapDefinition(_Strict):
         description="Draw a layer from vector tiles when it holds more features than this "
         "(pages served by the API over WGS 84 basemaps; else all features load at once).",
     )
+    features_per_tile: int = Field(
+        default=2000,
+        ge=1,
+        description="A tiled layer draws from the zoom level at which its densest tile "
+        "holds no more features than this; zoomed out further, the page asks to zoom in.",
+    )
 
     @model_validator(mode="after")
     def _check_groups(self) -> MapDefinition:

@@ -10,6 +10,7 @@ from geo_service.analysis.facility_sets import life_circle_requirements
 from geo_service.data.catalog import Access, Catalog
 from geo_service.data.profile import DistrictProfile
 from geo_service.data.stores.base import LayerStore
+from geo_service.data.vector_tiles import first_zoom_within
 from geo_service.errors import CatalogError
 from geo_service.maps.client_layers import value_labels
 from geo_service.maps.definition import MapDefinition, load_map_definition
@@ -52,6 +53,22 @@ def extent(store: LayerStore) -> tuple[float, float, float, float]:
         max(b[2] for b in boxes),
         max(b[3] for b in boxes),
     )
+
+
+def tiled_layers(definition: MapDefinition, store: LayerStore) -> dict[str, int]:
+    """The layers of ``definition`` holding more than its ``tiles_above`` features in
+    ``store`` (after the map's filter), each with the lowest zoom level at which no tile
+    holds more than its ``features_per_tile`` (:func:`first_zoom_within`)."""
+    if definition.tiles_above is None:
+        return {}
+    tiled = {}
+    for entry in definition.layers:
+        if not store.has(entry.layer) or store.count(entry.layer) <= definition.tiles_above:
+            continue
+        frame = store.query(entry.layer, where=entry.filter or None)
+        if len(frame) > definition.tiles_above:
+            tiled[entry.layer] = first_zoom_within(frame, definition.features_per_tile)
+    return tiled
 
 
 def _term(term) -> dict:
@@ -100,17 +117,13 @@ class MapPages:
                 search_index=index,
                 labels=self.labels,
                 workspace=self._workspace(),
-                counts=None if features is not None else self._counts(),
+                tiled=None if features is not None else self._tiled(),
             ),
         )
 
-    def _counts(self) -> dict[str, int]:
-        """Features per layer of the store (the map's layers switch to tiles by them)."""
-        return {
-            spec.id: self.store.count(spec.id)
-            for spec in self.store.catalog
-            if self.store.has(spec.id)
-        }
+    def _tiled(self) -> dict[str, int]:
+        """The planner's layers drawn from vector tiles, with the zoom each draws from."""
+        return tiled_layers(self.definitions["planner"], self.store)
 
     def locator(self) -> str:
         """The public service-centre locator (public layers only, whoever asks)."""

@@ -48,7 +48,7 @@ def planner_page(
     search_index: dict | None = None,
     labels: dict[str, Labels] | None = None,
     workspace: dict | None = None,
-    counts: Mapping[str, int] | None = None,
+    tiled: Mapping[str, int] | None = None,
 ) -> str:
     """The planner map as an HTML page.
 
@@ -75,10 +75,10 @@ def planner_page(
     workspace
         Options of the summary panel (layer ids, area key); shown when the page calls the
         API and the caller may see the coverage layers it reads.
-    counts
-        Features per layer: a layer with more than the definition's ``tiles_above`` is
-        drawn from the API's vector tiles (not over GCJ-02 basemaps, which shift our
-        layers feature by feature in the browser).
+    tiled
+        The layers drawn from the API's vector tiles, each with the zoom level it draws
+        from (:func:`~geo_service.maps.pages.tiled_layers`); not over GCJ-02 basemaps,
+        which shift our layers feature by feature in the browser.
     """
     definition.check_against(catalog)
     visible = {spec.id for spec in catalog.visible(access)}
@@ -106,9 +106,11 @@ def planner_page(
         spec = catalog.get(entry.layer)
         if features is not None:
             described = client_layer(spec, entry, data=features(spec, entry), labels=labels)
-        elif _tiled(definition, spec, counts, basemaps):
+        elif tiled and spec.id in tiled and datum_of(basemaps) == "wgs84":
             url = tiles_url(spec, entry, base.api or "", used_properties(spec, entry))
-            described = client_layer(spec, entry, tiles=url, labels=labels)
+            described = client_layer(
+                spec, entry, tiles=url, tiles_min_zoom=tiled[spec.id], labels=labels
+            )
         else:
             url = source_url(spec, entry, base.api or "", used_properties(spec, entry))
             described = client_layer(spec, entry, url=url, labels=labels)
@@ -142,18 +144,6 @@ def planner_page(
     if panel and base.api is not None and panel <= visible:
         Workspace({**workspace, "api": base.api}).add_to(fmap)
     return page_html(figure, base.static)
-
-
-def _tiled(
-    definition: MapDefinition,
-    spec: LayerSpec,
-    counts: Mapping[str, int] | None,
-    basemaps: list[str] | tuple[str, ...],
-) -> bool:
-    """Whether the layer is drawn from vector tiles (see :func:`planner_page`)."""
-    if definition.tiles_above is None or counts is None or datum_of(basemaps) != "wgs84":
-        return False
-    return counts.get(spec.id, 0) > definition.tiles_above
 
 
 def info_html(title: Text, synthetic: bool, sources: list[str] = ()) -> str:

@@ -59,18 +59,34 @@
         var heading = def.classes ? "<h2>" + escapeHtml(both(def.title)) + "</h2>" : "";
         html.push(
           '<section data-layer="' + def.id + '">' + heading + "<ul>" + items.join("") +
-          "</ul></section>"
+          "</ul>" + zoomInNote(map, def) + "</section>"
         );
       });
       control.box.innerHTML = html.join("");
     };
     control.addTo(map);
     control.redraw();
-    map.on("overlayadd overlayremove", function () {
+    map.on("overlayadd overlayremove zoomend", function () {
       control.redraw();
+    });
+    L.DomEvent.on(control.box, "click", function (event) {
+      var level = event.target.getAttribute && event.target.getAttribute("data-zoom-to");
+      if (level) {
+        map.setZoom(Number(level));
+      }
     });
     return control;
   };
+
+  /* A tiled layer zoomed out below the level it draws from: say so, with a button there. */
+  function zoomInNote(map, def) {
+    if (!def.tiles || Math.round(map.getZoom()) >= (def.tilesMinZoom || 0)) {
+      return "";
+    }
+    return '<p class="gs-zoom-in">' + escapeHtml(def.title.zh) + "：放大后显示 / " +
+      escapeHtml(def.title.en) + ": shown when zoomed in " +
+      '<button type="button" data-zoom-to="' + def.tilesMinZoom + '">放大 Zoom in</button></p>';
+  }
 
   /* leaflet-search, made safe and keyboard-friendly: tips are text (never HTML), and the
    * Enter that opened the box does not close it again. */

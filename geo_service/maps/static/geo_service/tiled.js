@@ -1,7 +1,10 @@
 /* geo_service map pages: a catalog layer drawn from the API's vector tiles
  * (Leaflet.VectorGrid), for layers too big to load whole. Same styles, classes and popups
  * as layers.js; what the panels need of a layer (eachLayer, setStyle, resetStyle,
- * gsLoaded, gsFeatureCount) works on the features of the tiles loaded so far. */
+ * gsLoaded, gsFeatureCount) works on the features of the tiles loaded so far. Below the
+ * zoom level the page gives it (def.tilesMinZoom: where no tile holds too many features
+ * to draw quickly) the layer loads nothing and says so: gsZoomIn, and the legend asks the
+ * user to zoom in. */
 (function (global) {
   "use strict";
   var GS = global.GeoService;
@@ -35,7 +38,9 @@
 
     var styles = {};
     styles[def.id] = styleOf;
+    var minZoom = def.tilesMinZoom || 0;
     var layer = L.vectorGrid.protobuf(def.tiles, {
+      minZoom: minZoom,
       pane: TILES_PANE,
       vectorTileLayerStyles: styles,
       interactive: def.interactive,
@@ -44,13 +49,35 @@
         return feature.properties.id;
       },
     });
+    /* Zoomed out below minZoom (Leaflet rounds the zoom to a tile level likewise), the
+     * layer holds no tiles: it counts as loaded, with nothing drawn, until zoomed in. */
+    function checkZoom() {
+      var map = layer._map;
+      if (!map) {
+        return;
+      }
+      layer.gsZoomIn = Math.round(map.getZoom()) < minZoom;
+      if (layer.gsZoomIn) {
+        layer.gsFeatureCount = 0;
+        layer.gsLoaded = true;
+        layer.fire("gs:loaded", { count: 0 });
+      }
+    }
     var addTo = layer.onAdd;
+    var removeFrom = layer.onRemove;
     layer.onAdd = function (map) {
       if (!map.getPane(TILES_PANE)) {
         map.createPane(TILES_PANE).style.zIndex = 410;
       }
-      return addTo.call(this, map);
+      addTo.call(this, map);
+      map.on("zoomend", checkZoom);
+      checkZoom();
     };
+    layer.onRemove = function (map) {
+      map.off("zoomend", checkZoom);
+      return removeFrom.call(this, map);
+    };
+    layer.gsZoomIn = false;
     layer.gsDefinition = def;
     layer.gsFeatureCount = 0;
     layer.options.style = function (feature) {

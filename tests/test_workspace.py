@@ -442,6 +442,13 @@ def test_the_report_downloads_from_the_panel(browser, server, client):
         first = page.locator(ROWS).first
         community = first.get_attribute("data-id")
         first.locator("button").click()
+        # the card's centres load after the row is selected and push the links down: wait
+        # for it, or the click may land where the link was
+        page.wait_for_function(
+            "() => { const c = document.querySelector('.gs-card');"
+            " return c && !c.innerText.includes('Loading'); }",
+            timeout=30_000,
+        )
         href = page.get_attribute("a[data-report=pdf]", "href")
         assert href.endswith(f"reports/coverage.pdf?area={community}")
         with page.expect_download(timeout=60_000) as community_download:

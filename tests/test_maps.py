@@ -8,6 +8,7 @@ import re
 
 import httpx
 import pytest
+import shapely
 import yaml
 
 from geo_service.data.profile import load_profile
@@ -122,6 +123,25 @@ def test_a_tiled_layer_draws_from_the_zoom_where_its_tiles_are_light(store, tmp_
     assert roads == first_zoom_within(store.query("roads"), 300)
     assert compounds == first_zoom_within(store.query("compounds"), 300)
     assert roads > compounds > 0
+
+
+def test_a_layer_of_few_but_heavy_features_comes_as_tiles(store, tmp_path):
+    """``vertices_above``: a layer whose features hold more vertices in all than this is
+    tiled however few they are (a city's three dissolved service circles)."""
+    definition = yaml.safe_load(PLANNER.read_text(encoding="utf-8"))
+    definition.update(tiles_above=10**6, vertices_above=5000)
+    maps_dir = tmp_path / "maps"
+    maps_dir.mkdir()
+    (maps_dir / "planner.yaml").write_text(yaml.safe_dump(definition), encoding="utf-8")
+    heavy = {
+        entry["layer"]
+        for entry in definition["layers"]
+        if store.has(entry["layer"])
+        and shapely.get_num_coordinates(store.query(entry["layer"]).geometry.to_numpy()).sum()
+        > 5000
+    }
+    assert "roads" in heavy and "service_centres" not in heavy
+    assert _tiled_layers(_pages(store, tmp_path, maps_dir=maps_dir).planner()) == heavy
 
 
 @pytest.mark.parametrize(

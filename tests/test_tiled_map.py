@@ -27,12 +27,14 @@ ROADS_PER_TILE = 1000
 def tiled_server(tmp_path_factory, seeded_derived):
     """The demo served with a planner map that tiles layers of more than 400 features
     (the compounds and their coverage: 471 each; roads), each drawn from the zoom where
-    its tiles hold at most 1,000 features (the roads from further in than the map opens)."""
+    its tiles hold at most 1,000 features (the roads from further in than the map opens),
+    and the layers of more than 15,000 vertices (the centres' dissolved circles)."""
     folder = tmp_path_factory.mktemp("tiled")
     shutil.copytree(ROOT / "maps", folder / "maps")
     planner = yaml.safe_load((folder / "maps" / "planner.yaml").read_text(encoding="utf-8"))
     planner["tiles_above"] = 400
     planner["features_per_tile"] = ROADS_PER_TILE
+    planner["vertices_above"] = 15_000  # the centres' three circles: ~21,000 vertices
     (folder / "maps" / "planner.yaml").write_text(yaml.safe_dump(planner, allow_unicode=True))
     live = LiveServer(
         env={
@@ -59,7 +61,7 @@ def test_layers_above_the_threshold_come_as_tiles(page):
     tiled = page.page.evaluate(
         "() => GeoService.layers.filter(l => l.gsDefinition.tiles).map(l => l.gsDefinition.id)"
     )
-    assert sorted(tiled) == ["compound_coverage", "compounds", "roads"]
+    assert sorted(tiled) == ["compound_coverage", "compounds", "roads", "service_circles"]
     template = page.page.evaluate(f"() => {LAYER.format(TILED)}.gsDefinition.tiles")
     assert "/collections/compound_coverage/tiles/WebMercatorQuad/{z}/{y}/{x}?properties=" in (
         template
@@ -93,6 +95,27 @@ def test_tiled_features_draw_with_their_class_colours(page, tiled_server):
             continue
         expected = colours[next((i for i, b in enumerate(breaks) if minutes <= b), 4)]
         assert seen[feature["id"]] == expected, feature["id"]
+
+
+def test_the_dissolved_circles_draw_from_tiles_in_their_colours(page, tiled_server):
+    """Three polygons of many vertices, cut into tiles: each circle of the centres is
+    drawn, filled with the colour its minutes take in the map definition."""
+    page.page.wait_for_function(f"() => {LAYER.format('service_circles')}.gsLoaded")
+    seen = page.page.evaluate(
+        f"""() => {{ const layer = {LAYER.format("service_circles")}; const out = {{}};
+        layer.eachLayer(s => {{ out[s.feature.properties.id] =
+            layer.options.style(s.feature).fillColor; }});
+        return out; }}"""
+    )
+    circles = httpx.get(
+        f"{tiled_server.url}/collections/service_circles/items",
+        params={"facility_set": "centre"},
+    ).json()["features"]
+    planner = yaml.safe_load((ROOT / "maps" / "planner.yaml").read_text(encoding="utf-8"))
+    classes = next(e for e in planner["layers"] if e["layer"] == "service_circles")["classes"]
+    colour_of = dict(zip(classes["values"], classes["colors"], strict=True))
+    assert len(circles) == 3
+    assert seen == {c["id"]: colour_of[c["properties"]["minutes"]] for c in circles}
 
 
 def test_a_click_on_a_tiled_compound_opens_its_popup(page, tiled_server):

@@ -145,6 +145,40 @@ def test_polygon_rings_wind_as_mvt_says(shapes):
     assert shoelace > 0
 
 
+def test_a_polygon_far_bigger_than_the_tile_is_cut_to_it_with_its_hole():
+    """A city-wide polygon with a hole inside the tile: cut to the tile and its buffer,
+    valid on the tile grid, the exterior ring wound positive and the hole negative."""
+    tile = TileAddress(14, 6676, 13663)
+    west, south, east, north = tile.lonlat_bounds(buffer=0)
+    width, height = east - west, north - south
+    hole = shapely.box(
+        west + width * 0.4, south + height * 0.4, west + width * 0.6, south + height * 0.6
+    )
+    city = shapely.Polygon(
+        shapely.box(west - 1, south - 1, east + 1, north + 1).exterior.coords,
+        [hole.exterior.coords],
+    )
+    frame = gpd.GeoDataFrame({"id": ["city"]}, geometry=[city], crs=4326)
+    raw = mapbox_vector_tile.decode(
+        encode_tile(frame, "things", tile, ["id"]),
+        default_options={"y_coord_down": True, "geojson": False},
+    )
+    rings = raw["things"]["features"][0]["geometry"]["coordinates"]
+    assert len(rings) == 2
+
+    def shoelace(ring) -> float:
+        ring = np.array(ring, dtype=float)
+        return np.sum(ring[:-1, 0] * ring[1:, 1] - ring[1:, 0] * ring[:-1, 1]) / 2
+
+    assert shoelace(rings[0]) > 0 > shoelace(rings[1])
+    cut = shapely.Polygon(rings[0], [rings[1]])
+    assert cut.is_valid
+    edge = TILE_EXTENT + TILE_BUFFER
+    assert cut.bounds == pytest.approx((-TILE_BUFFER, -TILE_BUFFER, edge, edge), abs=1)
+    side = TILE_EXTENT + 2 * TILE_BUFFER
+    assert cut.area == pytest.approx(side**2 - (TILE_EXTENT * 0.2) ** 2, rel=0.01)
+
+
 def test_a_tile_nothing_reaches_is_empty(shapes):
     assert encode_tile(shapes, "things", TileAddress(14, 0, 0), ["id"]) == b""
     assert encode_tile(shapes.iloc[:0], "things", TileAddress(14, 6676, 13663), ["id"]) == b""

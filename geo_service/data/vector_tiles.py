@@ -18,7 +18,6 @@ import mapbox_vector_tile
 import morecantile
 import numpy as np
 import shapely
-from mapbox_vector_tile.encoder import on_invalid_geometry_make_valid
 
 from geo_service.errors import TileNotFound
 
@@ -157,15 +156,23 @@ def encode_tile(
     def to_tile_units(coords: np.ndarray) -> np.ndarray:
         return np.column_stack(((coords[:, 0] - minx) * scale_x, (maxy - coords[:, 1]) * scale_y))
 
-    mercator = frame.geometry.to_crs(3857).values
+    # Cut to the tile in lon/lat first (a parallel and a meridian stay straight in Web
+    # Mercator), so that a city-wide polygon is projected only where it meets the tile.
+    near = shapely.clip_by_rect(np.asarray(frame.geometry.values), *tile.lonlat_bounds())
+    mercator = gpd.GeoSeries(near, crs=frame.crs).to_crs(3857).values
     in_units = shapely.transform(np.asarray(mercator), to_tile_units)
     edge = (-TILE_BUFFER, -TILE_BUFFER, TILE_EXTENT + TILE_BUFFER, TILE_EXTENT + TILE_BUFFER)
     clipped = shapely.clip_by_rect(in_units, *edge)
+    simplified = shapely.simplify(clipped, 0.5, preserve_topology=True)
+    # On the integer grid of tile units, valid there (GEOS's precision reducer) and wound as
+    # MVT asks (exterior rings clockwise on the y-down grid: a positive shoelace area), so
+    # the encoder need not check and mend each ring in Python.
+    on_grid = shapely.orient_polygons(shapely.set_precision(simplified, 1.0), exterior_cw=False)
     # points are not clipped by clip_by_rect's box test alone: keep those inside it
-    inside = shapely.intersects(clipped, shapely.box(*edge)) & ~shapely.is_empty(clipped)
+    inside = shapely.intersects(on_grid, shapely.box(*edge)) & ~shapely.is_empty(on_grid)
     if not inside.any():
         return b""
-    simplified = shapely.simplify(clipped[inside], 0.5, preserve_topology=True)
+    simplified = on_grid[inside]
     columns = frame.loc[inside, list(properties)].to_dict("records")
     features = [
         {
@@ -179,7 +186,7 @@ def encode_tile(
         default_options={
             "y_coord_down": True,
             "extents": TILE_EXTENT,
-            "on_invalid_geometry": on_invalid_geometry_make_valid,
+            "check_winding_order": False,
         },
     )
 

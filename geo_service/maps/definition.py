@@ -93,6 +93,13 @@ class MapDefinition(_Strict):
         description="Draw a layer from vector tiles when it holds more features than this "
         "(pages served by the API over WGS 84 basemaps; else all features load at once).",
     )
+    vertices_above: int | None = Field(
+        default=None,
+        ge=0,
+        description="Also draw a layer from vector tiles when its features hold more "
+        "vertices than this in all (a city's dissolved service circles: few features, "
+        "millions of vertices).",
+    )
     features_per_tile: int = Field(
         default=2000,
         ge=1,

@@ -6,6 +6,9 @@ from __future__ import annotations
 import threading
 from pathlib import Path
 
+import numpy as np
+import shapely
+
 from geo_service.analysis.facility_sets import life_circle_requirements
 from geo_service.data.catalog import Access, Catalog
 from geo_service.data.profile import DistrictProfile
@@ -56,17 +59,23 @@ def extent(store: LayerStore) -> tuple[float, float, float, float]:
 
 
 def tiled_layers(definition: MapDefinition, store: LayerStore) -> dict[str, int]:
-    """The layers of ``definition`` holding more than its ``tiles_above`` features in
-    ``store`` (after the map's filter), each with the lowest zoom level at which no tile
-    holds more than its ``features_per_tile`` (:func:`first_zoom_within`)."""
+    """The layers of ``definition`` that ``store`` holds too big to load whole: more than
+    its ``tiles_above`` features or ``vertices_above`` vertices (after the map's filter),
+    each with the lowest zoom level at which no tile holds more than its
+    ``features_per_tile`` (:func:`first_zoom_within`)."""
     if definition.tiles_above is None:
         return {}
     tiled = {}
     for entry in definition.layers:
-        if not store.has(entry.layer) or store.count(entry.layer) <= definition.tiles_above:
+        if not store.has(entry.layer):
+            continue
+        if definition.vertices_above is None and store.count(entry.layer) <= definition.tiles_above:
             continue
         frame = store.query(entry.layer, where=entry.filter or None)
-        if len(frame) > definition.tiles_above:
+        vertices = int(shapely.get_num_coordinates(frame.geometry.to_numpy()).sum())
+        if len(frame) > definition.tiles_above or vertices > (
+            definition.vertices_above if definition.vertices_above is not None else np.inf
+        ):
             tiled[entry.layer] = first_zoom_within(frame, definition.features_per_tile)
     return tiled
 

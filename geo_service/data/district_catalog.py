@@ -17,8 +17,10 @@ from geo_service.data.catalog_entries import (
 )
 from geo_service.data.profile import DistrictProfile
 
-#: A new district's planner map draws a layer of more features than this from vector tiles.
+#: A new district's planner map draws a layer of more features, or of more vertices in
+#: all, than these from vector tiles (maps/planner.yaml's values).
 TILES_ABOVE = 5000
+VERTICES_ABOVE = 200_000
 
 
 def source_layer_entries(profile: DistrictProfile) -> list[dict]:
@@ -248,6 +250,7 @@ def planner_definition(profile: DistrictProfile) -> dict:
         "max_zoom": 19,
         "min_zoom": 10,
         "tiles_above": TILES_ABOVE,
+        "vertices_above": VERTICES_ABOVE,
         "groups": [
             {"id": "basemap", "title": {"zh": "底图", "en": "Basemap"}},
             {"id": "boundaries", "title": {"zh": "边界", "en": "Boundaries"}},

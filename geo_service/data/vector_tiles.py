@@ -30,6 +30,9 @@ MAX_ZOOM = 22
 #: Tile units to a tile's side, and around it (MVT's default extent and ST_AsMVT's buffer).
 TILE_EXTENT = 4096
 TILE_BUFFER = 64
+#: Douglas-Peucker tolerance of a tile's lines and rings, topology kept (no ring or feature
+#: is lost), in tile units: half a pixel of a 256-pixel tile (16 units a pixel).
+SIMPLIFY_UNITS = 8.0
 MVT_MEDIA_TYPE = "application/vnd.mapbox-vector-tile"
 
 BBox = tuple[float, float, float, float]
@@ -163,7 +166,7 @@ def encode_tile(
     in_units = shapely.transform(np.asarray(mercator), to_tile_units)
     edge = (-TILE_BUFFER, -TILE_BUFFER, TILE_EXTENT + TILE_BUFFER, TILE_EXTENT + TILE_BUFFER)
     clipped = shapely.clip_by_rect(in_units, *edge)
-    simplified = shapely.simplify(clipped, 0.5, preserve_topology=True)
+    simplified = shapely.simplify(clipped, SIMPLIFY_UNITS, preserve_topology=True)
     # On the integer grid of tile units, valid there (GEOS's precision reducer) and wound as
     # MVT asks (exterior rings clockwise on the y-down grid: a positive shoelace area), so
     # the encoder need not check and mend each ring in Python.

@@ -1,5 +1,7 @@
-"""Vector tiles from PostGIS, in one statement: ``ST_AsMVTGeom`` clips and quantises each
-feature to the tile, ``ST_AsMVT`` encodes them — the database's C, no rows to Python."""
+"""Vector tiles from PostGIS, in one statement: each feature cut to the tile's box in lon/lat
+(a city-wide polygon is projected only where it meets the tile), simplified as the file
+store does (``SIMPLIFY_UNITS``), then ``ST_AsMVTGeom`` clips and quantises it to the tile
+and ``ST_AsMVT`` encodes them — the database's C, no rows to Python."""
 
 from __future__ import annotations
 
@@ -9,7 +11,7 @@ import psycopg
 from psycopg import sql
 
 from geo_service.data.catalog import LayerSpec
-from geo_service.data.vector_tiles import TILE_BUFFER, TILE_EXTENT, TileAddress
+from geo_service.data.vector_tiles import SIMPLIFY_UNITS, TILE_BUFFER, TILE_EXTENT, TileAddress
 from geo_service.errors import InvalidQuery
 
 
@@ -30,8 +32,13 @@ def tile_statement(
         )
         SELECT ST_AsMVT(features, %s, {extent}, 'geom') FROM (
             SELECT {columns},
-                   ST_AsMVTGeom(ST_Transform(t.geom, 3857), bounds.tile, {extent}, {buffer},
-                                true) AS geom
+                   ST_AsMVTGeom(
+                       ST_SimplifyPreserveTopology(
+                           ST_Transform(ST_ClipByBox2D(t.geom, bounds.wanted), 3857),
+                           (ST_XMax(bounds.tile) - ST_XMin(bounds.tile)) * {simplify}
+                       ),
+                       bounds.tile, {extent}, {buffer}, true
+                   ) AS geom
             FROM {table} AS t, bounds
             WHERE t.geom && bounds.wanted{filters}
             ORDER BY t._seq
@@ -40,6 +47,7 @@ def tile_statement(
         """
     ).format(
         extent=sql.Literal(TILE_EXTENT),
+        simplify=sql.Literal(SIMPLIFY_UNITS / TILE_EXTENT),
         buffer=sql.Literal(TILE_BUFFER),
         columns=sql.SQL(", ").join(sql.SQL("t.{}").format(sql.Identifier(n)) for n in properties),
         table=sql.Identifier(schema, spec.id),

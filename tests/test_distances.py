@@ -11,7 +11,9 @@ from scipy.spatial import Delaunay
 from shapely.geometry import LineString
 
 from geo_service.analysis.distances import (
+    MAX_CHUNK,
     AugmentedGraph,
+    catchment_chunk,
     facility_catchments,
     node_distances,
     point_distances,
@@ -120,6 +122,23 @@ def test_catchments_are_sparse_and_agree_with_nearest():
     single = walking_distances(roads.geometry, sources_xy[[4]], targets_xy)
     reach = single <= 800
     np.testing.assert_allclose(catchment[4].toarray()[0][reach], single[reach], atol=1e-6)
+
+
+def test_catchments_in_bounded_memory_are_the_same():
+    """A memory bound small enough for one run at a time gives the same matrix as stacked
+    runs; the chunk is what fits in the bound."""
+    roads = irregular_network(5)
+    rng = np.random.default_rng(3)
+    sources_xy, targets_xy = rng.uniform(0, 3000, (25, 2)), rng.uniform(0, 3000, (150, 2))
+    graph, sources, targets, _, _ = _ours(roads, sources_xy, targets_xy)
+    one_row_mb = 8 * (graph.n_nodes + 25 + 3 * 150) / 2**20
+    assert catchment_chunk(graph.n_nodes + 25, 150, one_row_mb) == 1
+    assert catchment_chunk(graph.n_nodes + 25, 150, 10.5 * one_row_mb) == 10
+    assert catchment_chunk(500_000, 20_000, 256) == 59  # a city: rows of 4.5 MB
+    assert catchment_chunk(10, 10, 10_000) == MAX_CHUNK
+    stacked = facility_catchments(graph, sources, targets, limit_m=800, chunk=25)
+    one_at_a_time = facility_catchments(graph, sources, targets, limit_m=800, memory_mb=one_row_mb)
+    assert (stacked != one_at_a_time).nnz == 0 and stacked.nnz > 0
 
 
 def test_stacked_runs_equal_single_runs_and_networkx():

@@ -213,19 +213,36 @@ def set_point_distances(
     return distance, facility
 
 
+#: Memory (MB) the dense rows of one chunk of single-source runs may take.
+CHUNK_MEMORY_MB = 256.0
+#: Facilities per chunk at most (more saves little Python time per run).
+MAX_CHUNK = 256
+
+
+def catchment_chunk(n_nodes: int, n_targets: int, memory_mb: float = CHUNK_MEMORY_MB) -> int:
+    """How many single-source runs to stack so that their dense rows — a float64 per node
+    of the augmented graph and three per target — fit in ``memory_mb``: 1 at least,
+    :data:`MAX_CHUNK` at most."""
+    row_bytes = 8 * (n_nodes + 3 * n_targets)
+    return int(min(MAX_CHUNK, max(1, memory_mb * 2**20 // row_bytes)))
+
+
 def facility_catchments(
     graph: WalkGraph,
     sources: Snapped,
     targets: Snapped,
     *,
     limit_m: float,
-    chunk: int = 64,
+    chunk: int | None = None,
+    memory_mb: float = CHUNK_MEMORY_MB,
 ) -> csr_matrix:
     """Sparse (n_sources, n_targets) matrix of walking distances (metres) within
-    ``limit_m``: one Dijkstra run per facility, ``chunk`` facilities at a time, never a
-    dense all-pairs matrix. Stored entries are the reachable pairs (0 is stored too)."""
+    ``limit_m``: one Dijkstra run per facility, ``chunk`` facilities at a time (default:
+    as many as fit in ``memory_mb``, :func:`catchment_chunk`), never a dense all-pairs
+    matrix. Stored entries are the reachable pairs (0 is stored too)."""
     augmented = AugmentedGraph(graph, sources)
     matrix, rows = augmented.matrix, augmented.source_of
+    chunk = chunk or catchment_chunk(matrix.shape[0], len(targets.ok), memory_mb)
     t_rows = targets.ok
     e, offset, snap = targets.edge[t_rows], targets.offset_m[t_rows], targets.snap_m[t_rows]
     u, v, length = graph.edge_u[e], graph.edge_v[e], graph.edge_length[e]

@@ -67,15 +67,22 @@ def load_demo() -> dict[str, gpd.GeoDataFrame]:
     }
 
 
-def replicate(layers: dict[str, gpd.GeoDataFrame], copies: int) -> dict[str, gpd.GeoDataFrame]:
-    """``copies`` side-by-side copies of the district, ids suffixed, joined by roads."""
+def replicate(
+    layers: dict[str, gpd.GeoDataFrame], copies: int, columns: int | None = None
+) -> dict[str, gpd.GeoDataFrame]:
+    """``copies`` copies of the district ``SHIFT_M`` apart, ``columns`` to a row (default:
+    one row), ids suffixed, each joined to the next by a straight road."""
+    columns = columns or copies
+    offsets = [
+        np.array([(k % columns) * SHIFT_M, -(k // columns) * SHIFT_M]) for k in range(copies)
+    ]
     out = {}
     for name, frame in layers.items():
         parts = []
         for k in range(copies):
             moved = frame.copy()
             moved["geometry"] = shapely.transform(
-                frame.geometry.to_numpy(), lambda xy, k=k: xy + np.array([k * SHIFT_M, 0.0])
+                frame.geometry.to_numpy(), lambda xy, k=k: xy + offsets[k]
             )
             for column in ("id", "compound_id", "community_id"):
                 if column in moved and k:
@@ -86,10 +93,7 @@ def replicate(layers: dict[str, gpd.GeoDataFrame], copies: int) -> dict[str, gpd
     ends = shapely.get_coordinates(shapely.get_point(roads.geometry.to_numpy(), 0))
     east, west = ends[np.argmax(ends[:, 0])], ends[np.argmin(ends[:, 0])]
     links = [
-        shapely.LineString(
-            [east + np.array([k * SHIFT_M, 0.0]), west + np.array([(k + 1) * SHIFT_M, 0.0])]
-        )
-        for k in range(copies - 1)
+        shapely.LineString([east + offsets[k], west + offsets[k + 1]]) for k in range(copies - 1)
     ]
     link_frame = gpd.GeoDataFrame(
         {"road_class": ["primary"] * len(links)}, geometry=links, crs=roads.crs

@@ -42,6 +42,9 @@
     var layer = L.vectorGrid.protobuf(def.tiles, {
       minZoom: minZoom,
       pane: TILES_PANE,
+      /* Stacked in the map definition's order whenever each was (re)added: a compound
+       * over the service circle it lies in takes the click. */
+      zIndex: GS.layers.length + 1,
       vectorTileLayerStyles: styles,
       interactive: def.interactive,
       rendererFactory: L.canvas.tile,
@@ -109,15 +112,27 @@
       layer.resetFeatureStyle(String(sub.feature.properties.id));
     };
 
+    /* Every tiled layer's tiles hear a click and each finds its own feature there: each
+     * claims the click on the DOM event, and once all have, the topmost layer's feature
+     * (the latest in the map definition) opens its popup. */
     if (def.interactive && def.popup.length) {
       layer.on("click", function (event) {
-        if (!event.layer || !layer._map) {
+        var dom = event.originalEvent;
+        if (!event.layer || !layer._map || !dom) {
           return;
         }
-        L.popup()
-          .setLatLng(event.latlng)
-          .setContent(GS.popupHtml(def, event.layer.properties))
-          .openOn(layer._map);
+        var map = layer._map;
+        var claims = dom.gsClaims || (dom.gsClaims = []);
+        claims.push({ z: layer.options.zIndex, latlng: event.latlng, html: GS.popupHtml(
+          def, event.layer.properties) });
+        if (claims.length === 1) {
+          setTimeout(function () {
+            var top = claims.reduce(function (a, b) {
+              return b.z > a.z ? b : a;
+            });
+            L.popup().setLatLng(top.latlng).setContent(top.html).openOn(map);
+          }, 0);
+        }
       });
     }
     layer.on("load", function () {

@@ -74,6 +74,14 @@ def test_restricted_planner_page_offers_the_households(store, tmp_path):
     assert '"id": "central_households"' in page
 
 
+def _maps_with(tmp_path, definition: dict):
+    """A maps folder holding ``definition`` as its planner."""
+    maps_dir = tmp_path / "maps"
+    maps_dir.mkdir()
+    (maps_dir / "planner.yaml").write_text(yaml.safe_dump(definition), encoding="utf-8")
+    return maps_dir
+
+
 def _tiled_layers(page: str) -> set[str]:
     return set(re.findall(r'"/collections/(\w+)/tiles/WebMercatorQuad/\{z\}/\{y\}/\{x\}', page))
 
@@ -83,9 +91,7 @@ def test_layers_with_more_features_than_tiles_above_come_as_tiles(store, tmp_pat
     assert definition["tiles_above"] == 5000  # the demo's layers all load whole
     assert _tiled_layers(_pages(store, tmp_path).planner()) == set()
     definition["tiles_above"] = store.count("compounds") - 1
-    maps_dir = tmp_path / "maps"
-    maps_dir.mkdir()
-    (maps_dir / "planner.yaml").write_text(yaml.safe_dump(definition), encoding="utf-8")
+    maps_dir = _maps_with(tmp_path, definition)
     bigger = {
         entry["layer"]
         for entry in definition["layers"]
@@ -115,9 +121,7 @@ def test_a_tiled_layer_draws_from_the_zoom_where_its_tiles_are_light(store, tmp_
     than the definition's ``features_per_tile``: the roads later than the compounds."""
     definition = yaml.safe_load(PLANNER.read_text(encoding="utf-8"))
     definition.update(tiles_above=store.count("compounds") - 1, features_per_tile=300)
-    maps_dir = tmp_path / "maps"
-    maps_dir.mkdir()
-    (maps_dir / "planner.yaml").write_text(yaml.safe_dump(definition), encoding="utf-8")
+    maps_dir = _maps_with(tmp_path, definition)
     page = _pages(store, tmp_path, maps_dir=maps_dir).planner()
     roads, compounds = (_tiles_min_zoom(page, layer) for layer in ("roads", "compounds"))
     assert roads == first_zoom_within(store.query("roads"), 300)
@@ -130,9 +134,7 @@ def test_a_layer_of_few_but_heavy_features_comes_as_tiles(store, tmp_path):
     tiled however few they are (a city's three dissolved service circles)."""
     definition = yaml.safe_load(PLANNER.read_text(encoding="utf-8"))
     definition.update(tiles_above=10**6, vertices_above=5000)
-    maps_dir = tmp_path / "maps"
-    maps_dir.mkdir()
-    (maps_dir / "planner.yaml").write_text(yaml.safe_dump(definition), encoding="utf-8")
+    maps_dir = _maps_with(tmp_path, definition)
     heavy = {
         entry["layer"]
         for entry in definition["layers"]
@@ -156,9 +158,7 @@ def test_a_layer_of_few_but_heavy_features_comes_as_tiles(store, tmp_path):
 def test_a_broken_map_definition_is_named(store, tmp_path, change, message):
     definition = yaml.safe_load(PLANNER.read_text(encoding="utf-8"))
     change(definition)
-    maps_dir = tmp_path / "maps"
-    maps_dir.mkdir()
-    (maps_dir / "planner.yaml").write_text(yaml.safe_dump(definition), encoding="utf-8")
+    maps_dir = _maps_with(tmp_path, definition)
     with pytest.raises(CatalogError, match=re.escape(message)):
         load_map_definition(maps_dir / "planner.yaml").check_against(store.catalog)
         _pages(store, tmp_path, maps_dir=maps_dir)

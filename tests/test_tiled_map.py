@@ -139,6 +139,9 @@ def test_a_click_on_a_tiled_compound_opens_its_popup(page, tiled_server):
         compound,
     )
     assert point is not None
+    # The tiled circles are taken off first: which of two tiled layers answers a click
+    # where both have a feature is not settled yet (issue #17's notes).
+    page.page.evaluate(f"() => {LAYER.format('service_circles')}.remove()")
     page.page.wait_for_function(f"() => {LAYER.format(TILED)}.gsLoaded", timeout=30_000)
     page.page.wait_for_timeout(500)
     box = page.page.locator(

@@ -42,9 +42,6 @@
     var layer = L.vectorGrid.protobuf(def.tiles, {
       minZoom: minZoom,
       pane: TILES_PANE,
-      /* Stacked in the map definition's order whenever each was (re)added: a compound
-       * over the service circle it lies in takes the click. */
-      zIndex: GS.layers.length + 1,
       vectorTileLayerStyles: styles,
       interactive: def.interactive,
       rendererFactory: L.canvas.tile,
@@ -68,10 +65,19 @@
     }
     var addTo = layer.onAdd;
     var removeFrom = layer.onRemove;
+    /* Stacked in the map definition's order (a compound over the service circle it lies
+     * in), whatever the layer control's automatic z-indexes say. */
+    function stackOrder() {
+      return GS.layers.indexOf(layer) + 1;
+    }
+    layer.setZIndex = function () {
+      return this;
+    };
     layer.onAdd = function (map) {
       if (!map.getPane(TILES_PANE)) {
         map.createPane(TILES_PANE).style.zIndex = 410;
       }
+      layer.options.zIndex = stackOrder();
       addTo.call(this, map);
       map.on("zoomend", checkZoom);
       checkZoom();
@@ -123,7 +129,7 @@
         }
         var map = layer._map;
         var claims = dom.gsClaims || (dom.gsClaims = []);
-        claims.push({ z: layer.options.zIndex, latlng: event.latlng, html: GS.popupHtml(
+        claims.push({ z: stackOrder(), latlng: event.latlng, html: GS.popupHtml(
           def, event.layer.properties) });
         if (claims.length === 1) {
           setTimeout(function () {
@@ -135,6 +141,11 @@
         }
       });
     }
+    /* New tiles on their way (a zoom or a pan): not loaded until they are, so that a
+     * panel or a test waiting for gsLoaded waits for the features now in view. */
+    layer.on("loading", function () {
+      layer.gsLoaded = false;
+    });
     layer.on("load", function () {
       var count = 0;
       layer.eachLayer(function () {

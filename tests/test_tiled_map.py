@@ -118,39 +118,68 @@ def test_the_dissolved_circles_draw_from_tiles_in_their_colours(page, tiled_serv
     assert seen == {c["id"]: colour_of[c["properties"]["minutes"]] for c in circles}
 
 
-def test_a_click_on_a_tiled_compound_opens_its_popup(page, tiled_server):
-
-    compound = httpx.get(
-        f"{tiled_server.url}/collections/{TILED}/items", params={"limit": 50}
-    ).json()["features"]
-    # a compound whose inside point is in view, clicked there
-    point = page.page.evaluate(
-        """(features) => { const map = GeoService.layers[0]._map;
-        for (const f of features) {
-          const ring = f.geometry.type === 'Polygon' ? f.geometry.coordinates[0]
-                                                     : f.geometry.coordinates[0][0];
-          const lon = ring.reduce((a, c) => a + c[0], 0) / ring.length;
-          const lat = ring.reduce((a, c) => a + c[1], 0) / ring.length;
-          if (!map.getBounds().contains([lat, lon])) continue;
-          map.setView([lat, lon], 17, {animate: false});
-          const p = map.latLngToContainerPoint([lat, lon]);
-          return {x: p.x, y: p.y, id: f.id, name: f.properties.name_zh};
-        } return null; }""",
-        compound,
+def _click_at(page, lon: float, lat: float) -> str:
+    """Centre the map on (lon, lat) at zoom 17, wait for the tiled layers in view, click
+    there: the text of the popup that opens."""
+    page.page.evaluate(
+        "([lon, lat]) => { GeoService.layers[0]._map.setView([lat, lon], 17, {animate: false}); }",
+        [lon, lat],
     )
-    assert point is not None
-    # The tiled circles are taken off first: which of two tiled layers answers a click
-    # where both have a feature is not settled yet (issue #17's notes).
-    page.page.evaluate(f"() => {LAYER.format('service_circles')}.remove()")
-    page.page.wait_for_function(f"() => {LAYER.format(TILED)}.gsLoaded", timeout=30_000)
-    page.page.wait_for_timeout(500)
-    box = page.page.locator(
-        "#" + page.page.evaluate("() => GeoService.layers[0]._map.getContainer().id")
-    ).bounding_box()
-    page.page.mouse.click(box["x"] + point["x"], box["y"] + point["y"])
-    popup = page.page.locator(".leaflet-popup-content .gs-popup h3")
+    page.page.wait_for_function(
+        "() => GeoService.layers.filter(l => l.gsDefinition.tiles && l._map)"
+        ".every(l => l.gsLoaded)",
+        timeout=30_000,
+    )
+    page.page.wait_for_timeout(300)
+    map_box = page.page.locator(".leaflet-container").first.bounding_box()
+    point = page.page.evaluate(
+        "([lon, lat]) => GeoService.layers[0]._map.latLngToContainerPoint([lat, lon])",
+        [lon, lat],
+    )
+    page.page.evaluate("() => { GeoService.layers[0]._map.closePopup(); }")
+    page.page.wait_for_function("() => !document.querySelector('.leaflet-popup')")
+    page.page.mouse.click(map_box["x"] + point["x"], map_box["y"] + point["y"])
+    popup = page.page.locator(".leaflet-popup-content .gs-popup")
     popup.wait_for(timeout=10_000)
-    assert point["name"] in popup.inner_text()
+    return popup.inner_text()
+
+
+def test_a_click_opens_the_topmost_tiled_feature_there(page, tiled_server):
+    """Where a compound lies inside a service circle (both tiled), a click on it opens
+    the compound, the layer above in the map definition; a click inside the circle but
+    off every compound opens the circle, drawn in a tile under the compounds' tile."""
+    items = f"{tiled_server.url}/collections/{TILED}/items"
+    compounds = gpd.GeoDataFrame.from_features(
+        httpx.get(items, params={"limit": 1000}).json()["features"], crs=4326
+    )
+    circles = gpd.GeoDataFrame.from_features(
+        httpx.get(
+            f"{tiled_server.url}/collections/service_circles/items",
+            params={"facility_set": "centre"},
+        ).json()["features"],
+        crs=4326,
+    )
+    metric = compounds.estimate_utm_crs()
+    within_circle = compounds[compounds.within(circles.union_all())]
+    compound = within_circle.iloc[0]
+    inside = compound.geometry.representative_point()
+
+    text = _click_at(page, inside.x, inside.y)
+    assert compound["name_zh"] in text
+
+    # 60-100 m from that compound, in a circle, 5 m clear of every compound
+    around = gpd.GeoSeries([inside], crs=4326).to_crs(metric)
+    ring = around.buffer(100).difference(around.buffer(60))
+    clear = (
+        ring.intersection(circles.to_crs(metric).union_all())
+        .difference(compounds.to_crs(metric).buffer(5).union_all())
+        .to_crs(4326)
+        .iloc[0]
+    )
+    assert not clear.is_empty
+    off = clear.representative_point()
+    text = _click_at(page, off.x, off.y)
+    assert "Service" in text and compound["name_zh"] not in text
     assert page.errors == []
 
 

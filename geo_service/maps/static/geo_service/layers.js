@@ -182,10 +182,12 @@
   }
   /* One catalog layer as a Leaflet layer; its features load the first time it is shown. */
   /* Lines and areas drawn in the map definition's order, whatever order they loaded in:
-   * a compound above the service circle it lies in takes the click. */
+   * a compound above the service circle it lies in takes the click. (Tiled layers keep
+   * their own stacking, in their pane: see tiled.js.) */
   function stackInOrder() {
     GS.layers.forEach(function (layer) {
-      if (layer._map && layer.gsLoaded && !layer.gsDefinition.cluster && layer.bringToFront) {
+      var def = layer.gsDefinition;
+      if (layer._map && layer.gsLoaded && !def.cluster && !def.tiles && layer.bringToFront) {
         layer.bringToFront();
       }
     });

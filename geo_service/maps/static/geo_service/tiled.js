@@ -21,6 +21,118 @@
    * (600): a compound over the service circle it lies in takes the click. */
   var TILES_PANE = "gsTiles";
 
+  /* The feature of a tiled layer drawn at latlng (the last drawn, as on the canvas), or
+   * null: found in the loaded tile under the point, in that tile's pixels. */
+  function featureAt(layer, latlng) {
+    var map = layer._map;
+    var zoom = layer._tileZoom;
+    if (!map || layer.gsZoomIn || zoom === undefined) {
+      return null;
+    }
+    var size = layer.getTileSize();
+    var pixel = map.project(latlng, zoom);
+    var coords = pixel.unscaleBy(size).floor();
+    coords.z = zoom;
+    var tile = (layer._vectorTiles || {})[layer._tileCoordsToKey(coords)];
+    if (!tile) {
+      return null;
+    }
+    var point = pixel.subtract(coords.scaleBy(size));
+    var found = null;
+    Object.keys(tile._layers || {}).forEach(function (id) {
+      var drawn = tile._layers[id];
+      if (!drawn._pxBounds && drawn.makeInteractive) {
+        drawn.makeInteractive(); // its pixel bounds, which VectorGrid skips for non-interactive tiles
+      }
+      if (drawn._pxBounds && drawn._containsPoint(point)) {
+        found = drawn;
+      }
+    });
+    return found;
+  }
+
+  /* The topmost tiled feature at a mouse event's point: {layer, feature}, or null. The
+   * map definition's order is the stacking order (a compound over the circle it lies in). */
+  function topFeatureAt(map, latlng) {
+    var top = null;
+    GS.layers.forEach(function (layer, index) {
+      var def = layer.gsDefinition;
+      if (def.tiles && def.interactive && layer._map === map) {
+        var drawn = featureAt(layer, latlng);
+        if (drawn) {
+          top = { index: index, layer: layer, drawn: drawn };
+        }
+      }
+    });
+    return top;
+  }
+
+  /* The map-definition index of the layer an element under the tiles belongs to (an area
+   * or line of a GeoJSON layer), or -1. */
+  function indexOfElement(map, element) {
+    var path = (map._targets || {})[element._leaflet_id];
+    if (!path) {
+      return -1;
+    }
+    for (var i = GS.layers.length - 1; i >= 0; i -= 1) {
+      if (GS.layers[i].hasLayer && GS.layers[i].hasLayer(path)) {
+        return i;
+      }
+    }
+    return -1;
+  }
+
+  /* VectorGrid gives each tile of each layer its own canvas, and the topmost canvas
+   * takes every click on its tile, whether it drew something there or not: a click on a
+   * compound could reach the circle drawn over it, and nothing reached the areas under
+   * the tiles. So the tiles take no pointer events, and one listener on the map's
+   * container, before anything else hears the click, finds the topmost tiled feature at
+   * the point; if it lies above what the click hit (the map, or an area of a GeoJSON
+   * layer earlier in the definition), its layer fires the click, with the feature as
+   * event.layer.feature, and nothing else hears it. Markers, popups and controls are
+   * above the tiles and keep their clicks. The pointer shows a hand over tiled features. */
+  function listenForClicks(map) {
+    if (map.gsTiledClicks) {
+      return;
+    }
+    map.gsTiledClicks = true;
+    var container = map.getContainer();
+    var above = ".leaflet-marker-pane, .leaflet-popup-pane, .leaflet-tooltip-pane, " +
+      ".leaflet-control-container";
+    container.addEventListener(
+      "click",
+      function (event) {
+        if (event.target.closest(above) || map.dragging && map.dragging.moved()) {
+          return;
+        }
+        var latlng = map.mouseEventToLatLng(event);
+        var top = topFeatureAt(map, latlng);
+        if (!top || indexOfElement(map, event.target) > top.index) {
+          return;
+        }
+        event.stopPropagation();
+        top.layer.fire("click", {
+          latlng: latlng,
+          layerPoint: map.latLngToLayerPoint(latlng),
+          containerPoint: map.latLngToContainerPoint(latlng),
+          originalEvent: event,
+          layer: { feature: { properties: top.drawn.properties }, properties: top.drawn.properties },
+        });
+      },
+      true
+    );
+    var pending = null;
+    map.on("mousemove", function (event) {
+      pending = event.latlng;
+      L.Util.requestAnimFrame(function () {
+        if (pending) {
+          container.classList.toggle("gs-over-tiled", !!topFeatureAt(map, pending));
+          pending = null;
+        }
+      });
+    });
+  }
+
   GS.tiledLayer = function (def) {
     var pathStyle = GS.pathStyle(def);
     var points = def.geometry.indexOf("Point") >= 0;
@@ -43,7 +155,8 @@
       minZoom: minZoom,
       pane: TILES_PANE,
       vectorTileLayerStyles: styles,
-      interactive: def.interactive,
+      /* The tiles take no pointer events: clicks are dealt out by listenForClicks. */
+      interactive: false,
       rendererFactory: L.canvas.tile,
       getFeatureId: function (feature) {
         return feature.properties.id;
@@ -79,6 +192,7 @@
       }
       layer.options.zIndex = stackOrder();
       addTo.call(this, map);
+      listenForClicks(map);
       map.on("zoomend", checkZoom);
       checkZoom();
     };
@@ -118,27 +232,12 @@
       layer.resetFeatureStyle(String(sub.feature.properties.id));
     };
 
-    /* Every tiled layer's tiles hear a click and each finds its own feature there: each
-     * claims the click on the DOM event, and once all have, the topmost layer's feature
-     * (the latest in the map definition) opens its popup. */
     if (def.interactive && def.popup.length) {
       layer.on("click", function (event) {
-        var dom = event.originalEvent;
-        if (!event.layer || !layer._map || !dom) {
-          return;
-        }
-        var map = layer._map;
-        var claims = dom.gsClaims || (dom.gsClaims = []);
-        claims.push({ z: stackOrder(), latlng: event.latlng, html: GS.popupHtml(
-          def, event.layer.properties) });
-        if (claims.length === 1) {
-          setTimeout(function () {
-            var top = claims.reduce(function (a, b) {
-              return b.z > a.z ? b : a;
-            });
-            L.popup().setLatLng(top.latlng).setContent(top.html).openOn(map);
-          }, 0);
-        }
+        L.popup()
+          .setLatLng(event.latlng)
+          .setContent(GS.popupHtml(def, event.layer.feature.properties))
+          .openOn(layer._map);
       });
     }
     /* New tiles on their way (a zoom or a pan): not loaded until they are, so that a

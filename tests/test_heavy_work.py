@@ -1,6 +1,8 @@
-"""CPU-bound work runs in niced worker processes forked from the serving one
-(geo_service.api.compute): not in the serving process, not pickled, stopped at the
-timeout, replaced when the coverage changes."""
+"""CPU-bound work runs in niced worker processes started by a fork server
+(geo_service.api.compute): not in the serving process, the coverage context pickled to
+each worker once, not with each request; stopped at the timeout, replaced when the
+coverage changes; and a fork-unsafe serving process (threads holding C locks) does not
+hang them."""
 
 from __future__ import annotations
 
@@ -17,11 +19,16 @@ from tests.support import run_in_own_loop
 
 
 class Coverage:
-    """A stand-in for the coverage context that cannot be pickled (it holds a lock)."""
+    """A stand-in for the coverage context that counts how often it is pickled."""
+
+    pickled = 0
 
     def __init__(self, name: str):
         self.name = name
-        self.lock = threading.Lock()
+
+    def __getstate__(self) -> dict:
+        Coverage.pickled += 1
+        return self.__dict__
 
 
 def whoami(context: Coverage, extra: int) -> tuple[int, int, str, int]:
@@ -48,12 +55,36 @@ def pool():
     compute.close()
 
 
-def test_work_runs_in_another_process_at_lower_priority_with_the_context_unpickled(pool):
+def test_work_runs_in_another_process_at_lower_priority_with_the_context_sent_once(pool):
     coverage = Coverage("binhu")
+    before = Coverage.pickled
     pid, nice, name, extra = run_in_own_loop(pool.run(coverage, whoami, 7))
     assert pid != os.getpid()
     assert nice == min(19, os.nice(0) + 5)  # nice levels stop at 19
     assert (name, extra) == ("binhu", 7)
+    for extra in range(5):
+        assert run_in_own_loop(pool.run(coverage, whoami, extra))[3] == extra
+    assert Coverage.pickled - before == 1  # to the one worker as it started
+
+
+#: A lock of this module, held by a thread of the serving process as the workers start.
+_HELD = threading.Lock()
+
+
+def take_the_lock(context: Coverage) -> str:
+    if not _HELD.acquire(timeout=0.5):
+        return "waited on a lock that no thread of this process holds"
+    _HELD.release()
+    return context.name
+
+
+def test_workers_inherit_no_lock_another_thread_holds(pool):
+    """A process forked while another of its threads holds a lock has that lock held for
+    ever, with no thread to release it (seen with PROJ's database lock: every what-if
+    timed out). Workers start from the fork server and hold none of ours."""
+    with _HELD:
+        answer = run_in_own_loop(pool.run(Coverage("binhu"), take_the_lock))
+    assert answer == "binhu"
 
 
 def scheduler(context: Coverage) -> int:
@@ -90,7 +121,7 @@ def test_work_past_the_timeout_is_stopped_and_the_worker_replaced(pool):
     assert run_in_own_loop(pool.run(coverage, sleep_then_answer, 0.01)) == "binhu"
 
 
-def test_a_new_coverage_gets_workers_forked_from_it(pool):
+def test_a_new_coverage_gets_workers_of_its_own(pool):
     before = run_in_own_loop(pool.run(Coverage("before the edit"), whoami, 0))
     after = run_in_own_loop(pool.run(Coverage("after the edit"), whoami, 0))
     assert before[2] == "before the edit"

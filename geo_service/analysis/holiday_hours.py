@@ -138,14 +138,18 @@ class CalendarHours:
         does (within :data:`MAX_SWITCHES` switches of day kind)."""
         state, moment = self.state(at), at
         for _ in range(MAX_SWITCHES):
-            change = self._on(moment.date()).next_change(moment)
-            change = None if change is None else change.replace(tzinfo=None)
+            hours = self._on(moment.date())
             switch = self.calendar.next_switch(moment.date())
             if switch is None:
-                return change
+                change = hours.next_change(moment)
+                return None if change is None else change.replace(tzinfo=None)
             boundary = datetime.combine(switch, time())
-            if change is not None and change < boundary:
-                return change
+            # the first change before the switch, looked for up to it only (the library's
+            # own next_change searches years ahead for hours that never change: seconds)
+            spans = hours.intervals(moment, boundary)
+            first_end = next(iter(spans), (None, None))[1]
+            if first_end is not None and first_end.replace(tzinfo=None) < boundary:
+                return first_end.replace(tzinfo=None)
             if self._on(switch).state(boundary) != state:
                 return boundary
             moment = boundary

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import threading
 
 import limits
 import swagger_ui_bundle
@@ -84,6 +85,10 @@ def create_app(settings: Settings | None = None, store: LayerStore | None = None
     @contextlib.asynccontextmanager
     async def lifespan(_: FastAPI):
         locator.prepare(app.state)
+        if app.state.coverage is not None:  # the workers start while the server does
+            threading.Thread(
+                target=compute.prepare, args=(app.state.coverage,), daemon=True
+            ).start()
         yield
         compute.close()
 

@@ -3,14 +3,21 @@
 What-if scenarios, service circles and siting run scipy and shapely code that holds
 the GIL for tens to hundreds of milliseconds. Run in a thread of the serving process, it
 stalls every other request of that process, and a timeout cannot stop it. Here it runs
-in a small pool of processes (pebble) forked from the serving process once its coverage
-is loaded, so they share its walks copy-on-write and nothing large is pickled per
-request. The workers run at a lower CPU priority (``nice``), so on a busy machine the
+in a small pool of processes (pebble) that hold the coverage context: it is pickled to
+each worker once, when the worker starts, so that a request sends only its own small
+arguments. The workers run at a lower CPU priority (``nice``), so on a busy machine the
 short requests of the serving processes come first, and a task that outlives the request
 timeout is stopped by killing its worker (pebble starts another).
 
+The workers are started by multiprocessing's fork server, never forked from the serving
+process: that one runs threads, and a fork taken while another thread holds a lock of a C
+library leaves the child waiting on it for ever (a PROJ database lock, seen in the
+tests: every what-if then timed out). The fork server is a fresh single-threaded process
+that has imported the analysis modules once (a worker starts in well under a second,
+plus the time to unpickle the coverage).
+
 When the coverage is recomputed (an edit), the pool is replaced: new tasks go to workers
-forked from the new coverage, tasks already running finish on the old one.
+started with the new coverage, tasks already running finish on the old one.
 """
 
 from __future__ import annotations
@@ -33,8 +40,12 @@ log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
-#: The coverage context a worker answers from: set in the worker by fork, never pickled.
+#: The coverage context a worker answers from: set when the worker starts.
 _worker_context: Any = None
+
+#: Workers start from a fork server that has imported what the tasks need.
+_START_METHOD = multiprocessing.get_context("forkserver")
+_START_METHOD.set_forkserver_preload(["geo_service.api.tasks"])
 
 
 def _start_worker(context: Any, nice: int, idle: bool) -> None:
@@ -46,6 +57,10 @@ def _start_worker(context: Any, nice: int, idle: bool) -> None:
         os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0))
 
 
+def _ready() -> None:
+    """A task that does nothing: scheduled to start a new pool's workers."""
+
+
 def _call(function: Callable[..., T], *args: Any) -> T:
     return function(_worker_context, *args)
 
@@ -55,7 +70,7 @@ class ComputePool:
     (with ``idle``, under Linux's SCHED_IDLE: only on CPU time nothing else wants).
 
     ``workers=0`` runs the work in the serving process's thread pool instead (where
-    processes cannot be forked, or to debug).
+    processes cannot be started, or to debug).
     """
 
     def __init__(self, workers: int, nice: int, timeout_s: float, *, idle: bool = False):
@@ -63,24 +78,39 @@ class ComputePool:
         self.nice = nice
         self.idle = idle
         self.timeout_s = timeout_s
-        self._pool: pebble.ProcessPool | None = None
-        self._context: Any = None
+        #: (the coverage context, the pool whose workers hold it, the future of the
+        #: task that says they have started), replaced as one
+        self._current: tuple[Any, pebble.ProcessPool, concurrent.futures.Future] | None = None
         self._lock = threading.Lock()
 
     def _pool_for(self, context: Any) -> pebble.ProcessPool:
+        """The pool whose workers hold ``context``: started now (which pickles the context
+        to each worker: call it off the event loop) when it is not the current one."""
         with self._lock:
-            if self._pool is None or self._context is not context:
-                if self._pool is not None:
-                    self._pool.close()  # running tasks finish on the old coverage
-                    log.info("compute pool: coverage changed, forking new workers")
-                self._pool = pebble.ProcessPool(
-                    max_workers=self.workers,
-                    initializer=_start_worker,
-                    initargs=(context, self.nice, self.idle),
-                    context=multiprocessing.get_context("fork"),
-                )
-                self._context = context
-            return self._pool
+            if self._current is not None and self._current[0] is context:
+                return self._current[1]
+            if self._current is not None:
+                self._current[1].close()  # running tasks finish on the old coverage
+                log.info("compute pool: coverage changed, starting new workers")
+            pool = pebble.ProcessPool(
+                max_workers=self.workers,
+                initializer=_start_worker,
+                initargs=(context, self.nice, self.idle),
+                context=_START_METHOD,
+            )
+            started = pool.schedule(_ready)  # starts the workers
+            self._current = (context, pool, started)
+            return pool
+
+    def prepare(self, context: Any) -> None:
+        """Start workers holding ``context`` and wait until one has unpickled it (seconds
+        for a city's coverage): blocking, for a thread; :meth:`run` then finds them ready."""
+        if self.workers == 0:
+            return
+        self._pool_for(context)
+        current = self._current
+        if current is not None and current[0] is context:
+            current[2].result()
 
     async def run(self, context: Any, function: Callable[..., T], *args: Any) -> T:
         """``function(context, *args)`` in a worker, awaited without blocking the loop.
@@ -91,9 +121,12 @@ class ComputePool:
         """
         if self.workers == 0:
             return await run_in_threadpool(function, context, *args)
-        future = self._pool_for(context).schedule(
-            _call, args=(function, *args), timeout=self.timeout_s
-        )
+        current = self._current
+        if current is not None and current[0] is context:
+            pool = current[1]
+        else:  # starting workers pickles the context: not on the event loop
+            pool = await run_in_threadpool(self._pool_for, context)
+        future = pool.schedule(_call, args=(function, *args), timeout=self.timeout_s)
         try:
             return await asyncio.wrap_future(future)
         except concurrent.futures.TimeoutError as exc:
@@ -112,8 +145,8 @@ class ComputePool:
     def close(self) -> None:
         """Stop the workers (running tasks are killed)."""
         with self._lock:
-            if self._pool is not None:
-                self._pool.stop()
-                self._pool.join()
-                self._pool = None
-                self._context = None
+            if self._current is not None:
+                pool = self._current[1]
+                self._current = None
+                pool.stop()
+                pool.join()

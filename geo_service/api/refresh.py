@@ -93,6 +93,7 @@ class CoverageRefresh:
         context = coverage_context(store, settings, manifest, profile, frames)
         state.gazetteer = build_gazetteer(store.catalog, store)
         state.pages = MapPages(settings, store, profile)
+        state.compute.prepare(context)  # its workers ready before the first question
         state.coverage = context  # last: what answers questions now
         log.info("coverage: now from %s", manifest.get("inputs"))
 

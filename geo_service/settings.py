@@ -132,6 +132,13 @@ class Settings(BaseSettings):
     upload_timeout_s: float = Field(
         default=300.0, gt=0, description="Slowest check of an uploaded file allowed, seconds."
     )
+    coverage_refresh_delay_s: float = Field(
+        default=3.0,
+        ge=0,
+        description="Quiet time after the last change of an input layer before the "
+        "coverage is recomputed, seconds: a burst of edits (a QGIS commit) makes one run. "
+        "Changes that go on longer than ten delays start a run at that point.",
+    )
     upload_hours: float = Field(
         default=24.0, gt=0, description="How long a checked upload waits for its commit, hours."
     )

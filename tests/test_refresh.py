@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import shutil
 import time
+from datetime import UTC, datetime
 
 import pytest
 
@@ -47,12 +48,15 @@ def test_coverage_is_recomputed_after_an_edit(editable, data_copy, tmp_path):
     assert _nearest(api, lon, lat) == CENTRE
     before = api.get("/coverage/summary").json()
     coverage_before = store.version("compound_coverage")
+    before_edit = datetime.now(UTC).replace(microsecond=0).isoformat()
 
     deleted = api.delete(f"/collections/service_centres/items/{CENTRE}", headers=staff)
     assert deleted.status_code == 204
     right_after = api.get("/coverage/status").json()
-    assert right_after["status"] in ("computing", "fresh")  # a demo run takes seconds
+    # the run waits for the edits to pause (the settings' delay)
+    assert right_after["status"] == "stale" and right_after["scheduled"] > before_edit
     status = _wait_until_fresh(api)
+    assert status["started"] >= right_after["scheduled"] and status["scheduled"] is None
 
     number = store.history("service_centres")[-1].number
     assert (
@@ -106,3 +110,28 @@ def test_a_change_made_by_another_process_is_seen_and_recomputed(catalog, data_c
     status = _wait_until_fresh(api)
     assert status["computed_from"]["service_centres"]["version"] == other.version("service_centres")
     api.app.state.refresh.close()
+
+
+@pytest.mark.slow  # end to end: a burst of edits, the coverage run once
+def test_a_burst_of_edits_makes_one_run(editable):
+    """Edits that come closer together than the delay (a QGIS commit of many features)
+    start one run, after the last, computed from the last version."""
+    api, staff = editable.api, editable.staff
+    refresh = api.app.state.refresh
+    centres = api.get("/collections/service_centres/items", params={"limit": 3}).json()
+    for feature in centres["features"]:
+        patch = {"properties": {"name_en": feature["properties"]["name_en"] + " (moved)"}}
+        answer = api.request(
+            "PATCH",
+            f"/collections/service_centres/items/{feature['id']}",
+            json=patch,
+            headers={**staff, "Content-Type": "application/merge-patch+json"},
+        )
+        assert answer.status_code == 200, answer.text
+        assert refresh.runs == 0
+    status = _wait_until_fresh(api)
+    assert refresh.runs == 1
+    assert status["computed_from"]["service_centres"] == {
+        "version": api.app.state.store.version("service_centres"),
+        "number": len(centres["features"]) + 1,
+    }

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import threading
 
 import limits
 import swagger_ui_bundle
@@ -11,6 +10,7 @@ from fastapi import Depends, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.middleware.gzip import GZipMiddleware
 from fastapi.staticfiles import StaticFiles
+from starlette.concurrency import run_in_threadpool
 
 from geo_service import __version__
 from geo_service.api.compute import ComputePool
@@ -85,10 +85,8 @@ def create_app(settings: Settings | None = None, store: LayerStore | None = None
     @contextlib.asynccontextmanager
     async def lifespan(_: FastAPI):
         locator.prepare(app.state)
-        if app.state.coverage is not None:  # the workers start while the server does
-            threading.Thread(
-                target=compute.prepare, args=(app.state.coverage,), daemon=True
-            ).start()
+        if app.state.coverage is not None:  # ready to answer before the server accepts
+            await run_in_threadpool(compute.prepare, app.state.coverage)
         yield
         compute.close()
 

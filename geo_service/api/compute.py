@@ -45,7 +45,9 @@ _worker_context: Any = None
 
 #: Workers start from a fork server that has imported what the tasks need.
 _START_METHOD = multiprocessing.get_context("forkserver")
-_START_METHOD.set_forkserver_preload(["geo_service.api.tasks"])
+_START_METHOD.set_forkserver_preload(
+    ["__main__", "geo_service.api.tasks", "geo_service.pipeline.coverage_context"]
+)
 
 
 def _start_worker(context: Any, nice: int, idle: bool) -> None:

@@ -2,7 +2,9 @@
 
 After a change of one of the coverage run's input layers — made through this service, or
 seen on a status check when another process made it — the derived layers are computed
-again in the background, one run at a time (changes during a run make one more run). What
+again in the background, one run at a time (changes during a run make one more run).
+A change made here starts the run once the layers have been quiet for
+``coverage_refresh_delay_s`` (a QGIS commit of many edits makes one run, not one each). What
 the service answers coverage, what-if, report and locator questions from (the coverage
 context) is swapped in whole when the run is done, with the gazetteer and the map pages;
 until then the previous results are served. :meth:`CoverageRefresh.status` says whether
@@ -13,8 +15,9 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from geo_service.data.derived import (
     input_layers,
@@ -28,9 +31,13 @@ from geo_service.pipeline.derived_layers import compute_derived
 
 log = logging.getLogger(__name__)
 
+#: Changes that go on for this many delays start a run all the same.
+MAX_WAIT_DELAYS = 10
 
-def _now() -> str:
-    return datetime.now(UTC).replace(microsecond=0).isoformat()
+
+def _now(after_s: float = 0.0) -> str:
+    moment = datetime.now(UTC) + timedelta(seconds=after_s)
+    return moment.replace(microsecond=0).isoformat()
 
 
 class CoverageRefresh:
@@ -43,6 +50,13 @@ class CoverageRefresh:
         self._running = False
         self._again = False
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="coverage")
+        self._timer: threading.Timer | None = None
+        self._closed = False
+        self._first_change: float | None = None  # monotonic time, while a timer waits
+        #: When the waiting run starts (ISO 8601, UTC), if one waits for quiet.
+        self.scheduled: str | None = None
+        #: How many runs have started.
+        self.runs = 0
         self.started: str | None = None
         self.finished: str | None = None
         self.error: str | None = None
@@ -55,15 +69,42 @@ class CoverageRefresh:
     def changed(self, layer_id: str) -> None:
         """Layer ``layer_id`` has a new version: recompute if coverage depends on it."""
         if self.state.coverage is not None and layer_id in self.inputs:
+            self._start_when_quiet()
+
+    def _start_when_quiet(self) -> None:
+        """Start a run once no change has come for the delay (each change restarts the
+        wait, up to :data:`MAX_WAIT_DELAYS` delays after the first)."""
+        delay = self.state.settings.coverage_refresh_delay_s
+        if delay <= 0:
             self.start()
+            return
+        with self._lock:
+            now = time.monotonic()
+            if self._timer is not None:
+                self._timer.cancel()
+            else:
+                self._first_change = now
+            wait = max(0.0, min(delay, self._first_change + MAX_WAIT_DELAYS * delay - now))
+            self._timer = threading.Timer(wait, self._quiet)
+            self._timer.daemon = True
+            self.scheduled = _now(wait)
+            self._timer.start()
+
+    def _quiet(self) -> None:
+        with self._lock:
+            self._timer = self._first_change = self.scheduled = None
+        self.start()
 
     def start(self) -> None:
         """Recompute in the background (once more after the current run, if running)."""
         with self._lock:
+            if self._closed:
+                return
             if self._running:
                 self._again = True
                 return
             self._running = True
+            self.runs += 1
             self.started, self.error = _now(), None
         self._executor.submit(self._run)
 
@@ -80,6 +121,7 @@ class CoverageRefresh:
                     self._running = False
                     return
                 self._again = False
+                self.runs += 1
                 self.started = _now()
 
     def _compute(self) -> None:
@@ -110,7 +152,7 @@ class CoverageRefresh:
         fresh = context.manifest.get("digest") == versions_digest(
             current, self.state.settings, self.state.profile
         )
-        if not fresh and not self._running and self.error is None:
+        if not fresh and not self._running and self.error is None and self._timer is None:
             self.start()
         if self._running:
             status = "computing"
@@ -122,9 +164,15 @@ class CoverageRefresh:
             "current": current,
             "started": self.started,
             "finished": self.finished,
+            "scheduled": self.scheduled,
             "error": self.error,
         }
 
     def close(self) -> None:
-        """Stop taking runs (a running one finishes)."""
+        """Stop taking runs (a waiting one is dropped, a running one finishes)."""
+        with self._lock:
+            self._closed = True
+            if self._timer is not None:
+                self._timer.cancel()
+                self._timer = self.scheduled = None
         self._executor.shutdown(wait=False, cancel_futures=True)

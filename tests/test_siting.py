@@ -147,7 +147,7 @@ def _useful(problem) -> tuple[np.ndarray, np.ndarray]:
     return features, candidates
 
 
-@pytest.mark.parametrize("k", [5, 25])
+@pytest.mark.parametrize("k", [5, pytest.param(25, marks=pytest.mark.slow)])
 def test_mclp_equals_spopt_on_the_demo(problem, k):
     weight = problem.to_cover
     ours = maximal_covering(problem.reach, weight, k)

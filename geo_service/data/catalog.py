@@ -13,6 +13,7 @@ from typing import Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from geo_service.data.yaml_text import load_yaml
 from geo_service.errors import CatalogError, LayerNotFound
 
 Access = Literal["public", "internal", "restricted"]
@@ -180,7 +181,7 @@ def _field_path(loc: tuple) -> str:
 def load_layer_spec(path: Path) -> LayerSpec:
     """Read and validate one catalog file; :class:`CatalogError` names file and field."""
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        raw = load_yaml(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
         raise CatalogError(f"{path}: cannot read YAML: {exc}") from exc
     if not isinstance(raw, dict):

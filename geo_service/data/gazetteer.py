@@ -19,13 +19,13 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
-import yaml
 from pypinyin import Style, lazy_pinyin
 from rapidfuzz.distance import DamerauLevenshtein
 from rapidfuzz.process import cdist
 
 from geo_service.data.catalog import Catalog
 from geo_service.data.stores.base import LayerStore
+from geo_service.data.yaml_text import load_yaml
 from geo_service.errors import InvalidQuery
 
 #: Phrase readings that override pypinyin.
@@ -73,7 +73,7 @@ def load_place_pinyin(path: Path = PLACE_PINYIN_FILE) -> dict[str, tuple[str, ..
     ValueError
         Naming the file and phrase if an entry is malformed.
     """
-    raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    raw = load_yaml(path.read_text(encoding="utf-8")) or {}
     readings: dict[str, tuple[str, ...]] = {}
     for phrase, syllables in raw.items():
         if not (isinstance(phrase, str) and _HAN_RUN.fullmatch(phrase)):

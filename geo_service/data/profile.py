@@ -23,6 +23,7 @@ from pyproj.exceptions import CRSError
 
 from geo_service.data.analysis_config import AnalysisConfig, Label
 from geo_service.data.catalog import Catalog
+from geo_service.data.yaml_text import load_yaml
 from geo_service.errors import ProfileError
 
 #: The profile's file name inside a district folder.
@@ -207,7 +208,7 @@ def load_profile(path: Path) -> DistrictProfile:
     if path.is_dir():
         path = path / PROFILE_FILE
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        raw = load_yaml(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
         raise ProfileError(f"{path}: cannot read the district profile: {exc}") from exc
     return parse_profile(raw, str(path))

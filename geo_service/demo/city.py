@@ -31,6 +31,7 @@ from scipy.spatial import cKDTree
 
 from geo_service.crs import STORAGE_CRS
 from geo_service.data.geojson_io import write_geojson
+from geo_service.data.yaml_text import load_yaml
 from geo_service.demo.binhu import METRIC_CRS
 from geo_service.demo.generate import generate_demo
 from geo_service.demo.geography import as_multipolygon
@@ -198,14 +199,14 @@ def write_city(
     article's figures, its catalog without expected counts, its planner map, and the data."""
     folder = Path(folder)
     (folder / "layers").mkdir(parents=True, exist_ok=True)
-    profile = yaml.safe_load((template / "district.yaml").read_text(encoding="utf-8"))
+    profile = load_yaml((template / "district.yaml").read_text(encoding="utf-8"))
     profile |= {"id": "demo-city", "name": {"zh": "示例城（合成）", "en": "Demo City (synthetic)"}}
     profile.pop("figures", None)
     (folder / "district.yaml").write_text(
         yaml.safe_dump(profile, allow_unicode=True, sort_keys=False), encoding="utf-8"
     )
     for entry in sorted((template / "layers").glob("*.yaml")):
-        spec = yaml.safe_load(entry.read_text(encoding="utf-8"))
+        spec = load_yaml(entry.read_text(encoding="utf-8"))
         spec.pop("expected_count", None)
         (folder / "layers" / entry.name).write_text(
             yaml.safe_dump(spec, allow_unicode=True, sort_keys=False), encoding="utf-8"

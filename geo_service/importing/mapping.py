@@ -39,6 +39,7 @@ from pydantic import (
 
 from geo_service.data.catalog import PropertyType
 from geo_service.data.values import is_blank
+from geo_service.data.yaml_text import load_yaml
 from geo_service.errors import ImportFailed
 from geo_service.importing.reasons import RowReasons
 
@@ -80,7 +81,7 @@ def load_mapping(mapping: Path | str | Mapping[str, Any] | ColumnMapping | None)
     if isinstance(mapping, str | Path):
         origin = str(mapping)
         try:
-            mapping = yaml.safe_load(Path(mapping).read_text(encoding="utf-8-sig"))
+            mapping = load_yaml(Path(mapping).read_text(encoding="utf-8-sig"))
         except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
             raise ImportFailed(f"{origin}: cannot read the column mapping: {exc}") from exc
         if mapping is None:

@@ -17,6 +17,7 @@ import pandas as pd
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from geo_service.data.yaml_text import load_yaml
 from geo_service.errors import ImportFailed
 
 DEFAULT_TAGS = Path(__file__).with_name("osm_tags.yaml")
@@ -210,7 +211,7 @@ def load_tag_mapping(source: Path | str | Mapping | TagMapping | None = None) ->
         path = Path(source)
         where = str(path)
         try:
-            data = yaml.safe_load(path.read_text(encoding="utf-8"))
+            data = load_yaml(path.read_text(encoding="utf-8"))
         except (OSError, yaml.YAMLError) as exc:
             raise ImportFailed(f"{where}: cannot read the tag mapping: {exc}") from exc
     else:

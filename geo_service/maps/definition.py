@@ -10,6 +10,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from geo_service.data.catalog import Catalog, Text
+from geo_service.data.yaml_text import load_yaml
 from geo_service.errors import CatalogError, LayerNotFound
 
 Colour = str
@@ -140,7 +141,7 @@ class MapDefinition(_Strict):
 def load_map_definition(path: Path) -> MapDefinition:
     """Read and validate ``path``; :class:`CatalogError` names the file and the problem."""
     try:
-        raw = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+        raw = load_yaml(Path(path).read_text(encoding="utf-8"))
         return MapDefinition.model_validate(raw)
     except (OSError, yaml.YAMLError) as exc:
         raise CatalogError(f"{path}: cannot read the map definition: {exc}") from exc

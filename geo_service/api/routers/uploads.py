@@ -15,6 +15,7 @@ from starlette.concurrency import run_in_threadpool
 from geo_service.api.deps import CallerDep, CollectionDep, StoreDep, editor, record_write
 from geo_service.api.preconditions import if_match_version, version_etag
 from geo_service.data.values import json_plain
+from geo_service.data.yaml_text import load_yaml
 from geo_service.errors import InvalidParameter, UnsupportedMediaType
 from geo_service.importing.file_import import FileOptions
 from geo_service.importing.uploading import check_upload, commit_upload
@@ -34,7 +35,7 @@ def _mapping(text: str | None) -> dict | None:
     if not text:
         return None
     try:
-        mapping = yaml.safe_load(text)
+        mapping = load_yaml(text)
     except yaml.YAMLError as exc:
         raise InvalidParameter(f"mapping: not YAML or JSON: {str(exc)[:200]}") from None
     if not isinstance(mapping, dict):

@@ -1,12 +1,14 @@
 """How the coverage run grows with the district: time and peak memory at 1x, 10x, 100x.
 
-    python bench/scale.py [--scales 1 10 100]
+    python bench/scale.py [--scales 1 10 100] [--streets-only]
 
 Each scale runs in a process of its own, so that its peak memory is its own (the
 process's high-water mark, ``ru_maxrss``): the demo district copied on a square grid 40 km
 apart, each copy joined to the next by a road (bench/coverage.py's ``replicate``), then the
 whole coverage run the service makes (``run_coverage``: the walking graph, every
-compound's walk to every facility set, the statistics, the dissolved service circles).
+compound's walk to every facility set, the statistics, the reached streets and the
+dissolved service circles; with ``--streets-only``, as above the service's
+``circle_polygons_max_segments``, the circles are drawn by the reached streets alone).
 
 Prints JSON: per scale the network's size, seconds per stage, the resident memory before
 the run (Python, the libraries and the copied layers) and at its peak; then how each grew
@@ -38,8 +40,9 @@ def _rss_mb() -> float:
     return math.nan
 
 
-def one_scale(copies: int) -> dict:
-    """The coverage run on ``copies`` copies of the demo, in this process."""
+def one_scale(copies: int, streets_only: bool = False) -> dict:
+    """The coverage run on ``copies`` copies of the demo, in this process (``streets_only``:
+    no dissolved circle polygons)."""
     from coverage import CONFIG, CONFIG_CRS, load_demo, replicate
 
     from geo_service.analysis.run import run_coverage
@@ -50,11 +53,13 @@ def one_scale(copies: int) -> dict:
         layers = replicate(layers, copies, columns=math.ceil(math.sqrt(copies)))
     before_mb = _rss_mb()
     started = time.perf_counter()
-    result = run_coverage(layers, CoverageParams(), CONFIG, metric_crs=CONFIG_CRS)
+    params = CoverageParams(circle_polygons_max_segments=0 if streets_only else None)
+    result = run_coverage(layers, params, CONFIG, metric_crs=CONFIG_CRS)
     seconds = time.perf_counter() - started
     network = result.summary["network"]
     return {
         "copies": copies,
+        "circles": "streets only" if streets_only else "streets and polygons",
         "nodes": network["nodes"],
         "segments": network["segments"],
         "compounds": len(layers["compounds"]),
@@ -69,16 +74,25 @@ def one_scale(copies: int) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--scales", type=int, nargs="+", default=[1, 10, 100])
+    parser.add_argument(
+        "--streets-only", action="store_true", help="draw the circles as reached streets only"
+    )
     parser.add_argument("--one", type=int, help=argparse.SUPPRESS)  # a child process's scale
     args = parser.parse_args()
     if args.one is not None:
-        print(json.dumps(one_scale(args.one)))
+        print(json.dumps(one_scale(args.one, args.streets_only)))
         return
     runs = []
     for copies in args.scales:
         print(f"{copies}x the demo district ...", file=sys.stderr, flush=True)
         child = subprocess.run(
-            [sys.executable, __file__, "--one", str(copies)],
+            [
+                sys.executable,
+                __file__,
+                "--one",
+                str(copies),
+                *(["--streets-only"] if args.streets_only else []),
+            ],
             cwd=ROOT,
             capture_output=True,
             text=True,

@@ -60,6 +60,9 @@ class CoverageParams:
     circle_buffer_m: float = 40.0
     life_circle_min_share: float = 0.5
     criterion: str = "distance"
+    #: The dissolved circle polygons are built for a walking network of at most this many
+    #: segments (None: always); above it only the reached streets draw the coverage.
+    circle_polygons_max_segments: int | None = None
 
     def __post_init__(self) -> None:
         if not self.circles:
@@ -81,6 +84,13 @@ class CoverageParams:
             raise InvalidParameter("life_circle_min_share must be in (0, 1]")
         if self.criterion not in CRITERIA:
             raise InvalidParameter(f"criterion must be one of {', '.join(CRITERIA)}")
+        if self.circle_polygons_max_segments is not None and self.circle_polygons_max_segments < 0:
+            raise InvalidParameter("circle_polygons_max_segments must be 0 or more")
+
+    def circle_polygons_for(self, segments: int) -> bool:
+        """Whether to build the dissolved circle polygons for a network of ``segments``."""
+        limit = self.circle_polygons_max_segments
+        return limit is None or segments <= limit
 
     def varied(
         self,

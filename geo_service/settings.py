@@ -99,6 +99,14 @@ class Settings(BaseSettings):
         gt=0,
         description="Farthest a point may lie from the network, metres.",
     )
+    circle_polygons_max_segments: int = Field(
+        default=200_000,
+        ge=0,
+        description="Build the dissolved service-circle polygons only for a walking "
+        "network of at most this many segments (most of a city's coverage run): above, the "
+        "reached streets (a layer of lines) draw the circles, and a facility's circle "
+        "polygons are built on demand.",
+    )
     circle_buffer_m: float = Field(
         default=_DEFAULTS.circle_buffer_m,
         gt=0,

@@ -26,6 +26,7 @@ def test_catalog_has_every_layer_with_both_languages(catalog):
         "central_households",
         "landmarks",
         "service_circles",
+        "reached_streets",
         "compound_coverage",
         "community_coverage",
         "coverage_gaps",

@@ -5,6 +5,7 @@ Chromium with no server)."""
 from __future__ import annotations
 
 import re
+import shutil
 
 import httpx
 import pytest
@@ -297,3 +298,29 @@ def test_opening_hours_read_as_words(browser, server, hours, lang, shown):
         assert text == shown
     finally:
         visit.page.context.close()
+
+
+def _shown_at_start(page: str, layer: str) -> bool:
+    found = re.search(rf'"id": "{layer}",.*?"visible": (true|false)', page, flags=re.S)
+    return found.group(1) == "true"
+
+
+def test_the_reached_streets_stand_in_for_circles_not_built(catalog, warm_derived, tmp_path):
+    """A city's circles are drawn by the reached streets alone (no polygons above the
+    segment limit): the planner then shows the streets at start and hides the empty
+    circles; with the polygons built, the circles show and the streets wait in the
+    layer control."""
+    derived = tmp_path / "derived"
+    shutil.copytree(warm_derived, derived)
+    built = FileStore(catalog, DATA_DIR, derived)
+    page = _pages(built, tmp_path).planner()
+    assert _shown_at_start(page, "service_circles")
+    assert not _shown_at_start(page, "reached_streets")
+    (derived / "service_circles.geojson").write_text(
+        '{"type": "FeatureCollection", "features": []}', encoding="utf-8"
+    )
+    streets_only = FileStore(catalog, DATA_DIR, derived)
+    assert streets_only.count("service_circles") == 0
+    page = _pages(streets_only, tmp_path).planner()
+    assert not _shown_at_start(page, "service_circles")
+    assert _shown_at_start(page, "reached_streets")

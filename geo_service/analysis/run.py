@@ -31,6 +31,7 @@ from geo_service.analysis.facility_sets import (
 )
 from geo_service.analysis.figures import criterion, demand_access
 from geo_service.analysis.network import SNAP_OK, WalkGraph, build_walk_graph, snap_points
+from geo_service.analysis.reached_streets import reached_streets
 from geo_service.analysis.records import records
 from geo_service.coverage_params import CoverageParams
 from geo_service.crs import STORAGE_CRS, to_metric
@@ -123,9 +124,23 @@ def run_coverage(
     )
     timer.lap("statistics")
 
-    circles = service_circles(graph, {s.key: sets[s.key] for s in shown}, params, shown)
+    shown_sets = {s.key: sets[s.key] for s in shown}
+    streets = reached_streets(
+        graph, shown_sets, params, {s.key: (s.title_zh, s.title_en) for s in shown}
+    )
+    timer.lap("streets")
+    segments = len(graph.edge_u)
+    if params.circle_polygons_for(segments):
+        circles = service_circles(graph, shown_sets, params, shown)
+        log.info("circles: %d dissolved polygons", len(circles))
+    else:
+        circles = _no_circles(graph)
+        log.info(
+            "circles: not dissolved for %d segments (more than %d): the reached streets draw them",
+            segments,
+            params.circle_polygons_max_segments,
+        )
     timer.lap("circles")
-    log.info("circles: %d dissolved polygons", len(circles))
 
     headline = config.headline_set
     coarse = area_keys[-1] if area_keys else None
@@ -153,6 +168,7 @@ def run_coverage(
     }
     result_layers = {
         "service_circles": circles,
+        "reached_streets": streets,
         "compound_coverage": compound_layer,
         "community_coverage": community_layer,
         "coverage_gaps": gap_layer,
@@ -199,6 +215,21 @@ def _to_storage(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     """EPSG:4326 on the storage grid (1e-7 degree), kept valid."""
     frame = frame.to_crs(STORAGE_CRS)
     return frame.set_geometry(shapely.set_precision(frame.geometry.to_numpy(), 1e-7))
+
+
+def _no_circles(graph: WalkGraph) -> gpd.GeoDataFrame:
+    """The service-circle layer with no polygons (its columns, no rows)."""
+    columns = ["id", "facility_set", "title_zh", "title_en", "minutes", "distance_m"]
+    return gpd.GeoDataFrame(
+        {
+            **{c: pd.Series(dtype=object) for c in columns[:4]},
+            "minutes": pd.Series(dtype="int64"),
+            "distance_m": pd.Series(dtype=float),
+            "facilities": pd.Series(dtype="int64"),
+            "area_km2": pd.Series(dtype=float),
+        },
+        geometry=gpd.GeoSeries([], crs=graph.crs),
+    )
 
 
 def service_circles(

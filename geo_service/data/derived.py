@@ -92,6 +92,7 @@ def coverage_params(settings: Settings) -> CoverageParams:
         max_snap_m=settings.max_snap_m,
         circle_buffer_m=settings.circle_buffer_m,
         life_circle_min_share=settings.life_circle_min_share,
+        circle_polygons_max_segments=settings.circle_polygons_max_segments,
     )
 
 
@@ -104,6 +105,7 @@ def params_record(params: CoverageParams) -> dict:
         "circle_buffer_m": params.circle_buffer_m,
         "life_circle_min_share": params.life_circle_min_share,
         "criterion": params.criterion,
+        "circle_polygons_max_segments": params.circle_polygons_max_segments,
     }
 
 

@@ -270,6 +270,14 @@ def planner_definition(profile: DistrictProfile) -> dict:
                 "tooltip": "title_en",
             },
             {
+                "layer": "reached_streets",
+                "group": "coverage",
+                "visible": False,
+                "shown_when_empty": "service_circles",
+                "filter": {"facility_set": headline},
+                "tooltip": "title_en",
+            },
+            {
                 "layer": "compound_coverage",
                 "group": "coverage",
                 "popup": ["name", "population", f"{headline}_min", f"{headline}_m"],

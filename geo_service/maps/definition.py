@@ -58,6 +58,12 @@ class MapLayer(_Strict):
     layer: str
     group: str
     visible: bool = True
+    shown_when_empty: str | None = Field(
+        default=None,
+        description="A layer of the map this one stands in for: shown at start (and that "
+        "one hidden) when it has no features (the reached streets, for a city whose "
+        "circle polygons are not built).",
+    )
     fill: bool = True
     interactive: bool = True
     cluster: bool = Field(default=False, description="Cluster point markers when zoomed out.")

@@ -80,6 +80,29 @@ def tiled_layers(definition: MapDefinition, store: LayerStore) -> dict[str, int]
     return tiled
 
 
+def with_stand_ins(definition: MapDefinition, store: LayerStore) -> MapDefinition:
+    """``definition`` with each layer that stands in for an empty one (``shown_when_empty``)
+    shown at start, and the empty one hidden."""
+    empty = {
+        entry.shown_when_empty
+        for entry in definition.layers
+        if entry.shown_when_empty
+        and store.has(entry.shown_when_empty)
+        and store.count(entry.shown_when_empty) == 0
+    }
+    if not empty:
+        return definition
+    layers = tuple(
+        entry.model_copy(update={"visible": True})
+        if entry.shown_when_empty in empty
+        else entry.model_copy(update={"visible": False})
+        if entry.layer in empty
+        else entry
+        for entry in definition.layers
+    )
+    return definition.model_copy(update={"layers": layers})
+
+
 def _term(term) -> dict:
     return {"key": term.key, "zh": term.title.pick("zh"), "en": term.title.pick("en")}
 
@@ -115,7 +138,7 @@ class MapPages:
         return self._page(
             ("planner", access),
             lambda: planner_page(
-                self.definitions["planner"],
+                with_stand_ins(self.definitions["planner"], self.store),
                 self.store.catalog,
                 extent(self.store),
                 base=self.base,

@@ -218,6 +218,10 @@ def derived_layer_entries(profile: DistrictProfile) -> list[dict]:
         prop("facilities", "integer", "设施数", "Facilities", minimum=0),
         prop("area_km2", "number", "面积", "Area", unit="km²", minimum=0),
     ]
+    reached_streets = [
+        *service_circles[:-1],
+        prop("length_km", "number", "街道长度", "Length of the streets", unit="km", minimum=0),
+    ]
     options = {
         "source_note": note,
         "synthetic": profile.synthetic,
@@ -263,6 +267,16 @@ def derived_layer_entries(profile: DistrictProfile) -> list[dict]:
             "coverage",
             service_circles,
             {"color": "#2171b5", "fill_color": "#6baed6", "fill_opacity": 0.35},
+            **options,
+        ),
+        entry(
+            "reached_streets",
+            "可达街道（5/10/15分钟）",
+            "Streets reached (5/10/15 minutes)",
+            "MultiLineString",
+            "coverage",
+            reached_streets,
+            {"color": "#2171b5", "line_width": 2.0},
             **options,
         ),
     ]

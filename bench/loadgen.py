@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import multiprocessing
 import socket
 import subprocess
 import time
@@ -120,6 +121,11 @@ def drive(port: int, mix: dict, seconds: float, connections: int) -> dict:
     return _figures(mix, samples, elapsed)
 
 
+def _drive_in_process(port: int, mix: dict, connections: int, seconds: float, answers) -> None:
+    """:func:`_drive` of one group, its samples sent back through ``answers`` (a queue)."""
+    answers.put(asyncio.run(_drive(port, [(mix, connections)], seconds)))
+
+
 def drive_beside(
     port: int,
     measured: dict,
@@ -128,14 +134,28 @@ def drive_beside(
     background_connections: int,
     seconds: float,
 ) -> dict:
-    """``measured`` and ``background`` at once for ``seconds``: per-label figures of each."""
-    asyncio.run(_drive(port, [(measured, 1), (background, 1)], min(2.0, seconds)))  # warm-up
-    samples, elapsed = asyncio.run(
-        _drive(
-            port, [(measured, measured_connections), (background, background_connections)], seconds
-        )
+    """``measured`` and ``background`` at once for ``seconds``: per-label figures of each.
+    The background connections run in a process of their own, so that reading their big
+    answers does not delay the measured ones in this process's event loop (what is
+    measured is the server, not the load generator)."""
+    context = multiprocessing.get_context("spawn")
+    answers = context.Queue()
+    warm = context.Process(
+        target=_drive_in_process, args=(port, background, 1, min(2.0, seconds), answers)
     )
+    warm.start()
+    asyncio.run(_drive(port, [(measured, 1)], min(2.0, seconds)))
+    answers.get()
+    warm.join()
+    other = context.Process(
+        target=_drive_in_process,
+        args=(port, background, background_connections, seconds, answers),
+    )
+    other.start()
+    samples, elapsed = asyncio.run(_drive(port, [(measured, measured_connections)], seconds))
+    background_samples, background_elapsed = answers.get()
+    other.join()
     return {
         "measured": _figures(measured, samples, elapsed),
-        "background": _figures(background, samples, elapsed),
+        "background": _figures(background, background_samples, background_elapsed),
     }

@@ -293,3 +293,24 @@ def shared_editable(request, demo_store, tmp_path_factory, seeded_derived) -> Ed
     url = f"file:{folder / 'data'}" if request.param == "file" else demo_store("postgis")
     with _editable(request.param, url, folder / "layers", folder, seeded_derived) as editable:
         yield editable
+
+
+@pytest.fixture
+def street():
+    """A walking graph in EPSG:4549: a 3 km street along y = 0 with a 400 m side street at
+    x = 700 (figures on it can be worked out by hand)."""
+    import geopandas as gpd
+    from shapely.geometry import LineString
+
+    from geo_service.analysis.network import build_walk_graph
+
+    roads = gpd.GeoDataFrame(
+        geometry=[
+            LineString([(0, 0), (700, 0)]),
+            LineString([(700, 0), (1500, 0)]),
+            LineString([(1500, 0), (3000, 0)]),
+            LineString([(700, 0), (700, 400)]),
+        ],
+        crs="EPSG:4549",
+    )
+    return build_walk_graph(roads)

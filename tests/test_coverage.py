@@ -26,27 +26,12 @@ from geo_service.analysis.coverage import (
     weighted_quantile,
 )
 from geo_service.analysis.distances import node_distances
-from geo_service.analysis.network import build_walk_graph, snap_points
+from geo_service.analysis.network import snap_points
 from geo_service.coverage_params import CoverageParams, LifeCircle
 from geo_service.errors import InvalidParameter
 
 METRIC = "EPSG:4549"
 PARAMS = CoverageParams()
-
-
-@pytest.fixture
-def street():
-    """A 3 km street along y = 0 with a 400 m side street at x = 700."""
-    roads = gpd.GeoDataFrame(
-        geometry=[
-            LineString([(0, 0), (700, 0)]),
-            LineString([(700, 0), (1500, 0)]),
-            LineString([(1500, 0), (3000, 0)]),
-            LineString([(700, 0), (700, 400)]),
-        ],
-        crs=METRIC,
-    )
-    return build_walk_graph(roads)
 
 
 def _points(*xy) -> np.ndarray:

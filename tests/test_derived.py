@@ -40,6 +40,7 @@ def test_compute_write_reuse_and_recompute(settings):
     folder = settings.derived_dir
     assert {p.name for p in folder.glob("*.geojson")} == {
         "service_circles.geojson",
+        "reached_streets.geojson",
         "compound_coverage.geojson",
         "community_coverage.geojson",
         "coverage_gaps.geojson",

@@ -48,11 +48,12 @@ def test_planner_draws_its_layers_from_the_api(planner, client):
     layers = {layer["id"]: layer for layer in planner.page.evaluate(LAYER_STATE)}
     assert list(layers) == [
         "water", "roads", "district", "subdistricts", "communities", "compounds",
-        "community_coverage", "service_circles", "compound_coverage", "coverage_gaps",
+        "community_coverage", "service_circles", "reached_streets", "compound_coverage",
+        "coverage_gaps",
         "service_centres", "pocket_parks", "trails",
     ]  # fmt: skip
     assert "central_households" not in layers
-    hidden = {"compounds", "community_coverage"}
+    hidden = {"compounds", "community_coverage", "reached_streets"}
     assert {i for i, layer in layers.items() if not layer["shown"]} == hidden
     for layer_id, layer in layers.items():
         assert layer["error"] is None

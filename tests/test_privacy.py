@@ -65,6 +65,7 @@ def _pairs_in(response, tmp_path) -> set[tuple[float, float]]:
 DEEP = {
     "central_households",
     "service_circles",
+    "reached_streets",
     "compound_coverage",
     "community_coverage",
     "coverage_gaps",
@@ -108,6 +109,7 @@ def test_no_household_coordinate_in_any_response(api, demo, secrets, who, staff_
     layer_ids = [
         *demo,
         "service_circles",
+        "reached_streets",
         "compound_coverage",
         "community_coverage",
         "coverage_gaps",

@@ -11,11 +11,11 @@ import numpy as np
 import pandas as pd
 import pytest
 import shapely
-from shapely.geometry import LineString, Point
+from shapely.geometry import Point
 
 from geo_service.analysis.circles import circle_polygon, interval_lines, reached_intervals
 from geo_service.analysis.distances import node_distances
-from geo_service.analysis.network import build_walk_graph, snap_points
+from geo_service.analysis.network import snap_points
 from geo_service.analysis.reached_streets import merged_intervals, reached_streets
 from geo_service.analysis.run import run_coverage
 from geo_service.coverage_params import CoverageParams
@@ -25,21 +25,6 @@ from tests.support import ROOT
 
 METRIC = "EPSG:4549"
 PARAMS = CoverageParams()
-
-
-@pytest.fixture
-def street():
-    """A 3 km street along y = 0 with a 400 m side street at x = 700."""
-    roads = gpd.GeoDataFrame(
-        geometry=[
-            LineString([(0, 0), (700, 0)]),
-            LineString([(700, 0), (1500, 0)]),
-            LineString([(1500, 0), (3000, 0)]),
-            LineString([(700, 0), (700, 400)]),
-        ],
-        crs=METRIC,
-    )
-    return build_walk_graph(roads)
 
 
 def test_overlapping_and_touching_stretches_merge_per_edge():

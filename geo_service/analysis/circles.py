@@ -6,6 +6,9 @@ Metres throughout, in the graph's CRS.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
+import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
@@ -54,6 +57,19 @@ def reached_intervals(
         )
     )
     return pd.concat(frames, ignore_index=True)
+
+
+def walks_from_each_set(
+    graph: WalkGraph, sets: dict[str, gpd.GeoDataFrame], params: CoverageParams
+) -> Iterator[tuple[str, gpd.GeoDataFrame, Snapped, NodeDistances]]:
+    """Per facility set that has facilities: its key, its facilities, where they join the
+    network and the walk from the nearest of them to every node (one multi-source run,
+    up to the widest circle). Metric CRS."""
+    for key, facilities in sets.items():
+        if facilities.empty:
+            continue
+        sources = snap_points(graph, facilities.geometry.to_numpy(), max_snap_m=params.max_snap_m)
+        yield key, facilities, sources, node_distances(graph, sources, limit_m=params.widest_m)
 
 
 def interval_lines(graph: WalkGraph, intervals: pd.DataFrame) -> np.ndarray:

@@ -16,9 +16,12 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from geo_service.analysis.circles import interval_lines, reached_intervals
-from geo_service.analysis.distances import node_distances
-from geo_service.analysis.network import WalkGraph, snap_points
+from geo_service.analysis.circles import (
+    interval_lines,
+    reached_intervals,
+    walks_from_each_set,
+)
+from geo_service.analysis.network import WalkGraph
 from geo_service.coverage_params import CoverageParams
 
 
@@ -56,11 +59,7 @@ def reached_streets(
     length (``length_km``, unrounded). ``sets``: the facilities of each set (metric CRS,
     ``facility_id``); ``titles``: each set's (Chinese, English) title."""
     rows, geometries = [], []
-    for key, facilities in sets.items():
-        if facilities.empty:
-            continue
-        sources = snap_points(graph, facilities.geometry.to_numpy(), max_snap_m=params.max_snap_m)
-        nodes = node_distances(graph, sources, limit_m=params.widest_m)
+    for key, facilities, sources, nodes in walks_from_each_set(graph, sets, params):
         for circle in reversed(params.circles):  # drawn in order: the nearest on top
             stretches = merged_intervals(
                 reached_intervals(graph, nodes, sources, circle.distance_m)

@@ -14,7 +14,12 @@ import geopandas as gpd
 import pandas as pd
 import shapely
 
-from geo_service.analysis.circles import circle_polygon, interval_lines, reached_intervals
+from geo_service.analysis.circles import (
+    circle_polygon,
+    interval_lines,
+    reached_intervals,
+    walks_from_each_set,
+)
 from geo_service.analysis.coverage import (
     FacilitySet,
     column,
@@ -23,14 +28,13 @@ from geo_service.analysis.coverage import (
     life_circle_check,
     rounded_for_display,
 )
-from geo_service.analysis.distances import node_distances
 from geo_service.analysis.facility_sets import (
     NAME_COLUMNS,
     display_sets,
     life_circle_requirements,
 )
 from geo_service.analysis.figures import criterion, demand_access
-from geo_service.analysis.network import SNAP_OK, WalkGraph, build_walk_graph, snap_points
+from geo_service.analysis.network import SNAP_OK, WalkGraph, build_walk_graph
 from geo_service.analysis.reached_streets import reached_streets
 from geo_service.analysis.records import records
 from geo_service.coverage_params import CoverageParams
@@ -242,11 +246,7 @@ def service_circles(
     multi-source run per set (metric CRS). ``shown`` gives the sets' titles."""
     titles = {s.key: s for s in shown}
     rows, geometries = [], []
-    for key, facilities in sets.items():
-        if facilities.empty:
-            continue
-        sources = snap_points(graph, facilities.geometry.to_numpy(), max_snap_m=params.max_snap_m)
-        nodes = node_distances(graph, sources, limit_m=params.widest_m)
+    for key, facilities, sources, nodes in walks_from_each_set(graph, sets, params):
         for circle in params.circles:
             lines = interval_lines(
                 graph, reached_intervals(graph, nodes, sources, circle.distance_m)

@@ -202,8 +202,9 @@ def _pipes_to(pids: set[str]) -> set[int]:
 
 
 def _let_go_of_the_browser() -> None:
-    """In a process forked from the tests' process (an app's compute worker), put
-    /dev/null in place of the browser driver's pipes. A worker still holding them keeps
+    """In a process forked from the tests' process (compute workers no longer are: they
+    start from the fork server; any other ``os.fork``), put /dev/null in place of the
+    browser driver's pipes. A worker still holding them keeps
     the driver from seeing its input closed, and the session's end waits for it forever."""
     if not _BROWSER_FDS:
         return

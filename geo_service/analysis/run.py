@@ -223,16 +223,11 @@ def _to_storage(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
 
 def _no_circles(graph: WalkGraph) -> gpd.GeoDataFrame:
     """The service-circle layer with no polygons (its columns, no rows)."""
-    columns = ["id", "facility_set", "title_zh", "title_en", "minutes", "distance_m"]
+    text, integer, number = (pd.Series(dtype=t) for t in (object, "int64", float))
+    columns = {"id": text, "facility_set": text, "title_zh": text, "title_en": text}
+    columns |= {"minutes": integer, "distance_m": number, "facilities": integer}
     return gpd.GeoDataFrame(
-        {
-            **{c: pd.Series(dtype=object) for c in columns[:4]},
-            "minutes": pd.Series(dtype="int64"),
-            "distance_m": pd.Series(dtype=float),
-            "facilities": pd.Series(dtype="int64"),
-            "area_km2": pd.Series(dtype=float),
-        },
-        geometry=gpd.GeoSeries([], crs=graph.crs),
+        {**columns, "area_km2": number}, geometry=gpd.GeoSeries([], crs=graph.crs)
     )
 
 

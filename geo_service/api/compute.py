@@ -67,6 +67,10 @@ def _call(function: Callable[..., T], *args: Any) -> T:
     return function(_worker_context, *args)
 
 
+#: (a coverage context, the pool whose workers hold it, the future of their start)
+_Workers = tuple[Any, pebble.ProcessPool, concurrent.futures.Future]
+
+
 class ComputePool:
     """``workers`` processes of priority ``nice`` answering ``function(context, *args)``
     (with ``idle``, under Linux's SCHED_IDLE: only on CPU time nothing else wants).
@@ -82,15 +86,16 @@ class ComputePool:
         self.timeout_s = timeout_s
         #: (the coverage context, the pool whose workers hold it, the future of the
         #: task that says they have started), replaced as one
-        self._current: tuple[Any, pebble.ProcessPool, concurrent.futures.Future] | None = None
+        self._current: _Workers | None = None
         self._lock = threading.Lock()
 
-    def _pool_for(self, context: Any) -> pebble.ProcessPool:
-        """The pool whose workers hold ``context``: started now (which pickles the context
-        to each worker: call it off the event loop) when it is not the current one."""
+    def _workers_for(self, context: Any) -> _Workers:
+        """(``context``, the pool whose workers hold it, the future of their start): the
+        current one, or a new pool started now (which pickles the context to each worker:
+        call it off the event loop)."""
         with self._lock:
             if self._current is not None and self._current[0] is context:
-                return self._current[1]
+                return self._current
             if self._current is not None:
                 self._current[1].close()  # running tasks finish on the old coverage
                 log.info("compute pool: coverage changed, starting new workers")
@@ -100,19 +105,14 @@ class ComputePool:
                 initargs=(context, self.nice, self.idle),
                 context=_START_METHOD,
             )
-            started = pool.schedule(_ready)  # starts the workers
-            self._current = (context, pool, started)
-            return pool
+            self._current = (context, pool, pool.schedule(_ready))  # _ready starts them
+            return self._current
 
     def prepare(self, context: Any) -> None:
         """Start workers holding ``context`` and wait until one has unpickled it (seconds
         for a city's coverage): blocking, for a thread; :meth:`run` then finds them ready."""
-        if self.workers == 0:
-            return
-        self._pool_for(context)
-        current = self._current
-        if current is not None and current[0] is context:
-            current[2].result()
+        if self.workers:
+            self._workers_for(context)[2].result()
 
     async def run(self, context: Any, function: Callable[..., T], *args: Any) -> T:
         """``function(context, *args)`` in a worker, awaited without blocking the loop.
@@ -124,10 +124,10 @@ class ComputePool:
         if self.workers == 0:
             return await run_in_threadpool(function, context, *args)
         current = self._current
-        if current is not None and current[0] is context:
-            pool = current[1]
-        else:  # starting workers pickles the context: not on the event loop
-            pool = await run_in_threadpool(self._pool_for, context)
+        if current is None or current[0] is not context:
+            # starting workers pickles the context: not on the event loop
+            current = await run_in_threadpool(self._workers_for, context)
+        pool = current[1]
         future = pool.schedule(_call, args=(function, *args), timeout=self.timeout_s)
         try:
             return await asyncio.wrap_future(future)

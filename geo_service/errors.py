@@ -173,3 +173,10 @@ class SolverFailed(GeoServiceError, RuntimeError):
     best answer found is returned)."""
 
     status_code = 500
+
+
+class BatchFailed(GeoServiceError, RuntimeError):
+    """A batch coverage run could not finish (a part failed, or its worker died more
+    often than allowed); nothing of it was written."""
+
+    status_code = 500

@@ -71,6 +71,14 @@ def demo():
     return {path.stem: read_geojson(path) for path in sorted(DATA_DIR.glob("*.geojson"))}
 
 
+@pytest.fixture(scope="session")
+def two_district_city():
+    """A synthetic city of two districts side by side (EPSG:4326 layers; ~30 s to make)."""
+    from geo_service.demo.city import generate_city
+
+    return generate_city(scale=0.05, seed=3)
+
+
 @pytest.fixture
 def data_copy(tmp_path: Path, monkeypatch) -> tuple[Path, Path]:
     """A writable copy of the catalog and data folders: (catalog_dir, data_dir). Derived

@@ -24,8 +24,8 @@ pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
-def city():
-    return generate_city(scale=0.05, seed=3)  # two districts
+def city(two_district_city):
+    return two_district_city
 
 
 def test_scale_gives_the_number_of_districts():

@@ -30,6 +30,7 @@ from geo_service.coverage_params import CoverageParams
 __all__ = [
     "FacilitySet",
     "access_points",
+    "access_table",
     "circle_of",
     "column",
     "compound_access",
@@ -236,11 +237,28 @@ def compound_access(
     reached = gate >= 0
     run = np.nonzero(reached)[0]
     best_id[reached] = ident[run, facility[run, gate[reached]]]
+    return access_table(list(facility_sets), snap_m, status, metres, best_id, params, base=base)
+
+
+def access_table(
+    keys: list[str],
+    snap_m: np.ndarray,
+    snap_status: np.ndarray,
+    metres: np.ndarray,
+    best_id: np.ndarray,
+    params: CoverageParams,
+    *,
+    base: pd.DataFrame | Mapping[str, pd.Series] | None = None,
+) -> pd.DataFrame:
+    """The access table of :func:`compound_access` from its arrays: per compound the
+    snapping (metres, status) and, per facility set of ``keys``, the metres (unrounded)
+    and the id of the nearest facility (``(n_sets, n)`` arrays); the minutes and the life
+    circle are drawn from the metres."""
     minutes = params.minutes(metres)
     label = _circle_labels(metres, params)
     columns: dict[str, object] = {} if base is None else {c: base[c] for c in base}
-    columns |= {"snap_m": snap_m, "snap_status": status}
-    for k, key in enumerate(facility_sets):
+    columns |= {"snap_m": snap_m, "snap_status": snap_status}
+    for k, key in enumerate(keys):
         columns[column(key, "m")] = metres[k]
         columns[column(key, "min")] = minutes[k]
         columns[column(key, "id")] = best_id[k]

@@ -50,11 +50,35 @@ def demand_access(
     compounds = metric[config.demand_layer].reset_index(drop=True)
     gates = metric.get(config.gates_layer) if config.gates_layer else None
     points, owner = demand_points(compounds, gates, gate_key=config.gate_key)
-    empty_layer = gpd.GeoDataFrame({"id": []}, geometry=[], crs=compounds.crs)
-    sets = {
+    sets = facility_access_points(metric, config, compounds.crs)
+    base, area_keys = demand_base(compounds, config)
+    table = compound_access(graph, points, owner, len(compounds), sets, params, base=base)
+    log.info(
+        "access: %d demand features from %d points to %d facility sets",
+        len(compounds),
+        len(points),
+        len(sets),
+    )
+    return DemandAccess(compounds, base, table, sets, area_keys)
+
+
+def facility_access_points(
+    metric: dict[str, gpd.GeoDataFrame], config: AnalysisConfig, crs
+) -> dict[str, gpd.GeoDataFrame]:
+    """The access points (:func:`access_points`) of every display and life-circle facility
+    set, from the layers present in ``metric`` (metric CRS ``crs``); empty where missing."""
+    empty_layer = gpd.GeoDataFrame({"id": []}, geometry=[], crs=crs)
+    return {
         s.key: access_points(s.select(metric.get(s.layer, empty_layer)))
         for s in (*display_sets(config), *life_circle_sets(config))
     }
+
+
+def demand_base(
+    compounds: gpd.GeoDataFrame, config: AnalysisConfig
+) -> tuple[pd.DataFrame, list[str]]:
+    """The first columns of the access table (id, names, area keys, ``population``,
+    households) and the area keys the demand has values of."""
     area_keys = [
         a.key for a in config.areas if a.key in compounds.columns and compounds[a.key].notna().any()
     ]
@@ -68,14 +92,7 @@ def demand_access(
             *extra,
         ]
     ].rename(columns={config.population: "population"})
-    table = compound_access(graph, points, owner, len(compounds), sets, params, base=base)
-    log.info(
-        "access: %d demand features from %d points to %d facility sets",
-        len(compounds),
-        len(points),
-        len(sets),
-    )
-    return DemandAccess(compounds, base, table, sets, area_keys)
+    return base, area_keys
 
 
 def criterion(params: CoverageParams, config: AnalysisConfig, set_key: str) -> dict:

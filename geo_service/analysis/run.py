@@ -33,7 +33,7 @@ from geo_service.analysis.facility_sets import (
     display_sets,
     life_circle_requirements,
 )
-from geo_service.analysis.figures import criterion, demand_access
+from geo_service.analysis.figures import DemandAccess, criterion, demand_access
 from geo_service.analysis.network import SNAP_OK, WalkGraph, build_walk_graph
 from geo_service.analysis.reached_streets import reached_streets
 from geo_service.analysis.records import records
@@ -46,11 +46,12 @@ log = logging.getLogger(__name__)
 
 @dataclass
 class CoverageResult:
-    """Derived layers (EPSG:4326), the summary, and how long each stage took."""
+    """Derived layers (EPSG:4326), the summary, how long each stage took and what ran it."""
 
     layers: dict[str, gpd.GeoDataFrame]
     summary: dict
     timings_s: dict[str, float] = field(default_factory=dict)
+    engine: dict = field(default_factory=lambda: {"kind": "one process"})
 
 
 class _Timer:
@@ -79,13 +80,47 @@ def run_coverage(
     layer is missing is empty, and statistics by area are made for the areas present.
     """
     timer = _Timer()
-    metric = {
+    metric = metric_inputs(layers, config, metric_crs)
+    graph = graph or build_walk_graph(layers["roads"], metric_crs)
+    timer.lap("graph")
+    access = demand_access(metric, params, config, graph)
+    timer.lap("compound_access")
+    network = network_layers(graph, access.sets, params, display_sets(config))
+    timer.lap("streets")
+    figures = figure_layers(access, metric, params, config)
+    timer.lap("statistics")
+    return assembled(figures, network, timer.timings)
+
+
+def metric_inputs(
+    layers: dict[str, gpd.GeoDataFrame], config: AnalysisConfig, metric_crs: str
+) -> dict[str, gpd.GeoDataFrame]:
+    """The input layers a run reads, in the metric CRS."""
+    return {
         name: to_metric(frame, metric_crs)
         for name, frame in layers.items()
         if name in config.input_layers()
     }
-    graph = graph or build_walk_graph(layers["roads"], metric_crs)
-    timer.lap("graph")
+
+
+@dataclass
+class NetworkLayers:
+    """What a run draws on the whole walking network (metric CRS): the reached streets,
+    the dissolved circles (empty above the segment limit) and the network's size."""
+
+    streets: gpd.GeoDataFrame
+    circles: gpd.GeoDataFrame
+    network: dict
+
+
+def network_layers(
+    graph: WalkGraph,
+    sets: dict[str, gpd.GeoDataFrame],
+    params: CoverageParams,
+    shown: tuple[FacilitySet, ...],
+) -> NetworkLayers:
+    """The reached streets and service circles of the facility sets ``shown`` (their
+    access points in ``sets``, metric CRS), and the network's nodes, segments and pieces."""
     pieces = graph.pieces()
     log.info(
         "network: %d nodes, %d segments, %d piece(s), main piece %.0f%% of length",
@@ -94,14 +129,48 @@ def run_coverage(
         len(pieces),
         100 * pieces["length_m"].iloc[0] / max(pieces["length_m"].sum(), 1e-9),
     )
+    shown_sets = {s.key: sets[s.key] for s in shown}
+    streets = reached_streets(
+        graph, shown_sets, params, {s.key: (s.title_zh, s.title_en) for s in shown}
+    )
+    segments = len(graph.edge_u)
+    if params.circle_polygons_for(segments):
+        circles = service_circles(graph, shown_sets, params, shown)
+        log.info("circles: %d dissolved polygons", len(circles))
+    else:
+        circles = _no_circles(graph)
+        log.info(
+            "circles: not dissolved for %d segments (more than %d): the reached streets draw them",
+            segments,
+            params.circle_polygons_max_segments,
+        )
+    size = {"nodes": graph.n_nodes, "segments": segments, "pieces": len(pieces)}
+    return NetworkLayers(streets, circles, size)
 
-    access = demand_access(metric, params, config, graph)
+
+@dataclass
+class FigureLayers:
+    """The figures of a run (metric CRS): per compound, per area, the gaps, and the
+    summary without the network's size."""
+
+    compounds: gpd.GeoDataFrame
+    communities: gpd.GeoDataFrame
+    gaps: gpd.GeoDataFrame
+    summary: dict
+
+
+def figure_layers(
+    access: DemandAccess,
+    metric: dict[str, gpd.GeoDataFrame],
+    params: CoverageParams,
+    config: AnalysisConfig,
+) -> FigureLayers:
+    """Every figure drawn from the demand's walking access (unrounded; rounded only in
+    the published columns). ``metric``: the input layers (metric CRS), for the areas."""
     compounds, table, sets, base = access.demand, access.table, access.sets, access.base
     shown = display_sets(config)
     area_keys = access.area_keys
     empty = [key for key, frame in sets.items() if frame.empty]
-    timer.lap("compound_access")
-
     display_columns = [column(s.key, what) for s in shown for what in ("m", "min", "id", "circle")]
     published = rounded_for_display(table, [s.key for s in shown])
     compound_layer = gpd.GeoDataFrame(
@@ -126,26 +195,6 @@ def run_coverage(
         geometry=compounds.geometry.to_numpy()[gaps.index],
         crs=compounds.crs,
     )
-    timer.lap("statistics")
-
-    shown_sets = {s.key: sets[s.key] for s in shown}
-    streets = reached_streets(
-        graph, shown_sets, params, {s.key: (s.title_zh, s.title_en) for s in shown}
-    )
-    timer.lap("streets")
-    segments = len(graph.edge_u)
-    if params.circle_polygons_for(segments):
-        circles = service_circles(graph, shown_sets, params, shown)
-        log.info("circles: %d dissolved polygons", len(circles))
-    else:
-        circles = _no_circles(graph)
-        log.info(
-            "circles: not dissolved for %d segments (more than %d): the reached streets draw them",
-            segments,
-            params.circle_polygons_max_segments,
-        )
-    timer.lap("circles")
-
     headline = config.headline_set
     coarse = area_keys[-1] if area_keys else None
     summary = {
@@ -168,17 +217,24 @@ def run_coverage(
         },
         "empty_facility_sets": empty,
         "unsnapped_compounds": int((table["snap_status"] != SNAP_OK).sum()),
-        "network": {"nodes": graph.n_nodes, "segments": len(graph.edge_u), "pieces": len(pieces)},
     }
+    return FigureLayers(compound_layer, community_layer, gap_layer, summary)
+
+
+def assembled(
+    figures: FigureLayers, network: NetworkLayers, timings_s: dict[str, float]
+) -> CoverageResult:
+    """The derived layers (EPSG:4326, on the storage grid) and the summary of a run."""
     result_layers = {
-        "service_circles": circles,
-        "reached_streets": streets,
-        "compound_coverage": compound_layer,
-        "community_coverage": community_layer,
-        "coverage_gaps": gap_layer,
+        "service_circles": network.circles,
+        "reached_streets": network.streets,
+        "compound_coverage": figures.compounds,
+        "community_coverage": figures.communities,
+        "coverage_gaps": figures.gaps,
     }
     layers_4326 = {name: _to_storage(frame) for name, frame in result_layers.items()}
-    return CoverageResult(layers_4326, summary, timer.timings)
+    summary = figures.summary | {"network": network.network}
+    return CoverageResult(layers_4326, summary, timings_s)
 
 
 def _area_layer(

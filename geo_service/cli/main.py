@@ -26,7 +26,6 @@ from geo_service.cli.common import fail as _fail
 from geo_service.cli.common import open_catalog as _catalog
 from geo_service.cli.common import settings_for as _settings
 from geo_service.cli.common import setup_logging as _logging
-from geo_service.data.stores import open_configured_store
 from geo_service.data.stores.file import FileStore, check_data, read_layer
 from geo_service.errors import GeoServiceError
 from geo_service.settings import Settings
@@ -208,45 +207,6 @@ def _plausibility(settings: Settings, catalog) -> list:
     return findings
 
 
-def _store_name(settings: Settings) -> str:
-    """Where the store's layers are, for messages (never a password)."""
-    from urllib.parse import urlsplit
-
-    url = urlsplit(settings.store)
-    if url.scheme == "file":
-        return str(settings.derived_dir)
-    return f"{url.scheme}://{url.hostname or ''}{':' + str(url.port) if url.port else ''}{url.path}"
-
-
-@app.command()
-def coverage(
-    force: Annotated[bool, typer.Option(help="Recompute even if the results are current.")] = False,
-    catalog_dir: CatalogOption = None,
-    data_dir: DataOption = None,
-) -> None:
-    """Compute walking-distance coverage and write the derived layers; print a summary."""
-    from geo_service.pipeline.derived_layers import compute_derived
-
-    _logging()
-    settings = _settings(catalog_dir, data_dir)
-    catalog = _catalog(settings)
-    try:
-        store = open_configured_store(settings, catalog)
-        manifest = compute_derived(store, settings, force=force)
-    except GeoServiceError as exc:
-        raise _fail("cannot compute coverage", exc) from None
-    console.print(coverage_table(manifest))
-    summary = manifest["summary"]
-    console.print(
-        f"gaps: {summary['gaps']['compounds']} compounds, "
-        f"{summary['gaps']['residents']:,} residents beyond "
-        f"{manifest['params']['circles'][-1]['distance_m']:g} m on foot of the "
-        f"'{summary['gaps']['set']}' facilities; results in {_store_name(settings)}"
-    )
-    for key in summary["empty_facility_sets"]:
-        console.print(f"[yellow]warning:[/yellow] facility set {key!r} has no facilities")
-
-
 @maps_app.command("build")
 def maps_build(
     out: Annotated[Path | None, typer.Option(help="Output folder (default: settings).")] = None,
@@ -278,31 +238,6 @@ def maps_build(
         raise _fail("cannot build the maps", exc) from None
     for path in written:
         console.print(f"{path}")
-
-
-def coverage_table(manifest: dict) -> Table:
-    """District and sub-district shares of residents within each life circle."""
-    summary = manifest["summary"]
-    minutes = [c["minutes"] for c in manifest["params"]["circles"]]
-    table = Table(
-        "area",
-        "residents",
-        *(f"≤{m} min" for m in minutes),
-        "mean min",
-        "p90 min",
-        title=f"Residents within walking reach of the '{summary['criterion']['facilities']}'"
-        " facilities",
-    )
-    for row in [summary["district"], *summary["subdistricts"]]:
-        name = "district" if row["group"] == "all" else row["group"]
-        table.add_row(
-            name,
-            f"{row['residents']:,}",
-            *(f"{100 * row[f'share_{m}']:.1f}%" for m in minutes),
-            f"{row['mean_min']}",
-            f"{row['p90_min']}",
-        )
-    return table
 
 
 def _key_store(settings: Settings):

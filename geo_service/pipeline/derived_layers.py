@@ -11,13 +11,15 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 import geopandas as gpd
 import numpy as np
 
 from geo_service import __version__
 from geo_service.analysis.run import CoverageResult, run_coverage
+from geo_service.coverage_params import CoverageParams
+from geo_service.data.analysis_config import AnalysisConfig
 from geo_service.data.derived import (
     MANIFEST,
     check_district_crs,
@@ -37,6 +39,9 @@ from geo_service.settings import Settings
 
 log = logging.getLogger(__name__)
 
+#: Computes a run: (input layers, parameters, analysis config, metric CRS) -> result.
+Runner = Callable[[dict, CoverageParams, AnalysisConfig, str], CoverageResult]
+
 
 def _inputs_record(store: LayerStore, versions: Mapping[str, str]) -> dict[str, dict]:
     """Per input layer: the version token and, for a versioned layer, its number."""
@@ -55,10 +60,13 @@ def compute_derived(
     profile: DistrictProfile | None = None,
     frames: dict[str, gpd.GeoDataFrame] | None = None,
     versions: Mapping[str, str] | None = None,
+    runner: Runner | None = None,
 ) -> dict:
     """Make sure the store's derived layers are current; compute and write them if not.
     ``frames``: the input layers if already read, at ``versions`` (default: the store's
     versions now; see :func:`~geo_service.data.derived.read_inputs_with_versions`).
+    ``runner``: what computes the run from the input layers (default: :func:`run_coverage`
+    in this process, on the cached walking graph; the batch passes one that runs on Dask).
 
     Returns the manifest (with the input versions the layers were computed from). Raises
     :class:`DataValidationError` if a result breaks its catalog entry and
@@ -77,10 +85,13 @@ def compute_derived(
     if versions is None:
         versions = {layer_id: store.version(layer_id) for layer_id in frames}
     log.info("coverage: computing from %d input layers", len(frames))
-    graph = load_graph(store, settings, frames["roads"], crs)
-    result: CoverageResult = run_coverage(
-        frames, coverage_params(settings), profile.analysis, graph=graph, metric_crs=crs
-    )
+    if runner is None:
+        graph = load_graph(store, settings, frames["roads"], crs)
+        result: CoverageResult = run_coverage(
+            frames, coverage_params(settings), profile.analysis, graph=graph, metric_crs=crs
+        )
+    else:
+        result = runner(frames, coverage_params(settings), profile.analysis, crs)
     for layer_id in derived_layer_ids(catalog):
         spec = catalog.get(layer_id)
         store.write(
@@ -96,6 +107,7 @@ def compute_derived(
         "params": params_record(coverage_params(settings)),
         "summary": result.summary,
         "timings_s": result.timings_s | {"total": round(time.perf_counter() - started, 3)},
+        "engine": result.engine,
     }
     store.write_note(MANIFEST, _plain(manifest))
     log.info(

@@ -1,0 +1,260 @@
+"""Batch coverage on Dask distributed: by parts with a network margin, every figure equal
+to one process's run, a clear failure when a worker dies, the CLI on a cluster."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import shapely
+from distributed import LocalCluster, WorkerPlugin
+
+from geo_service.analysis.partition import exact, grown, next_margin, part_layers, parts_by
+from geo_service.analysis.run import metric_inputs, run_coverage
+from geo_service.coverage_params import CoverageParams
+from geo_service.data.derived import coverage_params, district_profile
+from geo_service.errors import BatchFailed
+from geo_service.pipeline.batch import dask_client, run_batch
+from geo_service.settings import Settings
+from tests.support import run_cli
+
+METRIC = "EPSG:4549"
+PARAMS = CoverageParams()
+
+
+@pytest.fixture(scope="module")
+def config():
+    return district_profile(Settings()).analysis
+
+
+@pytest.fixture(scope="module")
+def cluster():
+    """A client of a 2-worker local cluster (worker processes), for the module."""
+    with dask_client(workers=2) as client:
+        yield client
+
+
+def assert_same_run(batch, single) -> None:
+    """Every derived layer and the summary equal, value for value."""
+    assert batch.summary == single.summary
+    assert list(batch.layers) == list(single.layers)
+    for name, frame in single.layers.items():
+        pd.testing.assert_frame_equal(
+            pd.DataFrame(batch.layers[name]), pd.DataFrame(frame), check_exact=True, obj=name
+        )
+
+
+# --- the parts (pure) ---------------------------------------------------------------
+
+
+def test_exact_only_below_the_margin():
+    metres = np.array([0.0, 999.9, 1000.0, np.inf, np.nan])
+    assert exact(metres, 1000.0).tolist() == [True, True, False, False, False]
+
+
+def test_next_margin_is_past_the_longest_walk_or_four_times_wider():
+    assert next_margin(np.array([1200.0, 3500.5]), 1000.0) == 3501.5
+    assert next_margin(np.array([1200.0, np.inf]), 1000.0) == 4000.0
+
+
+def test_parts_of_one_square_are_one(demo, config):
+    metric = metric_inputs(demo, config, METRIC)
+    compounds = metric["compounds"].reset_index(drop=True)
+    one = parts_by(compounds, None, config, "subdistrict_id", 1000.0, cell_m=1e7)
+    assert len(one) == 1 and np.array_equal(one[0].positions, np.arange(len(compounds)))
+    assert one[0].name.startswith("cell 0,") and "HL" in one[0].name
+
+
+def test_parts_keep_every_compound_once_with_its_box(demo, config):
+    metric = metric_inputs(demo, config, METRIC)
+    compounds = metric["compounds"].reset_index(drop=True)
+    parts = parts_by(compounds, metric["compound_entrances"], config, "subdistrict_id", 1000.0)
+    assert sorted(p.name for p in parts) == sorted(compounds["subdistrict_id"].unique())
+    rows = np.concatenate([p.positions for p in parts])
+    assert np.array_equal(np.sort(rows), np.arange(len(compounds)))
+    for part in parts:
+        inside = shapely.box(*part.box)
+        assert shapely.covers(inside, compounds.geometry.to_numpy()[part.positions]).all()
+        assert set(compounds["subdistrict_id"].iloc[part.positions]) == {part.name}
+
+
+def test_a_part_takes_roads_and_facilities_within_its_margin(demo, config):
+    metric = metric_inputs(demo, config, METRIC)
+    metric["compounds"] = metric["compounds"].reset_index(drop=True)
+    part = parts_by(metric["compounds"], None, config, "subdistrict_id", 1000.0)[0]
+    layers = part_layers(metric, config, part, PARAMS.max_snap_m)
+    road_box = shapely.box(*grown(part.box, 1000.0 + 3 * PARAMS.max_snap_m))
+    roads = metric["roads"].geometry.to_numpy()
+    assert len(layers["roads"]) == shapely.intersects(roads, road_box).sum() < len(roads)
+    centres = metric["service_centres"].geometry.to_numpy()
+    facility_box = shapely.box(*grown(part.box, 1000.0 + 2 * PARAMS.max_snap_m))
+    assert len(layers["service_centres"]) == shapely.intersects(centres, facility_box).sum()
+    assert (
+        layers["compounds"]["id"].tolist()
+        == metric["compounds"]["id"].iloc[part.positions].tolist()
+    )
+    entrances = layers["compound_entrances"]
+    assert set(entrances["compound_id"]) <= set(layers["compounds"]["id"])
+
+
+# --- on the cluster -------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def single(demo, config):
+    return run_coverage(demo, coverage_params(Settings()), config, metric_crs=METRIC)
+
+
+def test_batch_equals_one_process_on_the_demo(cluster, demo, config, single, tmp_path):
+    batch = run_batch(
+        demo,
+        coverage_params(Settings()),
+        config,
+        metric_crs=METRIC,
+        client=cluster,
+        folder=tmp_path,
+    )
+    assert_same_run(batch, single)
+    engine = batch.engine
+    assert engine["kind"] == "dask" and engine["workers"] == 2
+    # the sub-districts whose boxes centre in the same square are one part
+    centres = demo["compounds"].to_crs(METRIC).dissolve("subdistrict_id").envelope.centroid
+    size = engine["part_size_m"]
+    cells = {(int(p.x // size), int(p.y // size)) for p in centres}
+    assert engine["parts"] == len(cells) < len(centres)
+    # the district-level centres are far from most compounds: walked again
+    assert engine["walked_again"] > 0
+    assert list(tmp_path.iterdir()) == []  # the run's GeoParquet files are gone
+
+
+@pytest.mark.slow
+def test_a_narrow_margin_walks_again_and_stays_exact(cluster, demo, config, single, tmp_path):
+    batch = run_batch(
+        demo,
+        coverage_params(Settings()),
+        config,
+        metric_crs=METRIC,
+        client=cluster,
+        folder=tmp_path,
+        partition_by="community_id",
+        margin_m=300.0,
+        part_size_m=0,
+    )
+    assert_same_run(batch, single)
+    assert batch.engine["parts"] == demo["compounds"]["community_id"].nunique()
+    assert batch.engine["walked_again"] > 0
+
+
+@pytest.mark.slow
+def test_batch_equals_one_process_on_a_two_district_province(
+    cluster, two_district_city, config, tmp_path
+):
+    params = coverage_params(Settings())
+    single = run_coverage(two_district_city, params, config, metric_crs=METRIC)
+    batch = run_batch(
+        two_district_city, params, config, metric_crs=METRIC, client=cluster, folder=tmp_path
+    )
+    assert_same_run(batch, single)
+    # some residents' nearest district-level centre is the other district's: the walks
+    # cross the seam between the parts
+    table = batch.layers["compound_coverage"]
+    nearest = table["centre_district_id"].dropna().astype(str)
+    assert (nearest.str[:3] != table.loc[nearest.index, "id"].str[:3]).any()
+
+
+class DieOnPart(WorkerPlugin):
+    """Kills the worker process as it starts a task of the part named (each time, or only
+    the first time: then the marker file says it happened)."""
+
+    def __init__(self, part: str, marker: str | None = None):
+        self.part, self.marker = part, marker
+
+    def transition(self, key, start, finish, **kwargs):
+        mine = finish == "executing" and f"walk_part-{self.part}-" in str(key)
+        if mine and (self.marker is None or not Path(self.marker).exists()):
+            if self.marker is not None:
+                Path(self.marker).touch()
+            os._exit(1)
+
+
+def _cluster_with(plugin, allowed_failures: int):
+    import dask
+    from distributed import Client
+
+    with dask.config.set({"distributed.scheduler.allowed-failures": allowed_failures}):
+        cluster = LocalCluster(n_workers=2, threads_per_worker=1, dashboard_address="127.0.0.1:0")
+    client = Client(cluster)
+    client.register_plugin(plugin)
+    return cluster, client
+
+
+@pytest.mark.slow
+def test_a_worker_dying_fails_the_run_whole(demo, config, tmp_path):
+    cluster, client = _cluster_with(DieOnPart("HL"), allowed_failures=0)
+    try:
+        # every task that was on the dead worker counts as having killed it: the first
+        # reported is any of them
+        with pytest.raises(BatchFailed, match="its worker died each time it ran") as failed:
+            run_batch(
+                demo,
+                coverage_params(Settings()),
+                config,
+                metric_crs=METRIC,
+                client=client,
+                folder=tmp_path,
+                part_size_m=0,
+            )
+        assert "nothing was written" in str(failed.value)
+    finally:
+        client.close()
+        cluster.close()
+
+
+@pytest.mark.slow
+def test_a_part_whose_worker_died_once_is_walked_again(demo, config, single, tmp_path):
+    marker = str(tmp_path / "died")
+    cluster, client = _cluster_with(DieOnPart("HL", marker), allowed_failures=1)
+    try:
+        batch = run_batch(
+            demo,
+            coverage_params(Settings()),
+            config,
+            metric_crs=METRIC,
+            client=client,
+            folder=tmp_path / "work",
+            part_size_m=0,
+        )
+    finally:
+        client.close()
+        cluster.close()
+    assert Path(marker).exists()  # it did die
+    assert_same_run(batch, single)
+
+
+@pytest.mark.slow
+def test_cli_batch_on_a_running_scheduler_writes_the_same_layers(cluster, data_copy, tmp_path):
+    catalog_dir, data_dir = data_copy
+    folders = ["--catalog-dir", str(catalog_dir), "--data-dir", str(data_dir)]
+    one = run_cli("coverage", "--force", *folders, timeout=300)
+    assert one.returncode == 0, one.stderr
+    derived = Path(os.environ["GEO_SERVICE_DERIVED_DIR"])
+    before = {p.name: p.read_bytes() for p in derived.glob("*.geojson")}
+    address = cluster.scheduler.address
+    batch = run_cli(
+        "coverage",
+        "--force",
+        "--scheduler",
+        address,
+        "--shared-dir",
+        str(tmp_path / "shared"),
+        *folders,
+        timeout=300,
+    )
+    assert batch.returncode == 0, batch.stderr
+    assert f"batch on {address}" in batch.stdout
+    assert "parts by subdistrict_id" in batch.stdout
+    after = {p.name: p.read_bytes() for p in derived.glob("*.geojson")}
+    assert after == before

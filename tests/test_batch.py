@@ -108,6 +108,7 @@ def single(demo, config):
     return run_coverage(demo, coverage_params(Settings()), config, metric_crs=METRIC)
 
 
+@pytest.mark.slow
 def test_batch_equals_one_process_on_the_demo(cluster, demo, config, single, tmp_path):
     batch = run_batch(
         demo,

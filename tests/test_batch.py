@@ -108,16 +108,17 @@ def single(demo, config):
     return run_coverage(demo, coverage_params(Settings()), config, metric_crs=METRIC)
 
 
+def demo_batch(demo, config, client, folder: Path, **options):
+    """The batch run of the demo district on ``client``'s cluster."""
+    params = coverage_params(Settings())
+    return run_batch(
+        demo, params, config, metric_crs=METRIC, client=client, folder=folder, **options
+    )
+
+
 @pytest.mark.slow
 def test_batch_equals_one_process_on_the_demo(cluster, demo, config, single, tmp_path):
-    batch = run_batch(
-        demo,
-        coverage_params(Settings()),
-        config,
-        metric_crs=METRIC,
-        client=cluster,
-        folder=tmp_path,
-    )
+    batch = demo_batch(demo, config, cluster, tmp_path)
     assert_same_run(batch, single)
     engine = batch.engine
     assert engine["kind"] == "dask" and engine["workers"] == 2
@@ -133,16 +134,8 @@ def test_batch_equals_one_process_on_the_demo(cluster, demo, config, single, tmp
 
 @pytest.mark.slow
 def test_a_narrow_margin_walks_again_and_stays_exact(cluster, demo, config, single, tmp_path):
-    batch = run_batch(
-        demo,
-        coverage_params(Settings()),
-        config,
-        metric_crs=METRIC,
-        client=cluster,
-        folder=tmp_path,
-        partition_by="community_id",
-        margin_m=300.0,
-        part_size_m=0,
+    batch = demo_batch(
+        demo, config, cluster, tmp_path, partition_by="community_id", margin_m=300.0, part_size_m=0
     )
     assert_same_run(batch, single)
     assert batch.engine["parts"] == demo["compounds"]["community_id"].nunique()
@@ -199,15 +192,7 @@ def test_a_worker_dying_fails_the_run_whole(demo, config, tmp_path):
         # every task that was on the dead worker counts as having killed it: the first
         # reported is any of them
         with pytest.raises(BatchFailed, match="its worker died each time it ran") as failed:
-            run_batch(
-                demo,
-                coverage_params(Settings()),
-                config,
-                metric_crs=METRIC,
-                client=client,
-                folder=tmp_path,
-                part_size_m=0,
-            )
+            demo_batch(demo, config, client, tmp_path, part_size_m=0)
         assert "nothing was written" in str(failed.value)
     finally:
         client.close()
@@ -219,15 +204,7 @@ def test_a_part_whose_worker_died_once_is_walked_again(demo, config, single, tmp
     marker = str(tmp_path / "died")
     cluster, client = _cluster_with(DieOnPart("HL", marker), allowed_failures=1)
     try:
-        batch = run_batch(
-            demo,
-            coverage_params(Settings()),
-            config,
-            metric_crs=METRIC,
-            client=client,
-            folder=tmp_path / "work",
-            part_size_m=0,
-        )
+        batch = demo_batch(demo, config, client, tmp_path / "work", part_size_m=0)
     finally:
         client.close()
         cluster.close()

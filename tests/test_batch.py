@@ -16,7 +16,8 @@ from geo_service.analysis.partition import exact, grown, next_margin, part_layer
 from geo_service.analysis.run import metric_inputs, run_coverage
 from geo_service.coverage_params import CoverageParams
 from geo_service.data.derived import coverage_params, district_profile
-from geo_service.errors import BatchFailed
+from geo_service.data.geojson_io import read_geojson
+from geo_service.errors import BatchFailed, InvalidParameter
 from geo_service.pipeline.batch import dask_client, run_batch
 from geo_service.settings import Settings
 from tests.support import run_cli
@@ -66,6 +67,33 @@ def test_parts_of_one_square_are_one(demo, config):
     one = parts_by(compounds, None, config, "subdistrict_id", 1000.0, cell_m=1e7)
     assert len(one) == 1 and np.array_equal(one[0].positions, np.arange(len(compounds)))
     assert one[0].name.startswith("cell 0,") and "HL" in one[0].name
+
+
+def test_without_areas_the_parts_are_squares(demo, config):
+    metric = metric_inputs(demo, config, METRIC)
+    compounds = metric["compounds"].reset_index(drop=True)
+    parts = parts_by(compounds, None, config, None, 1000.0, cell_m=5000.0)
+    rows = np.concatenate([p.positions for p in parts])
+    assert np.array_equal(np.sort(rows), np.arange(len(compounds)))
+    for part in parts:  # each compound's box centres in its part's square
+        x, y = (int(v) for v in part.name.removeprefix("cell ").split(","))
+        bounds = compounds.geometry.iloc[part.positions].bounds
+        assert ((bounds.minx + bounds.maxx) / 2 // 5000 == x).all()
+        assert ((bounds.miny + bounds.maxy) / 2 // 5000 == y).all()
+    assert len(parts) > compounds["subdistrict_id"].nunique()
+
+
+def test_an_unknown_partition_column_is_refused(demo, config, tmp_path):
+    with pytest.raises(InvalidParameter, match="cannot split by 'nope'"):
+        run_batch(
+            demo,
+            PARAMS,
+            config,
+            metric_crs=METRIC,
+            client=None,
+            folder=tmp_path,
+            partition_by="nope",
+        )
 
 
 def test_parts_keep_every_compound_once_with_its_box(demo, config):
@@ -236,3 +264,35 @@ def test_cli_batch_on_a_running_scheduler_writes_the_same_layers(cluster, data_c
     assert "parts by subdistrict_id" in batch.stdout
     after = {p.name: p.read_bytes() for p in derived.glob("*.geojson")}
     assert after == before
+
+
+@pytest.mark.slow
+def test_batch_equals_one_process_on_a_real_osm_district(cluster, tmp_path):
+    from tests.osm_extracts import helsinki_pbf
+
+    folder = tmp_path / "helsinki"
+    extract = str(helsinki_pbf())
+    made = run_cli("init", str(folder), "--name", "Helsinki", "--extract", extract)
+    assert made.returncode == 0, made.stderr
+    imported = run_cli("--district", str(folder), "import", "osm", extract, "--commit")
+    assert imported.returncode == 0, imported.stderr
+    settings = Settings(district_dir=folder)
+    profile = district_profile(settings)
+    layers = {p.stem: read_geojson(p) for p in (folder / "data" / "geojson").glob("*.geojson")}
+    params, crs = coverage_params(settings), profile.metric_crs
+    single = run_coverage(layers, params, profile.analysis, metric_crs=crs)
+    # every compound a part of its own, 200 m around it: most walks are made again
+    batch = run_batch(
+        layers,
+        params,
+        profile.analysis,
+        metric_crs=crs,
+        client=cluster,
+        folder=tmp_path / "work",
+        partition_by="id",
+        part_size_m=0,
+        margin_m=200.0,
+    )
+    assert_same_run(batch, single)
+    assert batch.engine["parts"] == len(layers["compounds"]) > 10
+    assert batch.engine["walked_again"] > 0

@@ -23,6 +23,9 @@ import shapely
 
 from geo_service.data.analysis_config import AnalysisConfig
 
+#: The side of the squares a district without areas is split by (metres).
+DEFAULT_CELL_M = 7_000.0
+
 #: A box (min x, min y, max x, max y), metres in the metric CRS.
 Box = tuple[float, float, float, float]
 
@@ -83,17 +86,25 @@ def parts_by(
     demand: gpd.GeoDataFrame,
     gates: gpd.GeoDataFrame | None,
     config: AnalysisConfig,
-    key: str,
+    key: str | None,
     margin_m: float,
     cell_m: float | None = None,
 ) -> list[Part]:
     """The demand layer split by the values of column ``key`` (compounds without one form
     a part of their own), each with the box around it and ``margin_m``. With ``cell_m``,
     the values whose boxes centre in the same ``cell_m`` square are one part: a part much
-    smaller than its margin would read its neighbours' network many times over."""
-    values = demand[key].astype(object).where(demand[key].notna(), None).to_numpy()
-    names = pd.Series(values).fillna("(none)").astype(str).to_numpy()
+    smaller than its margin would read its neighbours' network many times over. With no
+    ``key``, the compounds are split by those squares alone (default 7 km)."""
     row_boxes = demand_row_boxes(demand, gates, config)
+    if key is None:  # no areas: each compound in the square its box centres in
+        cell_m = cell_m or DEFAULT_CELL_M
+        x, y = (row_boxes[:, 0] + row_boxes[:, 2]) / 2, (row_boxes[:, 1] + row_boxes[:, 3]) / 2
+        names = np.char.add(np.char.add("cell ", (x // cell_m).astype(int).astype(str)), ",")
+        names = np.char.add(names, (y // cell_m).astype(int).astype(str)).astype(object)
+        cell_m = None
+    else:
+        values = demand[key].astype(object).where(demand[key].notna(), None).to_numpy()
+        names = pd.Series(values).fillna("(none)").astype(str).to_numpy()
     groups: dict[str, list[str]] = {}
     for name in dict.fromkeys(names):
         group = name

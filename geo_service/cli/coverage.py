@@ -41,7 +41,10 @@ def coverage(
     workers: Annotated[int, typer.Option(help="--batch: local worker processes.", min=1)] = 2,
     partition_by: Annotated[
         str | None,
-        typer.Option(help="--batch: the compounds' column to split by (default: coarsest area)."),
+        typer.Option(
+            help="--batch: the compounds' column to split by (default: the coarsest area; "
+            "without areas: squares)."
+        ),
     ] = None,
     margin_m: Annotated[
         float | None,

@@ -151,7 +151,7 @@ def run_batch(
     demand = metric[config.demand_layer] = metric[config.demand_layer].reset_index(drop=True)
     gates = metric.get(config.gates_layer) if config.gates_layer else None
     key = partition_by or _coarsest_area(config, demand)
-    if key not in demand.columns:
+    if key is not None and key not in demand.columns:
         raise InvalidParameter(f"cannot split by {key!r}: no such column in {config.demand_layer}")
     margin_m = margin_m or params.widest_m
     sets = facility_access_points(metric, config, demand.crs)
@@ -175,19 +175,17 @@ def run_batch(
         DemandAccess(demand, base, table, sets, area_keys), metric, params, config
     )
     result = assembled(figures, network, {"batch": round(time.perf_counter() - started, 4)})
-    result.engine = {"kind": "dask", "scheduler": client.scheduler.address, "partition_by": key}
+    split = key or "squares"
+    result.engine = {"kind": "dask", "scheduler": client.scheduler.address, "partition_by": split}
     result.engine["part_size_m"] = part_size_m
     result.engine |= asdict(stats)
     return result
 
 
-def _coarsest_area(config: AnalysisConfig, demand: gpd.GeoDataFrame) -> str:
+def _coarsest_area(config: AnalysisConfig, demand: gpd.GeoDataFrame) -> str | None:
+    """The coarsest area the demand layer names (None: it names none)."""
     keys = [a.key for a in config.areas if a.key in demand.columns]
-    if not keys:
-        raise InvalidParameter(
-            f"{config.demand_layer} has no area column to split by: give --partition-by"
-        )
-    return keys[-1]
+    return keys[-1] if keys else None
 
 
 def _extent(frames: list[gpd.GeoDataFrame]):

@@ -6,13 +6,23 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pytest
 import shapely
 from distributed import LocalCluster, WorkerPlugin
 
-from geo_service.analysis.partition import exact, grown, next_margin, part_layers, parts_by
+from geo_service.analysis.network import SNAP_OK, build_walk_graph, snap_points
+from geo_service.analysis.partition import (
+    exact,
+    grown,
+    main_road_rows,
+    next_margin,
+    part_layers,
+    parts_by,
+    with_main_piece,
+)
 from geo_service.analysis.run import metric_inputs, run_coverage
 from geo_service.coverage_params import CoverageParams
 from geo_service.data.derived import coverage_params, district_profile
@@ -296,3 +306,28 @@ def test_batch_equals_one_process_on_a_real_osm_district(cluster, tmp_path):
     assert_same_run(batch, single)
     assert batch.engine["parts"] == len(layers["compounds"]) > 10
     assert batch.engine["walked_again"] > 0
+
+
+def test_a_part_snaps_to_the_whole_networks_main_piece():
+    """The box keeps one 100 m segment of the 1 km main street and all of a 150 m detached
+    lane: the part's own largest piece is the lane, but it must snap onto the main street."""
+    x0, y0 = 500_000.0, 3_400_000.0
+    main = [shapely.LineString([(x0 + i * 100, y0), (x0 + (i + 1) * 100, y0)]) for i in range(10)]
+    lane = [shapely.LineString([(x0, y0 + 50), (x0 + 150, y0 + 50)])]
+    roads = gpd.GeoDataFrame(geometry=main + lane, crs=METRIC)
+    whole = build_walk_graph(roads, METRIC)
+    on_main = main_road_rows(roads, whole)
+    assert on_main.tolist() == [True] * 10 + [False]
+    cut = roads[
+        shapely.intersects(roads.geometry.to_numpy(), shapely.box(x0, y0, x0 + 60, y0 + 60))
+    ]
+    own = build_walk_graph(cut, METRIC)
+    # the lane is the longer piece in the part: on its own, the part takes it for the main
+    assert own.nodes[own.edge_u[own.main_edges], 1].tolist() == [y0 + 50]
+    assert snap_points(own, shapely.points([(x0 + 50, y0 + 20)]), max_snap_m=250.0).snap_m[0] == 30
+    fixed = with_main_piece(build_walk_graph(cut, METRIC), cut, on_main[cut.index])
+    main_y = fixed.nodes[fixed.edge_u[fixed.main_edges], 1]
+    assert (main_y == y0).all() and len(fixed.detached_edges) == 1
+    point = shapely.points([(x0 + 50, y0 + 20)])  # 20 m from the main street, 30 from the lane
+    snapped = snap_points(fixed, point, max_snap_m=250.0)
+    assert snapped.status[0] == SNAP_OK and snapped.snap_m[0] == pytest.approx(20.0)

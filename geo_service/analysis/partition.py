@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from geo_service.analysis.network import NODE_TOLERANCE_M, WalkGraph
 from geo_service.data.analysis_config import AnalysisConfig
 
 #: The side of the squares a district without areas is split by (metres).
@@ -68,6 +69,10 @@ def demand_row_boxes(
         np.fmin.at(boxes[:, 1], owner, gate_boxes[:, 1])
         np.fmax.at(boxes[:, 2], owner, gate_boxes[:, 2])
         np.fmax.at(boxes[:, 3], owner, gate_boxes[:, 3])
+    empty = np.isnan(boxes).any(axis=1)
+    if empty.any() and not empty.all():  # no shape, no gate: placed at the others' centre
+        centre = (np.nanmin(boxes[:, :2], axis=0) + np.nanmax(boxes[:, 2:], axis=0)) / 2
+        boxes[empty] = np.r_[centre, centre]
     return boxes
 
 
@@ -170,3 +175,33 @@ def covers(box: Box, extent: Box) -> bool:
     return bool(box[0] <= extent[0] and box[1] <= extent[1]) and bool(
         box[2] >= extent[2] and box[3] >= extent[3]
     )
+
+
+def _node_keys(xy: np.ndarray) -> np.ndarray:
+    """Coordinates as the graph's node keys (1 mm cells), each pair one exact complex."""
+    keys = np.round(np.asarray(xy, dtype=float).reshape(-1, 2) / NODE_TOLERANCE_M)
+    return keys[:, 0] + 1j * keys[:, 1]
+
+
+def main_road_rows(roads: gpd.GeoDataFrame, graph: WalkGraph) -> np.ndarray:
+    """Per row of ``roads`` (metric CRS, the lines ``graph`` was built from): whether it
+    lies on the graph's largest connected piece, the one every walk is on."""
+    on_main = np.zeros(len(roads), dtype=bool)
+    coordinates, row = shapely.get_coordinates(roads.geometry.to_numpy(), return_index=True)
+    if not len(row):
+        return on_main
+    main = graph.nodes[graph.component == graph.main_component]
+    hit = np.isin(_node_keys(coordinates), _node_keys(main))
+    on_main[row[hit]] = True
+    return on_main
+
+
+def with_main_piece(graph: WalkGraph, roads: gpd.GeoDataFrame, on_main: np.ndarray) -> WalkGraph:
+    """A part's ``graph`` whose main piece is the whole network's: the nodes of the rows
+    of ``roads`` that ``on_main`` marks (:func:`main_road_rows` on the whole network),
+    however the part's box cuts it. A part's own largest piece may be another one."""
+    lines = roads.geometry.to_numpy()[np.asarray(on_main, dtype=bool)]
+    main = np.isin(_node_keys(graph.nodes), _node_keys(shapely.get_coordinates(lines)))
+    graph.component = np.where(main, 0, graph.component + 1)
+    graph.main_component = 0
+    return graph

@@ -18,6 +18,7 @@ import shutil
 import time
 import uuid
 from collections.abc import Callable, Iterator
+from concurrent.futures import CancelledError
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -49,7 +50,14 @@ from geo_service.analysis.run import (
 from geo_service.coverage_params import CoverageParams
 from geo_service.data.analysis_config import AnalysisConfig
 from geo_service.errors import BatchFailed, InvalidParameter
-from geo_service.pipeline.batch_part import ROW, BatchInputs, PartAccess, draw_network, walk_part
+from geo_service.pipeline.batch_part import (
+    ROW,
+    BatchInputs,
+    PartAccess,
+    draw_network,
+    main_rows,
+    walk_part,
+)
 
 log = logging.getLogger(__name__)
 
@@ -119,7 +127,7 @@ def write_inputs(
         # near rows in the same row group: a read by box skips the groups outside it
         if len(table):
             table = table.iloc[np.argsort(table.hilbert_distance(), kind="stable")]
-        table.to_parquet(path, write_covering_bbox=True, row_group_size=ROW_GROUP_SIZE)
+        table.to_parquet(path, index=False, write_covering_bbox=True, row_group_size=ROW_GROUP_SIZE)
         files[layer] = str(path.resolve())
     return files
 
@@ -155,22 +163,29 @@ def run_batch(
         raise InvalidParameter(f"cannot split by {key!r}: no such column in {config.demand_layer}")
     margin_m = margin_m or params.widest_m
     sets = facility_access_points(metric, config, demand.crs)
-    set_keys = tuple(k for k, frame in sets.items() if not frame.empty)
     extent = _extent([metric[layer] for layer in metric if layer != config.demand_layer])
-    run_folder = folder / f"run-{uuid.uuid4().hex[:12]}"
-    inputs = BatchInputs(write_inputs(frames, config, run_folder), config, params, metric_crs)
-    stats = BatchStats(workers=len(client.scheduler_info().get("workers", {})))
     if part_size_m is None:
         part_size_m = 4 * (margin_m + 3 * params.max_snap_m)
     parts = parts_by(demand, gates, config, key, margin_m, cell_m=part_size_m or None)
-    stats.parts = len(parts)
-    walks = _Walks(client, inputs, demand, gates, set_keys, extent, stats)
+    stats = BatchStats(parts=len(parts), workers=len(client.scheduler_info()["workers"]))
+    run_folder = folder / f"run-{uuid.uuid4().hex[:12]}"
     try:
+        files = write_inputs(frames, config, run_folder)
+        inputs = BatchInputs(files, config, params, metric_crs)
+        walks = _Walks(client, inputs, demand, gates, sets, extent, stats)
         network = walks.run(parts, progress)
     finally:
         shutil.rmtree(run_folder, ignore_errors=True)
     base, area_keys = demand_base(demand, config)
-    table = _table(walks, tuple(sets), params, base)
+    table = access_table(
+        list(sets),
+        walks.snap_m,
+        walks.snap_status,
+        walks.metres,
+        walks.best_id,
+        params,
+        base=base,
+    )
     figures = figure_layers(
         DemandAccess(demand, base, table, sets, area_keys), metric, params, config
     )
@@ -197,26 +212,37 @@ class _Walks:
     """The walks of one batch run: sent to the workers, kept where exact, sent again
     where not; per compound and facility set, the metres and id found (NaN: not yet)."""
 
-    def __init__(self, client, inputs: BatchInputs, demand, gates, set_keys, extent, stats):
+    def __init__(self, client, inputs: BatchInputs, demand, gates, sets, extent, stats):
         from distributed import as_completed
 
-        n = len(demand)
+        n, set_keys = len(demand), tuple(sets)
         self.client, self.inputs, self.stats = client, inputs, stats
         self.set_keys, self.extent = set_keys, extent
+        # a set with no facilities anywhere: NaN everywhere, as in one process
+        self.empty = {key for key, frame in sets.items() if frame.empty}
         self.row_boxes = demand_row_boxes(demand, gates, inputs.config)
         self.metres = np.full((len(set_keys), n), np.nan)
         self.best_id = np.full((len(set_keys), n), None, dtype=object)
         self.kept = np.zeros((len(set_keys), n), dtype=bool)
         self.snap_m = np.full(n, np.nan)
         self.snap_status = np.full(n, None, dtype=object)
-        self.tasks: dict = {}
+        self.tasks: dict = {}  # the futures not yet handled, and what each is
+        self.sent = 0
         self.queue = as_completed()
+        self.round_left = 0  # walks of this round not yet back
+        self.missing: list = []  # (part name, set, rows, margin) to walk again
+        self.on_main = None  # the future of the main piece's road rows
 
     def send(self, function, *args, part: Part | str) -> None:
         name = f"{function.__name__}-{getattr(part, 'name', part)}-{uuid.uuid4().hex[:8]}"
         future = self.client.submit(function, self.inputs, *args, key=name, pure=False)
         self.tasks[future] = part
+        self.sent += 1
         self.queue.add(future)
+
+    def walk(self, part: Part, keys: tuple[str, ...], first: bool) -> None:
+        self.send(walk_part, part, keys, first, self.on_main, part=part)
+        self.round_left += 1
 
     def run(self, parts: list[Part], progress: Progress | None):
         """Walk every part, then again in rounds where needed, and draw the network;
@@ -224,13 +250,15 @@ class _Walks:
         shown = [s.key for s in display_sets(self.inputs.config)]
         for key in shown:  # one task per set: the longest are the circles' unions
             self.send(draw_network, key, part=key)
+        self.on_main = self.client.submit(
+            main_rows, self.inputs, key=f"main_rows-{uuid.uuid4().hex[:8]}", pure=False
+        )
         for part in parts:
-            self.send(walk_part, part, self.set_keys, True, part=part)
-        self.round_left, self.missing = len(parts), []
+            self.walk(part, self.set_keys, first=True)
         drawn, done = {}, 0
         try:
             for future in self.queue:
-                part = self.tasks[future]
+                part = self.tasks.pop(future)
                 result = _result(future, part)
                 done += 1
                 if isinstance(part, str):
@@ -241,16 +269,16 @@ class _Walks:
                     if self.round_left == 0 and self.missing:
                         self.walk_again()
                 if progress is not None:
-                    progress(done, len(self.tasks))
-                if done * 10 // len(self.tasks) > (done - 1) * 10 // len(self.tasks):
+                    progress(done, self.sent)
+                if done * 10 // self.sent > (done - 1) * 10 // self.sent:
                     log.info(
-                        "batch: %d of %d tasks done (%d walked again so far)",
+                        "batch: %d of %d tasks done (%d walks made again so far)",
                         done,
-                        len(self.tasks),
+                        self.sent,
                         self.stats.walked_again,
                     )
         except BaseException:
-            self.client.cancel(list(self.tasks))
+            self.client.cancel([*self.tasks, self.on_main])
             raise
         if not self.kept.all():  # never a partial result presented as complete
             raise BatchFailed(
@@ -268,50 +296,57 @@ class _Walks:
         if result.snap_m is not None:
             self.snap_m[rows] = result.snap_m
             self.snap_status[rows] = result.snap_status
-        # not on the network: no walk at all, in any part
-        settled = self.snap_status[rows] != SNAP_OK
-        settled |= covers(part.facility_box(self.inputs.params.max_snap_m), self.extent)
+        whole = covers(part.facility_box(self.inputs.params.max_snap_m), self.extent)
+        # not snapped onto the network: the nearest road may be beyond the part's box
+        unsnapped = (self.snap_status[rows] != SNAP_OK) & (not whole)
+        if unsnapped.any():
+            self.missing.append((part.name, None, rows[unsnapped], np.inf))
         for k, key in enumerate(result.set_keys):
             at = self.set_keys.index(key)
             metres = result.metres[k]
-            kept = settled | exact(metres, part.margin_m)
+            kept = ~unsnapped & (whole | (key in self.empty) | exact(metres, part.margin_m))
             self.metres[at, rows[kept]] = metres[kept]
             self.best_id[at, rows[kept]] = result.best_id[k, kept]
             self.kept[at, rows[kept]] = True
-            if not kept.all():
-                margin = next_margin(metres[~kept], part.margin_m)
-                self.missing.append((part.name, key, rows[~kept], margin))
+            wanted = ~kept & ~unsnapped
+            if wanted.any():
+                margin = next_margin(metres[wanted], part.margin_m)
+                self.missing.append((part.name, key, rows[wanted], margin))
 
     def walk_again(self) -> None:
-        """The next round: per facility set, the whole network once where walking its
-        parts again would read more than all of it (far, sparse facilities), else each
-        part again within the widest margin its sets need."""
+        """The next round. Compounds not snapped in their part: snapped and walked on the
+        whole network. Per facility set: the whole network once where walking its parts
+        again would read more than all of it (far, sparse facilities), else each part
+        again within the widest margin its sets need."""
         snap = self.inputs.params.max_snap_m
         missing, self.missing = self.missing, []
+        unsnapped = [rows for _, key, rows, _ in missing if key is None]
+        if unsnapped:
+            self.walk(self._whole(np.unique(np.concatenate(unsnapped))), self.set_keys, True)
         parts: dict[str, list] = {}
-        for key in dict.fromkeys(key for _, key, _, _ in missing):
+        for key in dict.fromkeys(key for _, key, _, _ in missing if key is not None):
             mine = [(name, rows, margin) for name, k, rows, margin in missing if k == key]
-            boxes = [self._box(rows) for _, rows, _ in mine]
             read = sum(
-                _area_within(Part("", rows, box, margin).road_box(snap), self.extent)
-                for (_, rows, margin), box in zip(mine, boxes, strict=True)
+                _area_within(Part("", rows, self._box(rows), margin).road_box(snap), self.extent)
+                for _, rows, margin in mine
             )
             if read > _area_within(self.extent, self.extent):
-                rows = np.unique(np.concatenate([rows for _, rows, _ in mine]))
-                box = self._box(rows)
-                whole = Part("all", rows, box, _margin_covering(box, self.extent))
-                self.send(walk_part, whole, (key,), False, part=whole)
-                self.round_left += 1
-                self.stats.walked_again += 1
+                self.walk(
+                    self._whole(np.unique(np.concatenate([r for _, r, _ in mine]))), (key,), False
+                )
                 continue
             for name, rows, margin in mine:
                 parts.setdefault(name, []).append((key, rows, margin))
         for name, needs in parts.items():
             rows = np.unique(np.concatenate([rows for _, rows, _ in needs]))
             again = Part(name, rows, self._box(rows), max(margin for _, _, margin in needs))
-            self.send(walk_part, again, tuple(key for key, _, _ in needs), False, part=again)
-            self.round_left += 1
-            self.stats.walked_again += 1
+            self.walk(again, tuple(key for key, _, _ in needs), False)
+        self.stats.walked_again += self.round_left
+
+    def _whole(self, rows: np.ndarray) -> Part:
+        """The compounds at ``rows`` as a part that takes the whole network."""
+        box = self._box(rows)
+        return Part("(whole network)", rows, box, _margin_covering(box, self.extent))
 
     def _box(self, rows: np.ndarray):
         return box_of(self.row_boxes, rows)
@@ -349,6 +384,8 @@ def _result(future, part: Part | str):
     what = f"part {part.name}" if isinstance(part, Part) else f"the network layers of {part}"
     try:
         return future.result()
+    except CancelledError as exc:
+        raise BatchFailed(f"{what} was cancelled; nothing was written") from exc
     except KilledWorker as exc:
         raise BatchFailed(
             f"{what}: its worker died each time it ran ({exc}); the batch was stopped and "
@@ -359,16 +396,3 @@ def _result(future, part: Part | str):
             f"{what} failed ({type(exc).__name__}: {exc}); the batch was stopped and nothing "
             "was written"
         ) from exc
-
-
-def _table(walks: _Walks, all_keys: tuple[str, ...], params, base):
-    """The access table in the order one process makes it (every set, empty ones NaN)."""
-    n = len(walks.snap_m)
-    metres = np.full((len(all_keys), n), np.nan)
-    best_id = np.full((len(all_keys), n), None, dtype=object)
-    for k, key in enumerate(walks.set_keys):
-        at = all_keys.index(key)
-        metres[at], best_id[at] = walks.metres[k], walks.best_id[k]
-    return access_table(
-        list(all_keys), walks.snap_m, walks.snap_status, metres, best_id, params, base=base
-    )

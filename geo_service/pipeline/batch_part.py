@@ -13,14 +13,24 @@ from dataclasses import dataclass, replace
 
 import geopandas as gpd
 import numpy as np
-from pyproj import Transformer
+import pyarrow.compute
+import pyarrow.dataset
+import shapely
+from pyproj import CRS, Transformer
 
 from geo_service.analysis.coverage import column, compound_access
 from geo_service.analysis.demand import demand_points
 from geo_service.analysis.facility_sets import display_sets
 from geo_service.analysis.figures import facility_access_points
 from geo_service.analysis.network import build_walk_graph
-from geo_service.analysis.partition import Box, Part, grown, part_layers
+from geo_service.analysis.partition import (
+    Box,
+    Part,
+    grown,
+    main_road_rows,
+    part_layers,
+    with_main_piece,
+)
 from geo_service.analysis.run import NetworkLayers, network_layers
 from geo_service.coverage_params import CoverageParams
 from geo_service.crs import STORAGE_CRS, to_metric
@@ -57,39 +67,78 @@ class PartAccess:
 
 
 @functools.cache
+def _crs(text: str) -> CRS:
+    """A CRS, made once per worker (each takes ~10 ms)."""
+    return CRS.from_user_input(text)
+
+
+@functools.cache
 def _to_degrees(metric_crs: str) -> Transformer:
-    """From the metric CRS to EPSG:4326 (made once per worker: it takes ~80 ms)."""
-    return Transformer.from_crs(metric_crs, STORAGE_CRS, always_xy=True)
+    """From the metric CRS to EPSG:4326, made once per worker."""
+    return Transformer.from_crs(_crs(metric_crs), _crs(STORAGE_CRS), always_xy=True)
 
 
-def _read(inputs: BatchInputs, layer: str, box: Box | None = None) -> gpd.GeoDataFrame:
-    """One input layer (metric CRS) in its order, only the features whose box meets
-    ``box`` (metres) if given: a superset of those that meet the box itself."""
-    bbox = None
+def _read(inputs: BatchInputs, layer: str, box: Box | None = None, where=None) -> gpd.GeoDataFrame:
+    """One input layer (metric CRS) in its order: only the features whose box meets
+    ``box`` (metres) if given (a superset of those that meet the box itself), or those
+    the pyarrow expression ``where`` picks. Read with pyarrow, whose filter on the
+    bounding-box column skips the row groups outside."""
+    dataset = pyarrow.dataset.dataset(inputs.files[layer], format="parquet")
+    within = where
     if box is not None:
-        to_degrees = _to_degrees(inputs.metric_crs)
-        bbox = to_degrees.transform_bounds(*grown(box, 1.0), densify_pts=21)
-    frame = gpd.read_parquet(inputs.files[layer], bbox=bbox)
+        west, south, east, north = _to_degrees(inputs.metric_crs).transform_bounds(
+            *grown(box, 1.0), densify_pts=21
+        )
+        corner = pyarrow.compute.field
+        within = (
+            (corner("bbox", "xmin") <= east)
+            & (corner("bbox", "xmax") >= west)
+            & (corner("bbox", "ymin") <= north)
+            & (corner("bbox", "ymax") >= south)
+        )
+    table = dataset.to_table(filter=within)
+    geometry = shapely.from_wkb(table.column("geometry").to_numpy(zero_copy_only=False))
+    columns = table.drop_columns(["geometry", "bbox"]).to_pandas()
+    frame = gpd.GeoDataFrame(
+        columns, geometry=gpd.GeoSeries(geometry, index=columns.index, crs=_crs(STORAGE_CRS))
+    )
     # the layer's own order: the walks must see the features as one process does
-    return to_metric(frame.sort_values(ROW, kind="stable"), inputs.metric_crs)
+    frame = frame.sort_values(ROW, kind="stable").reset_index(drop=True)
+    return to_metric(frame, _crs(inputs.metric_crs))
 
 
-def walk_part(inputs: BatchInputs, part: Part, set_keys: tuple[str, ...], first: bool):
+def main_rows(inputs: BatchInputs) -> np.ndarray:
+    """Per road row: whether it is on the whole network's main piece (the one walks
+    are on), for every part to snap as one process does."""
+    roads = _read(inputs, "roads")
+    return main_road_rows(roads, build_walk_graph(roads, inputs.metric_crs))
+
+
+def walk_part(
+    inputs: BatchInputs,
+    part: Part,
+    set_keys: tuple[str, ...],
+    first: bool,
+    on_main: np.ndarray,
+) -> PartAccess:
     """Walk from the compounds of ``part`` to the facility sets ``set_keys`` on the
-    network within its margin (see :mod:`geo_service.analysis.partition`)."""
+    network within its margin (see :mod:`geo_service.analysis.partition`); ``on_main``:
+    :func:`main_rows`. ``first``: also return the compounds' snapping."""
     config = inputs.config
     snap = inputs.params.max_snap_m
-    demand = _read(inputs, config.demand_layer, part.box)
-    demand = demand[demand[ROW].isin(part.positions)].sort_values(ROW)
+    field = pyarrow.compute.field
+    demand = _read(inputs, config.demand_layer, where=field(ROW).isin(part.positions))
     if len(demand) != len(part.positions):
         raise DataValidationError(
             f"part {part.name}: {len(demand)} of its {len(part.positions)} compounds in "
-            f"{inputs.files[config.demand_layer]} (the files changed during the run?)"
+            f"{inputs.files[config.demand_layer]}"
         )
-    superset = {config.demand_layer: demand.reset_index(drop=True)}
+    superset = {config.demand_layer: demand}
     superset["roads"] = _read(inputs, "roads", part.road_box(snap))
     if config.gates_layer and config.gates_layer in inputs.files:
-        superset[config.gates_layer] = _read(inputs, config.gates_layer, part.box)
+        ids = pyarrow.array(demand["id"].to_numpy())
+        gates = field(config.gate_key).isin(ids)
+        superset[config.gates_layer] = _read(inputs, config.gates_layer, where=gates)
     layers_needed = {s.layer for s in config.facility_sets}
     for layer in sorted(layers_needed & set(inputs.files)):
         if layer not in superset:
@@ -101,7 +150,9 @@ def walk_part(inputs: BatchInputs, part: Part, set_keys: tuple[str, ...], first:
     points, owner = demand_points(compounds, gates, gate_key=config.gate_key)
     sets = facility_access_points(layers, config, compounds.crs)
     sets = {key: sets[key] for key in set_keys}
-    graph = build_walk_graph(layers["roads"], inputs.metric_crs)
+    roads = layers["roads"]
+    graph = build_walk_graph(roads, inputs.metric_crs)
+    graph = with_main_piece(graph, roads, on_main[roads[ROW].to_numpy()])
     table = compound_access(graph, points, owner, len(compounds), sets, inputs.params)
     return PartAccess(
         rows=part.positions,

@@ -102,28 +102,29 @@ def parts_by(
     ``key``, the compounds are split by those squares alone (default 7 km)."""
     row_boxes = demand_row_boxes(demand, gates, config)
     if key is None:  # no areas: each compound in the square its box centres in
-        cell_m = cell_m or DEFAULT_CELL_M
-        x, y = (row_boxes[:, 0] + row_boxes[:, 2]) / 2, (row_boxes[:, 1] + row_boxes[:, 3]) / 2
-        names = np.char.add(np.char.add("cell ", (x // cell_m).astype(int).astype(str)), ",")
-        names = np.char.add(names, (y // cell_m).astype(int).astype(str)).astype(object)
-        cell_m = None
+        names = _cell_names(row_boxes, cell_m or DEFAULT_CELL_M)
+        groups = {name: [name] for name in dict.fromkeys(names)}
     else:
         values = demand[key].astype(object).where(demand[key].notna(), None).to_numpy()
         names = pd.Series(values).fillna("(none)").astype(str).to_numpy()
-    groups: dict[str, list[str]] = {}
-    for name in dict.fromkeys(names):
-        group = name
-        if cell_m:
-            box = box_of(row_boxes, np.flatnonzero(names == name))
-            cell = (int((box[0] + box[2]) / 2 // cell_m), int((box[1] + box[3]) / 2 // cell_m))
-            group = f"cell {cell[0]},{cell[1]}"
-        groups.setdefault(group, []).append(name)
+        groups = {}
+        for name in dict.fromkeys(names):
+            box = np.array([box_of(row_boxes, np.flatnonzero(names == name))])
+            group = _cell_names(box, cell_m)[0] if cell_m else name
+            groups.setdefault(group, []).append(name)
     parts = []
     for group, members in groups.items():
         positions = np.flatnonzero(np.isin(names, members))
         name = members[0] if len(members) == 1 else f"{group} ({', '.join(members)})"
         parts.append(Part(name, positions, box_of(row_boxes, positions), margin_m))
     return parts
+
+
+def _cell_names(boxes: np.ndarray, cell_m: float) -> np.ndarray:
+    """The name of the ``cell_m`` square each box (``(n, 4)`` metres) centres in."""
+    x = ((boxes[:, 0] + boxes[:, 2]) / 2 // cell_m).astype(int)
+    y = ((boxes[:, 1] + boxes[:, 3]) / 2 // cell_m).astype(int)
+    return np.array([f"cell {i},{j}" for i, j in zip(x, y, strict=True)], dtype=object)
 
 
 def part_layers(

@@ -203,7 +203,7 @@ def _coarsest_area(config: AnalysisConfig, demand: gpd.GeoDataFrame) -> str | No
     return keys[-1] if keys else None
 
 
-def _extent(frames: list[gpd.GeoDataFrame]):
+def _extent(frames: list[gpd.GeoDataFrame]) -> tuple[float, float, float, float]:
     bounds = np.array([f.total_bounds for f in frames if len(f)])
     return (*bounds[:, :2].min(axis=0), *bounds[:, 2:].max(axis=0))
 

@@ -331,3 +331,15 @@ def test_a_part_snaps_to_the_whole_networks_main_piece():
     point = shapely.points([(x0 + 50, y0 + 20)])  # 20 m from the main street, 30 from the lane
     snapped = snap_points(fixed, point, max_snap_m=250.0)
     assert snapped.status[0] == SNAP_OK and snapped.snap_m[0] == pytest.approx(20.0)
+
+
+def test_a_cluster_without_workers_fails_soon_and_clearly(demo, config, tmp_path):
+    from distributed import Client
+
+    with (
+        LocalCluster(n_workers=0, dashboard_address="127.0.0.1:0") as empty,
+        Client(empty) as client,
+        pytest.raises(BatchFailed, match="no Dask worker joined the scheduler"),
+    ):
+        demo_batch(demo, config, client, tmp_path, workers_timeout_s=1.0)
+    assert list(tmp_path.iterdir()) == []  # nothing was written

@@ -144,6 +144,7 @@ def run_batch(
     margin_m: float | None = None,
     part_size_m: float | None = None,
     progress: Progress | None = None,
+    workers_timeout_s: float = 60.0,
 ) -> CoverageResult:
     """The coverage run of :func:`~geo_service.analysis.run.run_coverage`, its compounds
     walked on the Dask ``client``'s workers by parts (``partition_by``: a column of the
@@ -152,7 +153,7 @@ def run_batch(
     boxes centre in the same square this wide are one part, default four times the reach
     of a part's roads, 0 for one part per value). ``folder``: where the GeoParquet inputs
     go (read by every worker; removed afterwards). :class:`BatchFailed` if a part cannot
-    be walked.
+    be walked, or if no worker joins within ``workers_timeout_s``.
     The result's ``engine`` says how it ran (scheduler, parts, walks, widest margin)."""
     started = time.perf_counter()
     metric = metric_inputs(frames, config, metric_crs)
@@ -167,6 +168,13 @@ def run_batch(
     if part_size_m is None:
         part_size_m = 4 * (margin_m + 3 * params.max_snap_m)
     parts = parts_by(demand, gates, config, key, margin_m, cell_m=part_size_m or None)
+    try:
+        client.wait_for_workers(1, timeout=workers_timeout_s)
+    except TimeoutError as exc:
+        raise BatchFailed(
+            f"no Dask worker joined the scheduler at {client.scheduler.address} within "
+            f"{workers_timeout_s:g} s; nothing was computed"
+        ) from exc
     stats = BatchStats(parts=len(parts), workers=len(client.scheduler_info()["workers"]))
     run_folder = folder / f"run-{uuid.uuid4().hex[:12]}"
     try:

@@ -226,6 +226,7 @@ class _Walks:
         n, set_keys = len(demand), tuple(sets)
         self.client, self.inputs, self.stats = client, inputs, stats
         self.set_keys, self.extent = set_keys, extent
+        self.extent_area = (extent[2] - extent[0]) * (extent[3] - extent[1])
         # a set with no facilities anywhere: NaN everywhere, as in one process
         self.empty = {key for key, frame in sets.items() if frame.empty}
         self.row_boxes = demand_row_boxes(demand, gates, inputs.config)
@@ -338,7 +339,7 @@ class _Walks:
                 _area_within(Part("", rows, self._box(rows), margin).road_box(snap), self.extent)
                 for _, rows, margin in mine
             )
-            if read > _area_within(self.extent, self.extent):
+            if read > self.extent_area:
                 self.walk(
                     self._whole(np.unique(np.concatenate([r for _, r, _ in mine]))), (key,), False
                 )

@@ -46,8 +46,11 @@ def _digest(result) -> str:
     """One digest of every derived layer (values and WKB) and of the summary."""
     import pandas as pd
 
+    from geo_service.data.layer_rows import whole_frame
+
     digest = hashlib.sha256(json.dumps(result.summary, sort_keys=True).encode())
-    for name, frame in result.layers.items():
+    for name, rows in result.layers.items():
+        frame = whole_frame(rows)
         digest.update(name.encode())
         values = pd.DataFrame(frame.drop(columns="geometry"))
         digest.update(pd.util.hash_pandas_object(values, index=True).to_numpy().tobytes())

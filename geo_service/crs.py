@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 
 import geopandas as gpd
+import shapely
 from pyproj import CRS, Proj
 
 from geo_service.datums import outside_china
@@ -39,6 +40,16 @@ def to_metric(gdf: gpd.GeoDataFrame, metric_crs: CRS | str) -> gpd.GeoDataFrame:
     if not target.is_projected or target.axis_info[0].unit_name not in ("metre", "meter"):
         raise ValueError(f"{target.to_string()} is not a projected CRS in metres")
     return gdf.to_crs(target)
+
+
+#: The storage grid: coordinates are kept to 1e-7 degree (about 1 cm).
+STORAGE_GRID_DEG = 1e-7
+
+
+def to_storage(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """``gdf`` in EPSG:4326 on the storage grid (:data:`STORAGE_GRID_DEG`), kept valid."""
+    gdf = gdf.to_crs(STORAGE_CRS)
+    return gdf.set_geometry(shapely.set_precision(gdf.geometry.to_numpy(), STORAGE_GRID_DEG))
 
 
 #: Bounds (west, south, east, north) in lon/lat degrees.

@@ -27,6 +27,7 @@ from geo_service.analysis.run import metric_inputs, run_coverage
 from geo_service.coverage_params import CoverageParams
 from geo_service.data.derived import coverage_params, district_profile
 from geo_service.data.geojson_io import read_geojson
+from geo_service.data.layer_rows import whole_frame
 from geo_service.errors import BatchFailed, InvalidParameter
 from geo_service.pipeline.batch import dask_client, run_batch
 from geo_service.settings import Settings
@@ -52,9 +53,12 @@ def assert_same_run(batch, single) -> None:
     """Every derived layer and the summary equal, value for value."""
     assert batch.summary == single.summary
     assert list(batch.layers) == list(single.layers)
-    for name, frame in single.layers.items():
+    for name, rows in single.layers.items():
         pd.testing.assert_frame_equal(
-            pd.DataFrame(batch.layers[name]), pd.DataFrame(frame), check_exact=True, obj=name
+            pd.DataFrame(whole_frame(batch.layers[name])),
+            pd.DataFrame(whole_frame(rows)),
+            check_exact=True,
+            obj=name,
         )
 
 

@@ -20,6 +20,7 @@ from geo_service.analysis.reached_streets import merged_intervals, reached_stree
 from geo_service.analysis.run import run_coverage
 from geo_service.coverage_params import CoverageParams
 from geo_service.data.geojson_io import read_geojson
+from geo_service.data.layer_rows import whole_frame
 from geo_service.data.profile import load_profile
 from tests.support import ROOT
 
@@ -87,7 +88,7 @@ def test_above_the_segment_limit_only_the_streets_are_drawn(demo, warm_derived):
     )
     published = json.loads((warm_derived / "coverage.json").read_text(encoding="utf-8"))
     assert json.loads(json.dumps(result.summary)) == published["summary"]
-    streets = result.layers["reached_streets"].set_index("id")
+    streets = whole_frame(result.layers["reached_streets"]).set_index("id")
     with_polygons = read_geojson(warm_derived / "reached_streets.geojson").set_index("id")
     circles = read_geojson(warm_derived / "service_circles.geojson")
     assert sorted(streets.index) == sorted(with_polygons.index) == sorted(circles["id"])

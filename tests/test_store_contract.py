@@ -4,8 +4,10 @@ features by id, extent, version, atomic writes and notes, by-URL opening."""
 
 from __future__ import annotations
 
+import gc
 import json
 import os
+import weakref
 
 import numpy as np
 import pandas as pd
@@ -14,7 +16,7 @@ import pytest
 import shapely
 
 from geo_service.api.app import create_app
-from geo_service.data.geojson_io import feature_texts
+from geo_service.data.geojson_io import feature_texts, read_geojson
 from geo_service.data.stores import FeatureQuery, open_store, store_schemes
 from geo_service.errors import (
     Conflict,
@@ -285,6 +287,78 @@ def test_a_refused_write_leaves_the_previous_version(writable_store, demo, chang
     assert store.count("compounds") == len(demo["compounds"])
     page = store.page("compounds", FeatureQuery(limit=3))
     assert page.frame["population"].tolist() == demo["compounds"]["population"][:3].tolist()
+
+
+def _by_set(streets):
+    """The reached streets in chunks, one facility set each, as a run draws them."""
+    for _, rows in streets.groupby("facility_set", sort=False):
+        yield rows
+
+
+def test_a_layer_written_in_chunks_reads_as_one_written_whole(writable_store, warm_derived):
+    store = writable_store
+    streets = read_geojson(warm_derived / "reached_streets.geojson")
+    assert streets["facility_set"].nunique() > 1  # more than one chunk
+    version = store.write("reached_streets", _by_set(streets), description="in chunks")
+    assert store.version("reached_streets") == version
+    assert store.count("reached_streets") == len(streets)
+    read = store.query("reached_streets").set_index("id")
+    assert read.index.tolist() == streets["id"].tolist()
+    np.testing.assert_allclose(read["length_km"], streets["length_km"], rtol=1e-12)
+    assert shapely.equals_exact(read.geometry.to_numpy(), streets.geometry.to_numpy(), 1e-7).all()
+    np.testing.assert_allclose(store.extent("reached_streets"), streets.total_bounds, atol=1e-7)
+
+
+def _second_chunk_broken(streets, breaks):
+    chunks = _by_set(streets)
+    yield next(chunks)
+    yield breaks(next(chunks))
+    yield from chunks
+
+
+@pytest.mark.parametrize(
+    ("breaks", "error", "reason"),
+    [
+        (lambda c: c.assign(minutes=0), DataValidationError, "minutes"),  # below the minimum
+        (lambda c: c.assign(id=["centre-15", *c["id"][1:]]), DataValidationError, "centre-15"),
+        (lambda c: 1 / 0, ZeroDivisionError, "division"),  # the run fails while drawing
+    ],
+    ids=["invalid", "id-of-another-chunk", "run-fails"],
+)
+def test_a_chunk_refused_midway_leaves_the_previous_layer(
+    writable_store, warm_derived, breaks, error, reason
+):
+    store = writable_store
+    streets = read_geojson(warm_derived / "reached_streets.geojson")
+    store.write("reached_streets", streets, description="whole")
+    before = store.version("reached_streets")
+    shorter = streets.assign(length_km=0.0)
+    with pytest.raises(error, match=reason):
+        store.write("reached_streets", _second_chunk_broken(shorter, breaks), description="broken")
+    assert store.version("reached_streets") == before
+    assert store.query("reached_streets")["length_km"].tolist() == streets["length_km"].tolist()
+
+
+@pytest.mark.postgis
+def test_postgis_copies_the_chunks_as_they_come(postgis_store, warm_derived):
+    """The chunks are written as they come, never gathered: when a chunk is asked for,
+    nothing holds the ones before any more."""
+    streets = read_geojson(warm_derived / "reached_streets.geojson")
+    made, held_when_asked = [], []
+
+    def chunks():
+        for _, rows in streets.groupby("facility_set", sort=False):
+            gc.collect()
+            held_when_asked.append(sum(ref() is not None for ref in made))
+            chunk = rows.copy()
+            made.append(weakref.ref(chunk))
+            yield chunk
+            del chunk
+
+    postgis_store.write("reached_streets", chunks(), description="in chunks")
+    assert len(made) == streets["facility_set"].nunique() > 2
+    assert held_when_asked == [0] * len(made)
+    assert postgis_store.count("reached_streets") == len(streets)
 
 
 def test_notes_round_trip(writable_store):

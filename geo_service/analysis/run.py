@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 import geopandas as gpd
@@ -38,8 +39,9 @@ from geo_service.analysis.network import SNAP_OK, WalkGraph, build_walk_graph
 from geo_service.analysis.reached_streets import reached_streets
 from geo_service.analysis.records import records
 from geo_service.coverage_params import CoverageParams
-from geo_service.crs import STORAGE_CRS, to_metric
+from geo_service.crs import to_metric, to_storage
 from geo_service.data.analysis_config import AnalysisConfig
+from geo_service.data.layer_rows import LayerRows
 
 log = logging.getLogger(__name__)
 
@@ -86,7 +88,7 @@ def run_coverage(
     access = demand_access(metric, params, config, graph)
     timer.lap("compound_access")
     network = network_layers(graph, access.sets, params, display_sets(config))
-    timer.lap("streets")
+    timer.lap("network")  # the reached streets are drawn as they are written
     figures = figure_layers(access, metric, params, config)
     timer.lap("statistics")
     return assembled(figures, network, timer.timings)
@@ -105,12 +107,47 @@ def metric_inputs(
 
 @dataclass
 class NetworkLayers:
-    """What a run draws on the whole walking network (metric CRS): the reached streets,
-    the dissolved circles (empty above the segment limit) and the network's size."""
+    """What a run draws on the whole walking network, as stored (EPSG:4326 on the storage
+    grid): the reached streets (drawn when iterated, see :class:`StreetsBySet`), the
+    dissolved circles (empty above the segment limit) and the network's size."""
 
-    streets: gpd.GeoDataFrame
+    streets: LayerRows
     circles: gpd.GeoDataFrame
     network: dict
+
+
+@dataclass(frozen=True)
+class StreetsBySet:
+    """The reached streets of the facility sets ``shown``, drawn when iterated: one frame
+    per set (its circles, widest first), in EPSG:4326 on the storage grid.
+
+    A store writes each set's lines as they are drawn, so that a city's reached streets
+    (gigabytes of lines) are never held whole, nor in two CRSs at once. Iterating again
+    draws them again. ``sets``: the access points of each set (metric CRS)."""
+
+    graph: WalkGraph
+    sets: dict[str, gpd.GeoDataFrame]
+    params: CoverageParams
+    shown: tuple[FacilitySet, ...]
+
+    def __iter__(self) -> Iterator[gpd.GeoDataFrame]:
+        for drawn in self.shown:
+            started = time.perf_counter()
+            titles = {drawn.key: (drawn.title_zh, drawn.title_en)}
+            metric = reached_streets(
+                self.graph, {drawn.key: self.sets[drawn.key]}, self.params, titles
+            )
+            lines = int(shapely.get_num_geometries(metric.geometry.to_numpy()).sum())
+            stored = to_storage(metric)
+            del metric
+            log.info(
+                "reached streets of %s: %d stretches in %.1f s",
+                drawn.key,
+                lines,
+                time.perf_counter() - started,
+            )
+            yield stored
+            del stored  # before the next set is drawn
 
 
 def network_layers(
@@ -130,15 +167,13 @@ def network_layers(
         100 * pieces["length_m"].iloc[0] / max(pieces["length_m"].sum(), 1e-9),
     )
     shown_sets = {s.key: sets[s.key] for s in shown}
-    streets = reached_streets(
-        graph, shown_sets, params, {s.key: (s.title_zh, s.title_en) for s in shown}
-    )
+    streets = StreetsBySet(graph, {s.key: sets[s.key] for s in shown}, params, shown)
     segments = len(graph.edge_u)
     if params.circle_polygons_for(segments):
-        circles = service_circles(graph, shown_sets, params, shown)
+        circles = to_storage(service_circles(graph, shown_sets, params, shown))
         log.info("circles: %d dissolved polygons", len(circles))
     else:
-        circles = _no_circles(graph)
+        circles = to_storage(_no_circles(graph))
         log.info(
             "circles: not dissolved for %d segments (more than %d): the reached streets draw them",
             segments,
@@ -225,14 +260,13 @@ def assembled(
     figures: FigureLayers, network: NetworkLayers, timings_s: dict[str, float]
 ) -> CoverageResult:
     """The derived layers (EPSG:4326, on the storage grid) and the summary of a run."""
-    result_layers = {
+    layers_4326 = {
         "service_circles": network.circles,
         "reached_streets": network.streets,
-        "compound_coverage": figures.compounds,
-        "community_coverage": figures.communities,
-        "coverage_gaps": figures.gaps,
+        "compound_coverage": to_storage(figures.compounds),
+        "community_coverage": to_storage(figures.communities),
+        "coverage_gaps": to_storage(figures.gaps),
     }
-    layers_4326 = {name: _to_storage(frame) for name, frame in result_layers.items()}
     summary = figures.summary | {"network": network.network}
     return CoverageResult(layers_4326, summary, timings_s)
 
@@ -269,12 +303,6 @@ def _area_layer(
         geometry=areas.geometry.to_numpy(),
         crs=areas.crs,
     )
-
-
-def _to_storage(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-    """EPSG:4326 on the storage grid (1e-7 degree), kept valid."""
-    frame = frame.to_crs(STORAGE_CRS)
-    return frame.set_geometry(shapely.set_precision(frame.geometry.to_numpy(), 1e-7))
 
 
 def _no_circles(graph: WalkGraph) -> gpd.GeoDataFrame:

@@ -127,7 +127,7 @@ def _load_layer(conn, schema: str, spec, frame) -> str:
 
     description = f"{spec.title.en} (loaded from {spec.source})"
     number = 0 if spec.derived else postgis_versions.keep_current(conn, schema, spec.id)[0]
-    version = write_layer_table(conn, schema, spec, frame, description=description)
+    version = write_layer_table(conn, schema, spec, frame, description=description).version
     if not spec.derived:
         record = new_version(
             spec,

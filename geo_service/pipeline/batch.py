@@ -25,7 +25,6 @@ from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
-import pandas as pd
 
 from geo_service.analysis.coverage import access_table
 from geo_service.analysis.facility_sets import display_sets
@@ -49,6 +48,7 @@ from geo_service.analysis.run import (
 )
 from geo_service.coverage_params import CoverageParams
 from geo_service.data.analysis_config import AnalysisConfig
+from geo_service.data.layer_rows import stacked, whole_frame
 from geo_service.errors import BatchFailed, InvalidParameter
 from geo_service.pipeline.batch_part import (
     ROW,
@@ -376,13 +376,10 @@ def _margin_covering(box, extent) -> float:
 
 def _joined(drawn: list[NetworkLayers]) -> NetworkLayers:
     """The network layers of each display set, one after another (as one run draws them)."""
-
-    def rows(frames: list[gpd.GeoDataFrame]) -> gpd.GeoDataFrame:
-        full = [frame for frame in frames if len(frame)] or frames[:1]
-        return gpd.GeoDataFrame(pd.concat(full, ignore_index=True), crs=frames[0].crs)
-
     return NetworkLayers(
-        rows([d.streets for d in drawn]), rows([d.circles for d in drawn]), drawn[0].network
+        stacked([whole_frame(d.streets) for d in drawn]),
+        stacked([d.circles for d in drawn]),
+        drawn[0].network,
     )
 
 

@@ -35,6 +35,7 @@ from geo_service.analysis.run import NetworkLayers, network_layers
 from geo_service.coverage_params import CoverageParams
 from geo_service.crs import STORAGE_CRS, to_metric
 from geo_service.data.analysis_config import AnalysisConfig
+from geo_service.data.layer_rows import whole_frame
 from geo_service.errors import DataValidationError
 
 #: The column each GeoParquet row carries: its position in the layer.
@@ -166,7 +167,7 @@ def walk_part(
 
 def draw_network(inputs: BatchInputs, set_key: str | None) -> NetworkLayers:
     """The reached streets and the service circles of display set ``set_key`` (None:
-    none of them), and the network's size, on the whole network (metric CRS)."""
+    none of them), and the network's size, on the whole network (as stored, EPSG:4326)."""
     config = inputs.config
     layers = {"roads": _read(inputs, "roads")}
     shown = tuple(s for s in display_sets(config) if s.key == set_key)
@@ -174,4 +175,5 @@ def draw_network(inputs: BatchInputs, set_key: str | None) -> NetworkLayers:
         layers[layer] = _read(inputs, layer)
     graph = build_walk_graph(layers["roads"], inputs.metric_crs)
     sets = facility_access_points(layers, config, graph.crs)
-    return network_layers(graph, sets, inputs.params, shown)
+    drawn = network_layers(graph, sets, inputs.params, shown)
+    return replace(drawn, streets=whole_frame(drawn.streets))  # drawn here, not on the client

@@ -10,6 +10,7 @@ from typing import Protocol, runtime_checkable
 import geopandas as gpd
 
 from geo_service.data.catalog import Catalog
+from geo_service.data.layer_rows import LayerRows
 from geo_service.data.vector_tiles import TileAddress
 from geo_service.data.versions import LayerVersion
 
@@ -113,7 +114,7 @@ class LayerStore(Protocol):
     def write(
         self,
         layer_id: str,
-        frame: gpd.GeoDataFrame,
+        frame: LayerRows,
         *,
         description: str,
         author: str | None = None,
@@ -129,8 +130,9 @@ class LayerStore(Protocol):
         ``expected_version`` (the version the change was based on) a layer changed since
         is not written (:class:`PreconditionFailed`). ``whole_layer``: ``frame`` is the layer
         as loaded whole, so its count must be the catalog's ``expected_count``; False for
-        feature edits, which add and remove features on purpose. Returns the new version
-        token."""
+        feature edits, which add and remove features on purpose. ``frame`` may come in
+        chunks (:data:`~geo_service.data.layer_rows.LayerRows`), each checked as it comes
+        and written as it comes where the store can. Returns the new version token."""
         ...
 
     def history(self, layer_id: str) -> list[LayerVersion]:

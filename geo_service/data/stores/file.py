@@ -15,6 +15,7 @@ import shapely
 
 from geo_service.data.catalog import Catalog, LayerSpec
 from geo_service.data.geojson_io import write_atomic
+from geo_service.data.layer_rows import LayerRows, whole_frame
 from geo_service.data.stores.base import BBox, FeaturePage, FeatureQuery
 from geo_service.data.stores.file_history import FileHistory
 from geo_service.data.stores.file_layers import (  # noqa: F401 - also imported from here
@@ -136,7 +137,7 @@ class FileStore:
     def write(
         self,
         layer_id: str,
-        frame: gpd.GeoDataFrame,
+        frame: LayerRows,
         *,
         description: str,
         author: str | None = None,
@@ -147,7 +148,9 @@ class FileStore:
         """Write the layer's file (checked, then renamed over the old one) and serve it; a
         source layer's previous file is kept first and the new version recorded after,
         under the layer's lock; with ``expected_version`` only if the file is still that
-        version (:class:`PreconditionFailed`); ``whole_layer``: see the contract."""
+        version (:class:`PreconditionFailed`); ``whole_layer``: see the contract. Chunks
+        are joined first: this store serves its layers from memory."""
+        frame = whole_frame(frame)
         spec = self.catalog.get(layer_id)
         folder = self._folder(spec)
         if spec.derived:  # computed layers are made again, not versioned

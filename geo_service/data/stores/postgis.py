@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import bisect
 import logging
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 
 import geopandas as gpd
@@ -19,6 +19,7 @@ from psycopg import sql
 from psycopg_pool import ConnectionPool, PoolTimeout
 
 from geo_service.data.catalog import Catalog, LayerSpec
+from geo_service.data.layer_rows import LayerRows, whole_frame
 from geo_service.data.stores import postgis_versions as versions
 from geo_service.data.stores.base import BBox, FeaturePage, FeatureQuery
 from geo_service.data.stores.kept_texts import KeptTexts
@@ -38,7 +39,7 @@ from geo_service.data.stores.postgis_schema import (
     write_note,
 )
 from geo_service.data.stores.postgis_tiles import read_tile
-from geo_service.data.validation import validate_layer
+from geo_service.data.validation import Problem, validate_layer
 from geo_service.data.vector_tiles import TileAddress
 from geo_service.data.versions import LayerVersion, new_version
 from geo_service.errors import (
@@ -393,7 +394,7 @@ class PostGISStore:
     def write(
         self,
         layer_id: str,
-        frame: gpd.GeoDataFrame,
+        frame: LayerRows,
         *,
         description: str,
         author: str | None = None,
@@ -405,15 +406,17 @@ class PostGISStore:
         failure leaves the previous version in place, which a source layer's write keeps
         readable as a version), holding the layer's row: concurrent writers wait, and with
         ``expected_version`` a write based on an older version is refused
-        (:class:`PreconditionFailed`). Returns the new version."""
+        (:class:`PreconditionFailed`). A derived layer's chunks are checked and copied as
+        they come, never joined; a source layer's are joined (its version record compares
+        the whole layer with the one before). Returns the new version."""
         spec = self.catalog.get(layer_id)
-        problems = validate_layer(spec, frame, whole_layer=whole_layer)
-        if problems:
-            raise DataValidationError(
-                f"layer {layer_id!r} is left unchanged: "
-                + "; ".join(f"{p.field}: {p.message}" for p in problems[:10])
-            )
         unchanged = f"layer {layer_id!r} is left unchanged"
+        if isinstance(frame, gpd.GeoDataFrame) or not spec.derived:
+            frame = whole_frame(frame)
+            _refuse(layer_id, validate_layer(spec, frame, whole_layer=whole_layer))
+            rows = frame
+        else:
+            rows = _checked_chunks(spec, frame)
         try:
             with self._connection() as conn, conn.transaction():
                 number, before = 0, None
@@ -424,27 +427,29 @@ class PostGISStore:
                     if aside is not None:  # what this write replaces, for its counts
                         statement = sql.SQL("{} ORDER BY _seq").format(self._select(spec, aside))
                         before = rows_frame(spec, conn.execute(statement).fetchall())
-                version = write_layer_table(conn, self.schema, spec, frame, description=description)
+                written = write_layer_table(conn, self.schema, spec, rows, description=description)
+                if rows is not frame and whole_layer and spec.expected_count is not None:
+                    _refuse(layer_id, _count_problems(spec, written.features))
                 if not spec.derived:
                     record = new_version(
                         spec,
                         before,
                         frame,
                         number=number + 1,
-                        version=version,
+                        version=written.version,
                         author=author,
                         source=source,
                         description=description,
                     )
                     versions.record(conn, self.schema, layer_id, record)
-        except psycopg.DataError as exc:
+        except (psycopg.DataError, psycopg.IntegrityError) as exc:
             raise DataValidationError(f"{unchanged}: {exc}") from None
         except psycopg.Error as exc:  # rolled back: the previous version stays
             raise StoreUnavailable(f"{unchanged}: the database refused the write: {exc}") from None
-        log.info("%s: wrote %d features (version %s)", layer_id, len(frame), version)
+        log.info("%s: wrote %d features (version %s)", layer_id, written.features, written.version)
         if self.keep_versions and not spec.derived:
             self.prune(layer_id, self.keep_versions)
-        return version
+        return written.version
 
     def history(self, layer_id: str) -> list[LayerVersion]:
         """The layer's versions, oldest first, the current table last."""
@@ -487,3 +492,28 @@ class PostGISStore:
         """Keep ``document`` as the note ``name``."""
         with self._connection() as conn:
             write_note(conn, self.schema, name, document)
+
+
+def _refuse(layer_id: str, problems: list[Problem]) -> None:
+    """:class:`DataValidationError` naming the first problems, if there are any."""
+    if problems:
+        raise DataValidationError(
+            f"layer {layer_id!r} is left unchanged: "
+            + "; ".join(f"{p.field}: {p.message}" for p in problems[:10])
+        )
+
+
+def _checked_chunks(spec: LayerSpec, chunks: Iterable[gpd.GeoDataFrame]):
+    """``chunks``, each checked against ``spec`` as it comes (the count is checked once
+    all are written)."""
+    for chunk in chunks:
+        _refuse(spec.id, validate_layer(spec, chunk, whole_layer=False))
+        yield chunk
+        del chunk  # released before the next one is made
+
+
+def _count_problems(spec: LayerSpec, features: int) -> list[Problem]:
+    if features == spec.expected_count:
+        return []
+    message = f"expected {spec.expected_count} features, found {features}"
+    return [Problem(spec.id, spec.source, "(features)", message)]

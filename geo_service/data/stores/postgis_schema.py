@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 import psycopg
 import shapely
@@ -24,6 +25,7 @@ from psycopg import sql
 
 from geo_service.data.catalog import LayerSpec
 from geo_service.data.geojson_io import round_coordinates
+from geo_service.data.layer_rows import LayerRows, chunks_of
 from geo_service.data.stores.postgis_versions import ensure_versions_table
 from geo_service.errors import ProfileError
 
@@ -135,18 +137,34 @@ def _python_values(spec: LayerSpec, frame: gpd.GeoDataFrame) -> list[list]:
     return columns
 
 
+#: Rows copied at a time: the hex WKB of a chunk is made, sent and dropped before the next.
+COPY_CHUNK_ROWS = 5_000
+
+
+@dataclass
+class WrittenTable:
+    """What :func:`write_layer_table` wrote: the new version, the feature count and the
+    extent (lon/lat; None when empty)."""
+
+    version: str
+    features: int
+    extent: list[float] | None
+
+
 def write_layer_table(
     conn: psycopg.Connection,
     schema: str,
     spec: LayerSpec,
-    frame: gpd.GeoDataFrame,
+    rows: LayerRows,
     *,
     description: str,
-) -> str:
-    """Replace ``spec``'s table by ``frame`` (EPSG:4326) inside the caller's transaction:
-    a new table filled by COPY and indexed, swapped for the old one, and the ``layers``
-    row updated. Coordinates are kept to 7 decimals (~1 cm), as in the file store.
-    Returns the new version."""
+) -> WrittenTable:
+    """Replace ``spec``'s table by ``rows`` (EPSG:4326; a frame or chunks of one, see
+    :mod:`~geo_service.data.layer_rows`) inside the caller's transaction: a new table filled
+    by COPY a chunk at a time and indexed, swapped for the old one, and the ``layers`` row
+    updated. Coordinates are kept to 7 decimals (~1 cm), as in the file store. An error
+    raised while the chunks are made rolls the whole write back with the transaction; ids
+    repeated across chunks fail the id's unique index (:class:`psycopg.IntegrityError`)."""
     table = check_identifier(spec.id, "layer id")
     staged = f"{table}__staged"[:63]
     names = [check_identifier(p.name, f"property of {spec.id}") for p in spec.properties]
@@ -164,17 +182,22 @@ def write_layer_table(
             ),
         )
     )
-    geometries = shapely.set_srid(round_coordinates(frame.geometry.to_numpy()), 4326)
-    wkb = shapely.to_wkb(geometries, hex=True, include_srid=True)
-    columns = _python_values(spec, frame)
     copy_sql = sql.SQL("COPY {}.{} ({}) FROM STDIN").format(
         ident(schema),
         ident(staged),
         sql.SQL(", ").join(map(ident, ["_seq", *names, "geom"])),
     )
+    seq, bounds = 0, []
     with conn.cursor().copy(copy_sql) as copy:
-        for seq, row in enumerate(zip(*columns, wkb, strict=True)):
-            copy.write_row((seq, *row))
+        for chunk in chunks_of(rows, COPY_CHUNK_ROWS):
+            geometries = shapely.set_srid(round_coordinates(chunk.geometry.to_numpy()), 4326)
+            wkb = shapely.to_wkb(geometries, hex=True, include_srid=True)
+            for row in zip(*_python_values(spec, chunk), wkb, strict=True):
+                copy.write_row((seq, *row))
+                seq += 1
+            if len(chunk):
+                bounds.append(chunk.total_bounds)
+            del chunk, geometries, wkb  # released before the next chunk is made
     conn.execute(
         sql.SQL("CREATE INDEX ON {}.{} USING gist (geom)").format(ident(schema), ident(staged))
     )
@@ -196,7 +219,7 @@ def write_layer_table(
     )
     conn.execute(sql.SQL("ANALYZE {}.{}").format(ident(schema), ident(table)))
     version = secrets.token_hex(12)
-    extent = [float(v) for v in frame.total_bounds] if len(frame) else None
+    extent = _joined_bounds(bounds)
     conn.execute(
         sql.SQL(
             "INSERT INTO {}.layers (id, version, features, extent, description, written_at)"
@@ -205,9 +228,18 @@ def write_layer_table(
             " features = excluded.features, extent = excluded.extent,"
             " description = excluded.description, written_at = excluded.written_at"
         ).format(ident(schema)),
-        (spec.id, version, len(frame), extent, description),
+        (spec.id, version, seq, extent, description),
     )
-    return version
+    return WrittenTable(version, seq, extent)
+
+
+def _joined_bounds(bounds: list) -> list[float] | None:
+    """The box around the chunks' boxes (west, south, east, north); None for none."""
+    boxes = np.asarray(bounds, dtype=float).reshape(-1, 4)
+    boxes = boxes[~np.isnan(boxes).any(axis=1)]  # a chunk of empty geometries has no box
+    if not len(boxes):
+        return None
+    return [float(v) for v in (*boxes[:, :2].min(axis=0), *boxes[:, 2:].max(axis=0))]
 
 
 def write_note(conn: psycopg.Connection, schema: str, name: str, document: dict) -> None:

@@ -9,11 +9,13 @@ data by :func:`check_metric_crs`. GCJ-02 and BD-09 are in :mod:`geo_service.datu
 
 from __future__ import annotations
 
+import functools
 import math
 
 import geopandas as gpd
+import numpy as np
 import shapely
-from pyproj import CRS, Proj
+from pyproj import CRS, Proj, Transformer
 
 from geo_service.datums import outside_china
 from geo_service.errors import UnsuitableCRS
@@ -50,6 +52,15 @@ def to_storage(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     """``gdf`` in EPSG:4326 on the storage grid (:data:`STORAGE_GRID_DEG`), kept valid."""
     gdf = gdf.to_crs(STORAGE_CRS)
     return gdf.set_geometry(shapely.set_precision(gdf.geometry.to_numpy(), STORAGE_GRID_DEG))
+
+
+def storage_xy(xy: np.ndarray, crs: CRS | str) -> np.ndarray:
+    """Coordinates ``xy`` (``(..., 2)``, in ``crs``) as stored: lon/lat on the storage grid,
+    as :func:`to_storage` makes them (tested equal), without making geometries."""
+    transformer = _to_storage_transformer(CRS.from_user_input(crs).to_wkt())
+    lon, lat = transformer.transform(xy[..., 0], xy[..., 1])
+    scale = round(1 / STORAGE_GRID_DEG)  # an exact integer, as GEOS's precision model
+    return np.round(np.stack([lon, lat], axis=-1) * scale) / scale
 
 
 #: Bounds (west, south, east, north) in lon/lat degrees.
@@ -150,3 +161,8 @@ def check_metric_crs(crs: CRS | str, bounds: Bounds) -> CRS:
         f"there come out up to {error:+.1%} off. Use {metric_crs_for(bounds).to_string()} "
         "(metric_crs in district.yaml)"
     )
+
+
+@functools.lru_cache(maxsize=8)
+def _to_storage_transformer(crs_wkt: str) -> Transformer:
+    return Transformer.from_crs(CRS.from_wkt(crs_wkt), STORAGE_CRS, always_xy=True)

@@ -136,6 +136,13 @@ def test_snap_matches_brute_force_near_and_far():
     np.testing.assert_allclose(snapped.snap_m, _brute_force_snap(graph, xy), rtol=0, atol=1e-9)
     assert (snapped.snap_m > 60).sum() > 20  # the fallback beyond the first radius is used
     assert (snapped.status == SNAP_PAST_ISOLATED).any()
+    # in chunks of 13 points (with NaN rows between), the same as all together
+    holes = np.insert(xy, np.arange(0, len(xy), 50), np.nan, axis=0)
+    chunked = snap_xy(graph, holes, max_snap_m=100.0, chunk_points=13)
+    whole = snap_xy(graph, holes, max_snap_m=100.0)
+    for name in ("edge", "offset_m", "snap_m", "status"):
+        np.testing.assert_array_equal(getattr(chunked, name), getattr(whole, name))
+    assert (whole.status == SNAP_INVALID).sum() == 10 and (whole.status == SNAP_TOO_FAR).any()
     # one point at a time gives the same as all together (ties broken the same way)
     for i in range(0, len(xy), 7):
         one = snap_xy(graph, xy[i : i + 1], max_snap_m=np.inf)

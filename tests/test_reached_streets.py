@@ -15,10 +15,12 @@ from shapely.geometry import Point
 
 from geo_service.analysis.circles import circle_polygon, interval_lines, reached_intervals
 from geo_service.analysis.distances import node_distances
-from geo_service.analysis.network import snap_points
+from geo_service.analysis.figures import facility_access_points
+from geo_service.analysis.network import build_walk_graph, snap_points
 from geo_service.analysis.reached_streets import merged_intervals, reached_streets
-from geo_service.analysis.run import run_coverage
+from geo_service.analysis.run import metric_inputs, run_coverage
 from geo_service.coverage_params import CoverageParams
+from geo_service.crs import to_storage
 from geo_service.data.geojson_io import read_geojson
 from geo_service.data.layer_rows import whole_frame
 from geo_service.data.profile import load_profile
@@ -95,3 +97,20 @@ def test_above_the_segment_limit_only_the_streets_are_drawn(demo, warm_derived):
     pd.testing.assert_series_equal(
         streets["length_km"], with_polygons.loc[streets.index, "length_km"], rtol=1e-9
     )
+
+
+def test_stored_streets_are_the_drawn_ones_on_the_storage_grid(demo):
+    """Drawn straight in EPSG:4326 from their coordinates, the demo's reached streets are
+    byte for byte the lines drawn in metres and then reprojected and put on the grid."""
+    config = load_profile(ROOT).analysis
+    metric = metric_inputs(demo, config, METRIC)
+    graph = build_walk_graph(demo["roads"], METRIC)
+    sets = facility_access_points(metric, config, METRIC)
+    titles = {key: (key, key) for key in sets}
+    drawn = to_storage(reached_streets(graph, sets, PARAMS, titles))
+    stored = reached_streets(graph, sets, PARAMS, titles, stored=True)
+    assert stored.crs == drawn.crs == "EPSG:4326"
+    assert len(stored) == 3 * sum(not frame.empty for frame in sets.values()) > 3
+    assert shapely.get_num_geometries(stored.geometry.to_numpy()).sum() > 10_000
+    assert stored.geometry.to_wkb().tolist() == drawn.geometry.to_wkb().tolist()
+    pd.testing.assert_frame_equal(stored.drop(columns="geometry"), drawn.drop(columns="geometry"))

@@ -74,6 +74,12 @@ def walks_from_each_set(
 
 def interval_lines(graph: WalkGraph, intervals: pd.DataFrame) -> np.ndarray:
     """Each interval as a LineString along its (straight) segment."""
+    return shapely.linestrings(interval_ends(graph, intervals))
+
+
+def interval_ends(graph: WalkGraph, intervals: pd.DataFrame) -> np.ndarray:
+    """Where each interval starts and ends along its segment: ``(n, 2, 2)`` coordinates
+    in the graph's CRS."""
     edge = intervals["edge"].to_numpy()
     start, end = graph.nodes[graph.edge_u[edge]], graph.nodes[graph.edge_v[edge]]
     fraction = np.divide(
@@ -82,7 +88,7 @@ def interval_lines(graph: WalkGraph, intervals: pd.DataFrame) -> np.ndarray:
     direction = (end - start) * fraction[:, None]
     a = start + direction * intervals["start_m"].to_numpy()[:, None]
     b = start + direction * intervals["end_m"].to_numpy()[:, None]
-    return shapely.linestrings(np.stack([a, b], axis=1))
+    return np.stack([a, b], axis=1)
 
 
 def circle_polygon(lines: np.ndarray, *, buffer_m: float) -> shapely.Geometry:

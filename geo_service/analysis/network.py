@@ -22,6 +22,8 @@ from geo_service.crs import to_metric
 NODE_TOLERANCE_M = 0.001
 #: First search radius for snapping, metres: most points lie this close to a road.
 _NEAR_M = 60.0
+#: Points snapped at a time: their candidate segments are found and dropped per chunk.
+SNAP_CHUNK_POINTS = 50_000
 
 SNAP_OK = "ok"
 SNAP_PAST_ISOLATED = (
@@ -251,18 +253,27 @@ def snap_points(graph: WalkGraph, points: np.ndarray, *, max_snap_m: float) -> S
     return snap_xy(graph, point_coordinates(points), max_snap_m=max_snap_m)
 
 
-def snap_xy(graph: WalkGraph, xy: np.ndarray, *, max_snap_m: float) -> Snapped:
+def snap_xy(
+    graph: WalkGraph,
+    xy: np.ndarray,
+    *,
+    max_snap_m: float,
+    chunk_points: int = SNAP_CHUNK_POINTS,
+) -> Snapped:
     """:func:`snap_points` for ``(n, 2)`` coordinates (metres, the graph's CRS); rows
-    that are not finite are ``invalid_point``."""
+    that are not finite are ``invalid_point``. ``chunk_points`` points are snapped at a
+    time (the same result for any chunk size)."""
     xy = np.asarray(xy, dtype=float).reshape(-1, 2)
     n = len(xy)
     edge = np.full(n, -1)
     offset = np.full(n, np.nan)
     snap = np.full(n, np.nan)
     status = np.full(n, SNAP_INVALID, dtype=object)
-    valid = np.isfinite(xy).all(axis=1)
-    if valid.any() and len(graph.main_edges):
-        rows = np.flatnonzero(valid)
+    valid = np.flatnonzero(np.isfinite(xy).all(axis=1))
+    if not len(graph.main_edges):
+        valid = valid[:0]
+    for start in range(0, len(valid), chunk_points):  # a chunk's candidates at a time
+        rows = valid[start : start + chunk_points]
         points = shapely.points(xy[rows])
         segment, distance, along = _nearest_segments(graph, xy[rows], points)
         edge[rows], snap[rows], offset[rows] = segment, distance, along

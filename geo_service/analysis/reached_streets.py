@@ -17,12 +17,13 @@ import pandas as pd
 import shapely
 
 from geo_service.analysis.circles import (
-    interval_lines,
+    interval_ends,
     reached_intervals,
     walks_from_each_set,
 )
 from geo_service.analysis.network import WalkGraph
 from geo_service.coverage_params import CoverageParams
+from geo_service.crs import STORAGE_CRS, storage_xy
 
 
 def merged_intervals(intervals: pd.DataFrame) -> pd.DataFrame:
@@ -53,11 +54,15 @@ def reached_streets(
     sets: dict[str, gpd.GeoDataFrame],
     params: CoverageParams,
     titles: dict[str, tuple[str, str]],
+    *,
+    stored: bool = False,
 ) -> gpd.GeoDataFrame:
     """Per facility set and life circle (the widest first, so that drawn in order the
     nearer circles' streets lie on top), the streets reached: a MultiLineString and its
     length (``length_km``, unrounded). ``sets``: the facilities of each set (metric CRS,
-    ``facility_id``); ``titles``: each set's (Chinese, English) title."""
+    ``facility_id``); ``titles``: each set's (Chinese, English) title. The lines are in the
+    graph's CRS, or with ``stored`` as stored (EPSG:4326 on the storage grid, made from
+    the coordinates: a city's lines are never made twice)."""
     rows, geometries = [], []
     for key, facilities, sources, nodes in walks_from_each_set(graph, sets, params):
         for circle in reversed(params.circles):  # drawn in order: the nearest on top
@@ -78,5 +83,10 @@ def reached_streets(
                     "length_km": float((stretches["end_m"] - stretches["start_m"]).sum()) / 1e3,
                 }
             )
-            geometries.append(shapely.multilinestrings(interval_lines(graph, stretches)))
-    return gpd.GeoDataFrame(rows, geometry=geometries, crs=graph.crs)
+            ends = interval_ends(graph, stretches)
+            if stored:
+                ends = storage_xy(ends, graph.crs)
+                ends = ends[(ends[:, 0] != ends[:, 1]).any(axis=1)]  # collapsed on the grid
+            geometries.append(shapely.multilinestrings(shapely.linestrings(ends)))
+            del ends
+    return gpd.GeoDataFrame(rows, geometry=geometries, crs=STORAGE_CRS if stored else graph.crs)

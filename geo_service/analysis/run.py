@@ -134,12 +134,10 @@ class StreetsBySet:
         for drawn in self.shown:
             started = time.perf_counter()
             titles = {drawn.key: (drawn.title_zh, drawn.title_en)}
-            metric = reached_streets(
-                self.graph, {drawn.key: self.sets[drawn.key]}, self.params, titles
+            stored = reached_streets(
+                self.graph, {drawn.key: self.sets[drawn.key]}, self.params, titles, stored=True
             )
-            lines = int(shapely.get_num_geometries(metric.geometry.to_numpy()).sum())
-            stored = to_storage(metric)
-            del metric
+            lines = int(shapely.get_num_geometries(stored.geometry.to_numpy()).sum())
             log.info(
                 "reached streets of %s: %d stretches in %.1f s",
                 drawn.key,

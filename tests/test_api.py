@@ -6,9 +6,13 @@ from __future__ import annotations
 import gzip
 import json
 
+import geopandas as gpd
 import pytest
 
+from geo_service.data.geojson_io import read_geojson
 from tests.support import DATA_DIR, LiveServer, run_cli
+
+METRIC = "EPSG:4549"
 
 
 def test_healthz(api, catalog):
@@ -251,6 +255,50 @@ def test_one_facility_circles_on_demand(api, demo):
     assert polygons[0].area < polygons[1].area < polygons[2].area
     trail = api.get("/coverage/circles/trails/T01").json()
     assert len(trail["features"]) == 3
+
+
+@pytest.mark.parametrize("facility_set", ["centre", "park"])
+def test_an_areas_circles_on_demand_are_the_districts_cut_to_it(
+    api, demo, warm_derived, facility_set
+):
+    """A community's circles, built on demand from the nearby facilities only, are the
+    district's dissolved circles cut to the community (measured in metres)."""
+    import shapely
+
+    query = "" if facility_set == "centre" else f"?facility_set={facility_set}"
+    body = api.get(f"/coverage/areas/communities/HL01/circles{query}").json()
+    props = [f["properties"] for f in body["features"]]
+    assert [p["minutes"] for p in props] == [5, 10, 15]
+    assert {p["facility_set"] for p in props} == {facility_set}
+    community = demo["communities"].set_index("id").loc[["HL01"]].to_crs(METRIC).geometry.iloc[0]
+    district = read_geojson(warm_derived / "service_circles.geojson").set_index("id")
+    got = gpd.GeoSeries(
+        [shapely.geometry.shape(f["geometry"] or {"type": "Polygon", "coordinates": []})
+         for f in body["features"]],
+        crs=4326,
+    ).to_crs(METRIC)  # fmt: skip
+    expected = district.loc[[f"{facility_set}-{m}" for m in (5, 10, 15)]].to_crs(METRIC)
+    for polygon, whole, p in zip(got, expected.geometry, props, strict=True):
+        cut = whole.intersection(community)
+        assert polygon.symmetric_difference(cut).area <= 1e-3 * cut.area
+        assert p["share_of_area"] == pytest.approx(cut.area / community.area, rel=1e-3)
+    assert got.area.iloc[-1] > 10_000  # the 15-minute circle reaches into the community
+    assert got.area.is_monotonic_increasing
+
+
+@pytest.mark.parametrize(
+    ("path", "status"),
+    [
+        ("/coverage/areas/communities/NOPE/circles", 404),
+        ("/coverage/areas/compounds/HL01-01/circles", 400),
+        ("/coverage/areas/communities/HL01/circles?facility_set=nope", 400),
+        ("/coverage/areas/central_households/H001/circles", 404),
+    ],
+)
+def test_area_circles_bad_requests(api, path, status):
+    response = api.get(path)
+    assert response.status_code == status
+    assert response.json()["description"]
 
 
 @pytest.mark.parametrize(

@@ -1,4 +1,5 @@
-"""``/coverage``: the coverage summary, and one facility's service circles on demand."""
+"""``/coverage``: the coverage summary, and service circles on demand (of one facility, or
+of a facility set within one area)."""
 
 from __future__ import annotations
 
@@ -21,7 +22,7 @@ from geo_service.api.scenario_body import (
     json_body,
     parse_json,
 )
-from geo_service.api.tasks import circles_geojson, what_if_json
+from geo_service.api.tasks import area_circles_geojson, circles_geojson, what_if_json
 from geo_service.errors import InvalidQuery, LayerNotFound
 
 router = APIRouter(prefix="/coverage", tags=["coverage"])
@@ -166,6 +167,50 @@ async def facility_service_circles(
         spec.id_property,
         feature_id,
         f"{spec.id}-{feature_id}-circles",
+    )
+    return GeoJSONResponse(body)
+
+
+@router.get(
+    "/areas/{layer_id}/{feature_id}/circles",
+    summary="A facility set's service circles within one area",
+    response_class=GeoJSONResponse,
+)
+async def area_service_circles(
+    spec: VisibleLayerDep,
+    feature_id: str,
+    store: StoreDep,
+    request: Request,
+    facility_set: Annotated[
+        str | None, Query(description="The facility set (default: the headline set).")
+    ] = None,
+) -> GeoJSONResponse:
+    """The 5-, 10- and 15-minute service circles of a facility set within one area (a
+    community, a sub-district), following the streets from the nearest facilities inside
+    or outside it, cut to the area, with the share of its area each covers (GeoJSON,
+    EPSG:4326). Built on demand: a city's district-wide circles are not dissolved. For
+    display: coverage is decided by network distance."""
+    context = _coverage(request)
+    config = context.profile.analysis
+    area_layers = [a.layer for a in config.areas]
+    if spec.id not in area_layers:
+        raise InvalidQuery(
+            f"layer {spec.id!r} holds no areas; use one of {', '.join(area_layers) or 'none'}"
+        )
+    set_key = facility_set or config.headline_set
+    keys = [s.key for s in config.facility_sets]
+    if set_key not in keys:
+        raise InvalidQuery(f"facility_set {set_key!r} is not one of {', '.join(keys)}")
+    area = await run_in_threadpool(store.feature, spec.id, feature_id)
+    if area.geometry.iloc[0] is None or area.geometry.iloc[0].is_empty:
+        raise InvalidQuery(f"{spec.id} {feature_id!r} has no area")
+    body = await request.app.state.compute.run(
+        context,
+        area_circles_geojson,
+        area,
+        set_key,
+        feature_id,
+        f"{spec.id}-{feature_id}-{set_key}-circles",
     )
     return GeoJSONResponse(body)
 

@@ -60,7 +60,9 @@ def storage_xy(xy: np.ndarray, crs: CRS | str) -> np.ndarray:
     transformer = _to_storage_transformer(CRS.from_user_input(crs).to_wkt())
     lon, lat = transformer.transform(xy[..., 0], xy[..., 1])
     scale = round(1 / STORAGE_GRID_DEG)  # an exact integer, as GEOS's precision model
-    return np.round(np.stack([lon, lat], axis=-1) * scale) / scale
+    scaled = np.stack([lon, lat], axis=-1) * scale
+    below = np.floor(scaled)  # GEOS rounds halves up (towards +inf), numpy to even
+    return np.where(scaled - below == 0.5, below + 1, np.rint(scaled)) / scale
 
 
 #: Bounds (west, south, east, north) in lon/lat degrees.

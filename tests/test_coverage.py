@@ -10,6 +10,7 @@ import shapely
 from shapely.geometry import LineString, Point
 
 from geo_service.analysis.circles import (
+    area_circles,
     circle_polygon,
     facility_circles,
     interval_lines,
@@ -358,3 +359,25 @@ def test_unique_rows_match_numpy():
     expected, expected_inverse = np.unique(xy, axis=0, return_inverse=True)
     np.testing.assert_array_equal(rows, expected)
     np.testing.assert_array_equal(inverse, expected_inverse.ravel())
+
+
+@pytest.mark.parametrize("gap_m", [-200.0, 20.0, 39.0, 45.0])
+def test_an_areas_circles_are_the_facilitys_cut_to_it(street, gap_m):
+    """One facility at x = 100 on the 3 km street; an area starting ``gap_m`` past where
+    its 1,000 m walk ends (x = 1100). The buffer (40 m) reaches into an area up to 40 m
+    away, so a facility beyond the widest circle still draws there."""
+    params = CoverageParams()
+    point = Point(100, 0)
+    facilities = gpd.GeoDataFrame({"facility_id": ["F0"]}, geometry=[point], crs=METRIC)
+    area = shapely.box(1100 + gap_m, -100, 1600, 100)
+    got = area_circles(street, facilities, area, params)
+    whole = facility_circles(street, np.array([point], dtype=object), params)
+    for polygon, circle in zip(got, whole, strict=True):
+        assert polygon.geom_type in ("Polygon", "MultiPolygon")
+        assert polygon.symmetric_difference(circle.intersection(area)).area < 1e-6
+    if gap_m <= 20:
+        assert got[-1].area > 100
+    if gap_m > params.circle_buffer_m:
+        assert got[-1].is_empty
+    else:
+        assert got[-1].area > 0

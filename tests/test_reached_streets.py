@@ -20,7 +20,7 @@ from geo_service.analysis.network import build_walk_graph, snap_points
 from geo_service.analysis.reached_streets import merged_intervals, reached_streets
 from geo_service.analysis.run import metric_inputs, run_coverage
 from geo_service.coverage_params import CoverageParams
-from geo_service.crs import to_storage
+from geo_service.crs import storage_xy, to_storage
 from geo_service.data.geojson_io import read_geojson
 from geo_service.data.layer_rows import whole_frame
 from geo_service.data.profile import load_profile
@@ -114,3 +114,16 @@ def test_stored_streets_are_the_drawn_ones_on_the_storage_grid(demo):
     assert shapely.get_num_geometries(stored.geometry.to_numpy()).sum() > 10_000
     assert stored.geometry.to_wkb().tolist() == drawn.geometry.to_wkb().tolist()
     pd.testing.assert_frame_equal(stored.drop(columns="geometry"), drawn.drop(columns="geometry"))
+
+
+def test_storage_coordinates_round_halves_as_geos_does():
+    """A coordinate exactly half-way between two grid steps goes up, as ``set_precision``
+    puts it (numpy alone would round it to the even step)."""
+    halves = np.array([[116.30000005, 31.50000015], [-71.00000005, -33.00000025]])
+    assert (halves * 1e7 % 1 == 0.5).all()  # exact ties
+    stored = storage_xy(halves, "EPSG:4326")
+    expected = shapely.get_coordinates(
+        to_storage(gpd.GeoDataFrame(geometry=shapely.points(halves), crs=4326)).geometry
+    )
+    np.testing.assert_array_equal(stored, expected)
+    assert stored[0, 0] == 116.3000001

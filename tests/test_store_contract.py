@@ -7,6 +7,7 @@ from __future__ import annotations
 import gc
 import json
 import os
+import time
 import weakref
 
 import numpy as np
@@ -359,6 +360,31 @@ def test_postgis_copies_the_chunks_as_they_come(postgis_store, warm_derived):
     assert len(made) == streets["facility_set"].nunique() > 2
     assert held_when_asked == [0] * len(made)
     assert postgis_store.count("reached_streets") == len(streets)
+
+
+@pytest.mark.postgis
+def test_a_slowly_drawn_layer_outlasts_the_urls_statement_timeout(
+    catalog, demo_store, warm_derived
+):
+    """The URL's statement timeout guards reads; a layer whose chunks take longer to draw
+    than it allows (the streets of a city) is still written."""
+    url = demo_store("postgis") + "&options=-c%20statement_timeout%3D300"
+    store = open_store(url, catalog, DATA_DIR)
+    streets = read_geojson(warm_derived / "reached_streets.geojson")
+
+    def slowly():
+        for chunk in _by_set(streets):
+            time.sleep(0.2)  # 1.2 s in all, one COPY
+            yield chunk
+
+    try:
+        # the timeout does hold on this store's queries
+        with store._connection() as conn, pytest.raises(psycopg.errors.QueryCanceled):
+            conn.execute("SELECT pg_sleep(0.5)")
+        store.write("reached_streets", slowly(), description="slowly")
+        assert store.count("reached_streets") == len(streets)
+    finally:
+        store.close()
 
 
 def test_notes_round_trip(writable_store):

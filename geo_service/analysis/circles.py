@@ -130,17 +130,19 @@ def area_circles(
     polygon per life circle, the district's dissolved circle cut to ``area``.
 
     ``facilities``: the set's access points (metric CRS, the graph's); ``area``: a polygon
-    in the same CRS. The walk starts from the facilities within the widest circle of the
-    area in a straight line, inside it or not (a walk of *d* metres never leaves the disc of
-    radius *d*); the reached streets near enough to the area for their buffer to reach it
-    are buffered and dissolved as in :func:`circle_polygon`, then cut to the area. So the
-    result is the district-wide circle's part in the area, at a fraction of its cost."""
+    in the same CRS. The walk starts from the facilities within the widest circle and the
+    buffer of the area in a straight line, inside it or not (a walk of *d* metres never
+    leaves the disc of radius *d*); the reached streets near enough to the area for their
+    buffer to reach it are buffered and dissolved as in :func:`circle_polygon`, then cut
+    to the area (its polygons only). So the result is the district-wide circle's part in
+    the area, at a fraction of its cost."""
     empty = [shapely.Polygon() for _ in params.circles]
-    near = facilities[shapely.dwithin(facilities.geometry.to_numpy(), area, params.widest_m)]
+    reach_m = params.widest_m + params.circle_buffer_m  # the walk, then its buffer
+    near = facilities[shapely.dwithin(facilities.geometry.to_numpy(), area, reach_m)]
     if near.empty:
         return empty
     sources = snap_points(graph, near.geometry.to_numpy(), max_snap_m=params.max_snap_m)
-    if not sources.ok.any():
+    if not len(sources.ok):
         return empty
     nodes = node_distances(graph, sources, limit_m=params.widest_m)
     a, b = graph.nodes[graph.edge_u], graph.nodes[graph.edge_v]
@@ -154,5 +156,14 @@ def area_circles(
         intervals = reached_intervals(graph, nodes, sources, circle.distance_m)
         intervals = intervals[nearby[intervals["edge"].to_numpy()]]
         polygon = circle_polygon(interval_lines(graph, intervals), buffer_m=params.circle_buffer_m)
-        polygons.append(shapely.intersection(polygon, area))
+        polygons.append(_polygonal(shapely.intersection(polygon, area)))
     return polygons
+
+
+def _polygonal(geometry: shapely.Geometry) -> shapely.Geometry:
+    """The polygons of ``geometry`` (a cut may leave a line where a circle touches the
+    area's edge): a Polygon or MultiPolygon, empty if none."""
+    if geometry.geom_type in ("Polygon", "MultiPolygon"):
+        return geometry
+    parts = [g for g in shapely.get_parts(geometry) if g.geom_type == "Polygon" and not g.is_empty]
+    return shapely.MultiPolygon(parts) if parts else shapely.Polygon()

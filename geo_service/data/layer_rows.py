@@ -3,8 +3,9 @@
 A city's biggest derived layer (the reached streets: gigabytes of lines at ten times the
 synthetic city) is made one facility set at a time. Handed over as an iterable of frames,
 it is written as it is made: the PostGIS store copies each chunk into the new table and
-drops it, so no process holds the layer whole; the file store, which keeps its layers in
-memory to serve them, joins the chunks first. Every frame is EPSG:4326.
+drops it, so the run never holds the layer whole; the file store, which keeps its layers
+in memory to serve them, joins the chunks first, and so does a batch run's client, which
+gathers each set's streets from its workers. Every frame is EPSG:4326.
 """
 
 from __future__ import annotations

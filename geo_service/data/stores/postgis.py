@@ -427,7 +427,15 @@ class PostGISStore:
                     if aside is not None:  # what this write replaces, for its counts
                         statement = sql.SQL("{} ORDER BY _seq").format(self._select(spec, aside))
                         before = rows_frame(spec, conn.execute(statement).fetchall())
-                written = write_layer_table(conn, self.schema, spec, rows, description=description)
+                # the chunks may be drawn for minutes: no timeout of the URL's applies here
+                conn.execute("SET LOCAL statement_timeout = 0")
+                conn.execute("SET LOCAL idle_in_transaction_session_timeout = 0")
+                try:
+                    written = write_layer_table(
+                        conn, self.schema, spec, rows, description=description
+                    )
+                except psycopg.errors.UniqueViolation as exc:  # an id in two chunks
+                    raise DataValidationError(f"{unchanged}: {exc}") from None
                 if rows is not frame and whole_layer and spec.expected_count is not None:
                     _refuse(layer_id, _count_problems(spec, written.features))
                 if not spec.derived:
@@ -442,7 +450,7 @@ class PostGISStore:
                         description=description,
                     )
                     versions.record(conn, self.schema, layer_id, record)
-        except (psycopg.DataError, psycopg.IntegrityError) as exc:
+        except psycopg.DataError as exc:
             raise DataValidationError(f"{unchanged}: {exc}") from None
         except psycopg.Error as exc:  # rolled back: the previous version stays
             raise StoreUnavailable(f"{unchanged}: the database refused the write: {exc}") from None

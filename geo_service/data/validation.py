@@ -149,9 +149,7 @@ def validate_layer(
         problems.append(Problem(spec.id, spec.source, field, message))
 
     if len(gdf) == 0:  # an empty layer (no parks, no gaps) is valid: nothing to check
-        if spec.expected_count and whole_layer:
-            add("(features)", f"expected {spec.expected_count} features, found 0")
-        return problems
+        return count_problems(spec, 0) if whole_layer else problems
     if not is_storage_crs(gdf.crs):
         add("crs", f"expected EPSG:4326 (WGS 84 lon/lat), found {gdf.crs}")
     for message in _check_geometry(gdf, spec):
@@ -163,6 +161,15 @@ def validate_layer(
     for prop in spec.properties:
         for message in _check_property(gdf, spec, prop):
             add(prop.name, message)
-    if whole_layer and spec.expected_count is not None and len(gdf) != spec.expected_count:
-        add("(features)", f"expected {spec.expected_count} features, found {len(gdf)}")
+    if whole_layer:
+        problems += count_problems(spec, len(gdf))
     return problems
+
+
+def count_problems(spec: LayerSpec, features: int) -> list[Problem]:
+    """The problem of a whole layer of ``features`` features whose entry expects another
+    count (none if it expects none)."""
+    if spec.expected_count is None or features == spec.expected_count:
+        return []
+    message = f"expected {spec.expected_count} features, found {features}"
+    return [Problem(spec.id, spec.source, "(features)", message)]

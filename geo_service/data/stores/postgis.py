@@ -39,7 +39,7 @@ from geo_service.data.stores.postgis_schema import (
     write_note,
 )
 from geo_service.data.stores.postgis_tiles import read_tile
-from geo_service.data.validation import Problem, validate_layer
+from geo_service.data.validation import Problem, count_problems, validate_layer
 from geo_service.data.vector_tiles import TileAddress
 from geo_service.data.versions import LayerVersion, new_version
 from geo_service.errors import (
@@ -436,8 +436,8 @@ class PostGISStore:
                     )
                 except psycopg.errors.UniqueViolation as exc:  # an id in two chunks
                     raise DataValidationError(f"{unchanged}: {exc}") from None
-                if rows is not frame and whole_layer and spec.expected_count is not None:
-                    _refuse(layer_id, _count_problems(spec, written.features))
+                if rows is not frame and whole_layer:
+                    _refuse(layer_id, count_problems(spec, written.features))
                 if not spec.derived:
                     record = new_version(
                         spec,
@@ -518,10 +518,3 @@ def _checked_chunks(spec: LayerSpec, chunks: Iterable[gpd.GeoDataFrame]):
         _refuse(spec.id, validate_layer(spec, chunk, whole_layer=False))
         yield chunk
         del chunk  # released before the next one is made
-
-
-def _count_problems(spec: LayerSpec, features: int) -> list[Problem]:
-    if features == spec.expected_count:
-        return []
-    message = f"expected {spec.expected_count} features, found {features}"
-    return [Problem(spec.id, spec.source, "(features)", message)]

@@ -14,11 +14,12 @@ import shapely
 from shapely.geometry import Point
 
 from geo_service.analysis.circles import circle_polygon, interval_lines, reached_intervals
+from geo_service.analysis.coverage import FacilitySet
 from geo_service.analysis.distances import node_distances
 from geo_service.analysis.figures import facility_access_points
 from geo_service.analysis.network import build_walk_graph, snap_points
 from geo_service.analysis.reached_streets import merged_intervals, reached_streets
-from geo_service.analysis.run import metric_inputs, run_coverage
+from geo_service.analysis.run import metric_inputs, run_coverage, service_circles
 from geo_service.coverage_params import CoverageParams
 from geo_service.crs import storage_xy, to_storage
 from geo_service.data.geojson_io import read_geojson
@@ -127,3 +128,23 @@ def test_storage_coordinates_round_halves_as_geos_does():
     )
     np.testing.assert_array_equal(stored, expected)
     assert stored[0, 0] == 116.3000001
+
+
+def test_a_set_none_of_whose_facilities_joins_the_network_draws_nothing(street):
+    """A set whose only facility is 5 km from the street (past the snapping distance) has
+    no reached streets and no circles; the set next to it is drawn as before."""
+    near = gpd.GeoDataFrame({"facility_id": ["F0"]}, geometry=[Point(1000, -20)], crs=METRIC)
+    far = gpd.GeoDataFrame({"facility_id": ["P0"]}, geometry=[Point(1000, 5000)], crs=METRIC)
+    sets = {"centre": near, "park": far}
+    titles = {"centre": ("中心", "Centre"), "park": ("公园", "Park")}
+    streets = reached_streets(street, sets, PARAMS, titles)
+    alone = reached_streets(street, {"centre": near}, PARAMS, titles)
+    assert streets["facility_set"].tolist() == ["centre"] * len(PARAMS.circles)
+    assert not streets.geometry.is_empty.any()
+    assert streets["length_km"].tolist() == alone["length_km"].tolist()
+    shown = tuple(
+        FacilitySet(key=k, title_zh=t[0], title_en=t[1], layer=k) for k, t in titles.items()
+    )
+    circles = service_circles(street, sets, PARAMS, shown)
+    assert circles["facility_set"].tolist() == ["centre"] * len(PARAMS.circles)
+    assert not circles.geometry.is_empty.any()

@@ -62,13 +62,16 @@ def reached_intervals(
 def walks_from_each_set(
     graph: WalkGraph, sets: dict[str, gpd.GeoDataFrame], params: CoverageParams
 ) -> Iterator[tuple[str, gpd.GeoDataFrame, Snapped, NodeDistances]]:
-    """Per facility set that has facilities: its key, its facilities, where they join the
-    network and the walk from the nearest of them to every node (one multi-source run,
-    up to the widest circle). Metric CRS."""
+    """Per facility set with at least one facility on the network: its key, its
+    facilities, where they join the network and the walk from the nearest of them to
+    every node (one multi-source run, up to the widest circle). Metric CRS. A set none
+    of whose facilities joins the network reaches nothing and is left out."""
     for key, facilities in sets.items():
         if facilities.empty:
             continue
         sources = snap_points(graph, facilities.geometry.to_numpy(), max_snap_m=params.max_snap_m)
+        if not len(sources.ok):
+            continue
         yield key, facilities, sources, node_distances(graph, sources, limit_m=params.widest_m)
 
 

@@ -347,3 +347,44 @@ def test_a_cluster_without_workers_fails_soon_and_clearly(demo, config, tmp_path
     ):
         demo_batch(demo, config, client, tmp_path, workers_timeout_s=1.0)
     assert list(tmp_path.iterdir()) == []  # nothing was written
+
+
+class LeaveOnFirstWalk(WorkerPlugin):
+    """Closes the worker (for good: no nanny brings it back) as it starts its first
+    walk."""
+
+    def setup(self, worker):
+        self.worker, self.left = worker, False
+
+    def transition(self, key, start, finish, **kwargs):
+        if finish == "executing" and "walk_part-" in str(key) and not self.left:
+            self.left = True
+            self.worker.loop.add_callback(self.worker.close)
+
+
+@pytest.mark.slow
+def test_a_run_whose_every_worker_left_fails_instead_of_waiting(demo, config, tmp_path):
+    import threading
+
+    from distributed import Client
+
+    outcome = {}
+
+    def run():
+        try:
+            outcome["result"] = demo_batch(demo, config, client, tmp_path, workers_timeout_s=2.0)
+        except BaseException as exc:  # what the run raised is the outcome
+            outcome["error"] = exc
+
+    with (
+        LocalCluster(n_workers=1, processes=False, dashboard_address="127.0.0.1:0") as cluster,
+        Client(cluster) as client,
+    ):
+        client.register_plugin(LeaveOnFirstWalk())
+        running = threading.Thread(target=run, daemon=True)
+        running.start()
+        running.join(timeout=120)
+        assert not running.is_alive(), "the run still waits for a worker two minutes on"
+    assert isinstance(outcome.get("error"), BatchFailed), outcome
+    assert "no Dask worker" in str(outcome["error"])
+    assert "nothing was written" in str(outcome["error"])

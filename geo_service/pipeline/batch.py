@@ -68,6 +68,9 @@ ROW_GROUP_SIZE = 5_000
 #: Called with (tasks done, tasks known so far) as the run goes.
 Progress = Callable[[int, int], None]
 
+#: How often (seconds) a run waiting for its tasks looks whether it still has workers.
+WORKERS_POLL_S = 1.0
+
 
 @dataclass
 class BatchStats:
@@ -153,7 +156,9 @@ def run_batch(
     boxes centre in the same square this wide are one part, default four times the reach
     of a part's roads, 0 for one part per value). ``folder``: where the GeoParquet inputs
     go (read by every worker; removed afterwards). :class:`BatchFailed` if a part cannot
-    be walked, or if no worker joins within ``workers_timeout_s``.
+    be walked, if no worker joins within ``workers_timeout_s``, or if the cluster is left
+    without workers that long while the run waits (a worker that leaves takes the results
+    it held: with none left, they would be waited for for ever).
     The result's ``engine`` says how it ran (scheduler, parts, walks, widest margin)."""
     started = time.perf_counter()
     metric = metric_inputs(frames, config, metric_crs)
@@ -180,7 +185,8 @@ def run_batch(
     try:
         files = write_inputs(frames, config, run_folder)
         inputs = BatchInputs(files, config, params, metric_crs)
-        walks = _Walks(client, inputs, demand, gates, sets, extent, stats)
+        watch = _WorkersWatch(client, workers_timeout_s)
+        walks = _Walks(client, inputs, demand, gates, sets, extent, stats, watch)
         network = walks.run(parts, progress)
     finally:
         shutil.rmtree(run_folder, ignore_errors=True)
@@ -220,11 +226,11 @@ class _Walks:
     """The walks of one batch run: sent to the workers, kept where exact, sent again
     where not; per compound and facility set, the metres and id found (NaN: not yet)."""
 
-    def __init__(self, client, inputs: BatchInputs, demand, gates, sets, extent, stats):
+    def __init__(self, client, inputs: BatchInputs, demand, gates, sets, extent, stats, watch):
         from distributed import as_completed
 
         n, set_keys = len(demand), tuple(sets)
-        self.client, self.inputs, self.stats = client, inputs, stats
+        self.client, self.inputs, self.stats, self.watch = client, inputs, stats, watch
         self.set_keys, self.extent = set_keys, extent
         self.extent_area = (extent[2] - extent[0]) * (extent[3] - extent[1])
         # a set with no facilities anywhere: NaN everywhere, as in one process
@@ -266,9 +272,9 @@ class _Walks:
             self.walk(part, self.set_keys, first=True)
         drawn, done = {}, 0
         try:
-            for future in self.queue:
+            for future in self._finished():
                 part = self.tasks.pop(future)
-                result = _result(future, part)
+                result = self._fetched(future, part)
                 done += 1
                 if isinstance(part, str):
                     drawn[part] = result
@@ -295,6 +301,25 @@ class _Walks:
                 "facility set; nothing was written"
             )
         return _joined([drawn[key] for key in shown])
+
+    def _finished(self) -> Iterator:
+        """The tasks as they finish (those sent meanwhile included), looking now and then
+        whether the cluster still has workers."""
+        while not self.queue.is_empty():
+            finished = self.queue.next_batch(block=False)
+            if not finished:
+                self.watch.check()
+                time.sleep(0.1)
+            yield from finished
+
+    def _fetched(self, future, part: Part | str):
+        """The finished task's result. Its worker may have left meanwhile, taking it
+        along: then it is computed again, if the cluster still has workers."""
+        while True:
+            try:
+                return _result(future, part, timeout_s=WORKERS_POLL_S)
+            except TimeoutError:
+                self.watch.check()
 
     def keep(self, result: PartAccess, part: Part) -> None:
         """Keep the exact walks of ``result``; note, per facility set, the compounds to
@@ -361,6 +386,29 @@ class _Walks:
         return box_of(self.row_boxes, rows)
 
 
+class _WorkersWatch:
+    """Fails the run once its cluster has had no worker for ``timeout_s`` seconds (tasks
+    with no worker to run them wait for ever). Asks the scheduler at most once a
+    :data:`WORKERS_POLL_S`."""
+
+    def __init__(self, client, timeout_s: float):
+        self.client, self.timeout_s = client, timeout_s
+        self.seen = self.asked = time.monotonic()
+
+    def check(self) -> None:
+        now = time.monotonic()
+        if now - self.asked < WORKERS_POLL_S:
+            return
+        self.asked = now
+        if self.client.nthreads():
+            self.seen = now
+        elif now - self.seen > self.timeout_s:
+            raise BatchFailed(
+                f"no Dask worker has been left in the cluster at {self.client.scheduler.address} "
+                f"for {self.timeout_s:g} s; the batch was stopped and nothing was written"
+            )
+
+
 def _area_within(box, extent) -> float:
     """The area of ``box`` inside ``extent`` (square metres)."""
     width = min(box[2], extent[2]) - max(box[0], extent[0])
@@ -383,13 +431,18 @@ def _joined(drawn: list[NetworkLayers]) -> NetworkLayers:
     )
 
 
-def _result(future, part: Part | str):
-    """The task's result; :class:`BatchFailed` if it failed or its worker kept dying."""
+def _result(future, part: Part | str, timeout_s: float):
+    """The task's result; :class:`BatchFailed` if it failed or its worker kept dying,
+    ``TimeoutError`` if it is not there within ``timeout_s``."""
     from distributed import KilledWorker
 
     what = f"part {part.name}" if isinstance(part, Part) else f"the network layers of {part}"
     try:
-        return future.result()
+        return future.result(timeout=timeout_s)
+    except TimeoutError as exc:
+        if future.status != "error":  # not there yet (the task's own TimeoutError fails)
+            raise
+        failure = exc
     except CancelledError as exc:
         raise BatchFailed(f"{what} was cancelled; nothing was written") from exc
     except KilledWorker as exc:
@@ -398,7 +451,8 @@ def _result(future, part: Part | str):
             "nothing was written"
         ) from exc
     except Exception as exc:
-        raise BatchFailed(
-            f"{what} failed ({type(exc).__name__}: {exc}); the batch was stopped and nothing "
-            "was written"
-        ) from exc
+        failure = exc
+    raise BatchFailed(
+        f"{what} failed ({type(failure).__name__}: {failure}); the batch was stopped and "
+        "nothing was written"
+    ) from failure

@@ -76,7 +76,7 @@ def two_district_city():
     """A synthetic city of two districts side by side (EPSG:4326 layers; ~30 s to make)."""
     from geo_service.demo.city import generate_city
 
-    return generate_city(scale=0.05, seed=3)
+    return generate_city(scale=0.05, seed=3, workers=2)
 
 
 @pytest.fixture

@@ -40,6 +40,15 @@ def test_a_city_of_one_district_has_no_link_roads(demo):
     assert len(one["roads"]) > 1.5 * len(demo["roads"])
 
 
+def test_districts_made_side_by_side_make_the_same_city(city):
+    """The fixture's city is made by one process per processor; one process alone makes
+    the same layers, value for value."""
+    alone = generate_city(scale=0.05, seed=3, workers=1)
+    assert list(alone) == list(city)
+    for layer, frame in city.items():
+        assert alone[layer].equals(frame), layer
+
+
 def test_two_districts_side_by_side(city, demo):
     assert len(city["compounds"]) == 2 * len(demo["compounds"])
     assert len(city["service_centres"]) == 2 * len(demo["service_centres"])

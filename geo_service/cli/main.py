@@ -302,6 +302,10 @@ def demo_city(
         float, typer.Option(help="1 = ~20,000 compounds, 5 million residents; 0.05 = 2 districts.")
     ] = 1.0,
     seed: Annotated[int, typer.Option(help="Random seed; the same seed gives the same city.")] = 1,
+    workers: Annotated[
+        int | None,
+        typer.Option(help="Processes making districts side by side (default: one per CPU)."),
+    ] = None,
 ) -> None:
     """Generate a synthetic city (districts made by the demo district's rules, side by
     side) as a district folder: serve it with --district OUT."""
@@ -312,7 +316,9 @@ def demo_city(
     started = time.perf_counter()
     with Progress(console=console) as progress:
         task = progress.add_task("districts", total=city_districts(scale))
-        layers = generate_city(scale, seed, lambda done, _: progress.update(task, completed=done))
+        layers = generate_city(
+            scale, seed, lambda done, _: progress.update(task, completed=done), workers=workers
+        )
     write_city(layers, out, template=Settings().district_dir, seed=seed, scale=scale)
     counts = ", ".join(f"{layer} {len(frame):,}" for layer, frame in layers.items())
     console.print(f"[green]wrote {out}[/green] in {time.perf_counter() - started:.0f} s: {counts}")

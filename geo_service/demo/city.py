@@ -17,8 +17,11 @@ from __future__ import annotations
 
 import logging
 import math
+import multiprocessing
+import os
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import geopandas as gpd
@@ -82,24 +85,42 @@ def _moved(frame: gpd.GeoDataFrame, dx: float, dy: float, clip=None) -> gpd.GeoD
     return metric.to_crs(STORAGE_CRS)
 
 
+def _district(district_seed: int) -> dict[str, gpd.GeoDataFrame]:
+    """One district of the city, where the demo district lies (EPSG:4326)."""
+    population = round(CITY_POPULATION / CITY_DISTRICTS, -2)  # residents of each district
+    return generate_demo(
+        district_seed, street_spacing=CITY_STREET_SPACING, population=int(population)
+    )
+
+
+def _districts(seeds: list[int], workers: int) -> Iterator[dict[str, gpd.GeoDataFrame]]:
+    """The districts of ``seeds`` in order, made by ``workers`` processes side by side."""
+    if workers <= 1:
+        yield from map(_district, seeds)
+        return
+    context = multiprocessing.get_context("spawn")  # no fork of a threaded parent
+    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+        yield from pool.map(_district, seeds)
+
+
 def generate_city(
     scale: float = 1.0,
     seed: int = 1,
     progress: Callable[[int, int], None] | None = None,
+    workers: int | None = None,
 ) -> dict[str, gpd.GeoDataFrame]:
     """Every layer of the city at ``scale``, keyed by layer id (EPSG:4326). ``progress``
-    is called with (districts done, districts) after each district."""
+    is called with (districts done, districts) after each district. ``workers``: processes
+    making districts side by side (default: one per processor); the city is the same for
+    any number."""
     count = city_districts(scale)
     columns = math.ceil(math.sqrt(count))
-    population = round(CITY_POPULATION / CITY_DISTRICTS, -2)  # residents of each district
+    workers = min(count, workers or os.cpu_count() or 1)
     parts: dict[str, list[gpd.GeoDataFrame]] = {}
     tiles: list[shapely.Polygon] = []
     width = height = None
     origin = None
-    for k in range(count):
-        layers = generate_demo(
-            seed * 1000 + k, street_spacing=CITY_STREET_SPACING, population=int(population)
-        )
+    for k, layers in enumerate(_districts([seed * 1000 + k for k in range(count)], workers)):
         box = layers["district"].to_crs(METRIC_CRS).total_bounds
         if width is None:
             width, height = (box[2] - box[0]) + 200.0, (box[3] - box[1]) + 200.0

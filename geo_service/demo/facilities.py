@@ -15,14 +15,21 @@ from geo_service.demo.streets import endpoints_graph
 ROAD_OFFSET_M = 15.0
 
 
-def beside_road(target: np.ndarray, roads: np.ndarray, within: shapely.Geometry) -> shapely.Point:
+#: The first radius (metres) within which :func:`beside_road` looks for its road.
+NEAR_ROAD_M = 250.0
+
+
+def beside_road(
+    target: np.ndarray,
+    roads: np.ndarray,
+    within: shapely.Geometry,
+    tree: shapely.STRtree | None = None,
+) -> shapely.Point:
     """A point ``ROAD_OFFSET_M`` off the road nearest ``target`` inside ``within``, towards
-    ``target`` (on the road itself if the offset point would leave ``within``)."""
-    inside = shapely.intersection(roads, within.buffer(-5.0), grid_size=0.01)
-    inside = shapely.get_parts(inside[~shapely.is_empty(inside)])
-    candidates = inside if len(inside) else roads
+    ``target`` (on the road itself if the offset point would leave ``within``). ``tree``:
+    an index of ``roads``, for many calls."""
+    road = _nearest_road_inside(target, roads, within, tree or shapely.STRtree(roads))
     point = shapely.Point(target)
-    road = candidates[shapely.STRtree(candidates).nearest(point)]
     on_road = np.array(shapely.shortest_line(road, point).coords[0])
     step = np.asarray(target) - on_road
     length = float(np.hypot(*step))
@@ -31,6 +38,32 @@ def beside_road(target: np.ndarray, roads: np.ndarray, within: shapely.Geometry)
         if within.contains(offset):
             return offset
     return shapely.Point(on_road)
+
+
+def _nearest_road_inside(
+    target: np.ndarray, roads: np.ndarray, within: shapely.Geometry, tree: shapely.STRtree
+) -> shapely.Geometry:
+    """The piece of road inside ``within`` (5 m in from its edge) nearest ``target``, or
+    the nearest road if none is inside. Only the roads within a radius of ``target`` are
+    cut, the radius doubled until a piece lies within it (a piece of a road farther out
+    would be farther too)."""
+    point, shrunk = shapely.Point(target), within.buffer(-5.0)
+    minx, miny, maxx, maxy = within.bounds
+    farthest = max(
+        np.hypot(x - target[0], y - target[1]) for x in (minx, maxx) for y in (miny, maxy)
+    )
+    radius = NEAR_ROAD_M
+    while True:
+        near = np.sort(tree.query(point, predicate="dwithin", distance=radius))
+        inside = shapely.intersection(roads[near], shrunk, grid_size=0.01)
+        inside = shapely.get_parts(inside[~shapely.is_empty(inside)])
+        if len(inside):
+            nearest = inside[shapely.STRtree(inside).nearest(point)]
+            if shapely.distance(nearest, point) <= radius:
+                return nearest
+        if radius > farthest:  # every road that reaches ``within`` was cut: none is inside
+            return roads[tree.nearest(point)]
+        radius *= 2
 
 
 def weighted_centre(points: np.ndarray, weights: np.ndarray) -> np.ndarray:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import geopandas as gpd
 import numpy as np
+import shapely
 
 from geo_service.demo import binhu
 from geo_service.demo.facilities import beside_road
@@ -62,11 +63,11 @@ def landmark_table(
         ),
         *((f"L-{code}", *_seat(units[code]), f"S-{code}", code) for code in unit_land),
     ]
-    points = []
+    points, tree = [], shapely.STRtree(on_land)
     for *_, centre_id, land in rows:
         centre = by_id.geometry[centre_id]
         target = np.array([centre.x, centre.y]) + OFFSET_FROM_CENTRE_M
-        points.append(beside_road(target, on_land, unit_land[land]))
+        points.append(beside_road(target, on_land, unit_land[land], tree))
     return gpd.GeoDataFrame(
         {
             "id": [row[0] for row in rows],

@@ -116,11 +116,12 @@ def place_facilities(
     on_land = roads.geometry[roads["road_class"] != "bridge"].to_numpy()
     inside = shapely.get_coordinates(compounds.geometry.representative_point())
     population = compounds["population"].to_numpy(float)
-    centre_rows = [("district", None, beside_road(district_target, on_land, unit_land["HL"]))]
+    tree = shapely.STRtree(on_land)
+    centre_rows = [("district", None, beside_road(district_target, on_land, unit_land["HL"], tree))]
     for code, land in unit_land.items():
         mine = (compounds["subdistrict_id"] == code).to_numpy()
         target = weighted_centre(inside[mine], population[mine])
-        centre_rows.append(("subdistrict", code, beside_road(target, on_land, land)))
+        centre_rows.append(("subdistrict", code, beside_road(target, on_land, land, tree)))
     for community in communities.itertuples():
         mine = (compounds["community_id"] == community.id).to_numpy()
         target = (
@@ -129,7 +130,7 @@ def place_facilities(
             else np.array(community.geometry.representative_point().coords[0])
         )
         centre_rows.append(
-            ("community", community.id, beside_road(target, on_land, community.geometry))
+            ("community", community.id, beside_road(target, on_land, community.geometry, tree))
         )
     centres = gpd.GeoDataFrame(
         {"level": [r[0] for r in centre_rows], "unit": [r[1] for r in centre_rows]},
@@ -144,7 +145,7 @@ def place_facilities(
         community = communities.iloc[c]
         mine = np.flatnonzero((compounds["community_id"] == community["id"]).to_numpy())
         target = inside[rng.choice(mine)]
-        park_rows.append((community["id"], beside_road(target, on_land, community.geometry)))
+        park_rows.append((community["id"], beside_road(target, on_land, community.geometry, tree)))
     parks = gpd.GeoDataFrame(
         {"community_id": [r[0] for r in park_rows]},
         geometry=[r[1] for r in park_rows],

@@ -388,3 +388,24 @@ def test_a_run_whose_every_worker_left_fails_instead_of_waiting(demo, config, tm
     assert isinstance(outcome.get("error"), BatchFailed), outcome
     assert "no Dask worker" in str(outcome["error"])
     assert "nothing was written" in str(outcome["error"])
+
+
+def test_the_workers_watch_counts_from_when_it_first_saw_no_worker():
+    """Time the run spent not looking (busy with results) is not time without workers:
+    the first look that finds none starts the clock."""
+    import time
+
+    from distributed import Client
+
+    from geo_service.pipeline.batch import WORKERS_POLL_S, _WorkersWatch
+
+    with (
+        LocalCluster(n_workers=0, dashboard_address="127.0.0.1:0") as empty,
+        Client(empty) as client,
+    ):
+        watch = _WorkersWatch(client, timeout_s=0.5)
+        time.sleep(WORKERS_POLL_S + 0.2)  # busy elsewhere, longer than the timeout
+        watch.check()  # the first look: no worker since now
+        time.sleep(WORKERS_POLL_S + 0.2)
+        with pytest.raises(BatchFailed, match="no Dask worker has been left"):
+            watch.check()

@@ -313,6 +313,7 @@ def demo_city(
 
     from geo_service.demo.city import city_districts, generate_city, write_city
 
+    _logging()  # a line per district and per layer written, also where no bar is drawn
     started = time.perf_counter()
     with Progress(console=console) as progress:
         task = progress.add_task("districts", total=city_districts(scale))

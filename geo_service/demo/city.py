@@ -22,6 +22,7 @@ import os
 import shutil
 from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
+from contextlib import closing
 from pathlib import Path
 
 import geopandas as gpd
@@ -115,29 +116,34 @@ def generate_city(
     any number."""
     count = city_districts(scale)
     columns = math.ceil(math.sqrt(count))
-    workers = min(count, workers or os.cpu_count() or 1)
+    workers = min(count, workers or len(os.sched_getaffinity(0)))
     parts: dict[str, list[gpd.GeoDataFrame]] = {}
     tiles: list[shapely.Polygon] = []
     width = height = None
     origin = None
-    for k, layers in enumerate(_districts([seed * 1000 + k for k in range(count)], workers)):
-        box = layers["district"].to_crs(METRIC_CRS).total_bounds
-        if width is None:
-            width, height = (box[2] - box[0]) + 200.0, (box[3] - box[1]) + 200.0
-            # centre the grid where the first district is (inside CGCS2000 GK CM 120E)
-            origin = (-(columns - 1) * width / 2, -(math.ceil(count / columns) - 1) * height / 2)
-        dx = origin[0] + (k % columns) * width
-        dy = origin[1] + (k // columns) * height
-        tile = shapely.box(
-            box[0] + dx - 100, box[1] + dy - 100, box[2] + dx + 100, box[3] + dy + 100
-        )
-        tiles.append(tile)
-        for layer_id, frame in layers.items():
-            moved = _moved(frame, dx, dy, clip=tile if layer_id == "water" else None)
-            parts.setdefault(layer_id, []).append(_prefixed(moved, k))
-        log.info("city: district %d of %d", k + 1, count)
-        if progress is not None:
-            progress(k + 1, count)
+    seeds = [seed * 1000 + k for k in range(count)]
+    with closing(_districts(seeds, workers)) as districts:  # the pool ends with the loop
+        for k, layers in enumerate(districts):
+            box = layers["district"].to_crs(METRIC_CRS).total_bounds
+            if width is None:
+                width, height = (box[2] - box[0]) + 200.0, (box[3] - box[1]) + 200.0
+                # centre the grid where the first district is (inside CGCS2000 GK CM 120E)
+                origin = (
+                    -(columns - 1) * width / 2,
+                    -(math.ceil(count / columns) - 1) * height / 2,
+                )
+            dx = origin[0] + (k % columns) * width
+            dy = origin[1] + (k // columns) * height
+            tile = shapely.box(
+                box[0] + dx - 100, box[1] + dy - 100, box[2] + dx + 100, box[3] + dy + 100
+            )
+            tiles.append(tile)
+            for layer_id, frame in layers.items():
+                moved = _moved(frame, dx, dy, clip=tile if layer_id == "water" else None)
+                parts.setdefault(layer_id, []).append(_prefixed(moved, k))
+            log.info("city: district %d of %d", k + 1, count)
+            if progress is not None:
+                progress(k + 1, count)
     parts["roads"].append(_seam_links(parts["roads"], tiles, columns))
     city = {
         layer_id: gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), crs=STORAGE_CRS)
@@ -235,10 +241,9 @@ def write_city(
     shutil.copytree(template / "maps", folder / "maps", dirs_exist_ok=True)
     note = CITY_NOTE.format(seed=seed, scale=scale, districts=city_districts(scale))
     for layer_id, frame in layers.items():
-        write_geojson(
-            frame,
-            folder / "data" / "geojson" / f"{layer_id}.geojson",
-            name=layer_id,
-            description=note,
+        path = folder / "data" / "geojson" / f"{layer_id}.geojson"
+        write_geojson(frame, path, name=layer_id, description=note)
+        log.info(
+            "city: wrote %s (%d features, %.0f MB)", path, len(frame), path.stat().st_size / 1e6
         )
     return folder

@@ -15,6 +15,8 @@ from geo_service.demo.streets import endpoints_graph
 ROAD_OFFSET_M = 15.0
 
 
+#: The grid (metres) the pieces of road inside an area are cut to.
+GRID_M = 0.01
 #: The first radius (metres) within which :func:`beside_road` looks for its road.
 NEAR_ROAD_M = 250.0
 
@@ -28,7 +30,8 @@ def beside_road(
     """A point ``ROAD_OFFSET_M`` off the road nearest ``target`` inside ``within``, towards
     ``target`` (on the road itself if the offset point would leave ``within``). ``tree``:
     an index of ``roads``, for many calls."""
-    road = _nearest_road_inside(target, roads, within, tree or shapely.STRtree(roads))
+    tree = shapely.STRtree(roads) if tree is None else tree
+    road = _nearest_road_inside(target, roads, within, tree)
     point = shapely.Point(target)
     on_road = np.array(shapely.shortest_line(road, point).coords[0])
     step = np.asarray(target) - on_road
@@ -48,14 +51,17 @@ def _nearest_road_inside(
     cut, the radius doubled until a piece lies within it (a piece of a road farther out
     would be farther too)."""
     point, shrunk = shapely.Point(target), within.buffer(-5.0)
+    if shrunk.is_empty or not np.isfinite(target).all():
+        return roads[tree.nearest(point)]
     minx, miny, maxx, maxy = within.bounds
     farthest = max(
         np.hypot(x - target[0], y - target[1]) for x in (minx, maxx) for y in (miny, maxy)
     )
     radius = NEAR_ROAD_M
     while True:
-        near = np.sort(tree.query(point, predicate="dwithin", distance=radius))
-        inside = shapely.intersection(roads[near], shrunk, grid_size=0.01)
+        # cut to the grid, a piece may lie up to 0.01 m nearer than its road
+        near = np.sort(tree.query(point, predicate="dwithin", distance=radius + GRID_M))
+        inside = shapely.intersection(roads[near], shrunk, grid_size=GRID_M)
         inside = shapely.get_parts(inside[~shapely.is_empty(inside)])
         if len(inside):
             nearest = inside[shapely.STRtree(inside).nearest(point)]

@@ -273,8 +273,9 @@ class _Walks:
         drawn, done = {}, 0
         try:
             for future in self._finished():
-                part = self.tasks.pop(future)
+                part = self.tasks[future]
                 result = self._fetched(future, part)
+                del self.tasks[future]
                 done += 1
                 if isinstance(part, str):
                     drawn[part] = result
@@ -314,12 +315,26 @@ class _Walks:
 
     def _fetched(self, future, part: Part | str):
         """The finished task's result. Its worker may have left meanwhile, taking it
-        along: then it is computed again, if the cluster still has workers."""
+        along: then it is computed again, if the cluster still has workers. Waits for the
+        result to be there (moving no data), then fetches it with a time limit that
+        doubles at each try, so that a large transfer is never cut for ever."""
+        from distributed import wait
+
+        fetch_s = self.watch.timeout_s
         while True:
             try:
-                return _result(future, part, timeout_s=WORKERS_POLL_S)
+                wait(future, timeout=WORKERS_POLL_S)
             except TimeoutError:
                 self.watch.check()
+                continue
+            try:
+                result = _result(future, part, timeout_s=fetch_s)
+            except TimeoutError:
+                self.watch.check()
+                fetch_s *= 2
+                continue
+            self.watch.saw_workers()
+            return result
 
     def keep(self, result: PartAccess, part: Part) -> None:
         """Keep the exact walks of ``result``; note, per facility set, the compounds to
@@ -387,25 +402,39 @@ class _Walks:
 
 
 class _WorkersWatch:
-    """Fails the run once its cluster has had no worker for ``timeout_s`` seconds (tasks
-    with no worker to run them wait for ever). Asks the scheduler at most once a
-    :data:`WORKERS_POLL_S`."""
+    """Fails the run once its cluster has been seen without workers for ``timeout_s``
+    seconds (tasks with no worker to run them wait for ever), or has lost its scheduler.
+    Asks the scheduler at most once a :data:`WORKERS_POLL_S`."""
 
     def __init__(self, client, timeout_s: float):
         self.client, self.timeout_s = client, timeout_s
-        self.seen = self.asked = time.monotonic()
+        self.asked = time.monotonic()
+        self.none_since: float | None = None  # first seen without workers
+
+    def saw_workers(self) -> None:
+        self.none_since = None
 
     def check(self) -> None:
         now = time.monotonic()
         if now - self.asked < WORKERS_POLL_S:
             return
         self.asked = now
-        if self.client.nthreads():
-            self.seen = now
-        elif now - self.seen > self.timeout_s:
+        address = self.client.scheduler.address
+        try:
+            threads = self.client.nthreads()
+        except OSError as exc:  # the scheduler is gone (CommClosedError is an OSError)
             raise BatchFailed(
-                f"no Dask worker has been left in the cluster at {self.client.scheduler.address} "
-                f"for {self.timeout_s:g} s; the batch was stopped and nothing was written"
+                f"lost the Dask scheduler at {address} ({exc}); the batch was stopped and "
+                "nothing was written"
+            ) from exc
+        if threads:
+            self.none_since = None
+        elif self.none_since is None:
+            self.none_since = now
+        elif now - self.none_since > self.timeout_s:
+            raise BatchFailed(
+                f"no Dask worker has been left in the cluster at {address} for "
+                f"{self.timeout_s:g} s; the batch was stopped and nothing was written"
             )
 
 
@@ -439,10 +468,10 @@ def _result(future, part: Part | str, timeout_s: float):
     what = f"part {part.name}" if isinstance(part, Part) else f"the network layers of {part}"
     try:
         return future.result(timeout=timeout_s)
-    except TimeoutError as exc:
+    except TimeoutError:
         if future.status != "error":  # not there yet (the task's own TimeoutError fails)
             raise
-        failure = exc
+        failure = future.exception()
     except CancelledError as exc:
         raise BatchFailed(f"{what} was cancelled; nothing was written") from exc
     except KilledWorker as exc:

@@ -11,6 +11,7 @@ import json
 import math
 import os
 import tempfile
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +25,8 @@ from geo_service.data.catalog import LayerSpec
 
 #: 7 decimals of a degree is about 1 cm on the ground.
 COORDINATE_PRECISION = 7
+#: Features made into text at a time when a layer is written to a file.
+WRITE_CHUNK_ROWS = 50_000
 
 # GDAL refuses a GeoJSON object over 200 MB by default; a city's dissolved service circle is
 # one such feature. Our files are our own: no limit.
@@ -85,14 +88,34 @@ def feature_collection_text(
     precision: int = COORDINATE_PRECISION,
 ) -> str:
     """The GeoJSON text of ``gdf`` (must be in EPSG:4326), one feature per line."""
+    return "".join(
+        feature_collection_pieces(
+            gdf, name=name, description=description, id_property=id_property, precision=precision
+        )
+    )
+
+
+def feature_collection_pieces(
+    gdf: gpd.GeoDataFrame,
+    *,
+    name: str,
+    description: str,
+    id_property: str = "id",
+    precision: int = COORDINATE_PRECISION,
+    chunk_rows: int = WRITE_CHUNK_ROWS,
+) -> Iterator[str]:
+    """:func:`feature_collection_text` in pieces of at most ``chunk_rows`` features, made
+    as they are asked for (a city's streets are never one string)."""
     if not is_storage_crs(gdf.crs):
         raise ValueError(f"GeoJSON is written in EPSG:4326, not {gdf.crs}")
     header = {"type": "FeatureCollection", "name": name, "description": description}
-    features = feature_texts(gdf, id_property=id_property, precision=precision)
-    lines = [json.dumps(header, ensure_ascii=False)[:-1] + ', "features": [']
-    lines.append(",\n".join(features))
-    lines.append("]}")
-    return "\n".join(line for line in lines if line) + "\n"
+    yield json.dumps(header, ensure_ascii=False)[:-1] + ', "features": ['
+    for start in range(0, len(gdf), chunk_rows):
+        features = feature_texts(
+            gdf.iloc[start : start + chunk_rows], id_property=id_property, precision=precision
+        )
+        yield ("\n" if start == 0 else ",\n") + ",\n".join(features)
+    yield "\n]}\n"
 
 
 def layer_geojson(spec: LayerSpec, frame: gpd.GeoDataFrame) -> bytes:
@@ -108,14 +131,15 @@ def layer_geojson(spec: LayerSpec, frame: gpd.GeoDataFrame) -> bytes:
     return text.encode("utf-8")
 
 
-def write_atomic(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` through a temporary file in the same folder and a rename."""
+def write_atomic(path: Path, text: str | Iterable[str]) -> None:
+    """Write ``text`` (a string, or pieces written one after another) to ``path`` through
+    a temporary file in the same folder and a rename."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
-            handle.write(text)
+            handle.writelines([text] if isinstance(text, str) else text)
             handle.flush()
             os.fsync(handle.fileno())
         Path(tmp).chmod(0o644)
@@ -126,8 +150,8 @@ def write_atomic(path: Path, text: str) -> None:
 
 
 def write_geojson(gdf: gpd.GeoDataFrame, path: Path, *, name: str, description: str) -> None:
-    """Write ``gdf`` to ``path`` as deterministic GeoJSON, atomically."""
-    write_atomic(path, feature_collection_text(gdf, name=name, description=description))
+    """Write ``gdf`` to ``path`` as deterministic GeoJSON, atomically, in pieces."""
+    write_atomic(path, feature_collection_pieces(gdf, name=name, description=description))
 
 
 def read_geojson(path: Path) -> gpd.GeoDataFrame:

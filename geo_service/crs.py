@@ -102,7 +102,9 @@ def metric_crs_for(bounds: Bounds) -> CRS:
     whose central meridian is nearest (EPSG:4534-4554; Wuxi: EPSG:4549, CM 120E), which
     covers onshore China only; the WGS 84 UTM zone of the data's centre (EPSG:326xx north,
     327xx south). Data across a UTM zone's edge gets a transverse Mercator centred on it (a
-    PROJ definition, not an EPSG code).
+    PROJ definition, not an EPSG code). Data so wide that lengths at its edges would come
+    out more than :data:`MAX_SCALE_ERROR` long on that meridian gets a scale factor below 1
+    that spreads the error either side (as UTM's 0.9996 does).
     """
     west, south, east, north = bounds
     for crs in _candidates(bounds):
@@ -110,8 +112,17 @@ def metric_crs_for(bounds: Bounds) -> CRS:
         if area.west <= west and east <= area.east and area.south <= south and north <= area.north:
             return crs
     lon = (bounds[0] + bounds[2]) / 2
+    centred = _transverse_mercator(lon, 1.0)
+    error = worst_scale_error(centred, bounds)
+    if error <= MAX_SCALE_ERROR:
+        return centred
+    return _transverse_mercator(lon, round(1 / (1 + error / 2), 6))
+
+
+def _transverse_mercator(lon: float, scale: float) -> CRS:
+    """A transverse Mercator on meridian ``lon`` with this central ``scale`` factor."""
     return CRS.from_proj4(
-        f"+proj=tmerc +lat_0=0 +lon_0={lon:.4f} +k=1 +x_0=500000 +y_0=0 "
+        f"+proj=tmerc +lat_0=0 +lon_0={lon:.4f} +k={scale:g} +x_0=500000 +y_0=0 "
         "+ellps=WGS84 +units=m +no_defs"
     )
 

@@ -49,6 +49,25 @@ def test_districts_made_side_by_side_make_the_same_city(city):
         assert alone[layer].equals(frame), layer
 
 
+def test_a_city_wider_than_its_zone_is_measured_in_a_crs_that_fits_it(city):
+    """Two districts fit the template's Gauss-Kruger zone (EPSG:4549, 118.5-121.5E); a
+    city six degrees wide gets a transverse Mercator on its centre, which the coverage
+    run's check accepts."""
+    from geo_service.crs import check_metric_crs
+    from geo_service.demo.city import city_metric_crs
+
+    west, south, east, north = np.array(
+        [frame.total_bounds for frame in city.values() if len(frame)]
+    ).T
+    bounds = (west.min(), south.min(), east.max(), north.max())
+    assert city_metric_crs("EPSG:4549", bounds) == "EPSG:4549"
+    middle = (bounds[0] + bounds[2]) / 2
+    wide = (middle - 2.9, bounds[1], middle + 2.9, bounds[3] + 4)
+    chosen = city_metric_crs("EPSG:4549", wide)
+    assert f"+proj=tmerc +lat_0=0 +lon_0={middle:.4f} " in chosen
+    check_metric_crs(chosen, wide)  # raises if it does not fit
+
+
 def test_two_districts_side_by_side(city, demo):
     assert len(city["compounds"]) == 2 * len(demo["compounds"])
     assert len(city["service_centres"]) == 2 * len(demo["service_centres"])

@@ -138,6 +138,21 @@ def test_data_across_utm_zones_gets_a_transverse_mercator_of_its_own():
     assert check_metric_crs(crs, bounds) == crs
 
 
+def test_data_wider_than_a_zone_gets_a_scale_factor_that_spreads_the_error():
+    """Six degrees of longitude around 120E (ten times the synthetic city): on the central
+    meridian with k = 1 the edges come out over 0.1% long; k < 1 halves the worst error
+    and the CRS passes its own check."""
+    wide = (117.27, 29.12, 123.12, 33.82)
+    lon = (wide[0] + wide[2]) / 2
+    centred = CRS.from_proj4(f"+proj=tmerc +lon_0={lon} +k=1 +x_0=500000 +ellps=WGS84 +units=m")
+    assert worst_scale_error(centred, wide) > MAX_SCALE_ERROR
+    crs = metric_crs_for(wide)
+    assert f"+lon_0={lon:.4f}" in crs.srs and "+k=0.9995" in crs.srs
+    errors = [scale_error(crs, x, y) for x in wide[::2] for y in wide[1::2]]
+    assert max(errors) < MAX_SCALE_ERROR / 2 + 1e-5 and scale_error(crs, lon, 31) < 0
+    assert check_metric_crs(crs, wide) == crs
+
+
 def test_a_zone_a_little_way_off_the_data_is_accepted_within_its_scale_error():
     shanghai = (120.9, 30.7, 122.2, 31.9)  # EPSG:4549's area ends at 121.5E
     assert 0 < worst_scale_error(CRS.from_epsg(4549), shanghai) < MAX_SCALE_ERROR

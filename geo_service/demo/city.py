@@ -33,12 +33,13 @@ import yaml
 from pyproj import Transformer
 from scipy.spatial import cKDTree
 
-from geo_service.crs import STORAGE_CRS
+from geo_service.crs import STORAGE_CRS, check_metric_crs, metric_crs_for
 from geo_service.data.geojson_io import write_geojson
 from geo_service.data.yaml_text import load_yaml
 from geo_service.demo.binhu import METRIC_CRS
 from geo_service.demo.generate import generate_demo
 from geo_service.demo.geography import as_multipolygon
+from geo_service.errors import UnsuitableCRS
 
 log = logging.getLogger(__name__)
 
@@ -219,6 +220,24 @@ def _city_outline(districts: gpd.GeoDataFrame, count: int) -> gpd.GeoDataFrame:
     return row.set_geometry(gpd.GeoSeries([outline], crs=STORAGE_CRS, index=row.index))
 
 
+def city_metric_crs(template_crs: str, bounds: tuple[float, float, float, float]) -> str:
+    """The template's metric CRS if it fits a city with these lon/lat ``bounds``, else the
+    one :func:`~geo_service.crs.metric_crs_for` gives (a city ten times the first spans
+    six degrees of longitude, twice a Gauss-Kruger zone)."""
+    try:
+        check_metric_crs(template_crs, bounds)
+    except UnsuitableCRS:
+        fitting = metric_crs_for(bounds).to_string()
+        log.info("city: %s does not fit %s; measuring in %s", template_crs, bounds, fitting)
+        return fitting
+    return template_crs
+
+
+def _bounds(frames) -> tuple[float, float, float, float]:
+    boxes = np.array([frame.total_bounds for frame in frames if len(frame)])
+    return (*boxes[:, :2].min(axis=0), *boxes[:, 2:].max(axis=0))
+
+
 def write_city(
     layers: dict[str, gpd.GeoDataFrame], folder: Path, *, template: Path, seed: int, scale: float
 ) -> Path:
@@ -228,6 +247,8 @@ def write_city(
     (folder / "layers").mkdir(parents=True, exist_ok=True)
     profile = load_yaml((template / "district.yaml").read_text(encoding="utf-8"))
     profile |= {"id": "demo-city", "name": {"zh": "示例城（合成）", "en": "Demo City (synthetic)"}}
+    bounds = _bounds(layers.values())
+    profile["metric_crs"] = city_metric_crs(profile["metric_crs"], bounds)
     profile.pop("figures", None)
     (folder / "district.yaml").write_text(
         yaml.safe_dump(profile, allow_unicode=True, sort_keys=False), encoding="utf-8"

@@ -7,24 +7,16 @@ from __future__ import annotations
 import numpy as np
 import shapely
 
-from geo_service.demo.facilities import GRID_M, ROAD_OFFSET_M, beside_road
+from geo_service.demo.facilities import GRID_M, beside_road, nearest_road_inside
 
 
-def _every_road_cut(target, roads, within) -> shapely.Point:
+def _every_road_cut(target, roads, within) -> shapely.Geometry:
     """What :func:`beside_road` did before it looked near the target only: cut every road
-    to ``within`` and take the nearest piece."""
+    to ``within`` and take the nearest piece (the nearest road if none is inside)."""
     inside = shapely.intersection(roads, within.buffer(-5.0), grid_size=GRID_M)
     inside = shapely.get_parts(inside[~shapely.is_empty(inside)])
     candidates = inside if len(inside) else roads
-    road = candidates[shapely.STRtree(candidates).nearest(shapely.Point(target))]
-    on_road = np.array(shapely.shortest_line(road, shapely.Point(target)).coords[0])
-    step = np.asarray(target) - on_road
-    length = float(np.hypot(*step))
-    if length > 0:
-        offset = shapely.Point(on_road + step / length * min(ROAD_OFFSET_M, length))
-        if within.contains(offset):
-            return offset
-    return shapely.Point(on_road)
+    return candidates[shapely.STRtree(candidates).nearest(shapely.Point(target))]
 
 
 def test_the_road_near_the_target_is_the_one_every_road_cut_finds():
@@ -42,7 +34,7 @@ def test_the_road_near_the_target_is_the_one_every_road_cut_finds():
         within = shapely.Point(centre).buffer(rng.uniform(60, 1500))
         target = centre + rng.uniform(-1500, 1500, 2)
         expected = _every_road_cut(target, roads, within)
-        assert beside_road(target, roads, within, tree).equals_exact(expected, 0.0)
+        assert nearest_road_inside(target, roads, within, tree).equals_exact(expected, 0.0)
 
 
 def test_an_area_with_no_road_inside_takes_the_nearest_road():

@@ -31,7 +31,7 @@ def beside_road(
     ``target`` (on the road itself if the offset point would leave ``within``). ``tree``:
     an index of ``roads``, for many calls."""
     tree = shapely.STRtree(roads) if tree is None else tree
-    road = _nearest_road_inside(target, roads, within, tree)
+    road = nearest_road_inside(target, roads, within, tree)
     point = shapely.Point(target)
     on_road = np.array(shapely.shortest_line(road, point).coords[0])
     step = np.asarray(target) - on_road
@@ -43,7 +43,7 @@ def beside_road(
     return shapely.Point(on_road)
 
 
-def _nearest_road_inside(
+def nearest_road_inside(
     target: np.ndarray, roads: np.ndarray, within: shapely.Geometry, tree: shapely.STRtree
 ) -> shapely.Geometry:
     """The piece of road inside ``within`` (5 m in from its edge) nearest ``target``, or

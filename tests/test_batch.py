@@ -390,6 +390,7 @@ def test_a_run_whose_every_worker_left_fails_instead_of_waiting(demo, config, tm
     assert "nothing was written" in str(outcome["error"])
 
 
+@pytest.mark.slow  # seconds of waiting
 def test_the_workers_watch_counts_from_when_it_first_saw_no_worker():
     """Time the run spent not looking (busy with results) is not time without workers:
     the first look that finds none starts the clock."""

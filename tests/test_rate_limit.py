@@ -75,6 +75,7 @@ def test_each_client_has_its_own_count_and_is_told_when_to_retry():
 WINDOW_S = 4
 
 
+@pytest.mark.slow  # seconds of waiting
 def test_many_clients_cost_memory_only_for_their_window():
     """10,000 addresses each use their 2 requests of a 4-second window; once the window has
     passed (the sliding window counts the previous one too), the memory holds only the

@@ -114,7 +114,7 @@ def metric_crs_for(bounds: Bounds) -> CRS:
     lon = (bounds[0] + bounds[2]) / 2
     centred = _transverse_mercator(lon, 1.0)
     error = worst_scale_error(centred, bounds)
-    if error <= MAX_SCALE_ERROR:
+    if error <= MAX_SCALE_ERROR or not math.isfinite(error):
         return centred
     return _transverse_mercator(lon, round(1 / (1 + error / 2), 6))
 
@@ -168,12 +168,18 @@ def check_metric_crs(crs: CRS | str, bounds: Bounds) -> CRS:
         if area is not None
         else "an undeclared area"
     )
-    raise UnsuitableCRS(
+    problem = (
         f"metric CRS {crs.to_string()} is for {covers}; the data "
         f"({west:.4f}, {south:.4f}, {east:.4f}, {north:.4f}) lies outside it: lengths "
-        f"there come out up to {error:+.1%} off. Use {metric_crs_for(bounds).to_string()} "
-        "(metric_crs in district.yaml)"
+        f"there come out up to {error:+.2%} off"
     )
+    fitting = metric_crs_for(bounds)
+    if abs(worst_scale_error(fitting, bounds)) > MAX_SCALE_ERROR:
+        raise UnsuitableCRS(
+            f"{problem}, and the data is too wide for any one transverse Mercator to measure "
+            f"within {MAX_SCALE_ERROR:.1%}: split it into districts of a few degrees each"
+        )
+    raise UnsuitableCRS(f"{problem}. Use {fitting.to_string()} (metric_crs in district.yaml)")
 
 
 @functools.lru_cache(maxsize=8)

@@ -125,7 +125,7 @@ def test_a_crs_that_misses_the_data_is_refused_with_its_scale_error():
     assert measured / 1000.0 - 1 == pytest.approx(error, abs=0.01)
     assert abs(error) > 0.05
     worst = worst_scale_error(CRS.from_epsg(4549), HELSINKI)
-    with pytest.raises(UnsuitableCRS, match=rf"{worst:+.1%}".replace("+", r"\+")) as caught:
+    with pytest.raises(UnsuitableCRS, match=rf"{worst:+.2%}".replace("+", r"\+")) as caught:
         check_metric_crs("EPSG:4549", HELSINKI)
     assert "EPSG:32635" in str(caught.value)
 
@@ -151,6 +151,18 @@ def test_data_wider_than_a_zone_gets_a_scale_factor_that_spreads_the_error():
     errors = [scale_error(crs, x, y) for x in wide[::2] for y in wide[1::2]]
     assert max(errors) < MAX_SCALE_ERROR / 2 + 1e-5 and scale_error(crs, lon, 31) < 0
     assert check_metric_crs(crs, wide) == crs
+
+
+def test_data_too_wide_for_any_one_crs_is_told_so():
+    """Twelve degrees of longitude: even the spread transverse Mercator is over 0.1% at
+    the edges, so the message does not suggest it; a whole hemisphere does not break the
+    choice either."""
+    wide = (114.0, 29.0, 126.0, 34.0)
+    assert abs(worst_scale_error(metric_crs_for(wide), wide)) > MAX_SCALE_ERROR
+    with pytest.raises(UnsuitableCRS, match="too wide for any one transverse Mercator") as caught:
+        check_metric_crs("EPSG:4549", wide)
+    assert "Use " not in str(caught.value)
+    assert metric_crs_for((0.0, 0.0, 170.0, 1.0)).is_projected
 
 
 def test_a_zone_a_little_way_off_the_data_is_accepted_within_its_scale_error():

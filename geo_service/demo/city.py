@@ -228,7 +228,8 @@ def city_metric_crs(template_crs: str, bounds: tuple[float, float, float, float]
         check_metric_crs(template_crs, bounds)
     except UnsuitableCRS:
         fitting = metric_crs_for(bounds).to_string()
-        log.info("city: %s does not fit %s; measuring in %s", template_crs, bounds, fitting)
+        box = ", ".join(f"{value:.4f}" for value in bounds)
+        log.info("city: %s does not fit (%s); measuring in %s", template_crs, box, fitting)
         return fitting
     return template_crs
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import math
+from collections.abc import Iterable
 
 import geopandas as gpd
 import numpy as np
@@ -67,6 +68,13 @@ def storage_xy(xy: np.ndarray, crs: CRS | str) -> np.ndarray:
 
 #: Bounds (west, south, east, north) in lon/lat degrees.
 Bounds = tuple[float, float, float, float]
+
+
+def joint_bounds(frames: Iterable[gpd.GeoDataFrame]) -> Bounds:
+    """The box around every non-empty frame's features, in their (shared) CRS."""
+    boxes = np.array([frame.total_bounds for frame in frames if len(frame)])
+    return (*boxes[:, :2].min(axis=0), *boxes[:, 2:].max(axis=0))
+
 
 #: EPSG code of CGCS2000 / 3-degree Gauss-Kruger CM 75E; CM 78E ... 135E follow in order.
 _CGCS2000_GK_CM75 = 4534

@@ -33,7 +33,7 @@ import yaml
 from pyproj import Transformer
 from scipy.spatial import cKDTree
 
-from geo_service.crs import STORAGE_CRS, check_metric_crs, metric_crs_for
+from geo_service.crs import STORAGE_CRS, check_metric_crs, joint_bounds, metric_crs_for
 from geo_service.data.geojson_io import write_geojson
 from geo_service.data.yaml_text import load_yaml
 from geo_service.demo.binhu import METRIC_CRS
@@ -234,11 +234,6 @@ def city_metric_crs(template_crs: str, bounds: tuple[float, float, float, float]
     return template_crs
 
 
-def _bounds(frames) -> tuple[float, float, float, float]:
-    boxes = np.array([frame.total_bounds for frame in frames if len(frame)])
-    return (*boxes[:, :2].min(axis=0), *boxes[:, 2:].max(axis=0))
-
-
 def write_city(
     layers: dict[str, gpd.GeoDataFrame], folder: Path, *, template: Path, seed: int, scale: float
 ) -> Path:
@@ -248,8 +243,7 @@ def write_city(
     (folder / "layers").mkdir(parents=True, exist_ok=True)
     profile = load_yaml((template / "district.yaml").read_text(encoding="utf-8"))
     profile |= {"id": "demo-city", "name": {"zh": "示例城（合成）", "en": "Demo City (synthetic)"}}
-    bounds = _bounds(layers.values())
-    profile["metric_crs"] = city_metric_crs(profile["metric_crs"], bounds)
+    profile["metric_crs"] = city_metric_crs(profile["metric_crs"], joint_bounds(layers.values()))
     profile.pop("figures", None)
     (folder / "district.yaml").write_text(
         yaml.safe_dump(profile, allow_unicode=True, sort_keys=False), encoding="utf-8"

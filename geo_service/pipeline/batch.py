@@ -47,6 +47,7 @@ from geo_service.analysis.run import (
     metric_inputs,
 )
 from geo_service.coverage_params import CoverageParams
+from geo_service.crs import joint_bounds
 from geo_service.data.analysis_config import AnalysisConfig
 from geo_service.data.layer_rows import stacked, whole_frame
 from geo_service.errors import BatchFailed, InvalidParameter
@@ -169,7 +170,7 @@ def run_batch(
         raise InvalidParameter(f"cannot split by {key!r}: no such column in {config.demand_layer}")
     margin_m = margin_m or params.widest_m
     sets = facility_access_points(metric, config, demand.crs)
-    extent = _extent([metric[layer] for layer in metric if layer != config.demand_layer])
+    extent = joint_bounds(metric[layer] for layer in metric if layer != config.demand_layer)
     if part_size_m is None:
         part_size_m = 4 * (margin_m + 3 * params.max_snap_m)
     parts = parts_by(demand, gates, config, key, margin_m, cell_m=part_size_m or None)
@@ -215,11 +216,6 @@ def _coarsest_area(config: AnalysisConfig, demand: gpd.GeoDataFrame) -> str | No
     """The coarsest area the demand layer names (None: it names none)."""
     keys = [a.key for a in config.areas if a.key in demand.columns]
     return keys[-1] if keys else None
-
-
-def _extent(frames: list[gpd.GeoDataFrame]) -> tuple[float, float, float, float]:
-    bounds = np.array([f.total_bounds for f in frames if len(f)])
-    return (*bounds[:, :2].min(axis=0), *bounds[:, 2:].max(axis=0))
 
 
 class _Walks:

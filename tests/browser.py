@@ -3,10 +3,11 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 from tests.support import ROOT
 
@@ -79,3 +80,29 @@ def open_page(browser, url: str, *, viewport=DESKTOP, bypass_csp: bool = False, 
     page.on("pageerror", lambda error: visit.errors.append(str(error)))
     page.goto(url)
     return visit
+
+
+def hold_requests(page, pattern: str, wanted) -> list:
+    """Hold back the page's requests to ``pattern`` whose query ``wanted`` accepts (their
+    routes are returned, to be let through later); the others go through."""
+    held = []
+
+    def route(route) -> None:
+        query = parse_qs(urlsplit(route.request.url).query)
+        if wanted(query):
+            held.append(route)
+        else:
+            route.continue_()
+
+    page.route(re.compile(pattern), route)
+    return held
+
+
+def wait_until(page, condition, what: str) -> None:
+    """Wait (up to 10 s, letting the page run) until ``condition()`` holds on our side of
+    the browser, e.g. a request held by :func:`hold_requests` has come."""
+    for _ in range(200):
+        if condition():
+            return
+        page.wait_for_timeout(50)
+    raise AssertionError(f"waited 10 s for {what}")

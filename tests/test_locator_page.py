@@ -15,7 +15,7 @@ import pytest
 from pyproj import Geod
 
 from geo_service.datums import bd09_to_wgs84, gcj02_to_wgs84
-from tests.browser import PHONE, open_page
+from tests.browser import PHONE, hold_requests, open_page, wait_until
 from tests.support import LiveServer
 from tests.test_locator import demo_with_contacts
 
@@ -34,6 +34,11 @@ def _nearest_from_api(client, query: str, **filters) -> list[dict]:
     lon, lat = place["geometry"]["coordinates"]
     params = {"lon": f"{lon:.6f}", "lat": f"{lat:.6f}", "n": 5, **filters}
     return client.get("/locator/nearest", params=params).json()["features"]
+
+
+def _suggestions_for(query: str) -> str:
+    """The suggestions once they answer ``query``, not one of its prefixes typed before."""
+    return f"#places[data-query='{query}'] [role=option]"
 
 
 def _search(page, query: str) -> None:
@@ -252,7 +257,7 @@ def test_on_a_desktop_the_keyboard_alone_takes_a_suggestion_and_reaches_the_link
         assert page.evaluate("document.activeElement.id") == "q"
         _assert_focus_ring(page)
         page.keyboard.type("shuixui")  # a typo of shuixiu (水秀)
-        page.wait_for_selector("#places [role=option]")
+        page.wait_for_selector(_suggestions_for("shuixui"))
         places = client.get("/locator/places", params={"q": "shuixui", "limit": 8}).json()
         assert page.locator("#places [role=option]").count() == len(places["features"]) >= 2
         page.keyboard.press("ArrowDown")
@@ -539,7 +544,7 @@ def test_touch_targets_and_the_focus_ring(locator):
     small = {selector: _small(page, selector) for selector in TARGETS}
     assert not any(small.values()), small
     page.fill("#q", "shuixiu")  # the suggestions too
-    page.wait_for_selector("#places [role=option]")
+    page.wait_for_selector(_suggestions_for("shuixiu"))
     assert not _small(page, "#places [role=option]")
     page.keyboard.press("Escape")
     page.focus("#lang")
@@ -556,7 +561,7 @@ def test_touch_targets_and_the_focus_ring(locator):
 def test_suggestions_are_a_combobox_the_arrow_keys_walk(locator, client):
     page = locator.page
     page.fill("#q", "shuixui")  # a typo of shuixiu (水秀)
-    page.wait_for_selector("#places [role=option]")
+    page.wait_for_selector(_suggestions_for("shuixui"))
     box = page.locator("#q")
     assert box.get_attribute("role") == "combobox"
     assert box.get_attribute("aria-expanded") == "true"
@@ -580,6 +585,57 @@ def test_suggestions_are_a_combobox_the_arrow_keys_walk(locator, client):
     page.wait_for_function("() => document.body.dataset.gsBusy === 'false'")
     assert box.input_value() == chosen and box.get_attribute("aria-expanded") == "false"
     assert chosen in page.locator("#origin").inner_text()
+    assert locator.errors == []
+
+
+def test_suggestions_for_a_prefix_answered_late_never_replace_the_later_ones(locator, client):
+    """Answers can come back out of order: the suggestions for "s", held back until
+    those for "shuixiu" are shown, must not replace them when they arrive."""
+    page = locator.page
+    held = hold_requests(page, r"/locator/places\?", lambda query: query["q"] == ["s"])
+    page.fill("#q", "s")
+    wait_until(page, lambda: held, "the search for s")
+    page.fill("#q", "shuixiu")
+    page.wait_for_selector(_suggestions_for("shuixiu"))
+
+    def names(q: str) -> list[str]:
+        found = client.get("/locator/places", params={"q": q, "limit": 8}).json()
+        return [f["properties"]["name_zh"] for f in found["features"]]
+
+    later, earlier = names("shuixiu"), names("s")
+    assert later and earlier != later  # the two answers can be told apart
+    with page.expect_response(lambda response: response.request.url.endswith("q=s")) as late:
+        held[0].continue_()
+    late.value.finished()
+    page.wait_for_timeout(300)  # the page has had the late answer in hand
+    options = page.locator("#places [role=option]")
+    assert options.count() == len(later)
+    assert all(later[i] in options.nth(i).inner_text() for i in range(len(later)))
+    assert page.get_attribute("#places", "data-query") == "shuixiu"
+    assert locator.errors == []
+
+
+def test_centres_for_an_earlier_filter_answered_late_never_replace_the_later_ones(locator, client):
+    """A filter chosen then changed back: the centres for the first choice, held back
+    until those for the second are shown, must not replace them, and the page is not
+    said to be busy once the latest answer is in."""
+    page = locator.page
+    _search(page, "水秀社区")
+    held = hold_requests(page, r"/locator/nearest\?", lambda query: "service" in query)
+    page.select_option("#service", "legal_aid")
+    wait_until(page, lambda: held, "the centres offering legal aid")
+    page.select_option("#service", "")
+    wait_until(page, lambda: page.evaluate("document.body.dataset.gsBusy") == "false", "all")
+    every = [f["id"] for f in _nearest_from_api(client, "水秀社区")]
+    legal_aid = [f["id"] for f in _nearest_from_api(client, "水秀社区", service="legal_aid")]
+    assert every != legal_aid  # the two answers can be told apart
+    with page.expect_response(lambda response: "service=legal_aid" in response.url) as late:
+        held[0].continue_()
+    late.value.finished()
+    page.wait_for_timeout(300)
+    shown = page.locator(RESULTS)
+    assert [shown.nth(i).get_attribute("data-id") for i in range(shown.count())] == every
+    assert page.evaluate("document.body.dataset.gsBusy") == "false"
     assert locator.errors == []
 
 

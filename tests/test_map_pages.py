@@ -8,7 +8,7 @@ import re
 
 import pytest
 
-from tests.browser import PHONE, open_page
+from tests.browser import PHONE, hold_requests, open_page, wait_until
 
 #: End to end: Chromium against `geo-service serve`.
 pytestmark = pytest.mark.slow
@@ -199,6 +199,41 @@ def test_planner_search_finds_a_community_by_pinyin(planner):
     zoom = page.evaluate("() => GeoService.layers[0]._map.getZoom()")
     tip.click()
     page.wait_for_function(f"() => GeoService.layers[0]._map.getZoom() > {zoom}")
+
+
+def test_planner_search_tips_for_a_prefix_answered_late_never_replace_the_later_ones(
+    browser, server, client
+):
+    """The search for "s", held back until the tips for "shuixiu" are shown, must not
+    replace them when its answer arrives (answers can come back out of order)."""
+    visit = _planner(browser, server)  # a page of its own: the module's has searched
+    page = visit.page
+    try:
+        held = hold_requests(page, r"/locator/places\?", lambda query: query["q"] == ["s"])
+        page.locator(".leaflet-control-search .search-button").click()
+        box = page.locator(".leaflet-control-search input")
+        box.press_sequentially("s")
+        wait_until(page, lambda: held, "the search for s")
+        box.press_sequentially("huixiu")
+        tips = page.locator(".leaflet-control-search .search-tip")
+        tips.first.wait_for()
+
+        def titles(q: str) -> list[str]:
+            found = client.get("/locator/places", params={"q": q, "limit": 10}).json()
+            return [
+                f"{p['name_zh']} {p['name_en']}"
+                for p in (f["properties"] for f in found["features"])
+            ]
+
+        later = titles("shuixiu")
+        assert titles("s") != later  # the two answers can be told apart
+        assert tips.all_inner_texts() == later
+        held[0].continue_()
+        page.wait_for_timeout(300)  # the late answer, if it came, has been handled
+        assert tips.all_inner_texts() == later
+        assert visit.errors == []
+    finally:
+        page.context.close()
 
 
 def test_planner_accessibility(browser, server):

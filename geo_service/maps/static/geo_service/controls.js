@@ -131,18 +131,29 @@
           respond(GS.searchIndex(index, text));
           return { abort: function () {} };
         }
-        fetch(placesUrl + "?limit=10&q=" + encodeURIComponent(text))
+        /* The control aborts the search before each new one: an answer to an earlier,
+           shorter text (often the slower) never replaces the later one's tips. */
+        var request = new AbortController();
+        fetch(placesUrl + "?limit=10&q=" + encodeURIComponent(text), { signal: request.signal })
           .then(function (response) {
             return response.ok ? response.json() : { features: [] };
           })
           .catch(function () {
-            setStatus("搜索失败 / Search failed");
+            if (!request.signal.aborted) {
+              setStatus("搜索失败 / Search failed");
+            }
             return { features: [] };
           })
           .then(function (collection) {
-            respond(collection.features);
+            if (!request.signal.aborted) {
+              respond(collection.features);
+            }
           });
-        return { abort: function () {} };
+        return {
+          abort: function () {
+            request.abort();
+          },
+        };
       },
       formatData: function (features) {
         var records = {};

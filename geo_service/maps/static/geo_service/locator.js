@@ -149,6 +149,11 @@
      suggestions (aria-activedescendant), Enter takes one, Escape closes them. */
   var searchTimer = null;
   var suggestions = { features: [], active: -1 };
+  /* Answers can come back out of order (a short query is often the slower one): each
+     search and each nearest-centres request takes a ticket, and only the answer to the
+     latest ticket is shown. */
+  var placesTicket = 0;
+  var nearestTicket = 0;
 
   function showSuggestions(open) {
     $("places").hidden = !open;
@@ -175,6 +180,7 @@
 
   function searchPlaces(text, chooseFirst) {
     var query = text.trim();
+    var ticket = ++placesTicket;
     if (!query) {
       showSuggestions(false);
       return;
@@ -187,7 +193,11 @@
         return { features: [], failed: true };
       })
       .then(function (collection) {
+        if (ticket !== placesTicket) {
+          return; /* a later search was asked for: its answer is the one shown */
+        }
         var list = $("places");
+        list.setAttribute("data-query", query);
         list.innerHTML = "";
         suggestions.features = collection.features;
         if (!collection.features.length) {
@@ -261,6 +271,10 @@
     }
     $("status").textContent = t("loading");
     document.body.setAttribute("data-gs-busy", "true");
+    var ticket = ++nearestTicket;
+    function latest() {
+      return ticket === nearestTicket;
+    }
     fetch(config.api + "locator/nearest?" + query)
       .then(function (response) {
         return response.json().then(function (body) {
@@ -271,6 +285,9 @@
         });
       })
       .then(function (collection) {
+        if (!latest()) {
+          return; /* the origin or a filter changed since: a later request answers */
+        }
         state.error = null;
         state.results = collection.features;
         state.at = collection.at;
@@ -287,13 +304,18 @@
         state.focusResults = false;
       })
       .catch(function (error) {
+        if (!latest()) {
+          return;
+        }
         state.error = error && error.code ? error : { code: "offline" };
         state.results = [];
         state.selected = null;
         render();
       })
       .then(function () {
-        document.body.setAttribute("data-gs-busy", "false");
+        if (latest()) {
+          document.body.setAttribute("data-gs-busy", "false");
+        }
       });
   }
 

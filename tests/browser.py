@@ -82,6 +82,12 @@ def open_page(browser, url: str, *, viewport=DESKTOP, bypass_csp: bool = False, 
     return visit
 
 
+def search_tips(query: str) -> str:
+    """The map search's tips once they answer ``query``, not one of its prefixes typed
+    before (the control waits 400 ms after a key; a slow typist gets a prefix's tips)."""
+    return f".leaflet-control-search[data-query='{query}'] .search-tip"
+
+
 def hold_requests(page, pattern: str, wanted) -> list:
     """Hold back the page's requests to ``pattern`` whose query ``wanted`` accepts (their
     routes are returned, to be let through later); the others go through."""

@@ -410,3 +410,50 @@ def test_the_workers_watch_counts_from_when_it_first_saw_no_worker():
         time.sleep(WORKERS_POLL_S + 0.2)
         with pytest.raises(BatchFailed, match="no Dask worker has been left"):
             watch.check()
+
+
+#: Per token, how many times a BrokenInTransfer has been loaded in this (the client's)
+#: process.
+LOADED: dict[str, int] = {}
+
+
+def _load_after(value, token: str, failures: int):
+    LOADED[token] = LOADED.get(token, 0) + 1
+    if LOADED[token] <= failures:
+        raise RuntimeError("the transfer broke")
+    return value
+
+
+class BrokenInTransfer:
+    """A task's result whose first ``failures`` loads on the client fail, as a result
+    whose worker leaves while it is fetched does: the task itself did not fail."""
+
+    def __init__(self, value, token: str, failures: int):
+        self.value, self.token, self.failures = value, token, failures
+
+    def __reduce__(self):
+        return (_load_after, (self.value, self.token, self.failures))
+
+
+@pytest.mark.slow  # a cluster of worker processes: only they send results pickled
+def test_a_result_that_failed_to_arrive_is_fetched_again(cluster, tmp_path):
+    """A finished part whose result could not be fetched (the client's failure, not the
+    task's) is fetched again; after FETCH_TRIES failures the run fails, naming it."""
+    from distributed import wait
+
+    from geo_service.pipeline.batch import FETCH_TRIES, _fetched, _WorkersWatch
+
+    watch = _WorkersWatch(cluster, timeout_s=60)
+    once = cluster.submit(BrokenInTransfer, 42, "once", 1, pure=False)
+    wait(once)
+    assert once.status == "finished"
+    assert _fetched(once, "a facility set", watch) == 42
+    assert LOADED["once"] == 2  # failed, then fetched
+
+    always = cluster.submit(BrokenInTransfer, 7, "always", FETCH_TRIES, pure=False)
+    wait(always)
+    with pytest.raises(BatchFailed, match="its result could not be fetched") as failed:
+        _fetched(always, "a facility set", watch)
+    assert LOADED["always"] == FETCH_TRIES
+    message = str(failed.value)
+    assert "the transfer broke" in message and "nothing was written" in message

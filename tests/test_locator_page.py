@@ -604,14 +604,35 @@ def test_suggestions_for_a_prefix_answered_late_never_replace_the_later_ones(loc
 
     later, earlier = names("shuixiu"), names("s")
     assert later and earlier != later  # the two answers can be told apart
-    with page.expect_response(lambda response: response.request.url.endswith("q=s")) as late:
-        held[0].continue_()
-    late.value.finished()
-    page.wait_for_timeout(300)  # the page has had the late answer in hand
+    answered = page.evaluate("GeoService.locator.answers.places")
+    held[0].continue_()
+    page.wait_for_function(f"() => GeoService.locator.answers.places > {answered}")
     options = page.locator("#places [role=option]")
     assert options.count() == len(later)
     assert all(later[i] in options.nth(i).inner_text() for i in range(len(later)))
     assert page.get_attribute("#places", "data-query") == "shuixiu"
+    assert locator.errors == []
+
+
+def test_a_suggestion_taken_while_a_search_is_under_way_keeps_the_list_closed(locator, client):
+    """Type, take a suggestion with the keys while the search for the text typed since
+    is still unanswered: when that answer comes, the list stays closed over the results."""
+    page = locator.page
+    page.fill("#q", "shuixui")
+    page.wait_for_selector(_suggestions_for("shuixui"))
+    held = hold_requests(page, r"/locator/places\?", lambda query: query["q"] == ["shuixuix"])
+    page.press("#q", "x")
+    wait_until(page, lambda: held, "the search for shuixuix")
+    page.keyboard.press("ArrowDown")
+    page.keyboard.press("Enter")
+    page.wait_for_selector(RESULTS)
+    page.wait_for_function("() => document.body.dataset.gsBusy === 'false'")
+    assert client.get("/locator/places", params={"q": "shuixuix"}).json()["features"]
+    answered = page.evaluate("GeoService.locator.answers.places")
+    held[0].continue_()
+    page.wait_for_function(f"() => GeoService.locator.answers.places > {answered}")
+    assert page.get_attribute("#q", "aria-expanded") == "false"
+    assert page.is_hidden("#places")
     assert locator.errors == []
 
 
@@ -629,10 +650,9 @@ def test_centres_for_an_earlier_filter_answered_late_never_replace_the_later_one
     every = [f["id"] for f in _nearest_from_api(client, "水秀社区")]
     legal_aid = [f["id"] for f in _nearest_from_api(client, "水秀社区", service="legal_aid")]
     assert every != legal_aid  # the two answers can be told apart
-    with page.expect_response(lambda response: "service=legal_aid" in response.url) as late:
-        held[0].continue_()
-    late.value.finished()
-    page.wait_for_timeout(300)
+    answered = page.evaluate("GeoService.locator.answers.nearest")
+    held[0].continue_()
+    page.wait_for_function(f"() => GeoService.locator.answers.nearest > {answered}")
     shown = page.locator(RESULTS)
     assert [shown.nth(i).get_attribute("data-id") for i in range(shown.count())] == every
     assert page.evaluate("document.body.dataset.gsBusy") == "false"

@@ -21,7 +21,7 @@ from geo_service.maps.assets import LOCAL_ASSETS, AssetError, external_asset_cou
 from geo_service.maps.definition import load_map_definition
 from geo_service.maps.pages import STATIC_DIR, MapPages
 from geo_service.settings import Settings
-from tests.browser import open_page
+from tests.browser import open_page, search_tips
 from tests.support import DATA_DIR, ROOT, LiveServer, run_cli
 
 PLANNER = ROOT / "maps" / "planner.yaml"
@@ -272,7 +272,8 @@ def test_standalone_build_opens_from_disk_with_every_layer(browser, tmp_path):
         assert '"id": "compounds"' in planner
         visit.page.locator(".leaflet-control-search .search-button").click()
         visit.page.locator(".leaflet-control-search input").press_sequentially("shuixiu")
-        assert visit.page.locator(".search-tip").first.inner_text().startswith("水秀社区")
+        tip = visit.page.locator(search_tips("shuixiu")).first
+        assert tip.inner_text().startswith("水秀社区")
         assert visit.external == []
         assert visit.errors == []
     finally:

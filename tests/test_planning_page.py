@@ -56,6 +56,28 @@ def _answer_matches(page, expected: dict) -> None:
     assert page.locator(".gs-site-marker").count() == len(sites)
 
 
+def _solve(page) -> dict:
+    """Ask the exact solve on the page and return the answer the page was given: the
+    solver's time limit is wall-clock time, so a second solve under load may stop at
+    another point; the page's own answer is the one it must show."""
+    _ask(page, QUESTION)
+    with page.expect_response(
+        lambda r: r.url.endswith("/planning/sites") and r.request.method == "POST",
+        timeout=60_000,
+    ) as solved:
+        page.click(".gs-workspace button[data-siting=solve]")
+    return solved.value.json()
+
+
+def _solved(page) -> dict:
+    """The page's exact answer, solved first if no test before has (any order runs)."""
+    answer = page.evaluate("GeoService.siting().answer")
+    if answer is None or answer["status"] == "greedy":
+        _answer_matches(page, _solve(page))
+        answer = page.evaluate("GeoService.siting().answer")
+    return answer
+
+
 def test_preview_then_solve_say_what_the_api_says(planner, client):
     page = planner.page
     _ask(page, QUESTION)
@@ -65,16 +87,19 @@ def test_preview_then_solve_say_what_the_api_says(planner, client):
     _answer_matches(page, expected)
     assert page.evaluate("GeoService.siting().body") == preview
     exact = {**QUESTION, "greedy": False, "time_limit_s": TIME_LIMIT_S}
-    expected = client.post("/planning/sites", json=exact).json()
-    assert expected["status"] != "greedy"
-    page.click(".gs-workspace button[data-siting=solve]")
+    expected = _solve(page)
+    assert expected["status"] in ("optimal", "time_limit")
     _answer_matches(page, expected)
     assert page.evaluate("GeoService.siting().body") == exact
+    # The same question through the API: the same criterion, sites spaced as asked.
+    again = client.post("/planning/sites", json=exact).json()
+    assert again["criterion"] == expected["criterion"]
+    assert len(again["sites"]["features"]) == len(expected["sites"]["features"])
 
 
 def test_the_sites_open_as_a_what_if(planner, client):
     page = planner.page
-    scenario = page.evaluate("GeoService.siting().answer.scenario")
+    scenario = _solved(page)["scenario"]
     page.click(".gs-workspace button[data-siting=whatif]")
     page.wait_for_selector("[data-figure=whatif]", timeout=30_000)
     result = page.evaluate("GeoService.whatIf().result")
@@ -90,7 +115,7 @@ def test_the_sites_open_as_a_what_if(planner, client):
 
 def test_the_sites_download_as_geojson(planner):
     page = planner.page
-    answer = page.evaluate("GeoService.siting().answer")
+    answer = _solved(page)
     with page.expect_download() as info:
         page.click(".gs-workspace button[data-siting=download]")
     download = info.value

@@ -10,6 +10,7 @@ import geopandas as gpd
 import httpx
 import pytest
 import yaml
+from playwright.sync_api import expect
 
 from geo_service.data.vector_tiles import first_zoom_within
 from tests.browser import open_page
@@ -53,8 +54,27 @@ def tiled_server(tmp_path_factory, seeded_derived):
 def page(browser, tiled_server):
     visit = open_page(browser, f"{tiled_server.url}/maps/planner")
     visit.page.wait_for_function(f"() => {LAYER.format(TILED)}.gsLoaded", timeout=30_000)
+    visit.home = visit.page.evaluate(
+        "() => { const map = GeoService.layers[0]._map;"
+        " const c = map.getCenter(); return [c.lat, c.lng, map.getZoom()]; }"
+    )
     yield visit
     visit.page.context.close()
+
+
+def _at_home(page) -> None:
+    """Back to the view the page opened on (a test before may have zoomed in), with the
+    tiles in view loaded."""
+    page.page.evaluate(
+        "([lat, lon, zoom]) => { const map = GeoService.layers[0]._map; map.closePopup();"
+        " map.setView([lat, lon], zoom, {animate: false}); }",
+        page.home,
+    )
+    page.page.wait_for_function(
+        "() => GeoService.layers.filter(l => l.gsDefinition.tiles && l._map)"
+        ".every(l => l.gsLoaded)",
+        timeout=30_000,
+    )
 
 
 def test_layers_above_the_threshold_come_as_tiles(page):
@@ -71,6 +91,7 @@ def test_layers_above_the_threshold_come_as_tiles(page):
 
 def test_tiled_features_draw_with_their_class_colours(page, tiled_server):
     """Every compound in view is drawn, each filled with the colour of its class."""
+    _at_home(page)
     seen = page.page.evaluate(
         f"""() => {{ const layer = {LAYER.format(TILED)}; const out = {{}};
         layer.eachLayer(s => {{ out[s.feature.properties.id] =
@@ -100,7 +121,7 @@ def test_tiled_features_draw_with_their_class_colours(page, tiled_server):
 def test_the_dissolved_circles_draw_from_tiles_in_their_colours(page, tiled_server):
     """Three polygons of many vertices, cut into tiles: each circle of the centres is
     drawn, filled with the colour its minutes take in the map definition."""
-    page.page.wait_for_function(f"() => {LAYER.format('service_circles')}.gsLoaded")
+    _at_home(page)
     seen = page.page.evaluate(
         f"""() => {{ const layer = {LAYER.format("service_circles")}; const out = {{}};
         layer.eachLayer(s => {{ out[s.feature.properties.id] =
@@ -210,11 +231,14 @@ def test_a_layer_too_dense_for_the_zoom_asks_to_be_zoomed_in(browser, tiled_serv
         title = catalog.get("roads").title
         assert f"{title.zh}：放大后显示 / {title.en}: shown when zoomed in" in note.inner_text()
         note.locator("button").click()
-        page.wait_for_function(f"() => {roads_layer}.gsFeatureCount > 0", timeout=30_000)
+        # Tiles for the new zoom can arrive before the zoom's animation ends (zoomend,
+        # when the layer and the legend learn of it): wait for both.
+        page.wait_for_function(
+            f"() => !{roads_layer}.gsZoomIn && {roads_layer}.gsFeatureCount > 0", timeout=30_000
+        )
         assert page.evaluate("() => GeoService.layers[0]._map.getZoom()") == first_zoom
-        assert page.evaluate(f"() => {roads_layer}.gsZoomIn") is False
         assert asked and all(f"/tiles/WebMercatorQuad/{first_zoom}/" in url for url in asked)
-        assert note.count() == 0
+        expect(note).to_have_count(0)
         assert visit.errors == []
     finally:
         page.context.close()

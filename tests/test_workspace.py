@@ -10,10 +10,11 @@ import unicodedata
 import pytest
 import shapely.geometry
 from openpyxl import load_workbook
+from playwright.sync_api import expect
 from pypdf import PdfReader
 
 from geo_service.data.keys import KeyStore
-from tests.browser import PHONE, open_page
+from tests.browser import PHONE, hold_requests, open_page, search_tips, wait_until
 
 #: End to end: Chromium against `geo-service serve`.
 pytestmark = pytest.mark.slow
@@ -92,7 +93,7 @@ def test_a_row_opens_its_community_on_the_map(workspace, client):
     row.locator("button").click()
     page.wait_for_selector(".leaflet-popup-content", timeout=30_000)
     assert name["properties"]["name_zh"] in page.locator(".leaflet-popup-content").inner_text()
-    assert page.evaluate("GeoService.layers[0]._map.getZoom()") > zoom_before
+    page.wait_for_function(f"() => GeoService.layers[0]._map.getZoom() > {zoom_before}")
     assert page.locator(f'{ROWS}[data-id="{community}"]').get_attribute("class") == "selected"
 
 
@@ -120,7 +121,7 @@ def test_a_community_found_by_search_opens_its_card(browser, server, client):
         page.wait_for_function(READY, timeout=30_000)
         page.locator(".leaflet-control-search .search-button").click()
         page.locator(".leaflet-control-search input").press_sequentially("shuixiu")
-        tip = page.locator(".leaflet-control-search .search-tip").first
+        tip = page.locator(search_tips("shuixiu")).first
         tip.wait_for()
         tip.click()
         page.wait_for_selector(".leaflet-popup-content", timeout=30_000)
@@ -249,6 +250,73 @@ def test_what_if_by_clicking_a_new_centre(browser, server, client):
         page.context.close()
 
 
+def _what_if_body(page) -> dict:
+    """The what-if the page has made: its sites (with what they offer) and closures."""
+    return page.evaluate(
+        """() => { const w = GeoService.whatIf();
+        return {add: {type: 'FeatureCollection', features: w.added.map((g, k) =>
+            ({type: 'Feature', id: 'NEW-' + (k + 1), properties: w.offers[k], geometry: g}))},
+            remove: w.removed}; }"""
+    )
+
+
+def test_a_what_if_answered_late_never_replaces_the_later_one(browser, server, client):
+    """Two sites proposed in turn, the answer for the first alone held back until the
+    answer for both is shown: when it comes it is dropped. Then a site proposed and
+    cleared before its answer comes: nothing is shown when it does."""
+    gaps = client.get("/collections/coverage_gaps/items", params={"sortby": "rank"}).json()
+    first, second = (
+        shapely.geometry.shape(f["geometry"]).representative_point() for f in gaps["features"][:2]
+    )
+    visit = open_page(browser, f"{server.url}/maps/planner")
+    page = visit.page
+    try:
+        page.wait_for_function(READY, timeout=30_000)
+        holding = [True]  # whether to hold back the next what-if asked for
+
+        def next_one(query) -> bool:
+            return bool(holding) and holding.pop()
+
+        held = hold_requests(page, r"/coverage/scenario$", next_one)
+        page.click(".gs-workspace button[data-whatif=add]")
+        _click_at(page, first.x, first.y)
+        wait_until(page, lambda: held, "the what-if for the first site")
+        holding.append(False)  # the next goes through
+        _click_at(page, second.x, second.y)
+        page.wait_for_selector("[data-figure=whatif]", timeout=30_000)
+        body = _what_if_body(page)
+        assert len(body["add"]["features"]) == 2
+        both = client.post("/coverage/scenario", json=body).json()
+        alone = client.post(
+            "/coverage/scenario",
+            json={
+                **body,
+                "add": {"type": "FeatureCollection", "features": body["add"]["features"][:1]},
+            },
+        ).json()
+        assert alone["gain"] != both["gain"]  # the two answers can be told apart
+        answered = page.evaluate("GeoService.whatIfAnswered()")
+        held.pop().continue_()
+        page.wait_for_function(f"() => GeoService.whatIfAnswered() > {answered}")
+        assert page.evaluate("GeoService.whatIf().result.gain") == both["gain"]
+        assert f"{both['gain']['residents']:,}" in page.inner_text("[data-figure=whatif]")
+
+        page.click(".gs-workspace button[data-whatif=clear]")
+        page.click(".gs-workspace button[data-whatif=add]")
+        holding.append(True)
+        _click_at(page, first.x, first.y)
+        wait_until(page, lambda: held, "the what-if for a site about to be cleared")
+        page.click(".gs-workspace button[data-whatif=clear]")
+        answered = page.evaluate("GeoService.whatIfAnswered()")
+        held.pop().continue_()
+        page.wait_for_function(f"() => GeoService.whatIfAnswered() > {answered}")
+        assert page.locator("[data-figure=whatif]").count() == 0
+        assert page.evaluate("GeoService.whatIf().result") is None
+        assert visit.errors == []
+    finally:
+        page.context.close()
+
+
 def test_what_if_by_clicking_a_centre_to_close(browser, server, client):
     compounds = client.get("/collections/compound_coverage/items", params={"limit": 1000}).json()
     served = [f["properties"]["centre_id"] for f in compounds["features"]]
@@ -309,7 +377,8 @@ def test_a_what_if_saved_by_name_reopens_and_deletes(browser, server, client, st
     page = visit.page
     try:
         page.wait_for_function(READY, timeout=30_000)
-        assert "No saved scenarios" in page.locator(".gs-workspace").inner_text()
+        # said once the list has come, not before
+        expect(page.locator(".gs-workspace")).to_contain_text("No saved scenarios")
         page.click(".gs-workspace button[data-whatif=add]")
         _click_at(page, point.x, point.y)
         page.wait_for_selector("[data-figure=whatif]", timeout=30_000)

@@ -71,6 +71,9 @@ Progress = Callable[[int, int], None]
 
 #: How often (seconds) a run waiting for its tasks looks whether it still has workers.
 WORKERS_POLL_S = 1.0
+#: How many times a finished task's result is fetched again when fetching it fails for
+#: a reason of the client's, not the task's (its worker left during the transfer).
+FETCH_TRIES = 3
 
 
 @dataclass
@@ -270,7 +273,7 @@ class _Walks:
         try:
             for future in self._finished():
                 part = self.tasks[future]
-                result = self._fetched(future, part)
+                result = _fetched(future, part, self.watch)
                 del self.tasks[future]
                 done += 1
                 if isinstance(part, str):
@@ -308,29 +311,6 @@ class _Walks:
                 self.watch.check()
                 time.sleep(0.1)
             yield from finished
-
-    def _fetched(self, future, part: Part | str):
-        """The finished task's result. Its worker may have left meanwhile, taking it
-        along: then it is computed again, if the cluster still has workers. Waits for the
-        result to be there (moving no data), then fetches it with a time limit that
-        doubles at each try, so that a large transfer is never cut for ever."""
-        from distributed import wait
-
-        fetch_s = self.watch.timeout_s
-        while True:
-            try:
-                wait(future, timeout=WORKERS_POLL_S)
-            except TimeoutError:
-                self.watch.check()
-                continue
-            try:
-                result = _result(future, part, timeout_s=fetch_s)
-            except TimeoutError:
-                self.watch.check()
-                fetch_s *= 2
-                continue
-            self.watch.saw_workers()
-            return result
 
     def keep(self, result: PartAccess, part: Part) -> None:
         """Keep the exact walks of ``result``; note, per facility set, the compounds to
@@ -456,9 +436,55 @@ def _joined(drawn: list[NetworkLayers]) -> NetworkLayers:
     )
 
 
+def _fetched(future, part: Part | str, watch: _WorkersWatch):
+    """The finished task's result. Its worker may have left meanwhile, taking it
+    along: then it is computed again, if the cluster still has workers. Waits for the
+    result to be there (moving no data), then fetches it with a time limit that
+    doubles at each try, so that a large transfer is never cut for ever."""
+    from distributed import wait
+
+    fetch_s = watch.timeout_s
+    tries = 0
+    while True:
+        try:
+            wait(future, timeout=WORKERS_POLL_S)
+        except TimeoutError:
+            watch.check()
+            continue
+        try:
+            result = _result(future, part, timeout_s=fetch_s)
+        except TimeoutError:
+            watch.check()
+            fetch_s *= 2
+            continue
+        except _NotFetched as exc:
+            tries += 1
+            if tries >= FETCH_TRIES:
+                raise BatchFailed(
+                    f"{exc.what}: its result could not be fetched ({exc.reason}) "
+                    f"{tries} times; the batch was stopped and nothing was written"
+                ) from exc
+            log.info("%s: fetching its result failed (%s); trying again", exc.what, exc.reason)
+            watch.check()
+            continue
+        watch.saw_workers()
+        return result
+
+
+class _NotFetched(Exception):
+    """A finished task's result could not be fetched, and the task did not fail: its
+    worker left during the transfer (Dask computes it again), or the client broke."""
+
+    def __init__(self, what: str, reason: Exception) -> None:
+        super().__init__(what)
+        self.what = what
+        self.reason = f"{type(reason).__name__}: {reason}"
+
+
 def _result(future, part: Part | str, timeout_s: float):
     """The task's result; :class:`BatchFailed` if it failed or its worker kept dying,
-    ``TimeoutError`` if it is not there within ``timeout_s``."""
+    :class:`_NotFetched` if fetching it failed though it did not, ``TimeoutError`` if it
+    is not there within ``timeout_s``."""
     from distributed import KilledWorker
 
     what = f"part {part.name}" if isinstance(part, Part) else f"the network layers of {part}"
@@ -476,6 +502,8 @@ def _result(future, part: Part | str, timeout_s: float):
             "nothing was written"
         ) from exc
     except Exception as exc:
+        if future.status != "error":  # the task did not fail: its result was not fetched
+            raise _NotFetched(what, exc) from exc
         failure = exc
     raise BatchFailed(
         f"{what} failed ({type(failure).__name__}: {failure}); the batch was stopped and "

@@ -127,8 +127,13 @@
         return records;
       },
       sourceData: function (text, respond) {
+        /* The tips shown say which text they answer (data-query on the control). */
+        function show(features) {
+          respond(features);
+          control._container.setAttribute("data-query", text);
+        }
         if (index) {
-          respond(GS.searchIndex(index, text));
+          show(GS.searchIndex(index, text));
           return { abort: function () {} };
         }
         /* The control aborts the search before each new one: an answer to an earlier,
@@ -146,7 +151,7 @@
           })
           .then(function (collection) {
             if (!request.signal.aborted) {
-              respond(collection.features);
+              show(collection.features);
             }
           });
         return {

@@ -154,6 +154,7 @@
      latest ticket is shown. */
   var placesTicket = 0;
   var nearestTicket = 0;
+  var answers = { places: 0, nearest: 0 }; /* answers come in, the latest's or not */
 
   function showSuggestions(open) {
     $("places").hidden = !open;
@@ -193,6 +194,7 @@
         return { features: [], failed: true };
       })
       .then(function (collection) {
+        answers.places++;
         if (ticket !== placesTicket) {
           return; /* a later search was asked for: its answer is the one shown */
         }
@@ -227,9 +229,17 @@
       });
   }
 
+  /* A place taken or the list closed: a search still waiting or under way is dropped,
+     so that its answer does not open the list again over the results. */
+  function cancelSearch() {
+    clearTimeout(searchTimer);
+    placesTicket++;
+  }
+
   function choosePlace(feature) {
     var c = feature.geometry.coordinates;
     state.focusResults = true;
+    cancelSearch();
     showSuggestions(false);
     $("q").value = nameOf(feature.properties);
     setOrigin(c[0], c[1], function () {
@@ -313,6 +323,7 @@
         render();
       })
       .then(function () {
+        answers.nearest++;
         if (latest()) {
           document.body.setAttribute("data-gs-busy", "false");
         }
@@ -344,6 +355,13 @@
   /* The list and the map, drawn from the same results and the same selection. */
   function render() {
     var list = $("results");
+    /* The weeks opened as they are now (a toggle event may not have come yet). */
+    Array.prototype.forEach.call(list.querySelectorAll("li.result"), function (item) {
+      var week = item.querySelector("details.week");
+      if (week) {
+        weekOpen[item.getAttribute("data-id")] = week.open;
+      }
+    });
     list.innerHTML = "";
     resultLayer.clearLayers();
     routeLayer.clearLayers();
@@ -469,6 +487,7 @@
   $("q").addEventListener("keydown", function (event) {
     var count = suggestions.features.length;
     if (event.key === "Escape") {
+      cancelSearch();
       showSuggestions(false);
     } else if ((event.key === "ArrowDown" || event.key === "ArrowUp") && count) {
       event.preventDefault();
@@ -521,7 +540,7 @@
     }
     applyLanguage();
   });
-  GS.locator = { map: map, results: resultLayer, route: routeLayer };
+  GS.locator = { map: map, results: resultLayer, route: routeLayer, answers: answers };
   applyLanguage();
 
   /* A shared link (see shareUrl) reopens the same answer: same point, filters and time. */

@@ -77,22 +77,6 @@
       request: 0 };
     var siteMarks = L.layerGroup().addTo(map);
 
-    /* Draw the panel again, keeping the keyboard focus on the control that had it. */
-    function redraw() {
-      var active = document.activeElement;
-      var key = null;
-      if (active && box.contains(active)) {
-        key = active.dataset.siting ? '[data-siting="' + active.dataset.siting + '"]'
-          : active.dataset.capacity ? '[data-capacity="' + active.dataset.capacity + '"]'
-            : active.name ? '[name="' + active.name + '"]' : null;
-      }
-      render();
-      var again = key && box.querySelector(key);
-      if (again && !again.disabled) {
-        again.focus();
-      }
-    }
-
     function circles() {
       return Object.keys(state.summary.criterion.circles_m);
     }
@@ -233,7 +217,7 @@
       var request = ++siting.request;
       siting.busy = kind;
       siting.error = null;
-      redraw();
+      render();
       postJson(api + "planning/sites", body)
         .then(function (response) {
           return response.ok ? response.json() : failure(response);
@@ -254,7 +238,7 @@
         .then(function () {
           if (request === siting.request) {
             siting.busy = null;
-            redraw();
+            render();
           }
         });
     }
@@ -285,7 +269,7 @@
         })
         .catch(function (error) {
           siting.error = "下载失败 / Download failed: " + error.message;
-          redraw();
+          render();
         });
     }
 
@@ -396,7 +380,7 @@
       var request = ++capacity.request;
       capacity.busy = true;
       capacity.error = null;
-      redraw();
+      render();
       getJson(api + "planning/capacity?decay=" + encodeURIComponent(capacity.decay))
         .then(function (answer) {
           if (request !== capacity.request) {
@@ -416,7 +400,7 @@
         .then(function () {
           if (request === capacity.request) {
             capacity.busy = false;
-            redraw();
+            render();
           }
         });
     }
@@ -438,7 +422,7 @@
           siting.answer = siting.body = siting.error = null;
           siting.busy = null;
           markSites(null);
-          redraw();
+          render();
         } else if (action === "whatif") {
           siting.opened = true;
           GS.openWhatIf(siting.answer.scenario);
@@ -451,7 +435,7 @@
           capacity.answer = capacity.error = null;
           capacity.busy = false;
           colourCompounds(null);
-          redraw();
+          render();
         }
       },
       input: function (event) {
@@ -466,7 +450,7 @@
         var name = event.target.name;
         if (name === "siting-method") {
           siting.method = event.target.value;
-          redraw(); /* k applies to maximal covering only */
+          render(); /* k applies to maximal covering only */
         } else if (name === "siting-facilities") {
           siting.facilities = event.target.value;
         } else if (name === "siting-minutes") {

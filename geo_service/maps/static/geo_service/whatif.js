@@ -19,10 +19,15 @@
     var percent = GS.workspaceHelpers.percent, number = GS.workspaceHelpers.number;
     var nameOf = GS.workspaceHelpers.nameOf;
     var whatIf = emptyWhatIf();
+    /* Each what-if answer asked for (a site added, a centre closed, a scenario opened)
+       takes a number; a change or Clear since makes it stale, and its answer is dropped
+       (answers can come back out of order). */
+    var whatIfRequest = 0;
+    var answered = 0; /* answers come in, the latest's or not */
     var levelKeys = (options.levels || []).map(function (t) { return t.key; });
     var offer = { level: levelKeys[levelKeys.length - 1] || null,
       services: (options.services || []).map(function (t) { return t.key; }) };
-    var saved = { list: [], name: "", key: sessionStorage.getItem("gs-api-key") || "",
+    var saved = { list: null, name: "", key: sessionStorage.getItem("gs-api-key") || "",
       needKey: false, error: null };
     var marks = L.layerGroup().addTo(map); /* proposed sites, closed centres */
 
@@ -122,6 +127,9 @@
       if (saved.error) {
         html += '<p role="alert">' + escapeHtml(saved.error) + "</p>";
       }
+      if (!saved.list) {
+        return html + "<p>载入方案… · Loading saved scenarios…</p>";
+      }
       if (!saved.list.length) {
         return html + "<p>尚无保存的方案 · No saved scenarios</p>";
       }
@@ -207,7 +215,11 @@
     /* Reopen a saved scenario: its sites and closures on the map, its answer recomputed. */
     function openScenario(id) {
       saved.error = null;
+      var request = ++whatIfRequest;
       getJson(api + "scenarios/" + encodeURIComponent(id)).then(function (record) {
+        if (request !== whatIfRequest) {
+          return;
+        }
         marks.clearLayers();
         whatIf = emptyWhatIf();
         whatIf.added = record.add.features.map(function (f) {
@@ -224,6 +236,9 @@
         state.scenario = record.id;
         render();
       }).catch(function (error) {
+        if (request !== whatIfRequest) {
+          return;
+        }
         saved.error = "方案操作失败 / Scenario failed: " + error.message;
         render();
       });
@@ -306,6 +321,10 @@
     }
 
     function runWhatIf() {
+      var request = ++whatIfRequest;
+      function latest() {
+        return request === whatIfRequest;
+      }
       state.scenario = null; /* changed since it was opened */
       whatIf.busy = true;
       whatIf.error = null;
@@ -331,15 +350,22 @@
           });
         })
         .then(function (answer) {
-          whatIf.result = answer;
-          highlight(answer);
+          if (latest()) {
+            whatIf.result = answer;
+            highlight(answer);
+          }
         })
         .catch(function (error) {
-          whatIf.error = "假设计算失败 / What-if failed: " + error.message;
+          if (latest()) {
+            whatIf.error = "假设计算失败 / What-if failed: " + error.message;
+          }
         })
         .then(function () {
-          whatIf.busy = false;
-          render();
+          answered++;
+          if (latest()) {
+            whatIf.busy = false;
+            render();
+          }
         });
     }
 
@@ -383,6 +409,9 @@
     GS.whatIf = function () {
       return whatIf;
     };
+    GS.whatIfAnswered = function () {
+      return answered;
+    };
     /* Open a what-if body (``POST /coverage/scenario``: {add, remove}) made elsewhere — the
      * sites of "Where to build" (planning.js) — and answer it. */
     GS.openWhatIf = function (scenario) {
@@ -406,6 +435,7 @@
       },
       click: function (target) {
         if (target.dataset.whatif === "clear") {
+          whatIfRequest++; /* an answer still under way is for what was cleared */
           whatIf = emptyWhatIf();
           state.scenario = null;
           marks.clearLayers();

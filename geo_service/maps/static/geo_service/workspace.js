@@ -214,11 +214,38 @@
       );
     }
 
+    /* The selector of the panel's control that has the keyboard focus (by its data-*
+       switch, name or id), so that drawing the panel again gives the focus back to it:
+       an answer that comes in while a planner tabs through the panel keeps their place. */
+    function focusedControl(body) {
+      var active = document.activeElement;
+      if (!active || active === body || !body.contains(active)) {
+        return null;
+      }
+      var keys = Object.keys(active.dataset);
+      if (keys.length) {
+        var attribute = "data-" + keys[0].replace(/[A-Z]/g, function (c) {
+          return "-" + c.toLowerCase();
+        });
+        return "[" + attribute + '="' + CSS.escape(active.dataset[keys[0]]) + '"]';
+      }
+      if (active.name) {
+        return '[name="' + CSS.escape(active.name) + '"]';
+      }
+      return active.id ? "#" + CSS.escape(active.id) : null;
+    }
+
     function render() {
-      box.querySelector(".gs-ws-body").innerHTML =
+      var body = box.querySelector(".gs-ws-body");
+      var focused = focusedControl(body);
+      body.innerHTML =
         headline() + bars() + (state.selected ? cardSection() : "") +
         parts.map(function (part) { return part.html(); }).join("") + communityTable() +
         gapList();
+      var again = focused && body.querySelector(focused);
+      if (again && !again.disabled) {
+        again.focus();
+      }
     }
 
     function select(layerId, id) {

@@ -175,3 +175,33 @@ def test_planning_by_keyboard_and_accessibility(browser, server):
         assert visit.errors == []
     finally:
         page.context.close()
+
+
+def test_a_community_opened_from_the_table_keeps_the_focus_though_capacity_names_it(
+    browser, server
+):
+    """With capacity shown, a least-served community has a button in the capacity list
+    and one in the community table (the same data-community). Opened from the table by
+    the keyboard, the focus stays on the table's button as the panel is drawn again (on
+    the selection, then when the card's centres come), not on the capacity list's."""
+    visit = open_page(browser, f"{server.url}/maps/planner")
+    page = visit.page
+    try:
+        page.wait_for_function(READY, timeout=30_000)
+        page.click(".gs-workspace button[data-capacity=show]")
+        page.wait_for_selector(".gs-capacity-least li", timeout=30_000)
+        area = page.get_attribute(".gs-capacity-least li", "data-area")
+        page.focus(f".gs-workspace tr[data-id='{area}'] button[data-community='{area}']")
+        page.keyboard.press("Enter")
+        page.wait_for_function(  # the card's last draw: its centres have come
+            "() => { const card = document.querySelector('.gs-card');"
+            " return card && !card.innerText.includes('载入中'); }",
+            timeout=30_000,
+        )
+        focused = "document.activeElement"
+        assert page.evaluate(f"{focused}.dataset.community") == area
+        assert page.evaluate(f"{focused}.closest('tr') && {focused}.closest('tr').dataset.id")
+        assert page.evaluate(f"!{focused}.closest('.gs-capacity-least')")
+        assert visit.errors == []
+    finally:
+        page.context.close()

@@ -555,3 +555,58 @@ def test_the_keyboard_route_is_the_panel_not_the_markers(browser, server):
         assert visit.errors == []
     finally:
         page.context.close()
+
+
+def test_a_scenario_that_fails_to_open_leaves_the_what_if_answered(
+    browser, server, client, state_dir
+):
+    """A site added, its what-if under way; then a listed scenario opened that another
+    planner has deleted meanwhile. The open fails and says so; the what-if it made stale
+    is asked again and answered, never left "Computing…"."""
+    key, _ = KeyStore(state_dir / "keys.json").create("staff", "workspace test")
+    gaps = client.get("/collections/coverage_gaps/items", params={"sortby": "rank"}).json()
+    site = shapely.geometry.shape(gaps["features"][0]["geometry"]).representative_point()
+    staff = {"X-API-Key": key}
+    elsewhere = shapely.geometry.shape(gaps["features"][1]["geometry"]).representative_point()
+    change = {
+        "add": {
+            "type": "FeatureCollection",
+            "features": [
+                {"type": "Feature", "properties": {}, "geometry": elsewhere.__geo_interface__}
+            ],
+        },
+        "remove": [],
+    }
+    created = client.post("/scenarios", json={"name": "deleted meanwhile", **change}, headers=staff)
+    assert created.status_code == 201, created.text
+    scenario_id = created.json()["id"]
+    visit = open_page(browser, f"{server.url}/maps/planner")
+    page = visit.page
+    try:
+        page.wait_for_function(READY, timeout=30_000)
+        page.wait_for_selector(f"button[data-open='{scenario_id}']", timeout=30_000)
+        assert client.delete(f"/scenarios/{scenario_id}", headers=staff).status_code == 204
+        holding = [True]  # the first what-if is held back, the next goes through
+
+        def first_only(query) -> bool:
+            return bool(holding) and holding.pop()
+
+        held = hold_requests(page, r"/coverage/scenario$", first_only)
+        page.click(".gs-workspace button[data-whatif=add]")
+        _click_at(page, site.x, site.y)
+        wait_until(page, lambda: held, "the what-if for the site")
+        page.click(f"button[data-open='{scenario_id}']")
+        page.wait_for_selector("[data-figure=whatif]", timeout=30_000)
+        assert "Scenario failed" in page.locator(".gs-workspace").inner_text()
+        body = _what_if_body(page)
+        assert len(body["add"]["features"]) == 1
+        expected = client.post("/coverage/scenario", json=body).json()
+        assert page.evaluate("GeoService.whatIf().result.gain") == expected["gain"]
+        answered = page.evaluate("GeoService.whatIfAnswered()")
+        held.pop().continue_()
+        page.wait_for_function(f"() => GeoService.whatIfAnswered() > {answered}")
+        assert "Computing" not in page.locator(".gs-workspace").inner_text()
+        assert page.evaluate("GeoService.whatIf().busy") is False
+    finally:
+        page.context.close()
+        client.delete(f"/scenarios/{scenario_id}", headers=staff)

@@ -71,8 +71,9 @@ Progress = Callable[[int, int], None]
 
 #: How often (seconds) a run waiting for its tasks looks whether it still has workers.
 WORKERS_POLL_S = 1.0
-#: How many times a finished task's result is fetched again when fetching it fails for
-#: a reason of the client's, not the task's (its worker left during the transfer).
+#: How many times a finished task's result is fetched when fetching it fails for a
+#: reason of the client's (a transfer that broke, a result that did not load), not the
+#: task's, a pause of WORKERS_POLL_S times the tries made between them.
 FETCH_TRIES = 3
 
 
@@ -464,7 +465,13 @@ def _fetched(future, part: Part | str, watch: _WorkersWatch):
                     f"{exc.what}: its result could not be fetched ({exc.reason}) "
                     f"{tries} times; the batch was stopped and nothing was written"
                 ) from exc
-            log.info("%s: fetching its result failed (%s); trying again", exc.what, exc.reason)
+            log.warning(
+                "%s: fetching its result failed (%s); trying again",
+                exc.what,
+                exc.reason,
+                exc_info=exc,
+            )
+            time.sleep(WORKERS_POLL_S * tries)
             watch.check()
             continue
         watch.saw_workers()
@@ -472,8 +479,9 @@ def _fetched(future, part: Part | str, watch: _WorkersWatch):
 
 
 class _NotFetched(Exception):
-    """A finished task's result could not be fetched, and the task did not fail: its
-    worker left during the transfer (Dask computes it again), or the client broke."""
+    """A finished task's result could not be fetched, and the task did not fail: the
+    client's failure (a transfer that broke, a result that did not load), not the task's.
+    (A worker that leaves with the result is not one: Dask computes it again.)"""
 
     def __init__(self, what: str, reason: Exception) -> None:
         super().__init__(what)
@@ -504,7 +512,7 @@ def _result(future, part: Part | str, timeout_s: float):
     except Exception as exc:
         if future.status != "error":  # the task did not fail: its result was not fetched
             raise _NotFetched(what, exc) from exc
-        failure = exc
+        failure = future.exception()  # the task's own, whatever the fetch raised
     raise BatchFailed(
         f"{what} failed ({type(failure).__name__}: {failure}); the batch was stopped and "
         "nothing was written"

@@ -229,8 +229,9 @@
       });
   }
 
-  /* A place taken or the list closed: a search still waiting or under way is dropped,
-     so that its answer does not open the list again over the results. */
+  /* A start chosen (a place taken, the map clicked…) or the list closed: a search still
+     waiting or under way is dropped, so that its answer does not open the list again
+     over the results. */
   function cancelSearch() {
     clearTimeout(searchTimer);
     placesTicket++;
@@ -239,7 +240,6 @@
   function choosePlace(feature) {
     var c = feature.geometry.coordinates;
     state.focusResults = true;
-    cancelSearch();
     showSuggestions(false);
     $("q").value = nameOf(feature.properties);
     setOrigin(c[0], c[1], function () {
@@ -248,6 +248,7 @@
   }
 
   function setOrigin(lon, lat, name) {
+    cancelSearch(); /* from the map, my location or a link too: a typed search is dropped */
     state.origin = [lon, lat];
     state.originName = name;
     if (originMarker) {

@@ -167,6 +167,10 @@
     function loadScenarios() {
       return getJson(api + "scenarios").then(function (answer) {
         saved.list = answer.scenarios;
+      }, function (error) {
+        saved.list = saved.list || [];
+        saved.error = "方案列表载入失败 / Could not list the saved scenarios: " + error.message;
+      }).then(function () {
         if (state.summary) {
           render();
         }
@@ -186,6 +190,7 @@
 
     function saveScenario() {
       saved.error = null;
+      var request = whatIfRequest; /* the what-if saved: its answer is kept if still shown */
       fetch(api + "scenarios", { method: "POST", headers: authHeaders(), body: JSON.stringify({
         name: saved.name,
         add: { type: "FeatureCollection", features: whatIf.added.map(function (geometry, k) {
@@ -197,7 +202,9 @@
         .then(function (record) {
           saved.name = "";
           saved.needKey = false;
-          whatIf.result = record.answer;
+          if (request === whatIfRequest) {
+            whatIf.result = record.answer;
+          }
           return loadScenarios();
         })
         .catch(writeFailed);
@@ -240,6 +247,10 @@
           return;
         }
         saved.error = "方案操作失败 / Scenario failed: " + error.message;
+        if (whatIf.busy) {
+          runWhatIf(); /* the what-if this open made stale: asked again, it stays shown */
+          return;
+        }
         render();
       });
     }

@@ -214,25 +214,32 @@
       );
     }
 
-    /* The selector of the panel's control that has the keyboard focus (by its data-*
-       switch, name or id), so that drawing the panel again gives the focus back to it:
-       an answer that comes in while a planner tabs through the panel keeps their place. */
+    /* The panel's control that has the keyboard focus, as a selector (its first data-*
+       switch, name or id) and its place among the controls that selector finds, so that
+       drawing the panel again gives the focus back to it: an answer that comes in while
+       a planner tabs through the panel keeps their place. */
     function focusedControl(body) {
       var active = document.activeElement;
       if (!active || active === body || !body.contains(active)) {
         return null;
       }
+      var selector = null;
       var keys = Object.keys(active.dataset);
       if (keys.length) {
         var attribute = "data-" + keys[0].replace(/[A-Z]/g, function (c) {
           return "-" + c.toLowerCase();
         });
-        return "[" + attribute + '="' + CSS.escape(active.dataset[keys[0]]) + '"]';
+        selector = "[" + attribute + '="' + CSS.escape(active.dataset[keys[0]]) + '"]';
+      } else if (active.name) {
+        selector = '[name="' + CSS.escape(active.name) + '"]';
+      } else if (active.id) {
+        selector = "#" + CSS.escape(active.id);
       }
-      if (active.name) {
-        return '[name="' + CSS.escape(active.name) + '"]';
+      if (!selector) {
+        return null;
       }
-      return active.id ? "#" + CSS.escape(active.id) : null;
+      var index = Array.prototype.indexOf.call(body.querySelectorAll(selector), active);
+      return { selector: selector, index: Math.max(index, 0) };
     }
 
     function render() {
@@ -242,7 +249,7 @@
         headline() + bars() + (state.selected ? cardSection() : "") +
         parts.map(function (part) { return part.html(); }).join("") + communityTable() +
         gapList();
-      var again = focused && body.querySelector(focused);
+      var again = focused && body.querySelectorAll(focused.selector)[focused.index];
       if (again && !again.disabled) {
         again.focus();
       }

@@ -250,6 +250,14 @@ def test_what_if_by_clicking_a_new_centre(browser, server, client):
         page.context.close()
 
 
+def _what_ifs_held(page, holding: list[bool]) -> list:
+    """Hold back the page's what-if requests as ``holding`` says: each request takes
+    (pops) the last flag, and goes through when there is none left."""
+    return hold_requests(
+        page, r"/coverage/scenario$", lambda query: bool(holding) and holding.pop()
+    )
+
+
 def _what_if_body(page) -> dict:
     """The what-if the page has made: its sites (with what they offer) and closures."""
     return page.evaluate(
@@ -272,12 +280,8 @@ def test_a_what_if_answered_late_never_replaces_the_later_one(browser, server, c
     page = visit.page
     try:
         page.wait_for_function(READY, timeout=30_000)
-        holding = [True]  # whether to hold back the next what-if asked for
-
-        def next_one(query) -> bool:
-            return bool(holding) and holding.pop()
-
-        held = hold_requests(page, r"/coverage/scenario$", next_one)
+        holding = [True]  # the first what-if is held back
+        held = _what_ifs_held(page, holding)
         page.click(".gs-workspace button[data-whatif=add]")
         _click_at(page, first.x, first.y)
         wait_until(page, lambda: held, "the what-if for the first site")
@@ -586,12 +590,7 @@ def test_a_scenario_that_fails_to_open_leaves_the_what_if_answered(
         page.wait_for_function(READY, timeout=30_000)
         page.wait_for_selector(f"button[data-open='{scenario_id}']", timeout=30_000)
         assert client.delete(f"/scenarios/{scenario_id}", headers=staff).status_code == 204
-        holding = [True]  # the first what-if is held back, the next goes through
-
-        def first_only(query) -> bool:
-            return bool(holding) and holding.pop()
-
-        held = hold_requests(page, r"/coverage/scenario$", first_only)
+        held = _what_ifs_held(page, [True])  # the first is held back, the next goes through
         page.click(".gs-workspace button[data-whatif=add]")
         _click_at(page, site.x, site.y)
         wait_until(page, lambda: held, "the what-if for the site")

@@ -5,6 +5,7 @@ map, select one on the map, read the gaps — every figure equal to the API's.""
 from __future__ import annotations
 
 import io
+import re
 import unicodedata
 
 import pytest
@@ -99,6 +100,14 @@ def test_a_row_opens_its_community_on_the_map(workspace, client):
 
 def test_a_community_clicked_on_the_map_selects_its_row(workspace):
     page = workspace.page
+    # the choropleth is hidden until shown (a test before may have shown it, or not)
+    page.hover(".leaflet-control-layers")
+    page.get_by_label(re.compile("Community coverage")).check()
+    page.wait_for_function(
+        "() => GeoService.layers.find(l => l.gsDefinition.id === 'community_coverage')"
+        ".gsFeatureCount > 0",
+        timeout=30_000,
+    )
     target = page.locator(ROWS).nth(5).get_attribute("data-id")
     assert page.locator(f'{ROWS}[data-id="{target}"]').get_attribute("class") is None
     # Leaflet's click on the community's shape (the event a mouse click makes there).

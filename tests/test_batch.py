@@ -402,13 +402,13 @@ def test_the_workers_watch_counts_from_when_it_first_saw_no_worker():
 
     from distributed import Client
 
-    from geo_service.pipeline.batch import WORKERS_POLL_S, _WorkersWatch
+    from geo_service.pipeline.batch_results import WORKERS_POLL_S, WorkersWatch
 
     with (
         LocalCluster(n_workers=0, dashboard_address="127.0.0.1:0") as empty,
         Client(empty) as client,
     ):
-        watch = _WorkersWatch(client, timeout_s=0.5)
+        watch = WorkersWatch(client, timeout_s=0.5)
         time.sleep(WORKERS_POLL_S + 0.2)  # busy elsewhere, longer than the timeout
         watch.check()  # the first look: no worker since now
         time.sleep(WORKERS_POLL_S + 0.2)
@@ -445,20 +445,20 @@ def test_a_result_that_failed_to_arrive_is_fetched_again(cluster, tmp_path):
     task's) is fetched again; after FETCH_TRIES failures the run fails, naming it."""
     from distributed import wait
 
-    from geo_service.pipeline.batch import FETCH_TRIES, _fetched, _WorkersWatch
+    from geo_service.pipeline.batch_results import FETCH_TRIES, WorkersWatch, fetched
 
-    watch = _WorkersWatch(cluster, timeout_s=60)
+    watch = WorkersWatch(cluster, timeout_s=60)
     once, always = (f"{name}-{uuid.uuid4()}" for name in ("once", "always"))
     result = cluster.submit(BrokenInTransfer, 42, once, 1, pure=False)
     wait(result)
     assert result.status == "finished"
-    assert _fetched(result, "a facility set", watch) == 42
+    assert fetched(result, "a facility set", watch) == 42
     assert LOADED[once] == 2  # failed, then fetched
 
     result = cluster.submit(BrokenInTransfer, 7, always, FETCH_TRIES, pure=False)
     wait(result)
     with pytest.raises(BatchFailed, match="its result could not be fetched") as failed:
-        _fetched(result, "a facility set", watch)
+        fetched(result, "a facility set", watch)
     assert LOADED[always] == FETCH_TRIES
     message = str(failed.value)
     assert "the transfer broke" in message and "nothing was written" in message
